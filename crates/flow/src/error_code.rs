@@ -1,0 +1,164 @@
+//! The stable error codes every layer reports, each with a human sentence.
+
+use serde::{Deserialize, Serialize};
+
+/// A stable, machine-readable error code. The wire form is the snake_case name; tests and
+/// clients match on it, never on the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// A configured URL or value is unusable.
+    ConfigInvalid,
+    /// The callback query is longer than any real authorization response.
+    CallbackTooLarge,
+    /// A callback parameter appears more than once.
+    CallbackParameterRepeated,
+    /// The callback's `iss` names another authorisation server (RFC 9207).
+    IssuerMismatch,
+    /// The callback has no `state`.
+    StateMissing,
+    /// This browser has no pending authorization (new tab, cleared storage, or already used).
+    NoPendingAuthorization,
+    /// The callback's `state` differs from the one this browser sent.
+    StateMismatch,
+    /// The user (or the server) refused access: `error=access_denied`.
+    AuthorizationDenied,
+    /// The authorisation server answered with another RFC 6749 §4.1.2.1 error.
+    AuthorizationFailed,
+    /// The callback carries neither `code` nor `error`.
+    CodeMissing,
+    /// A PKCE code verifier is malformed.
+    VerifierInvalid,
+    /// A state-changing call lacks the CSRF header.
+    CsrfHeaderMissing,
+    /// A state-changing call came from another origin.
+    OriginNotAllowed,
+    /// The code exchange was not started by `POST /api/authorize/start` in this browser.
+    AttemptMissing,
+    /// The code, verifier or state does not match the attempt this browser started.
+    AttemptMismatch,
+    /// The request body is not the JSON this endpoint takes.
+    InvalidRequest,
+    /// No session: sign in first.
+    NotSignedIn,
+    /// The tokens are gone (revoked, expired, rotated away): authorise again.
+    ReauthorizationRequired,
+    /// The authorisation server refused the token request (RFC 6749 §5.2).
+    TokenRequestRejected,
+    /// The token endpoint answered with an error status or a body that is not a token response.
+    TokenEndpointFailed,
+    /// The token endpoint could not be reached.
+    TokenEndpointUnreachable,
+    /// The token endpoint did not answer in time.
+    TokenEndpointTimeout,
+    /// The API path is not on the proxy's allow-list.
+    PathNotAllowed,
+    /// The HTTP method is not allowed for this API path.
+    MethodNotAllowed,
+    /// The API could not be reached.
+    ApiUnreachable,
+    /// The API did not answer in time.
+    ApiTimeout,
+    /// The companion is not running or not reachable from the page.
+    CompanionUnreachable,
+    /// Too many sessions or attempts at once.
+    Overloaded,
+    /// A route that does not exist.
+    NotFound,
+    /// Something failed that should not have; the log has the details.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The wire form: the stable snake_case code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ConfigInvalid => "config_invalid",
+            Self::CallbackTooLarge => "callback_too_large",
+            Self::CallbackParameterRepeated => "callback_parameter_repeated",
+            Self::IssuerMismatch => "issuer_mismatch",
+            Self::StateMissing => "state_missing",
+            Self::NoPendingAuthorization => "no_pending_authorization",
+            Self::StateMismatch => "state_mismatch",
+            Self::AuthorizationDenied => "authorization_denied",
+            Self::AuthorizationFailed => "authorization_failed",
+            Self::CodeMissing => "code_missing",
+            Self::VerifierInvalid => "verifier_invalid",
+            Self::CsrfHeaderMissing => "csrf_header_missing",
+            Self::OriginNotAllowed => "origin_not_allowed",
+            Self::AttemptMissing => "attempt_missing",
+            Self::AttemptMismatch => "attempt_mismatch",
+            Self::InvalidRequest => "invalid_request",
+            Self::NotSignedIn => "not_signed_in",
+            Self::ReauthorizationRequired => "reauthorization_required",
+            Self::TokenRequestRejected => "token_request_rejected",
+            Self::TokenEndpointFailed => "token_endpoint_failed",
+            Self::TokenEndpointUnreachable => "token_endpoint_unreachable",
+            Self::TokenEndpointTimeout => "token_endpoint_timeout",
+            Self::PathNotAllowed => "path_not_allowed",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::ApiUnreachable => "api_unreachable",
+            Self::ApiTimeout => "api_timeout",
+            Self::CompanionUnreachable => "companion_unreachable",
+            Self::Overloaded => "overloaded",
+            Self::NotFound => "not_found",
+            Self::Internal => "internal",
+        }
+    }
+
+    /// A sentence for a person: what happened and what to do next.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::ConfigInvalid => "The configuration has an unusable value; check the PLEO_* settings.",
+            Self::CallbackTooLarge => "The callback address is far longer than any real authorization response; start again.",
+            Self::CallbackParameterRepeated => "A callback parameter appears twice, which a real authorization response never does; start again.",
+            Self::IssuerMismatch => "The response names a different authorisation server than the one configured; it was not used.",
+            Self::StateMissing => "The callback has no state parameter, so it cannot be tied to this browser; start again.",
+            Self::NoPendingAuthorization => "This browser has no authorization in progress (it was already used, or started in another tab); start again.",
+            Self::StateMismatch => "The callback's state does not match the one this browser sent; the code was not used. Start again.",
+            Self::AuthorizationDenied => "Access was denied at the consent screen; nothing was granted. Start again to retry.",
+            Self::AuthorizationFailed => "The authorisation server returned an error instead of a code; start again.",
+            Self::CodeMissing => "The callback carries no authorization code; start again.",
+            Self::VerifierInvalid => "The PKCE code verifier is malformed (RFC 7636 §4.1); start again.",
+            Self::CsrfHeaderMissing => "This call changes state and must carry the X-Requested-With header.",
+            Self::OriginNotAllowed => "This call came from an origin the companion does not serve; open the app at its configured address.",
+            Self::AttemptMissing => "No sign-in was started from this browser (or it expired); start again.",
+            Self::AttemptMismatch => "The code, verifier or state does not belong to the sign-in this browser started; start again.",
+            Self::InvalidRequest => "The request body is not the JSON this endpoint takes.",
+            Self::NotSignedIn => "There is no session; authorise first.",
+            Self::ReauthorizationRequired => "The tokens are no longer valid; authorise again.",
+            Self::TokenRequestRejected => "The authorisation server refused the token request.",
+            Self::TokenEndpointFailed => "The token endpoint answered with an error; try again later.",
+            Self::TokenEndpointUnreachable => "The token endpoint could not be reached; check the authorisation server URL.",
+            Self::TokenEndpointTimeout => "The token endpoint did not answer in time; try again later.",
+            Self::PathNotAllowed => "This API path is not on the companion's allow-list.",
+            Self::MethodNotAllowed => "This HTTP method is not allowed for this API path.",
+            Self::ApiUnreachable => "The API could not be reached; check the API base URL.",
+            Self::ApiTimeout => "The API did not answer in time; try again later.",
+            Self::CompanionUnreachable => "The companion is not reachable; start it with `cargo run -p companion` (or use `cargo xtask demo`).",
+            Self::Overloaded => "Too many sessions at once; try again in a moment.",
+            Self::NotFound => "There is no such endpoint.",
+            Self::Internal => "Something went wrong inside the companion; the log has the details.",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_form_is_the_snake_case_code() {
+        let json = serde_json::to_string(&ErrorCode::ReauthorizationRequired).unwrap();
+        assert_eq!(json, "\"reauthorization_required\"");
+        assert_eq!(ErrorCode::ReauthorizationRequired.as_str(), "reauthorization_required");
+        let back: ErrorCode = serde_json::from_str("\"state_mismatch\"").unwrap();
+        assert_eq!(back, ErrorCode::StateMismatch);
+    }
+}

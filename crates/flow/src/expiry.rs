@@ -1,0 +1,34 @@
+//! Token expiry arithmetic, in whole seconds since the Unix epoch.
+
+/// When a token issued at `now` with `expires_in` seconds of life expires (RFC 6749 §5.1).
+pub fn expires_at(now: u64, expires_in: u64) -> u64 {
+    now.saturating_add(expires_in)
+}
+
+/// Whether a token expiring at `expires_at` should be refreshed now, `skew` seconds early so
+/// that clock differences and request time never make the API see an expired token.
+pub fn should_refresh(now: u64, expires_at: u64, skew: u64) -> bool {
+    now.saturating_add(skew) >= expires_at
+}
+
+/// Seconds until `expires_at`, zero once it has passed.
+pub fn seconds_left(now: u64, expires_at: u64) -> u64 {
+    expires_at.saturating_sub(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refresh_happens_skew_seconds_early() {
+        let at = expires_at(1_000, 900);
+        assert_eq!(at, 1_900);
+        assert!(!should_refresh(1_869, at, 30));
+        assert!(should_refresh(1_870, at, 30));
+        assert!(should_refresh(5_000, at, 30));
+        assert_eq!(seconds_left(1_850, at), 50);
+        assert_eq!(seconds_left(2_000, at), 0);
+        assert_eq!(expires_at(u64::MAX, 10), u64::MAX);
+    }
+}

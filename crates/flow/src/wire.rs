@@ -1,0 +1,121 @@
+//! The JSON spoken between the browser and the companion (../shared/design.md), and the
+//! token endpoint's error body (RFC 6749 §5.2).
+
+use serde::{Deserialize, Serialize};
+
+use crate::ErrorCode;
+
+/// The header every state-changing call carries (BFF CSRF defence), and its value.
+pub const CSRF_HEADER: &str = "x-requested-with";
+/// The value the app sends in [`CSRF_HEADER`].
+pub const CSRF_HEADER_VALUE: &str = "pleo-walkthrough";
+
+/// `GET /api/config`: the public settings. Never the client secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicConfig {
+    /// `local`, `staging`, `production` or `custom`.
+    pub environment: String,
+    /// The registered client ID.
+    pub client_id: String,
+    /// The authorisation server base URL.
+    pub authorization_server_url: String,
+    /// Where the browser is sent to authorise.
+    pub authorize_url: String,
+    /// Where the companion exchanges codes (shown, never called by the browser).
+    pub token_url: String,
+    /// The API base URL the companion calls.
+    pub api_base_url: String,
+    /// The scopes requested.
+    pub scopes: Vec<String>,
+    /// The registered redirect URI.
+    pub redirect_uri: String,
+    /// The client authentication method at the token endpoint.
+    pub token_endpoint_auth_method: String,
+}
+
+/// `POST /api/authorize/start`: binds a sign-in attempt to this browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizeStart {
+    /// The state the browser will send.
+    pub state: String,
+    /// The S256 challenge the browser will send.
+    pub code_challenge: String,
+    /// Always `S256`.
+    pub code_challenge_method: String,
+}
+
+/// `POST /api/token`: the callback's code, with the verifier and state kept since the start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenExchange {
+    /// The authorization code from the callback.
+    pub code: String,
+    /// The PKCE verifier (RFC 7636 §4.5).
+    pub code_verifier: String,
+    /// The state the callback carried, already checked by the browser.
+    pub state: String,
+}
+
+/// What the browser may know about the tokens: never the tokens themselves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenSummary {
+    /// `token_type` as the server said it (`Bearer` if it said nothing).
+    pub token_type: String,
+    /// Seconds of life the server gave the access token.
+    pub expires_in: u64,
+    /// When the access token expires, in seconds since the Unix epoch.
+    pub expires_at: u64,
+    /// Granted scopes (the requested ones if the server did not say).
+    pub scope: String,
+    /// The first characters of the access token and its length, e.g. `Ab3d… (43 chars)`.
+    pub access_token_hint: String,
+    /// Whether a refresh token is held server-side.
+    pub has_refresh_token: bool,
+}
+
+/// `GET /api/session`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// Whether this browser has a session with tokens.
+    pub signed_in: bool,
+    /// The environment in use.
+    pub environment: String,
+    /// The token summary when signed in.
+    pub tokens: Option<TokenSummary>,
+}
+
+/// Every companion error body: `{"error": code, "message": sentence}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// The stable code.
+    pub error: ErrorCode,
+    /// A sentence for a person.
+    pub message: String,
+}
+
+impl ApiError {
+    /// The error with its code's standard sentence.
+    pub fn new(code: ErrorCode) -> Self {
+        Self { error: code, message: code.message().to_owned() }
+    }
+
+    /// The error with a sentence of its own.
+    pub fn with_message(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { error: code, message: message.into() }
+    }
+}
+
+/// The token endpoint's error response (RFC 6749 §5.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthErrorBody {
+    /// `invalid_request`, `invalid_client`, `invalid_grant`, ...
+    pub error: String,
+    /// A human-readable description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_description: Option<String>,
+}
+
+/// A short, safe hint of a secret value: its first four characters and its length.
+pub fn token_hint(token: &str) -> String {
+    let head: String = token.chars().take(4).collect();
+    format!("{head}… ({} chars)", token.chars().count())
+}
