@@ -1,0 +1,119 @@
+//! The companion: the backend-for-frontend that holds the client secret and the tokens.
+//!
+//! It exchanges codes with `client_secret_basic`, keeps tokens server-side behind an HttpOnly
+//! session cookie, refreshes centrally, and forwards allow-listed API calls with the Bearer
+//! token (draft-ietf-oauth-browser-based-apps §6.1, "Backend For Frontend"). `router(state)`
+//! gives the whole app so tests drive it without a socket; `main.rs` only binds the port.
+
+pub mod api_catalog;
+pub mod config;
+pub mod cookies;
+pub mod csrf;
+pub mod endpoints;
+pub mod error;
+pub mod proxy;
+pub mod sessions;
+pub mod token_client;
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use axum::routing::{any, get, post};
+use tower_http::services::{ServeDir, ServeFile};
+
+pub use config::{Config, PleoEnv};
+use sessions::{Limits, Sessions};
+use stand_in::{Clock, StandIn};
+use token_client::TokenClient;
+
+/// The largest JSON body `/api` accepts.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Everything the handlers share. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+/// The contents of [`AppState`].
+pub struct Shared {
+    /// The configuration.
+    pub config: Config,
+    /// Sessions and sign-in attempts.
+    pub sessions: Sessions,
+    /// The token endpoint client.
+    pub token_client: TokenClient,
+    /// The HTTP client for API calls (no redirects, timeouts).
+    pub http: reqwest::Client,
+    /// Seconds since the epoch.
+    pub clock: Clock,
+    /// The embedded stand-in when `PLEO_ENV=local`.
+    pub stand_in: Option<StandIn>,
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// The state for `config`, with the embedded stand-in when the environment is `local`.
+    pub fn new(config: Config) -> Self {
+        Self::with_limits(config, Limits::default())
+    }
+
+    /// As [`AppState::new`], with session limits of the caller's choice.
+    pub fn with_limits(config: Config, limits: Limits) -> Self {
+        let http = token_client::http_client();
+        let token_client = TokenClient::new(
+            http.clone(),
+            flow::token_endpoint(&config.authorization_server_url),
+            config.client_id.clone(),
+            config.client_secret.clone(),
+            config.redirect_uri.clone(),
+        );
+        let stand_in = (config.environment == PleoEnv::Local).then(|| embedded_stand_in(&config));
+        Self(Arc::new(Shared { sessions: Sessions::new(limits), token_client, http, clock: Clock::default(), stand_in, config }))
+    }
+}
+
+/// The stand-in, registered with the companion's own client ID, secret and redirect URI.
+fn embedded_stand_in(config: &Config) -> StandIn {
+    let registration = stand_in::Registration {
+        client_id: config.client_id.clone(),
+        client_secret: config.client_secret.clone(),
+        redirect_uris: vec![config.redirect_uri.clone()],
+        scopes: stand_in::Registration::ALL_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+        client_name: "Pleo OAuth walkthrough".to_owned(),
+    };
+    let settings = stand_in::Settings { auto_approve: config.auto_approve, ..stand_in::Settings::default() };
+    StandIn::new(registration, settings)
+}
+
+/// The whole companion: `/api`, the embedded stand-in (local), and the built app (if configured).
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/config", get(endpoints::config))
+        .route("/authorize/start", post(endpoints::authorize_start))
+        .route("/token", post(endpoints::token))
+        .route("/session", get(endpoints::session))
+        .route("/refresh", post(endpoints::refresh))
+        .route("/logout", post(endpoints::logout))
+        .route("/pleo/{*path}", any(endpoints::pleo))
+        .fallback(endpoints::not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::require_csrf_header))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state.clone());
+    let mut app = Router::new().nest("/api", api);
+    if let Some(stand_in) = &state.stand_in {
+        app = app.nest(config::STAND_IN_PREFIX, stand_in::router(stand_in.clone()));
+    }
+    if let Some(dir) = &state.config.static_dir {
+        // A single-page app: unknown paths such as /callback get index.html.
+        app = app.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html"))));
+    }
+    app
+}

@@ -1,0 +1,261 @@
+//! The configuration contract of ../shared/design.md, read from the environment.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use flow::authorize::{check_endpoint, is_loopback_authority};
+use flow::wire::PublicConfig;
+use secrecy::SecretString;
+
+/// Which authorisation server and API the companion talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PleoEnv {
+    /// The stand-in, embedded in the companion under [`STAND_IN_PREFIX`].
+    Local,
+    /// Pleo's staging environment.
+    Staging,
+    /// Pleo's production environment.
+    Production,
+    /// Any standard OAuth 2.0 server with `/oauth/authorize` and `/oauth/token`.
+    Custom,
+}
+
+impl PleoEnv {
+    /// The `PLEO_ENV` spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Staging => "staging",
+            Self::Production => "production",
+            Self::Custom => "custom",
+        }
+    }
+}
+
+/// Where the embedded stand-in is mounted in the companion's router when `PLEO_ENV=local`.
+pub const STAND_IN_PREFIX: &str = "/stand-in";
+/// The client ID the embedded stand-in registers when none is configured.
+pub const LOCAL_CLIENT_ID: &str = "6f1f5c4e-3c55-4a0e-9d4b-1f0d5b7a2c01";
+
+/// A configuration value that cannot be used, with the variable it came from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    /// The environment variable at fault.
+    pub variable: &'static str,
+    /// What is wrong with it, as a sentence.
+    pub problem: String,
+}
+
+fn config_error(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError { variable, problem: problem.into() }
+}
+
+/// The companion's settings. The secret is a [`SecretString`]: its `Debug` is redacted.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The environment.
+    pub environment: PleoEnv,
+    /// Authorisation server base URL.
+    pub authorization_server_url: String,
+    /// API base URL.
+    pub api_base_url: String,
+    /// The registered client ID.
+    pub client_id: String,
+    /// The client secret: sent only to the token endpoint, in the Basic header.
+    pub client_secret: SecretString,
+    /// The registered redirect URI.
+    pub redirect_uri: String,
+    /// The scopes to request.
+    pub scopes: Vec<String>,
+    /// Where the companion listens.
+    pub addr: SocketAddr,
+    /// A built app (Trunk's `dist/`) to serve beside `/api`, for the one-process demo and tests.
+    pub static_dir: Option<PathBuf>,
+    /// Skip the stand-in's consent page (local only; tests and benchmarks).
+    pub auto_approve: bool,
+}
+
+impl Config {
+    /// Reads the contract's variables through `var` (the process environment in `main`).
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let environment = match var("PLEO_ENV").as_deref().unwrap_or("local") {
+            "local" => PleoEnv::Local,
+            "staging" => PleoEnv::Staging,
+            "production" => PleoEnv::Production,
+            "custom" => PleoEnv::Custom,
+            other => return Err(config_error("PLEO_ENV", format!("{other:?} is not one of local, staging, production, custom"))),
+        };
+        let addr_text = var("COMPANION_ADDR").unwrap_or_else(|| "127.0.0.1:3000".to_owned());
+        let addr: SocketAddr = addr_text
+            .parse()
+            .map_err(|_| config_error("COMPANION_ADDR", format!("{addr_text:?} is not an address such as 127.0.0.1:3000")))?;
+
+        let (default_auth, default_api) = match environment {
+            PleoEnv::Local => {
+                let base = format!("http://{addr}{STAND_IN_PREFIX}");
+                (Some(base.clone()), Some(base))
+            }
+            PleoEnv::Staging => (Some("https://auth.staging.pleo.io".to_owned()), Some("https://external.staging.pleo.io".to_owned())),
+            PleoEnv::Production => (Some("https://auth.pleo.io".to_owned()), Some("https://external.pleo.io".to_owned())),
+            PleoEnv::Custom => (None, None),
+        };
+        let authorization_server_url = var("PLEO_AUTHORIZATION_SERVER_URL")
+            .or(default_auth)
+            .ok_or_else(|| config_error("PLEO_AUTHORIZATION_SERVER_URL", "is required when PLEO_ENV=custom"))?;
+        // For `custom` the API defaults to the authorisation server's base: one URL is enough.
+        let api_base_url = var("PLEO_API_BASE_URL").or(default_api).unwrap_or_else(|| authorization_server_url.clone());
+        for (variable, url) in [("PLEO_AUTHORIZATION_SERVER_URL", &authorization_server_url), ("PLEO_API_BASE_URL", &api_base_url)] {
+            check_endpoint(url)
+                .map_err(|_| config_error(variable, format!("{url:?} must be an https URL (http only for localhost), without a fragment")))?;
+        }
+        let local = environment == PleoEnv::Local;
+        let client_id = match var("PLEO_CLIENT_ID") {
+            Some(id) => id,
+            None if local => LOCAL_CLIENT_ID.to_owned(),
+            None => return Err(config_error("PLEO_CLIENT_ID", format!("is required when PLEO_ENV={}", environment.as_str()))),
+        };
+        let client_secret = match var("PLEO_CLIENT_SECRET") {
+            Some(secret) => secret,
+            // The embedded stand-in gets a fresh secret every run: none is written anywhere.
+            None if local => stand_in::opaque_secret(),
+            None => return Err(config_error("PLEO_CLIENT_SECRET", format!("is required when PLEO_ENV={}", environment.as_str()))),
+        };
+        let redirect_uri = var("PLEO_REDIRECT_URI").unwrap_or_else(|| "http://localhost:8080/callback".to_owned());
+        check_redirect_uri(&redirect_uri)?;
+        let scopes = var("PLEO_SCOPES")
+            .unwrap_or_else(|| if local { "users:read export-jobs:read test:test" } else { "users:read" }.to_owned())
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        Ok(Self {
+            environment,
+            authorization_server_url: authorization_server_url.trim_end_matches('/').to_owned(),
+            api_base_url: api_base_url.trim_end_matches('/').to_owned(),
+            client_id,
+            client_secret: SecretString::from(client_secret),
+            redirect_uri,
+            scopes,
+            addr,
+            static_dir: var("COMPANION_STATIC_DIR").map(PathBuf::from),
+            auto_approve: local && var("STAND_IN_AUTO_APPROVE").is_some_and(|v| v == "1"),
+        })
+    }
+
+    /// The origin (`scheme://host[:port]`) the app is served from: the redirect URI's.
+    pub fn app_origin(&self) -> &str {
+        let after_scheme = self.redirect_uri.find("://").map_or(0, |i| i + 3);
+        let end = self.redirect_uri[after_scheme..].find('/').map_or(self.redirect_uri.len(), |i| after_scheme + i);
+        &self.redirect_uri[..end]
+    }
+
+    /// Whether the app is served over https: cookies then get `Secure` and the `__Host-` prefix.
+    pub fn secure_cookies(&self) -> bool {
+        self.redirect_uri.starts_with("https://")
+    }
+
+    /// What `GET /api/config` shows: everything but the secret.
+    pub fn public(&self) -> PublicConfig {
+        PublicConfig {
+            environment: self.environment.as_str().to_owned(),
+            client_id: self.client_id.clone(),
+            authorization_server_url: self.authorization_server_url.clone(),
+            authorize_url: flow::authorize_endpoint(&self.authorization_server_url),
+            token_url: flow::token_endpoint(&self.authorization_server_url),
+            api_base_url: self.api_base_url.clone(),
+            scopes: self.scopes.clone(),
+            redirect_uri: self.redirect_uri.clone(),
+            token_endpoint_auth_method: "client_secret_basic".to_owned(),
+        }
+    }
+}
+
+/// Pleo's rule: an absolute URI, https except for localhost, no fragment (RFC 6749 §3.1.2).
+fn check_redirect_uri(uri: &str) -> Result<(), ConfigError> {
+    let ok = match uri.split_once("://") {
+        Some(("https", rest)) => !rest.is_empty(),
+        Some(("http", rest)) => is_loopback_authority(rest),
+        _ => false,
+    };
+    if ok && !uri.contains('#') && uri[uri.find("://").map_or(0, |i| i + 3)..].contains('/') {
+        Ok(())
+    } else {
+        Err(config_error("PLEO_REDIRECT_URI", format!("{uri:?} must be an absolute https URL with a path (http only for localhost), without a fragment")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_stand_in_with_a_fresh_secret() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.environment, PleoEnv::Local);
+        assert_eq!(c.authorization_server_url, "http://127.0.0.1:3000/stand-in");
+        assert_eq!(c.api_base_url, "http://127.0.0.1:3000/stand-in");
+        assert_eq!(c.redirect_uri, "http://localhost:8080/callback");
+        assert_eq!(c.app_origin(), "http://localhost:8080");
+        assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
+        assert!(c.scopes.contains(&"users:read".to_owned()));
+        assert_eq!(c.client_secret.expose_secret().len(), 43);
+        assert_ne!(c.client_secret.expose_secret(), config(&[]).unwrap().client_secret.expose_secret());
+        assert!(!c.secure_cookies());
+    }
+
+    #[test]
+    fn staging_and_production_use_pleos_urls_and_need_credentials() {
+        let err = config(&[("PLEO_ENV", "staging")]).unwrap_err();
+        assert_eq!(err.variable, "PLEO_CLIENT_ID");
+        let c = config(&[("PLEO_ENV", "staging"), ("PLEO_CLIENT_ID", "id"), ("PLEO_CLIENT_SECRET", "s")]).unwrap();
+        assert_eq!(c.authorization_server_url, "https://auth.staging.pleo.io");
+        assert_eq!(c.api_base_url, "https://external.staging.pleo.io");
+        assert_eq!(c.scopes, vec!["users:read".to_owned()]);
+        assert_eq!(c.public().authorize_url, "https://auth.staging.pleo.io/oauth/authorize");
+        assert_eq!(c.public().token_url, "https://auth.staging.pleo.io/oauth/token");
+        let p = config(&[("PLEO_ENV", "production"), ("PLEO_CLIENT_ID", "id"), ("PLEO_CLIENT_SECRET", "s")]).unwrap();
+        assert_eq!(p.api_base_url, "https://external.pleo.io");
+    }
+
+    #[test]
+    fn custom_needs_only_the_authorization_server_url_besides_credentials() {
+        assert_eq!(config(&[("PLEO_ENV", "custom")]).unwrap_err().variable, "PLEO_AUTHORIZATION_SERVER_URL");
+        let c = config(&[
+            ("PLEO_ENV", "custom"),
+            ("PLEO_AUTHORIZATION_SERVER_URL", "https://as.example/"),
+            ("PLEO_CLIENT_ID", "id"),
+            ("PLEO_CLIENT_SECRET", "s"),
+        ])
+        .unwrap();
+        assert_eq!(c.authorization_server_url, "https://as.example");
+        assert_eq!(c.api_base_url, "https://as.example");
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        assert_eq!(config(&[("PLEO_ENV", "prod")]).unwrap_err().variable, "PLEO_ENV");
+        assert_eq!(config(&[("COMPANION_ADDR", "nope")]).unwrap_err().variable, "COMPANION_ADDR");
+        assert_eq!(config(&[("PLEO_REDIRECT_URI", "http://example.com/cb")]).unwrap_err().variable, "PLEO_REDIRECT_URI");
+        assert_eq!(config(&[("PLEO_REDIRECT_URI", "https://example.com")]).unwrap_err().variable, "PLEO_REDIRECT_URI");
+        let err = config(&[("PLEO_ENV", "custom"), ("PLEO_AUTHORIZATION_SERVER_URL", "http://as.example")]).unwrap_err();
+        assert_eq!(err.variable, "PLEO_AUTHORIZATION_SERVER_URL");
+    }
+
+    #[test]
+    fn https_app_gets_secure_cookies_and_the_public_config_has_no_secret() {
+        let c = config(&[("PLEO_REDIRECT_URI", "https://app.example/callback"), ("PLEO_CLIENT_SECRET", "top-secret-value")]).unwrap();
+        assert!(c.secure_cookies());
+        assert_eq!(c.app_origin(), "https://app.example");
+        let public = serde_json::to_string(&c.public()).unwrap();
+        assert!(!public.contains("top-secret-value"));
+        assert!(!format!("{c:?}").contains("top-secret-value"));
+    }
+}

@@ -1,0 +1,131 @@
+//! The browser <-> companion API of ../shared/design.md.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+use flow::ErrorCode;
+use flow::wire::{AuthorizeStart, PublicConfig, SessionInfo, TokenExchange, TokenSummary};
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+use crate::sessions::Session;
+use crate::{AppState, cookies, proxy};
+
+/// A JSON request body whose rejection is an [`AppError`] with code `invalid_request`.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(AppError::with_message(ErrorCode::InvalidRequest, rejection_sentence(&rejection))),
+        }
+    }
+}
+
+fn rejection_sentence(rejection: &JsonRejection) -> String {
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => "The body must be sent with Content-Type: application/json.".to_owned(),
+        JsonRejection::JsonSyntaxError(_) => "The body is not valid JSON.".to_owned(),
+        JsonRejection::JsonDataError(e) => format!("The JSON does not have the expected fields: {}", e.body_text()),
+        _ => "The request body could not be read (too large or cut off).".to_owned(),
+    }
+}
+
+/// The session this browser's cookie names, if it is live.
+fn session_of(state: &AppState, jar: &CookieJar) -> Option<(String, std::sync::Arc<Session>)> {
+    let id = cookies::get(jar, cookies::SESSION, state.config.secure_cookies())?;
+    let session = state.sessions.get(&id, state.clock.now())?;
+    Some((id, session))
+}
+
+/// `GET /api/config`: the public settings, never the secret.
+pub async fn config(State(state): State<AppState>) -> Json<PublicConfig> {
+    Json(state.config.public())
+}
+
+/// `POST /api/authorize/start`: remembers this attempt's state and challenge server-side,
+/// bound to this browser by an HttpOnly cookie, so `/api/token` can refuse an injected code
+/// (RFC 9700 §4.5, authorization code injection; §4.7 login CSRF).
+pub async fn authorize_start(State(state): State<AppState>, jar: CookieJar, JsonBody(start): JsonBody<AuthorizeStart>) -> Result<impl IntoResponse, AppError> {
+    pkce::State::parse(&start.state).map_err(|e| AppError::with_message(ErrorCode::InvalidRequest, format!("state: {e}")))?;
+    let challenge_ok = start.code_challenge.len() == 43
+        && start.code_challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if start.code_challenge_method != pkce::CodeChallenge::METHOD || !challenge_ok {
+        return Err(AppError::with_message(ErrorCode::InvalidRequest, "code_challenge must be a 43-character S256 challenge with code_challenge_method S256."));
+    }
+    let limits = state.sessions.attempt_secs();
+    let id = state.sessions.start_attempt(start.state, start.code_challenge, state.clock.now())?;
+    let jar = cookies::set(jar, cookies::ATTEMPT, id, limits as i64, state.config.secure_cookies());
+    Ok((jar, StatusCode::NO_CONTENT))
+}
+
+/// `POST /api/token`: checks the code against this browser's attempt, exchanges it with
+/// `client_secret_basic`, keeps the tokens, and answers with a session cookie and a summary.
+pub async fn token(State(state): State<AppState>, jar: CookieJar, JsonBody(exchange): JsonBody<TokenExchange>) -> Result<impl IntoResponse, AppError> {
+    let secure = state.config.secure_cookies();
+    let now = state.clock.now();
+    let attempt = cookies::get(&jar, cookies::ATTEMPT, secure)
+        .and_then(|id| state.sessions.take_attempt(&id, now))
+        .ok_or_else(|| AppError::new(ErrorCode::AttemptMissing))?;
+    let jar = cookies::clear(jar, cookies::ATTEMPT, secure);
+    if pkce::CodeVerifier::parse(&exchange.code_verifier).is_err() {
+        return Err(AppError::new(ErrorCode::VerifierInvalid));
+    }
+    let state_matches = pkce::constant_time_eq(attempt.state.as_bytes(), exchange.state.as_bytes());
+    if !state_matches || !pkce::verify(&exchange.code_verifier, &attempt.code_challenge) || exchange.code.is_empty() {
+        return Err(AppError::new(ErrorCode::AttemptMismatch));
+    }
+    let tokens = state.token_client.exchange(&exchange.code, &exchange.code_verifier, now).await.map_err(|f| f.into_app_error(false))?;
+    let summary = tokens.summary();
+    if let Some((old, _)) = session_of(&state, &jar) {
+        state.sessions.remove(&old);
+    }
+    let id = state.sessions.create(tokens, now)?;
+    let jar = cookies::set(jar, cookies::SESSION, id, state.sessions.session_idle_secs() as i64, secure);
+    Ok((jar, Json(summary)))
+}
+
+/// `GET /api/session`: signed in or not, with the token summary.
+pub async fn session(State(state): State<AppState>, jar: CookieJar) -> Json<SessionInfo> {
+    let tokens = match session_of(&state, &jar) {
+        Some((_, session)) => session.tokens.lock().await.as_ref().map(|t| t.summary()),
+        None => None,
+    };
+    Json(SessionInfo { signed_in: tokens.is_some(), environment: state.config.environment.as_str().to_owned(), tokens })
+}
+
+/// `POST /api/refresh`: refreshes now (single flight with every other caller).
+pub async fn refresh(State(state): State<AppState>, jar: CookieJar) -> Result<Json<TokenSummary>, AppError> {
+    let (_, session) = session_of(&state, &jar).ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
+    let mut tokens = session.tokens.lock().await;
+    proxy::refresh_locked(&state, &mut tokens).await?;
+    let summary = tokens.as_ref().map(|t| t.summary()).ok_or_else(|| AppError::new(ErrorCode::ReauthorizationRequired))?;
+    Ok(Json(summary))
+}
+
+/// `POST /api/logout`: forgets the tokens and clears the cookie.
+pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> impl IntoResponse {
+    let secure = state.config.secure_cookies();
+    if let Some(id) = cookies::get(&jar, cookies::SESSION, secure) {
+        state.sessions.remove(&id);
+    }
+    (cookies::clear(jar, cookies::SESSION, secure), StatusCode::NO_CONTENT)
+}
+
+/// `ANY /api/pleo/{path}`: the allow-listed API proxy.
+pub async fn pleo(State(state): State<AppState>, jar: CookieJar, method: Method, uri: Uri) -> Result<Response, AppError> {
+    proxy::upstream_url(&state.config.api_base_url, &method, &uri)?;
+    let (_, session) = session_of(&state, &jar).ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
+    proxy::forward(&state, &session, method, &uri).await
+}
+
+/// Any other `/api` path.
+pub async fn not_found() -> AppError {
+    AppError::new(ErrorCode::NotFound)
+}

@@ -1,0 +1,52 @@
+//! The companion on its own: `cargo run -p companion`. Reads the configuration contract from
+//! the environment and from `.env`, then serves `/api` (and the stand-in when local).
+
+use std::time::Duration;
+
+use companion::{AppState, Config, router};
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "companion=info".into()))
+        .init();
+    // A missing .env is normal; a malformed one is reported.
+    if let Err(e) = dotenvy::dotenv() {
+        if !e.not_found() {
+            eprintln!("companion: .env could not be read: {e}");
+            std::process::exit(2);
+        }
+    }
+    let config = match Config::from_lookup(|name| std::env::var(name).ok()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("companion: configuration error: {e}");
+            std::process::exit(2);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(config.addr).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("companion: cannot listen on {}: {e} (is another companion running? set COMPANION_ADDR)", config.addr);
+            std::process::exit(1);
+        }
+    };
+    let public = config.public();
+    println!("companion: listening on http://{}", config.addr);
+    println!("companion: environment {}, client {}, authorize {}", public.environment, public.client_id, public.authorize_url);
+    if config.static_dir.is_some() {
+        println!("companion: serving the app at http://{}/", config.addr);
+    }
+    let state = AppState::new(config);
+    let sweeper = state.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            sweeper.sessions.sweep(sweeper.clock.now());
+        }
+    });
+    if let Err(e) = axum::serve(listener, router(state)).await {
+        eprintln!("companion: server stopped: {e}");
+        std::process::exit(1);
+    }
+}

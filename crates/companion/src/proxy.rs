@@ -1,0 +1,148 @@
+//! `ANY /api/pleo/{path}`: the allow-listed API proxy that adds the Bearer token, refreshes
+//! centrally and retries once on a 401.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::Response;
+use flow::ErrorCode;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::AppState;
+use crate::api_catalog::match_route;
+use crate::error::AppError;
+use crate::sessions::{Session, TokenSet};
+use crate::token_client::TokenFailure;
+
+/// Refresh this many seconds before expiry, for clock skew and request time.
+pub const REFRESH_SKEW_SECS: u64 = 30;
+/// The longest query string forwarded.
+pub const MAX_QUERY_LEN: usize = 2048;
+/// The largest API response relayed to the browser.
+pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Header on every relayed API response: the API's own status (tells it from a companion error).
+pub const UPSTREAM_STATUS: &str = "x-upstream-status";
+/// Header on every relayed API response: milliseconds the API took, as the companion measured.
+pub const UPSTREAM_DURATION: &str = "x-upstream-duration-ms";
+
+/// The API URL for a raw request URI under `/api/pleo/`, or why it is refused.
+///
+/// The path must match the allow-list segment by segment (BFF: allow-listed proxy paths); the
+/// query is decoded and re-encoded so nothing but plain `name=value` pairs pass.
+pub fn upstream_url(api_base: &str, method: &Method, uri: &Uri) -> Result<String, AppError> {
+    let raw_path = uri.path().strip_prefix("/api/pleo/").unwrap_or_default();
+    let route = match_route(raw_path).ok_or_else(|| AppError::new(ErrorCode::PathNotAllowed))?;
+    if !route.methods.contains(method) {
+        return Err(AppError::new(ErrorCode::MethodNotAllowed));
+    }
+    let query = uri.query().unwrap_or_default();
+    if query.len() > MAX_QUERY_LEN {
+        return Err(AppError::with_message(ErrorCode::InvalidRequest, "The query string is longer than the proxy forwards."));
+    }
+    let mut clean = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        clean.append_pair(&name, &value);
+    }
+    let clean = clean.finish();
+    let separator = if clean.is_empty() { "" } else { "?" };
+    Ok(format!("{api_base}/{raw_path}{separator}{clean}"))
+}
+
+/// Forwards an allowed API call with this session's access token.
+pub async fn forward(state: &AppState, session: &Arc<Session>, method: Method, uri: &Uri) -> Result<Response, AppError> {
+    let url = upstream_url(&state.config.api_base_url, &method, uri)?;
+    let token = current_access_token(state, session).await?;
+    let (mut status, mut body, mut elapsed) = call_api(state, &method, &url, &token).await?;
+    if status == StatusCode::UNAUTHORIZED {
+        // RFC 6750 §3.1 invalid_token: refresh once (unless another request already did) and
+        // retry once; never loop.
+        let fresh = refreshed_after_rejection(state, session, &token).await?;
+        (status, body, elapsed) = call_api(state, &method, &url, &fresh).await?;
+    }
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(UPSTREAM_STATUS, HeaderValue::from(status.as_u16()));
+    headers.insert(UPSTREAM_DURATION, HeaderValue::from(elapsed));
+    Ok(response)
+}
+
+async fn call_api(state: &AppState, method: &Method, url: &str, token: &SecretString) -> Result<(StatusCode, Vec<u8>, u64), AppError> {
+    let started = Instant::now();
+    let mut authorization = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
+        .map_err(|_| AppError::with_message(ErrorCode::Internal, "The access token is not a valid header value."))?;
+    authorization.set_sensitive(true);
+    let request = state.http.request(method.clone(), url).header(header::AUTHORIZATION, authorization).header(header::ACCEPT, "application/json");
+    let response = request.send().await.map_err(|e| api_transport_error(&e))?;
+    let status = StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    if response.content_length().is_some_and(|len| len > MAX_RESPONSE_BYTES as u64) {
+        return Err(AppError::with_message(ErrorCode::ApiUnreachable, "The API response is larger than the proxy relays."));
+    }
+    let body = response.bytes().await.map_err(|e| api_transport_error(&e))?;
+    if body.len() > MAX_RESPONSE_BYTES {
+        return Err(AppError::with_message(ErrorCode::ApiUnreachable, "The API response is larger than the proxy relays."));
+    }
+    let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    Ok((status, body.to_vec(), elapsed))
+}
+
+fn api_transport_error(error: &reqwest::Error) -> AppError {
+    if error.is_timeout() { AppError::new(ErrorCode::ApiTimeout) } else { AppError::new(ErrorCode::ApiUnreachable) }
+}
+
+/// The access token to use now, refreshed first if it expires within the skew.
+/// The session's token lock makes this single flight: concurrent callers wait here.
+pub async fn current_access_token(state: &AppState, session: &Session) -> Result<SecretString, AppError> {
+    let mut tokens = session.tokens.lock().await;
+    let expires_at = tokens.as_ref().ok_or_else(|| AppError::new(ErrorCode::ReauthorizationRequired))?.expires_at;
+    if flow::expiry::should_refresh(state.clock.now(), expires_at, REFRESH_SKEW_SECS) {
+        refresh_locked(state, &mut tokens).await?;
+    }
+    access_token_of(&tokens)
+}
+
+/// After the API refused `used`: a newer token if another request refreshed meanwhile,
+/// otherwise a refresh now.
+async fn refreshed_after_rejection(state: &AppState, session: &Session, used: &SecretString) -> Result<SecretString, AppError> {
+    let mut tokens = session.tokens.lock().await;
+    let current = access_token_of(&tokens)?;
+    if current.expose_secret() != used.expose_secret() {
+        return Ok(current);
+    }
+    refresh_locked(state, &mut tokens).await?;
+    access_token_of(&tokens)
+}
+
+/// Refreshes with the lock held, replacing both tokens at once. A rejected refresh is terminal
+/// (Pleo: stop, discard the tokens, authorise again); a transient failure leaves the session as
+/// it was.
+pub async fn refresh_locked(state: &AppState, tokens: &mut Option<TokenSet>) -> Result<(), AppError> {
+    let Some(refresh_token) = tokens.as_ref().and_then(|t| t.refresh_token.clone()) else {
+        *tokens = None;
+        return Err(AppError::new(ErrorCode::ReauthorizationRequired));
+    };
+    match state.token_client.refresh(&refresh_token, state.clock.now()).await {
+        Ok(mut fresh) => {
+            if fresh.refresh_token.is_none() {
+                // RFC 6749 §6: the server may keep the refresh token as it is.
+                fresh.refresh_token = Some(refresh_token);
+            }
+            *tokens = Some(fresh);
+            Ok(())
+        }
+        Err(failure @ TokenFailure::Rejected { .. }) => {
+            *tokens = None;
+            Err(failure.into_app_error(true))
+        }
+        Err(failure) => Err(failure.into_app_error(true)),
+    }
+}
+
+fn access_token_of(tokens: &Option<TokenSet>) -> Result<SecretString, AppError> {
+    tokens.as_ref().map(|t| t.access_token.clone()).ok_or_else(|| AppError::new(ErrorCode::ReauthorizationRequired))
+}

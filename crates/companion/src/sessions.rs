@@ -1,0 +1,230 @@
+//! Server-side sessions (the tokens) and sign-in attempts (state + challenge), both in memory,
+//! bounded in number and lifetime.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use flow::wire::TokenSummary;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::error::AppError;
+
+/// The tokens of one session. Never serialized, never sent to the browser; `Debug` is redacted
+/// by [`SecretString`].
+#[derive(Debug)]
+pub struct TokenSet {
+    /// The access token.
+    pub access_token: SecretString,
+    /// The refresh token, if the server gave one.
+    pub refresh_token: Option<SecretString>,
+    /// `token_type` (`Bearer` when the server said nothing).
+    pub token_type: String,
+    /// Granted scopes.
+    pub scope: String,
+    /// Seconds of life given at issue.
+    pub expires_in: u64,
+    /// Expiry, seconds since the Unix epoch.
+    pub expires_at: u64,
+}
+
+impl TokenSet {
+    /// What the browser may see: no token, only a hint of the access token.
+    pub fn summary(&self) -> TokenSummary {
+        TokenSummary {
+            token_type: self.token_type.clone(),
+            expires_in: self.expires_in,
+            expires_at: self.expires_at,
+            scope: self.scope.clone(),
+            access_token_hint: flow::wire::token_hint(self.access_token.expose_secret()),
+            has_refresh_token: self.refresh_token.is_some(),
+        }
+    }
+}
+
+/// One browser's session. The async mutex around the tokens is the single-flight refresh lock:
+/// whoever finds the token stale refreshes while holding it, and everyone else waits for the
+/// result (Pleo: "only one refresh in flight"; both tokens replaced atomically).
+#[derive(Debug, Default)]
+pub struct Session {
+    /// `None` once the tokens were discarded (terminal refresh failure).
+    pub tokens: tokio::sync::Mutex<Option<TokenSet>>,
+    last_seen: AtomicU64,
+}
+
+/// A sign-in attempt started by `POST /api/authorize/start`.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// The state the browser sent.
+    pub state: String,
+    /// The S256 challenge the browser sent.
+    pub code_challenge: String,
+    created_at: u64,
+}
+
+/// Limits of the in-memory stores.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The most sessions held at once.
+    pub max_sessions: usize,
+    /// Seconds a session lives without being used.
+    pub session_idle_secs: u64,
+    /// The most sign-in attempts held at once.
+    pub max_attempts: usize,
+    /// Seconds a sign-in attempt lives.
+    pub attempt_secs: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_sessions: 10_000, session_idle_secs: 8 * 3600, max_attempts: 10_000, attempt_secs: 600 }
+    }
+}
+
+/// All sessions and attempts, keyed by the random ids in their cookies.
+#[derive(Debug, Default)]
+pub struct Sessions {
+    limits: Limits,
+    sessions: Mutex<HashMap<String, Arc<Session>>>,
+    attempts: Mutex<HashMap<String, Attempt>>,
+}
+
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Sessions {
+    /// Empty stores with these limits.
+    pub fn new(limits: Limits) -> Self {
+        Self { limits, ..Self::default() }
+    }
+
+    /// Stores `tokens` in a new session and returns its id (for the cookie).
+    pub fn create(&self, tokens: TokenSet, now: u64) -> Result<String, AppError> {
+        let mut sessions = locked(&self.sessions);
+        if sessions.len() >= self.limits.max_sessions {
+            let idle = self.limits.session_idle_secs;
+            sessions.retain(|_, s| s.last_seen.load(Ordering::Relaxed) + idle > now);
+            if sessions.len() >= self.limits.max_sessions {
+                return Err(AppError::new(flow::ErrorCode::Overloaded));
+            }
+        }
+        let id = stand_in::opaque_secret();
+        let session = Session { tokens: tokio::sync::Mutex::new(Some(tokens)), last_seen: AtomicU64::new(now) };
+        sessions.insert(id.clone(), Arc::new(session));
+        Ok(id)
+    }
+
+    /// The live session with this id, marked as used now.
+    pub fn get(&self, id: &str, now: u64) -> Option<Arc<Session>> {
+        let mut sessions = locked(&self.sessions);
+        let session = sessions.get(id)?;
+        if session.last_seen.load(Ordering::Relaxed) + self.limits.session_idle_secs <= now {
+            sessions.remove(id);
+            return None;
+        }
+        session.last_seen.store(now, Ordering::Relaxed);
+        Some(Arc::clone(session))
+    }
+
+    /// Forgets a session and its tokens.
+    pub fn remove(&self, id: &str) {
+        locked(&self.sessions).remove(id);
+    }
+
+    /// Seconds a sign-in attempt lives (the attempt cookie's Max-Age).
+    pub fn attempt_secs(&self) -> u64 {
+        self.limits.attempt_secs
+    }
+
+    /// Seconds a session lives unused (the session cookie's Max-Age).
+    pub fn session_idle_secs(&self) -> u64 {
+        self.limits.session_idle_secs
+    }
+
+    /// How many sessions are held.
+    pub fn len(&self) -> usize {
+        locked(&self.sessions).len()
+    }
+
+    /// Whether no session is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Records a sign-in attempt and returns its id (for the cookie).
+    pub fn start_attempt(&self, state: String, code_challenge: String, now: u64) -> Result<String, AppError> {
+        let mut attempts = locked(&self.attempts);
+        let ttl = self.limits.attempt_secs;
+        attempts.retain(|_, a| a.created_at + ttl > now);
+        if attempts.len() >= self.limits.max_attempts {
+            return Err(AppError::new(flow::ErrorCode::Overloaded));
+        }
+        let id = stand_in::opaque_secret();
+        attempts.insert(id.clone(), Attempt { state, code_challenge, created_at: now });
+        Ok(id)
+    }
+
+    /// Takes (single use) the live attempt with this id.
+    pub fn take_attempt(&self, id: &str, now: u64) -> Option<Attempt> {
+        locked(&self.attempts).remove(id).filter(|a| a.created_at + self.limits.attempt_secs > now)
+    }
+
+    /// Drops idle sessions and stale attempts; run periodically.
+    pub fn sweep(&self, now: u64) {
+        let idle = self.limits.session_idle_secs;
+        locked(&self.sessions).retain(|_, s| s.last_seen.load(Ordering::Relaxed) + idle > now);
+        let ttl = self.limits.attempt_secs;
+        locked(&self.attempts).retain(|_, a| a.created_at + ttl > now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens() -> TokenSet {
+        TokenSet {
+            access_token: SecretString::from("access-token-value"),
+            refresh_token: None,
+            token_type: "Bearer".into(),
+            scope: "users:read".into(),
+            expires_in: 900,
+            expires_at: 1900,
+        }
+    }
+
+    #[test]
+    fn summary_and_debug_never_contain_the_token() {
+        let t = tokens();
+        let summary = serde_json::to_string(&t.summary()).unwrap();
+        assert!(!summary.contains("access-token-value"));
+        assert!(summary.contains("acce… (18 chars)"));
+        assert!(!format!("{t:?}").contains("access-token-value"));
+    }
+
+    #[test]
+    fn sessions_are_bounded_and_expire_when_idle() {
+        let limits = Limits { max_sessions: 2, session_idle_secs: 100, ..Limits::default() };
+        let store = Sessions::new(limits);
+        let a = store.create(tokens(), 1000).unwrap();
+        store.create(tokens(), 1000).unwrap();
+        assert_eq!(store.create(tokens(), 1050).unwrap_err().code, flow::ErrorCode::Overloaded);
+        assert!(store.get(&a, 1099).is_some());
+        // the other one idled out at 1100, making room
+        assert!(store.create(tokens(), 1150).is_ok());
+        assert!(store.get(&a, 1199).is_some());
+        assert!(store.get(&a, 1299).is_none());
+        assert!(store.get("forged", 1000).is_none());
+    }
+
+    #[test]
+    fn attempts_are_single_use_and_short_lived() {
+        let store = Sessions::new(Limits::default());
+        let id = store.start_attempt("s".into(), "c".into(), 1000).unwrap();
+        assert_eq!(store.take_attempt(&id, 1001).unwrap().state, "s");
+        assert!(store.take_attempt(&id, 1001).is_none());
+        let late = store.start_attempt("s".into(), "c".into(), 1000).unwrap();
+        assert!(store.take_attempt(&late, 1600).is_none());
+    }
+}

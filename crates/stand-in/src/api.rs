@@ -1,0 +1,134 @@
+//! The API: Bearer checks (RFC 6750) and Pleo's response shapes.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::StandIn;
+use crate::demo_data::{COMPANIES, Company, EMPLOYEE_COUNT, employee};
+
+/// RFC 6750 §3: 401 `invalid_token` or 403 `insufficient_scope`, with `WWW-Authenticate`.
+fn bearer_error(status: StatusCode, error: &str, description: &str) -> Response {
+    let challenge = format!("Bearer realm=\"stand-in\", error=\"{error}\", error_description=\"{description}\"");
+    let mut response = (status, Json(json!({ "type": error, "message": description }))).into_response();
+    if let Ok(value) = HeaderValue::from_str(&challenge) {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+/// The grant behind a valid access token: what the API knows about the caller.
+struct Caller {
+    scope: Vec<String>,
+    user_id: String,
+}
+
+/// Checks the Bearer token and, when `scope` is given, that its grant holds it.
+fn authorize(stand_in: &StandIn, headers: &HeaderMap, scope: Option<&str>) -> Result<Caller, Response> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| bearer_error(StatusCode::UNAUTHORIZED, "invalid_token", "A Bearer access token is required."))?;
+    let now = stand_in.clock.now();
+    let inner = stand_in.lock();
+    let access = inner
+        .access_tokens
+        .get(token)
+        .filter(|a| a.expires_at > now)
+        .ok_or_else(|| bearer_error(StatusCode::UNAUTHORIZED, "invalid_token", "The access token is unknown, expired or revoked."))?;
+    let grant = inner
+        .grants
+        .get(&access.grant)
+        .filter(|g| !g.revoked)
+        .ok_or_else(|| bearer_error(StatusCode::UNAUTHORIZED, "invalid_token", "The access token was revoked."))?;
+    if let Some(scope) = scope.filter(|needed| !grant.scope.iter().any(|s| s == needed)) {
+        return Err(bearer_error(StatusCode::FORBIDDEN, "insufficient_scope", &format!("This call needs the {scope} scope.")));
+    }
+    Ok(Caller { scope: grant.scope.clone(), user_id: grant.user_id.clone() })
+}
+
+/// Offset pagination parameters.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Page {
+    limit: Option<usize>,
+    offset: Option<usize>,
+}
+
+/// `GET /v2/employees` (scope `users:read`), in Pleo's data + pagination shape.
+pub(crate) async fn employees(State(stand_in): State<StandIn>, headers: HeaderMap, Query(page): Query<Page>) -> Response {
+    if let Err(refusal) = authorize(&stand_in, &headers, Some("users:read")) {
+        return refusal;
+    }
+    Json(paginated(&page, EMPLOYEE_COUNT, employee)).into_response()
+}
+
+/// `GET /v1/companies`: the demo companies (any valid token).
+pub(crate) async fn companies(State(stand_in): State<StandIn>, headers: HeaderMap, Query(page): Query<Page>) -> Response {
+    if let Err(refusal) = authorize(&stand_in, &headers, None) {
+        return refusal;
+    }
+    Json(paginated(&page, COMPANIES.len(), |i| company(&COMPANIES[i]))).into_response()
+}
+
+/// `GET /v1/introspect`: who the token belongs to.
+pub(crate) async fn introspect(State(stand_in): State<StandIn>, headers: HeaderMap) -> Response {
+    let caller = match authorize(&stand_in, &headers, None) {
+        Ok(caller) => caller,
+        Err(refusal) => return refusal,
+    };
+    Json(json!({
+        "data": {
+            "authMethod": "OAUTH2",
+            "clientId": stand_in.registration.client_id,
+            "scope": caller.scope.join(" "),
+            "applicationName": stand_in.registration.client_name,
+            "subjectURN": format!("urn:pleo:user:{}", caller.user_id),
+        }
+    }))
+    .into_response()
+}
+
+fn company(c: &Company) -> Value {
+    json!({
+        "id": c.id,
+        "name": c.name,
+        "organizationId": null,
+        "registrationNumber": c.registration_number,
+        "address": {
+            "addressLine1": "Demo Street 1", "addressLine2": null, "country": c.country,
+            "locality": c.locality, "postalCode": "1000", "region": null,
+        }
+    })
+}
+
+/// `total` items, `item(i)` each, in Pleo's data + pagination shape with offset paging.
+fn paginated(page: &Page, total: usize, item: impl Fn(usize) -> Value) -> Value {
+    let limit = page.limit.unwrap_or(10).clamp(1, 100);
+    let offset = page.offset.unwrap_or(0).min(total);
+    let end = (offset + limit).min(total);
+    let data: Vec<Value> = (offset..end).map(item).collect();
+    let cursor = |i: usize| format!("offset:{i}");
+    json!({
+        "data": data,
+        "pagination": {
+            "currentRequestPagination": {
+                "parameters": {},
+                "after": null,
+                "before": null,
+                "limit": limit,
+                "offset": offset,
+                "sortingKeys": ["id"],
+                "sortingOrder": ["ASC"],
+            },
+            "hasNextPage": end < total,
+            "hasPreviousPage": offset > 0,
+            "startCursor": cursor(offset),
+            "endCursor": cursor(end),
+            "total": total,
+        }
+    })
+}

@@ -1,0 +1,171 @@
+//! The stand-in's memory: pending consents, codes, grants and tokens.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::{Clock, Registration, opaque_value};
+
+/// Lifetimes and switches of the stand-in.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Access token lifetime in seconds (Pleo: use `expires_in`; older docs say 15 minutes).
+    pub access_token_ttl: u64,
+    /// Authorization code lifetime in seconds ("short-lived" at Pleo; 60 here).
+    pub code_ttl: u64,
+    /// Refresh token lifetime in seconds (Pleo: at least 60 days).
+    pub refresh_token_ttl: u64,
+    /// Skip the consent page and approve as the first demo user (tests, benchmarks).
+    pub auto_approve: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { access_token_ttl: 15 * 60, code_ttl: 60, refresh_token_ttl: 60 * 24 * 3600, auto_approve: false }
+    }
+}
+
+/// An authorization request waiting for the user's decision on the consent page.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingConsent {
+    pub redirect_uri: String,
+    pub scope: Vec<String>,
+    pub state: String,
+    pub code_challenge: String,
+    pub created_at: u64,
+}
+
+/// An issued authorization code.
+#[derive(Debug, Clone)]
+pub(crate) struct CodeGrant {
+    pub redirect_uri: String,
+    pub scope: Vec<String>,
+    pub code_challenge: String,
+    pub user_id: String,
+    pub expires_at: u64,
+    /// Set by the first redemption; a second one revokes the grant (RFC 6749 §4.1.2).
+    pub redeemed_grant: Option<u64>,
+}
+
+/// One authorization: the tokens issued from one code and its refreshes.
+#[derive(Debug, Clone)]
+pub(crate) struct Grant {
+    pub scope: Vec<String>,
+    pub user_id: String,
+    pub revoked: bool,
+    /// The only refresh token of this grant that may be used (rotation).
+    pub current_refresh: String,
+    pub refresh_expires_at: u64,
+}
+
+/// An access token and the grant it belongs to.
+#[derive(Debug, Clone)]
+pub(crate) struct AccessToken {
+    pub grant: u64,
+    pub expires_at: u64,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Inner {
+    pub pending: HashMap<String, PendingConsent>,
+    pub codes: HashMap<String, CodeGrant>,
+    pub grants: HashMap<u64, Grant>,
+    pub access_tokens: HashMap<String, AccessToken>,
+    /// Every refresh token ever issued, with its grant, so an old one can be recognised.
+    pub refresh_tokens: HashMap<String, u64>,
+    pub next_grant: u64,
+    /// Requests the token endpoint has answered, by grant type (for tests and the walkthrough).
+    pub token_requests: HashMap<String, u64>,
+}
+
+/// What the token endpoint issued for one grant.
+#[derive(Debug, Clone)]
+pub(crate) struct IssuedTokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: u64,
+    pub scope: Vec<String>,
+}
+
+/// The stand-in: its registration, settings, clock and memory. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct StandIn {
+    pub(crate) registration: Arc<Registration>,
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) clock: Clock,
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl StandIn {
+    /// A stand-in that knows one client.
+    pub fn new(registration: Registration, settings: Settings) -> Self {
+        Self {
+            registration: Arc::new(registration),
+            settings: Arc::new(settings),
+            clock: Clock::default(),
+            inner: Arc::default(),
+        }
+    }
+
+    /// The clock, to shift time in tests and in the walkthrough.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// How many token requests of `grant_type` were answered (successfully or not).
+    pub fn token_requests(&self, grant_type: &str) -> u64 {
+        self.lock().token_requests.get(grant_type).copied().unwrap_or(0)
+    }
+
+    /// Every access and refresh token ever issued: tests search for them where they must not be.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        let inner = self.lock();
+        inner.access_tokens.keys().chain(inner.refresh_tokens.keys()).cloned().collect()
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave the maps half-updated in a way that
+        // matters more than refusing every later request, so poisoning is ignored.
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Inner {
+    /// Starts a grant and issues its first tokens.
+    pub fn issue_for_new_grant(&mut self, settings: &Settings, now: u64, scope: Vec<String>, user_id: String) -> (u64, IssuedTokens) {
+        let id = self.next_grant;
+        self.next_grant += 1;
+        self.grants.insert(
+            id,
+            Grant { scope, user_id, revoked: false, current_refresh: String::new(), refresh_expires_at: 0 },
+        );
+        (id, self.rotate(settings, now, id))
+    }
+
+    /// Issues a new access and refresh token for `grant`, invalidating all earlier ones at once.
+    pub fn rotate(&mut self, settings: &Settings, now: u64, grant: u64) -> IssuedTokens {
+        self.access_tokens.retain(|_, token| token.grant != grant);
+        let access_token = opaque_value();
+        let refresh_token = opaque_value();
+        self.access_tokens
+            .insert(access_token.clone(), AccessToken { grant, expires_at: now + settings.access_token_ttl });
+        self.refresh_tokens.insert(refresh_token.clone(), grant);
+        let entry = self.grants.get_mut(&grant).expect("rotate is called for a grant that exists");
+        entry.current_refresh = refresh_token.clone();
+        entry.refresh_expires_at = now + settings.refresh_token_ttl;
+        IssuedTokens { access_token, refresh_token, expires_in: settings.access_token_ttl, scope: entry.scope.clone() }
+    }
+
+    /// Revokes every token of `grant` (replayed code, reused refresh token, uninstall).
+    pub fn revoke_grant(&mut self, grant: u64) {
+        if let Some(entry) = self.grants.get_mut(&grant) {
+            entry.revoked = true;
+        }
+        self.access_tokens.retain(|_, token| token.grant != grant);
+    }
+
+    /// Drops pending consents and codes older than they may live.
+    pub fn sweep(&mut self, now: u64, code_ttl: u64) {
+        self.pending.retain(|_, p| p.created_at + 600 > now);
+        self.codes.retain(|_, c| c.expires_at + code_ttl > now || c.redeemed_grant.is_some());
+    }
+}
