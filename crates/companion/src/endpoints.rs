@@ -3,7 +3,8 @@
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request, State};
-use axum::http::{Method, StatusCode, Uri};
+use axum::extract::OriginalUri;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use flow::ErrorCode;
@@ -119,7 +120,8 @@ pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> impl IntoR
 }
 
 /// `ANY /api/pleo/{path}`: the allow-listed API proxy.
-pub async fn pleo(State(state): State<AppState>, jar: CookieJar, method: Method, uri: Uri) -> Result<Response, AppError> {
+/// `OriginalUri`: inside the nested `/api` router the plain `Uri` has lost its prefix.
+pub async fn pleo(State(state): State<AppState>, jar: CookieJar, method: Method, OriginalUri(uri): OriginalUri) -> Result<Response, AppError> {
     proxy::upstream_url(&state.config.api_base_url, &method, &uri)?;
     let (_, session) = session_of(&state, &jar).ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
     proxy::forward(&state, &session, method, &uri).await

@@ -213,7 +213,7 @@ mod tests {
         assert!(store.get(&a, 1099).is_some());
         // the other one idled out at 1100, making room
         assert!(store.create(tokens(), 1150).is_ok());
-        assert!(store.get(&a, 1199).is_some());
+        assert!(store.get(&a, 1198).is_some());
         assert!(store.get(&a, 1299).is_none());
         assert!(store.get("forged", 1000).is_none());
     }

@@ -1,0 +1,129 @@
+//! The companion's API, typed over the `flow::wire` types. Views never build URLs.
+
+use flow::ErrorCode;
+use flow::wire::{ApiError, AuthorizeStart, CSRF_HEADER, CSRF_HEADER_VALUE, PublicConfig, SessionInfo, TokenExchange, TokenSummary};
+use gloo_net::http::{Request, Response};
+use serde::de::DeserializeOwned;
+
+/// A failed call to the companion, with a stable code and a sentence.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {}", .0.error, .0.message)]
+pub struct ClientError(pub ApiError);
+
+impl ClientError {
+    /// The stable code.
+    pub fn code(&self) -> ErrorCode {
+        self.0.error
+    }
+}
+
+impl From<ErrorCode> for ClientError {
+    fn from(code: ErrorCode) -> Self {
+        Self(ApiError::new(code))
+    }
+}
+
+/// The outcome of one proxied API call, as the page shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiCall {
+    /// Method and path as called, e.g. `GET /v2/employees`.
+    pub label: String,
+    /// HTTP status of the API's answer.
+    pub status: u16,
+    /// Milliseconds from the browser's request to the full body.
+    pub browser_ms: f64,
+    /// Milliseconds the API took, as the companion measured it.
+    pub upstream_ms: Option<u64>,
+    /// The body, pretty-printed when it is JSON.
+    pub body: String,
+}
+
+async fn send(request: Result<Request, gloo_net::Error>) -> Result<Response, ClientError> {
+    let request = request.map_err(|e| ClientError(ApiError::with_message(ErrorCode::Internal, e.to_string())))?;
+    request.send().await.map_err(|_| ErrorCode::CompanionUnreachable.into())
+}
+
+/// A companion error body, or `companion_unreachable` when the answer is not one (the dev
+/// server's proxy answers 5xx with its own text when the companion is down).
+async fn error_of(response: Response) -> ClientError {
+    let status = response.status();
+    match response.json::<ApiError>().await {
+        Ok(error) => ClientError(error),
+        Err(_) if status >= 500 || status == 404 => ErrorCode::CompanionUnreachable.into(),
+        Err(_) => ClientError(ApiError::with_message(ErrorCode::Internal, format!("The companion answered HTTP {status} without an error body."))),
+    }
+}
+
+async fn json_of<T: DeserializeOwned>(response: Response) -> Result<T, ClientError> {
+    if !response.ok() {
+        return Err(error_of(response).await);
+    }
+    response.json::<T>().await.map_err(|_| ErrorCode::CompanionUnreachable.into())
+}
+
+fn post(path: &str) -> gloo_net::http::RequestBuilder {
+    Request::post(path).header(CSRF_HEADER, CSRF_HEADER_VALUE)
+}
+
+/// `GET /api/config`.
+pub async fn config() -> Result<PublicConfig, ClientError> {
+    json_of(send(Request::get("/api/config").build()).await?).await
+}
+
+/// `GET /api/session`.
+pub async fn session() -> Result<SessionInfo, ClientError> {
+    json_of(send(Request::get("/api/session").build()).await?).await
+}
+
+/// `POST /api/authorize/start`: binds state and challenge to this browser.
+pub async fn authorize_start(start: &AuthorizeStart) -> Result<(), ClientError> {
+    let response = send(post("/api/authorize/start").json(start)).await?;
+    if response.ok() { Ok(()) } else { Err(error_of(response).await) }
+}
+
+/// `POST /api/token`: the code exchange, done by the companion.
+pub async fn exchange(exchange: &TokenExchange) -> Result<TokenSummary, ClientError> {
+    json_of(send(post("/api/token").json(exchange)).await?).await
+}
+
+/// `POST /api/refresh`.
+pub async fn refresh() -> Result<TokenSummary, ClientError> {
+    json_of(send(post("/api/refresh").build()).await?).await
+}
+
+/// `POST /api/logout`.
+pub async fn logout() -> Result<(), ClientError> {
+    let response = send(post("/api/logout").build()).await?;
+    if response.ok() { Ok(()) } else { Err(error_of(response).await) }
+}
+
+/// `GET /api/pleo/{path}`: an API call through the companion. The API's own error statuses
+/// are results to show; only the companion's errors are `Err`.
+pub async fn call_api(path: &str) -> Result<ApiCall, ClientError> {
+    let started = now_ms();
+    let response = send(Request::get(&format!("/api/pleo/{}", path.trim_start_matches('/'))).build()).await?;
+    let Some(upstream_status) = response.headers().get("x-upstream-status") else {
+        return Err(error_of(response).await);
+    };
+    let upstream_ms = response.headers().get("x-upstream-duration-ms").and_then(|v| v.parse().ok());
+    let text = response.text().await.map_err(|_| ClientError::from(ErrorCode::CompanionUnreachable))?;
+    Ok(ApiCall {
+        label: format!("GET /{}", path.trim_start_matches('/')),
+        status: upstream_status.parse().unwrap_or(response.status()),
+        browser_ms: now_ms() - started,
+        upstream_ms,
+        body: pretty_json(&text),
+    })
+}
+
+/// `text` pretty-printed if it is JSON, as it is otherwise.
+pub fn pretty_json(text: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| text.to_owned())
+}
+
+fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+}

@@ -1,0 +1,303 @@
+//! The end-to-end harness: the companion (and, for `custom`, a separate stand-in) on free
+//! loopback ports, the built app, headless Chromium through chromedriver, and a recorder of
+//! every response the browser received, to prove that no secret and no token reached it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use base64::Engine as _;
+use companion::{AppState, Config};
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use secrecy::SecretString;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// The client secret every end-to-end run uses: distinctive, so a leak is found by search.
+pub const SECRET: &str = "e2e-Secret-9f8e7d6c5b4a-never-in-the-browser";
+/// The client ID of the `custom` runs.
+pub const CUSTOM_CLIENT_ID: &str = "0b6e7c1a-5f2d-4e8b-9a3c-7d1e2f3a4b5c";
+
+/// One response the browser received: where from, its head and its body.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    /// Method and path of the request.
+    pub request: String,
+    /// Status line and headers of the response.
+    pub head: String,
+    /// The body, as text (lossy).
+    pub body: String,
+}
+
+/// Everything the browser received from our servers.
+#[derive(Debug, Clone, Default)]
+pub struct Recorder(Arc<Mutex<Vec<Seen>>>);
+
+impl Recorder {
+    /// All responses so far.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.0.lock().unwrap().clone()
+    }
+
+    /// Wraps `router` so every response to a browser request is recorded. Requests made by
+    /// the companion itself (its token and API calls, by user agent) are not the browser's.
+    pub fn wrap(&self, router: Router) -> Router {
+        let recorder = self.clone();
+        router.layer(middleware::from_fn(move |request: Request, next: Next| {
+            let recorder = recorder.clone();
+            async move {
+                let from_companion = request
+                    .headers()
+                    .get("user-agent")
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|ua| ua.starts_with("pleo-oauth-walkthrough-companion"));
+                let label = format!("{} {}", request.method(), request.uri());
+                let response = next.run(request).await;
+                if from_companion {
+                    return response;
+                }
+                let (parts, body) = response.into_parts();
+                let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+                let head = format!("{} {:?}", parts.status, parts.headers);
+                recorder.0.lock().unwrap().push(Seen { request: label, head, body: String::from_utf8_lossy(&bytes).into_owned() });
+                Response::from_parts(parts, Body::from(bytes))
+            }
+        }))
+    }
+}
+
+/// A server on a free loopback port, stopped when dropped.
+pub struct Server {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Server {
+    /// Serves `router` on an already bound listener.
+    pub fn spawn(listener: TcpListener, router: Router) -> Self {
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            axum::serve(listener, router).with_graceful_shutdown(async { stopped.await.ok(); }).await.unwrap();
+        });
+        Self { addr, stop: Some(stop) }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A free loopback listener.
+pub async fn free_listener() -> TcpListener {
+    TcpListener::bind("127.0.0.1:0").await.unwrap()
+}
+
+/// The built app (Trunk's `dist/`).
+pub fn dist_dir() -> PathBuf {
+    let dir = std::env::var("WALKTHROUGH_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dist"));
+    assert!(dir.join("index.html").exists(), "no built app at {}: run `cargo xtask test` (it builds the app with Trunk)", dir.display());
+    dir
+}
+
+/// Which authorisation server the run uses.
+pub enum Mode {
+    /// `PLEO_ENV=local`: the stand-in embedded in the companion.
+    Local,
+    /// `PLEO_ENV=custom`: a separate stand-in, reached only through the contract's variables.
+    Custom,
+}
+
+/// The servers of one end-to-end run.
+pub struct Walkthrough {
+    /// The companion serving the app and `/api`.
+    pub companion: Server,
+    /// The separate stand-in of a `custom` run.
+    pub standalone: Option<Server>,
+    /// The stand-in, embedded or separate, for looking at what it issued.
+    pub stand_in: stand_in::StandIn,
+    /// Every response the browser received.
+    pub recorder: Recorder,
+    /// The companion's state.
+    pub state: AppState,
+}
+
+impl Walkthrough {
+    /// Starts the companion (and a separate stand-in for `custom`) on free loopback ports.
+    pub async fn start(mode: Mode) -> Self {
+        let listener = free_listener().await;
+        let addr = listener.local_addr().unwrap();
+        let redirect_uri = format!("http://localhost:{}/callback", addr.port());
+        let recorder = Recorder::default();
+        let mut vars = vec![
+            ("COMPANION_ADDR", addr.to_string()),
+            ("PLEO_REDIRECT_URI", redirect_uri.clone()),
+            ("PLEO_CLIENT_SECRET", SECRET.to_owned()),
+            ("COMPANION_STATIC_DIR", dist_dir().display().to_string()),
+        ];
+        let mut standalone = None;
+        let mut separate_stand_in = None;
+        if let Mode::Custom = mode {
+            let registration = stand_in::Registration {
+                client_id: CUSTOM_CLIENT_ID.to_owned(),
+                client_secret: SecretString::from(SECRET),
+                redirect_uris: vec![redirect_uri],
+                scopes: stand_in::Registration::ALL_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+                client_name: "Custom server client".to_owned(),
+            };
+            let si = stand_in::StandIn::new(registration, stand_in::Settings::default());
+            let si_listener = free_listener().await;
+            let server = Server::spawn(si_listener, recorder.wrap(stand_in::router(si.clone())));
+            vars.extend([
+                ("PLEO_ENV", "custom".to_owned()),
+                ("PLEO_AUTHORIZATION_SERVER_URL", format!("http://127.0.0.1:{}", server.addr.port())),
+                ("PLEO_CLIENT_ID", CUSTOM_CLIENT_ID.to_owned()),
+            ]);
+            standalone = Some(server);
+            separate_stand_in = Some(si);
+        }
+        let config = Config::from_lookup(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone())).unwrap();
+        let state = AppState::new(config);
+        let stand_in = separate_stand_in.or_else(|| state.stand_in.clone()).unwrap();
+        let companion = Server::spawn(listener, recorder.wrap(companion::router(state.clone())));
+        Self { companion, standalone, stand_in, recorder, state }
+    }
+
+    /// The app's address, as the browser opens it.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://localhost:{}{path}", self.companion.addr.port())
+    }
+
+    /// Every string that must never reach the browser: the secret, its Basic-auth forms, and
+    /// every token the stand-in issued.
+    pub fn forbidden_strings(&self) -> Vec<String> {
+        let id = self.state.config.client_id.clone();
+        let encode = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let mut forbidden = vec![SECRET.to_owned(), encode(&format!("{id}:{SECRET}")), encode(SECRET)];
+        forbidden.extend(self.stand_in.issued_tokens());
+        forbidden
+    }
+}
+
+/// Headless Chromium driven through chromedriver; both stopped when dropped.
+pub struct Browser {
+    /// The WebDriver client.
+    pub client: Client,
+    driver: Child,
+    _profile: TempDir,
+}
+
+/// A temporary directory removed when dropped.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Browser {
+    /// Starts chromedriver on a free port and a headless Chromium with a fresh profile.
+    pub async fn launch() -> Self {
+        let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned());
+        let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+        assert!(
+            std::path::Path::new(&chromedriver).exists(),
+            "{chromedriver} is missing: run `cargo xtask test`, which installs chromium and chromium-driver"
+        );
+        let port = free_listener().await.local_addr().unwrap().port();
+        let driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let profile = std::env::temp_dir().join(format!("e2e-chromium-{}-{port}", std::process::id()));
+        let caps = serde_json::json!({
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--window-size=1200,1600",
+                    format!("--user-data-dir={}", profile.display()),
+                ]
+            }
+        });
+        let caps: serde_json::Map<String, serde_json::Value> = caps.as_object().unwrap().clone();
+        let url = format!("http://127.0.0.1:{port}");
+        let mut last_error = String::new();
+        for _ in 0..100 {
+            match ClientBuilder::new(HttpConnector::new()).capabilities(caps.clone()).connect(&url).await {
+                Ok(client) => return Self { client, driver, _profile: TempDir(profile) },
+                Err(e) => last_error = e.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("chromedriver did not accept a session: {last_error}");
+    }
+
+    /// Waits (up to 15 s) for an element matching `css`.
+    pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+    }
+
+    /// The text of the element matching `css`, once it exists.
+    pub async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.unwrap()
+    }
+
+    /// Clicks the element matching `css`, once it exists.
+    pub async fn click(&self, css: &str) {
+        self.find(css).await.click().await.unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+    }
+
+    /// What the page holds: storage, cookies visible to scripts, and the DOM.
+    pub async fn page_state(&self) -> String {
+        let script = "return JSON.stringify({session: Object.entries(sessionStorage), local: Object.entries(localStorage), \
+                      cookie: document.cookie, html: document.documentElement.outerHTML});";
+        self.client.execute(script, vec![]).await.unwrap().as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Saves a screenshot under `tests/artifacts/` (kept by CI as a test artifact).
+    pub async fn screenshot(&self, name: &str) {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("artifacts");
+        std::fs::create_dir_all(&dir).unwrap();
+        if let Ok(png) = self.client.screenshot().await {
+            std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+        }
+    }
+
+    /// Ends the WebDriver session and chromedriver.
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}
