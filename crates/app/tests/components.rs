@@ -1,0 +1,79 @@
+//! Component tests in headless Chromium: mount, act, assert.
+#![cfg(target_arch = "wasm32")]
+
+use flow::wire::PublicConfig;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+use walkthrough_app::pending::{self, PendingAuthorization};
+use walkthrough_app::views::{AuthorizePanel, CallbackPage, ConfigPanel};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn config() -> PublicConfig {
+    PublicConfig {
+        environment: "local".into(),
+        client_id: "6f1f5c4e-3c55-4a0e-9d4b-1f0d5b7a2c01".into(),
+        authorization_server_url: "http://127.0.0.1:3000/stand-in".into(),
+        authorize_url: "http://127.0.0.1:3000/stand-in/oauth/authorize".into(),
+        token_url: "http://127.0.0.1:3000/stand-in/oauth/token".into(),
+        api_base_url: "http://127.0.0.1:3000/stand-in".into(),
+        scopes: vec!["users:read".into(), "test:test".into()],
+        redirect_uri: "http://localhost:8080/callback".into(),
+        token_endpoint_auth_method: "client_secret_basic".into(),
+    }
+}
+
+/// A fresh container in the test page.
+fn container() -> web_sys::HtmlElement {
+    let div = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&div).unwrap();
+    div.unchecked_into()
+}
+
+fn text_of(root: &web_sys::HtmlElement, css: &str) -> String {
+    root.query_selector(css).unwrap().unwrap_or_else(|| panic!("no {css}")).text_content().unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+async fn config_panel_shows_every_public_setting() {
+    let root = container();
+    let handle = leptos::mount::mount_to(root.clone(), || view! { <ConfigPanel config=config()/> });
+    leptos::task::tick().await;
+    assert_eq!(text_of(&root, "[data-testid=client-id]"), "6f1f5c4e-3c55-4a0e-9d4b-1f0d5b7a2c01");
+    assert_eq!(text_of(&root, "[data-testid=scopes]"), "users:read test:test");
+    assert_eq!(text_of(&root, "[data-testid=auth-method]"), "client_secret_basic");
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn authorize_panel_generates_an_s256_pair_and_a_full_authorize_url() {
+    let root = container();
+    let handle = leptos::mount::mount_to(root.clone(), || view! { <AuthorizePanel config=config()/> });
+    leptos::task::tick().await;
+    root.query_selector("#generate").unwrap().unwrap().unchecked_into::<web_sys::HtmlElement>().click();
+    leptos::task::tick().await;
+    let verifier = text_of(&root, "[data-testid=verifier]");
+    let challenge = text_of(&root, "[data-testid=challenge]");
+    let v = pkce::CodeVerifier::parse(&verifier).unwrap();
+    assert_eq!(pkce::CodeChallenge::s256(&v).as_str(), challenge);
+    let url = text_of(&root, "[data-testid=authorize-request-url]");
+    assert!(url.starts_with("http://127.0.0.1:3000/stand-in/oauth/authorize?response_type=code&client_id="));
+    assert!(url.contains("&code_challenge_method=S256"));
+    assert!(url.contains(&format!("state={}", text_of(&root, "[data-testid=state]"))));
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn callback_without_state_is_refused_and_uses_up_the_pending_authorization() {
+    pending::store(&PendingAuthorization { state: "s".repeat(43), code_verifier: "v".repeat(43) }).unwrap();
+    assert!(pending::is_pending());
+    let root = container();
+    // The test page's address has no callback parameters at all.
+    let handle = leptos::mount::mount_to(root.clone(), || view! { <CallbackPage/> });
+    leptos::task::tick().await;
+    let error = root.query_selector("[data-error-code]").unwrap().expect("an error is shown");
+    assert_eq!(error.get_attribute("data-error-code").as_deref(), Some("state_missing"));
+    assert!(!pending::is_pending(), "the verifier and state are single use");
+    drop(handle);
+}
