@@ -1,0 +1,90 @@
+//! Installs what a fresh machine lacks, printing each step. Versions are pinned: Trunk 0.21.14
+//! (0.22 needs a newer rustc) and wasm-bindgen-cli exactly matching the `wasm-bindgen` crate.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::{command, run, step};
+
+/// The Trunk version the project builds with.
+pub const TRUNK_VERSION: &str = "0.21.14";
+/// Must equal the `wasm-bindgen` crate pin in the workspace Cargo.toml.
+pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
+
+/// `$CARGO_HOME/bin` (default `~/.cargo/bin`), where `cargo install` puts tools.
+fn cargo_bin() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from(".cargo"))
+        .join("bin")
+}
+
+/// PATH with cargo's bin directory first, so freshly installed tools are found.
+pub fn path_with_cargo_bin() -> std::ffi::OsString {
+    let mut paths = vec![cargo_bin()];
+    if let Some(path) = std::env::var_os("PATH") {
+        paths.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(paths).unwrap_or_default()
+}
+
+/// The first line `program args` prints, if it runs.
+fn version_of(program: &str, args: &[&str]) -> Option<String> {
+    let output = command(program).args(args).output().ok()?;
+    output.status.success().then(|| String::from_utf8_lossy(&output.stdout).lines().next().unwrap_or_default().to_owned())
+}
+
+/// Installs the wasm target, Trunk and wasm-bindgen-cli when missing; with `browser`, also
+/// Debian's Chromium and ChromeDriver for the browser tests.
+pub fn ensure_tools(browser: bool) -> Result<(), String> {
+    step("Checking the toolchain: wasm32 target, Trunk, wasm-bindgen-cli");
+    let targets = command("rustup").args(["target", "list", "--installed"]).output();
+    let targets = targets.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+    if !targets.contains("wasm32-unknown-unknown") {
+        step("Adding the wasm32-unknown-unknown target (rustup)");
+        run(command("rustup").args(["target", "add", "wasm32-unknown-unknown"]), "rustup target add")?;
+    } else {
+        println!("    wasm32-unknown-unknown: installed");
+    }
+    match version_of("trunk", &["--version"]) {
+        Some(v) if v.contains(TRUNK_VERSION) => println!("    {v}: installed"),
+        _ => {
+            step(&format!("Installing Trunk {TRUNK_VERSION} (cargo install, a few minutes the first time)"));
+            run(command("cargo").args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]), "cargo install trunk")?;
+        }
+    }
+    match version_of("wasm-bindgen", &["--version"]) {
+        Some(v) if v.contains(WASM_BINDGEN_VERSION) => println!("    {v}: installed"),
+        _ => {
+            step(&format!("Installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} (cargo install, a few minutes the first time)"));
+            // Not --locked: its lock file names a crate version the registry here lacks.
+            run(command("cargo").args(["install", "wasm-bindgen-cli", "--version", WASM_BINDGEN_VERSION]), "cargo install wasm-bindgen-cli")?;
+        }
+    }
+    if browser {
+        ensure_chromium()?;
+    }
+    Ok(())
+}
+
+/// Debian's chromium and chromium-driver, installed with apt-get when missing (as root, or
+/// through sudo).
+fn ensure_chromium() -> Result<(), String> {
+    if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
+        println!("    {}: installed", version_of("/usr/bin/chromium", &["--version"]).unwrap_or_else(|| "chromium".into()));
+        return Ok(());
+    }
+    step("Installing Chromium and ChromeDriver (apt-get)");
+    let as_root = version_of("id", &["-u"]).is_some_and(|uid| uid.trim() == "0");
+    let apt = |args: &[&str]| -> Command {
+        let mut c = if as_root { Command::new("apt-get") } else { Command::new("sudo") };
+        if !as_root {
+            c.arg("apt-get");
+        }
+        c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        c
+    };
+    run(&mut apt(&["update"]), "apt-get update")?;
+    run(&mut apt(&["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"]), "apt-get install chromium chromium-driver")
+}
