@@ -1,0 +1,262 @@
+//! Router tests: the companion driven through `Router::oneshot`, without a socket of its own.
+//! Where an exchange is needed, the stand-in listens on a free loopback port.
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, StatusCode, header};
+use companion::{AppState, Config, router};
+use secrecy::SecretString;
+use serde_json::Value;
+use tower::ServiceExt;
+
+const SECRET: &str = "router-test-secret-5e1f";
+const ORIGIN: &str = "http://localhost:8080";
+
+fn config(vars: &[(&str, &str)]) -> Config {
+    Config::from_lookup(|name| {
+        vars.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()).or_else(|| (name == "PLEO_CLIENT_SECRET").then(|| SECRET.to_owned()))
+    })
+    .unwrap()
+}
+
+fn local() -> (AppState, Router) {
+    let state = AppState::new(config(&[]));
+    (state.clone(), router(state))
+}
+
+async fn send(app: &Router, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    (status, headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+fn post(path: &str) -> axum::http::request::Builder {
+    Request::post(path).header("x-requested-with", "pleo-walkthrough").header(header::ORIGIN, ORIGIN).header(header::CONTENT_TYPE, "application/json")
+}
+
+fn json_post(path: &str, body: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut builder = post(path);
+    if let Some(cookie) = cookie {
+        builder = builder.header(header::COOKIE, cookie);
+    }
+    builder.body(Body::from(body.to_owned())).unwrap()
+}
+
+fn start_body(state: &str, verifier: &pkce::CodeVerifier) -> String {
+    serde_json::json!({"state": state, "code_challenge": pkce::CodeChallenge::s256(verifier).as_str(), "code_challenge_method": "S256"}).to_string()
+}
+
+/// `name=value` of the first Set-Cookie header, and the whole header.
+fn set_cookie(headers: &axum::http::HeaderMap) -> (String, String) {
+    let full = headers.get(header::SET_COOKIE).expect("a cookie is set").to_str().unwrap().to_owned();
+    (full.split(';').next().unwrap().to_owned(), full)
+}
+
+#[tokio::test]
+async fn config_is_public_and_never_contains_the_secret() {
+    let (_, app) = local();
+    let (status, _, body) = send(&app, Request::get("/api/config").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["environment"], "local");
+    assert_eq!(body["token_endpoint_auth_method"], "client_secret_basic");
+    assert!(!body.to_string().contains(SECRET));
+}
+
+#[tokio::test]
+async fn state_changing_calls_need_the_csrf_header_and_the_app_origin() {
+    let (_, app) = local();
+    let no_header = Request::post("/api/logout").header(header::ORIGIN, ORIGIN).body(Body::empty()).unwrap();
+    let (status, _, body) = send(&app, no_header).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::FORBIDDEN, Some("csrf_header_missing")));
+    let cross_origin = Request::post("/api/logout").header("x-requested-with", "pleo-walkthrough").header(header::ORIGIN, "https://evil.example").body(Body::empty()).unwrap();
+    let (status, _, body) = send(&app, cross_origin).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::FORBIDDEN, Some("origin_not_allowed")));
+    let no_origin = Request::post("/api/logout").header("x-requested-with", "pleo-walkthrough").body(Body::empty()).unwrap();
+    assert_eq!(send(&app, no_origin).await.0, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn authorize_start_sets_an_httponly_strict_cookie_without_domain() {
+    let (_, app) = local();
+    let verifier = pkce::CodeVerifier::generate().unwrap();
+    let (status, headers, _) = send(&app, json_post("/api/authorize/start", &start_body(&"s".repeat(43), &verifier), None)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, full) = set_cookie(&headers);
+    assert!(full.starts_with("pleo_walkthrough_attempt="));
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=600"] {
+        assert!(full.contains(attribute), "{attribute} missing in {full}");
+    }
+    assert!(!full.contains("Domain") && !full.contains("Secure"));
+}
+
+#[tokio::test]
+async fn https_apps_get_host_prefixed_secure_cookies() {
+    let state = AppState::new(config(&[("PLEO_REDIRECT_URI", "https://app.example/callback")]));
+    let app = router(state);
+    let verifier = pkce::CodeVerifier::generate().unwrap();
+    let request = Request::post("/api/authorize/start")
+        .header("x-requested-with", "pleo-walkthrough")
+        .header(header::ORIGIN, "https://app.example")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(start_body("abc", &verifier)))
+        .unwrap();
+    let (_, headers, _) = send(&app, request).await;
+    let (_, full) = set_cookie(&headers);
+    assert!(full.starts_with("__Host-pleo_walkthrough_attempt=") && full.contains("Secure"), "{full}");
+}
+
+#[tokio::test]
+async fn authorize_start_refuses_plain_and_malformed_challenges() {
+    let (_, app) = local();
+    let plain = r#"{"state":"abc","code_challenge":"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk","code_challenge_method":"plain"}"#;
+    let (status, _, body) = send(&app, json_post("/api/authorize/start", plain, None)).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")));
+    let (_, _, body) = send(&app, json_post("/api/authorize/start", "{not json", None)).await;
+    assert_eq!(body["error"], "invalid_request");
+    let wrong_type = post("/api/authorize/start").header(header::CONTENT_TYPE, "text/plain").body(Body::from("{}")).unwrap();
+    let (_, _, body) = send(&app, wrong_type).await;
+    assert_eq!(body["error"], "invalid_request");
+}
+
+#[tokio::test]
+async fn token_needs_this_browsers_attempt_with_matching_state_and_verifier() {
+    let (_, app) = local();
+    let exchange = |state: &str, verifier: &str| serde_json::json!({"code": "c", "code_verifier": verifier, "state": state}).to_string();
+    let verifier = pkce::CodeVerifier::generate().unwrap();
+    let (_, _, body) = send(&app, json_post("/api/token", &exchange("s", verifier.as_str()), None)).await;
+    assert_eq!(body["error"], "attempt_missing");
+
+    let state = "st".repeat(22);
+    let (_, headers, _) = send(&app, json_post("/api/authorize/start", &start_body(&state, &verifier), None)).await;
+    let (cookie, _) = set_cookie(&headers);
+    let other = pkce::CodeVerifier::generate().unwrap();
+    let (status, _, body) = send(&app, json_post("/api/token", &exchange(&state, other.as_str()), Some(&cookie))).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("attempt_mismatch")));
+    // The attempt is single use: the right verifier now finds nothing.
+    let (_, _, body) = send(&app, json_post("/api/token", &exchange(&state, verifier.as_str()), Some(&cookie))).await;
+    assert_eq!(body["error"], "attempt_missing");
+}
+
+#[tokio::test]
+async fn proxy_refuses_what_is_off_the_allow_list_and_callers_without_a_session() {
+    let (_, app) = local();
+    for path in ["/api/pleo/v2/employees%2F..%2Fadmin", "/api/pleo/v1/admin", "/api/pleo/v2/employees/a/b", "/api/pleo/http:%2F%2Fevil.example"] {
+        let (status, _, body) = send(&app, Request::get(path).body(Body::empty()).unwrap()).await;
+        assert_eq!((status, body["error"].as_str()), (StatusCode::FORBIDDEN, Some("path_not_allowed")), "{path}");
+    }
+    let delete = post("/api/pleo/v2/employees").body(Body::empty()).unwrap();
+    let delete = Request::from_parts({ let (mut p, _) = delete.into_parts(); p.method = axum::http::Method::DELETE; p }, Body::empty());
+    let (status, _, body) = send(&app, delete).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed")));
+    let (status, _, body) = send(&app, Request::get("/api/pleo/v2/employees").body(Body::empty()).unwrap()).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("not_signed_in")));
+    let forged = Request::get("/api/pleo/v2/employees").header(header::COOKIE, "pleo_walkthrough_session=forged").body(Body::empty()).unwrap();
+    assert_eq!(send(&app, forged).await.2["error"], "not_signed_in");
+    let (status, _, body) = send(&app, Request::get("/api/nothing-here").body(Body::empty()).unwrap()).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+}
+
+/// A stand-in on a free port with auto-approve, and a companion configured as `custom` for it.
+async fn against_standalone_stand_in() -> (stand_in::StandIn, AppState, Router) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let registration = stand_in::Registration {
+        client_id: "client-1".into(),
+        client_secret: SecretString::from(SECRET),
+        redirect_uris: vec!["http://localhost:8080/callback".into()],
+        scopes: vec!["users:read".into()],
+        client_name: "router tests".into(),
+    };
+    let si = stand_in::StandIn::new(registration, stand_in::Settings { auto_approve: true, ..Default::default() });
+    let app = stand_in::router(si.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let base = format!("http://{addr}");
+    let state = AppState::new(config(&[
+        ("PLEO_ENV", "custom"),
+        ("PLEO_AUTHORIZATION_SERVER_URL", &base),
+        ("PLEO_CLIENT_ID", "client-1"),
+        ("PLEO_SCOPES", "users:read"),
+    ]));
+    (si, state.clone(), router(state))
+}
+
+/// Signs in through the router: start, authorize (auto-approved), exchange. Returns the cookie.
+async fn sign_in(state: &AppState, app: &Router) -> String {
+    let verifier = pkce::CodeVerifier::generate().unwrap();
+    let oauth_state = pkce::State::generate().unwrap();
+    let (_, headers, _) = send(app, json_post("/api/authorize/start", &start_body(oauth_state.as_str(), &verifier), None)).await;
+    let (attempt, _) = set_cookie(&headers);
+    let config = state.config.public();
+    let url = flow::AuthorizeRequest {
+        endpoint: &config.authorize_url,
+        client_id: &config.client_id,
+        redirect_uri: &config.redirect_uri,
+        scopes: &config.scopes,
+        state: oauth_state.as_str(),
+        code_challenge: pkce::CodeChallenge::s256(&verifier).as_str(),
+    }
+    .url()
+    .unwrap();
+    let redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap().get(url).send().await.unwrap();
+    let location = redirect.headers()["location"].to_str().unwrap().to_owned();
+    let callback = flow::check_callback(location.split_once('?').unwrap().1, Some(oauth_state.as_str()), None).unwrap();
+    let exchange = serde_json::json!({"code": callback.code(), "code_verifier": verifier.as_str(), "state": oauth_state.as_str()}).to_string();
+    let (status, headers, summary) = send(app, json_post("/api/token", &exchange, Some(&attempt))).await;
+    assert_eq!(status, StatusCode::OK, "{summary}");
+    assert_eq!(summary["token_type"], "Bearer");
+    assert_eq!(summary["has_refresh_token"], true);
+    let all_cookies: Vec<String> = headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+    let session = all_cookies.iter().find(|c| c.starts_with("pleo_walkthrough_session=")).expect("a session cookie");
+    assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict"));
+    session.split(';').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn exchange_then_api_call_with_the_token_kept_server_side() {
+    let (si, state, app) = against_standalone_stand_in().await;
+    let cookie = sign_in(&state, &app).await;
+    let call = Request::get("/api/pleo/v2/employees?limit=3&offset=1").header(header::COOKIE, &cookie).body(Body::empty()).unwrap();
+    let (status, headers, body) = send(&app, call).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["x-upstream-status"], "200");
+    assert_eq!(body["data"].as_array().unwrap().len(), 3);
+    assert_eq!(body["pagination"]["currentRequestPagination"]["offset"], 1);
+    for token in si.issued_tokens() {
+        assert!(!body.to_string().contains(&token));
+    }
+    let (_, _, session) = send(&app, Request::get("/api/session").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    assert_eq!(session["signed_in"], true);
+}
+
+#[tokio::test]
+async fn a_hundred_concurrent_calls_with_a_stale_token_cause_exactly_one_refresh() {
+    let (si, state, app) = against_standalone_stand_in().await;
+    let cookie = sign_in(&state, &app).await;
+    state.clock.shift_by(15 * 60);
+    let calls = (0..100).map(|_| {
+        let app = app.clone();
+        let request = Request::get("/api/pleo/v2/employees").header(header::COOKIE, &cookie).body(Body::empty()).unwrap();
+        tokio::spawn(async move { app.oneshot(request).await.unwrap().status() })
+    });
+    for call in calls {
+        assert_eq!(call.await.unwrap(), StatusCode::OK);
+    }
+    assert_eq!(si.token_requests("refresh_token"), 1);
+}
+
+#[tokio::test]
+async fn a_rejected_refresh_ends_in_reauthorization_required_with_the_tokens_gone() {
+    let (si, state, app) = against_standalone_stand_in().await;
+    let cookie = sign_in(&state, &app).await;
+    // The stand-in's clock moves past the refresh token's 60-day lifetime: refresh is refused.
+    si.clock().shift_by(61 * 24 * 3600);
+    let refresh = json_post("/api/refresh", "", Some(&cookie));
+    let (status, _, body) = send(&app, refresh).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("reauthorization_required")));
+    let (_, _, session) = send(&app, Request::get("/api/session").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    assert_eq!(session["signed_in"], false);
+    let call = Request::get("/api/pleo/v2/employees").header(header::COOKIE, &cookie).body(Body::empty()).unwrap();
+    assert_eq!(send(&app, call).await.2["error"], "reauthorization_required");
+}
