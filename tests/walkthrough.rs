@@ -134,3 +134,19 @@ async fn replayed_callback_is_refused_without_a_second_exchange() {
     assert_eq!(wt.stand_in.token_requests("authorization_code"), 1, "the replayed code never reached the token endpoint");
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn page_names_the_command_when_the_companion_is_not_running() {
+    // What `trunk serve` does when its /api/ proxy finds no companion: an empty 500.
+    let app = axum::Router::new()
+        .route("/api/{*rest}", axum::routing::any(|| async { axum::http::StatusCode::INTERNAL_SERVER_ERROR }))
+        .fallback_service(tower_http::services::ServeDir::new(dist_dir()));
+    let server = e2e_harness::Server::spawn(e2e_harness::free_listener().await, app);
+    let browser = Browser::launch().await;
+    browser.client.goto(&format!("http://localhost:{}/", server.addr.port())).await.unwrap();
+    let error = browser.find("[data-error-code]").await;
+    assert_eq!(error.attr("data-error-code").await.unwrap().as_deref(), Some("companion_unreachable"));
+    assert!(browser.text("[role=alert]").await.contains("cargo run -p companion"));
+    browser.screenshot("companion-down").await;
+    browser.close().await;
+}

@@ -46,6 +46,9 @@ pub fn verify(verifier: &str, challenge: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // The same tests run natively and as wasm in headless Chromium.
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     const RFC7636_VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
     const RFC7636_CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";

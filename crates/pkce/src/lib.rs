@@ -13,6 +13,9 @@
 //! assert!(state.matches(state.as_str()));
 //! ```
 
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
 mod challenge;
 mod error;
 mod random;

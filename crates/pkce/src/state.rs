@@ -53,6 +53,9 @@ impl fmt::Debug for State {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // The same tests run natively and as wasm in headless Chromium.
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn generated_state_is_43_unreserved_characters_and_unique() {

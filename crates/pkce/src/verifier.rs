@@ -89,6 +89,9 @@ fn validate(text: &str) -> Result<(), PkceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // The same tests run natively and as wasm in headless Chromium.
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn generated_verifier_has_default_length_and_unreserved_charset() {
