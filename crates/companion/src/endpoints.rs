@@ -39,7 +39,7 @@ fn rejection_sentence(rejection: &JsonRejection) -> String {
 }
 
 /// The session this browser's cookie names, if it is live.
-fn session_of(state: &AppState, jar: &CookieJar) -> Option<(String, std::sync::Arc<Session>)> {
+pub(crate) fn session_of(state: &AppState, jar: &CookieJar) -> Option<(String, std::sync::Arc<Session>)> {
     let id = cookies::get(jar, cookies::SESSION, state.config.secure_cookies())?;
     let session = state.sessions.get(&id, state.clock.now())?;
     Some((id, session))

@@ -11,6 +11,7 @@ pub mod cookies;
 pub mod csrf;
 pub mod endpoints;
 pub mod error;
+pub mod faults;
 pub mod proxy;
 pub mod sessions;
 pub mod token_client;
@@ -89,7 +90,11 @@ fn embedded_stand_in(config: &Config) -> StandIn {
         scopes: stand_in::Registration::ALL_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
         client_name: "Pleo OAuth walkthrough".to_owned(),
     };
-    let settings = stand_in::Settings { auto_approve: config.auto_approve, ..stand_in::Settings::default() };
+    let settings = stand_in::Settings {
+        auto_approve: config.auto_approve,
+        issuer: Some(config.authorization_server_url.clone()),
+        ..stand_in::Settings::default()
+    };
     StandIn::new(registration, settings)
 }
 
@@ -103,6 +108,7 @@ pub fn router(state: AppState) -> Router {
         .route("/refresh", post(endpoints::refresh))
         .route("/logout", post(endpoints::logout))
         .route("/pleo/{*path}", any(endpoints::pleo))
+        .route("/faults/{knob}", post(faults::apply))
         .fallback(endpoints::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::require_csrf_header))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

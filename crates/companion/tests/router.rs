@@ -260,3 +260,44 @@ async fn a_rejected_refresh_ends_in_reauthorization_required_with_the_tokens_gon
     let call = Request::get("/api/pleo/v2/employees").header(header::COOKIE, &cookie).body(Body::empty()).unwrap();
     assert_eq!(send(&app, call).await.2["error"], "reauthorization_required");
 }
+
+#[tokio::test]
+async fn fault_knobs_reach_the_embedded_stand_in_only() {
+    let (state, app) = local();
+    let (status, _, body) = send(&app, json_post("/api/faults/clock", r#"{"shift_secs": 120}"#, None)).await;
+    assert_eq!((status, body["applied"].as_str()), (StatusCode::OK, Some("clock")));
+    assert!(state.stand_in.as_ref().unwrap().clock().now() >= state.clock.now() + 119);
+    let (_, _, body) = send(&app, json_post("/api/faults/expire-access-token", "", None)).await;
+    assert_eq!(body["error"], "not_signed_in");
+    let (_, _, body) = send(&app, json_post("/api/faults/self-destruct", "", None)).await;
+    assert_eq!(body["error"], "not_found");
+    let (_, _, app) = against_standalone_stand_in().await;
+    let (status, _, body) = send(&app, json_post("/api/faults/clock", "{}", None)).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+}
+
+#[tokio::test]
+async fn an_expired_access_token_is_refreshed_once_after_the_apis_401_and_the_call_succeeds() {
+    let (si, state, app) = against_standalone_stand_in().await;
+    let cookie = sign_in(&state, &app).await;
+    // The companion believes the token is fresh; the API says otherwise.
+    si.clock().shift_by(901);
+    let call = Request::get("/api/pleo/v2/employees").header(header::COOKIE, &cookie).body(Body::empty()).unwrap();
+    let (status, _, _) = send(&app, call).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(si.token_requests("refresh_token"), 1);
+}
+
+#[tokio::test]
+async fn a_failing_token_endpoint_gives_502_and_the_session_survives() {
+    let (si, state, app) = against_standalone_stand_in().await;
+    let cookie = sign_in(&state, &app).await;
+    si.set_token_faults(stand_in::TokenFaults { status: Some(503), delay_ms: 0, remaining: 3 });
+    let (status, _, body) = send(&app, json_post("/api/refresh", "", Some(&cookie))).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_GATEWAY, Some("token_endpoint_failed")));
+    assert_eq!(si.token_requests("refresh_token"), 3, "one try and two bounded retries");
+    let (_, _, session) = send(&app, Request::get("/api/session").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    assert_eq!(session["signed_in"], true, "a transient failure keeps the tokens");
+    let (status, _, _) = send(&app, json_post("/api/refresh", "", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK, "the endpoint is back");
+}

@@ -8,7 +8,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::StandIn;
-use crate::demo_data::{COMPANIES, Company, EMPLOYEE_COUNT, employee};
+use axum::extract::Path;
+
+use crate::demo_data::{COMPANIES, Company, EMPLOYEE_COUNT, EXPORT_JOB_COUNT, employee, export_job};
 
 /// RFC 6750 §3: 401 `invalid_token` or 403 `insufficient_scope`, with `WWW-Authenticate`.
 fn bearer_error(status: StatusCode, error: &str, description: &str) -> Response {
@@ -64,6 +66,67 @@ pub(crate) async fn employees(State(stand_in): State<StandIn>, headers: HeaderMa
         return refusal;
     }
     Json(paginated(&page, EMPLOYEE_COUNT, employee)).into_response()
+}
+
+/// 404 in the API's error shape.
+fn not_found(what: &str) -> Response {
+    (StatusCode::NOT_FOUND, Json(json!({ "type": "not_found", "message": format!("No {what} with that id.") }))).into_response()
+}
+
+/// `GET /v2/employees/{id}` (scope `users:read`) -> `{"data": {...}}`.
+pub(crate) async fn employee_by_id(State(stand_in): State<StandIn>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    if let Err(refusal) = authorize(&stand_in, &headers, Some("users:read")) {
+        return refusal;
+    }
+    match (0..EMPLOYEE_COUNT).map(employee).find(|e| e["id"] == id.as_str()) {
+        Some(found) => Json(json!({ "data": found })).into_response(),
+        None => not_found("employee"),
+    }
+}
+
+/// `GET /v1/companies/{id}` -> `{"data": {...}}`.
+pub(crate) async fn company_by_id(State(stand_in): State<StandIn>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    if let Err(refusal) = authorize(&stand_in, &headers, None) {
+        return refusal;
+    }
+    match COMPANIES.iter().find(|c| c.id == id) {
+        Some(found) => Json(json!({ "data": company(found) })).into_response(),
+        None => not_found("company"),
+    }
+}
+
+/// `GET /v3/export-jobs` (scope `export-jobs:read`): a job in every documented status.
+pub(crate) async fn export_jobs(State(stand_in): State<StandIn>, headers: HeaderMap, Query(page): Query<Page>) -> Response {
+    if let Err(refusal) = authorize(&stand_in, &headers, Some("export-jobs:read")) {
+        return refusal;
+    }
+    Json(paginated(&page, EXPORT_JOB_COUNT, export_job)).into_response()
+}
+
+/// `GET /v1/installations/me`: this client's installation.
+pub(crate) async fn installation(State(stand_in): State<StandIn>, headers: HeaderMap) -> Response {
+    if let Err(refusal) = authorize(&stand_in, &headers, None) {
+        return refusal;
+    }
+    Json(json!({
+        "id": "9d3c2b1a-0f1e-4d2c-8b7a-6e5f4d3c2b1a",
+        "applicationId": stand_in.registration.client_id,
+        "resource": format!("urn:pleo:company:{}", COMPANIES[0].id),
+        "status": "ACTIVATED",
+        "createdAt": "2026-09-01T08:00:00Z",
+        "updatedAt": "2026-09-01T08:00:00Z",
+    }))
+    .into_response()
+}
+
+/// `DELETE /v1/installations/me`: deletes the installation and revokes every access and
+/// refresh token of the client.
+pub(crate) async fn uninstall(State(stand_in): State<StandIn>, headers: HeaderMap) -> Response {
+    if let Err(refusal) = authorize(&stand_in, &headers, None) {
+        return refusal;
+    }
+    stand_in.revoke_all();
+    StatusCode::NO_CONTENT.into_response()
 }
 
 /// `GET /v1/companies`: the demo companies (any valid token).

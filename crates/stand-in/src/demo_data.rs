@@ -51,3 +51,22 @@ pub(crate) fn demo_users() -> Vec<(String, String, &'static str)> {
         })
         .collect()
 }
+
+/// The statuses Pleo documents for export jobs; the demo has a job in each.
+const EXPORT_STATUSES: &[&str] = &["pending", "in_progress", "failed", "completed", "completed_with_errors"];
+
+/// How many export jobs the demo has.
+pub(crate) const EXPORT_JOB_COUNT: usize = 7;
+
+/// Export job `i` (0-based) in Pleo's `/v3/export-jobs` item shape.
+pub(crate) fn export_job(i: usize) -> Value {
+    let company = &COMPANIES[i % COMPANIES.len()];
+    json!({
+        "id": format!("5b0e{:04x}-7c2d-4f1a-9e3b-{:012}", 0x1000 + i * 17, i + 1),
+        "companyId": company.id,
+        "status": EXPORT_STATUSES[i % EXPORT_STATUSES.len()],
+        "createdAt": format!("2026-10-{:02}T09:{:02}:00Z", 1 + i * 3, (i * 7) % 60),
+        "numberOfItems": 12 + i * 9,
+        "exportType": "ACCOUNTING",
+    })
+}

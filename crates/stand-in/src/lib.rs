@@ -9,6 +9,9 @@ mod authorize;
 mod clock;
 mod demo_data;
 mod html;
+mod introspection;
+mod knobs;
+mod metadata;
 mod registration;
 mod store;
 mod token;
@@ -18,18 +21,31 @@ use axum::routing::{get, post};
 
 pub use clock::Clock;
 pub use registration::Registration;
-pub use store::{Settings, StandIn};
+pub use store::{Settings, StandIn, TokenFaults};
 
 /// All routes of the stand-in, relative to its base URL.
 pub fn router(stand_in: StandIn) -> Router {
-    Router::new()
+    let mut router = Router::new()
+        .route("/.well-known/oauth-authorization-server", get(metadata::metadata))
         .route("/oauth/authorize", get(authorize::authorize_page))
         .route("/oauth/authorize/decision", post(authorize::decision))
         .route("/oauth/token", post(token::token))
+        .route("/oauth/token/introspect", post(introspection::introspect))
         .route("/v2/employees", get(api::employees))
+        .route("/v2/employees/{id}", get(api::employee_by_id))
         .route("/v1/companies", get(api::companies))
+        .route("/v1/companies/{id}", get(api::company_by_id))
         .route("/v1/introspect", get(api::introspect))
-        .with_state(stand_in)
+        .route("/v3/export-jobs", get(api::export_jobs))
+        .route("/v1/installations/me", get(api::installation).delete(api::uninstall));
+    if stand_in.settings.fault_knobs {
+        router = router
+            .route("/_knobs/expire-access-token", post(knobs::expire_access_token))
+            .route("/_knobs/revoke-refresh-token", post(knobs::revoke_refresh_token))
+            .route("/_knobs/token-endpoint", post(knobs::token_endpoint))
+            .route("/_knobs/clock", post(knobs::clock));
+    }
+    router.with_state(stand_in)
 }
 
 /// A fresh random client secret for a local run (32 random octets, base64url-encoded).

@@ -3,7 +3,8 @@
 //! `STAND_IN_ADDR` (default `127.0.0.1:9090`), `STAND_IN_CLIENT_ID`, `STAND_IN_CLIENT_SECRET`
 //! (a fresh random one is made and printed when unset: this is a local test server),
 //! `STAND_IN_REDIRECT_URIS` (space-separated; default `http://localhost:8080/callback`),
-//! `STAND_IN_AUTO_APPROVE=1` to skip consent.
+//! `STAND_IN_AUTO_APPROVE=1` to skip consent, `STAND_IN_ACCESS_TOKEN_TTL` (seconds, default 900).
+//! The `/_knobs/*` fault endpoints are served only when the address is a loopback address.
 
 use secrecy::SecretString;
 use stand_in::{Registration, Settings, StandIn};
@@ -29,7 +30,23 @@ async fn main() {
         scopes: Registration::ALL_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
         client_name: "Pleo OAuth walkthrough".to_owned(),
     };
-    let settings = Settings { auto_approve: var("STAND_IN_AUTO_APPROVE").is_some_and(|v| v == "1"), ..Settings::default() };
+    let loopback = addr.parse::<std::net::SocketAddr>().is_ok_and(|a| a.ip().is_loopback());
+    let access_token_ttl = match var("STAND_IN_ACCESS_TOKEN_TTL").map(|v| v.parse::<u64>()) {
+        None => Settings::default().access_token_ttl,
+        Some(Ok(secs)) if secs > 0 => secs,
+        Some(_) => {
+            eprintln!("stand-in: STAND_IN_ACCESS_TOKEN_TTL must be a positive number of seconds");
+            std::process::exit(2);
+        }
+    };
+    let settings = Settings {
+        auto_approve: var("STAND_IN_AUTO_APPROVE").is_some_and(|v| v == "1"),
+        access_token_ttl,
+        issuer: Some(format!("http://{addr}")),
+        // Fault knobs change what tokens do: never reachable from another machine.
+        fault_knobs: loopback,
+        ..Settings::default()
+    };
     let listener = match tokio::net::TcpListener::bind(&addr).await {
         Ok(listener) => listener,
         Err(e) => {

@@ -16,11 +16,23 @@ pub struct Settings {
     pub refresh_token_ttl: u64,
     /// Skip the consent page and approve as the first demo user (tests, benchmarks).
     pub auto_approve: bool,
+    /// The issuer URL advertised in the RFC 8414 metadata; derived from the request's Host
+    /// header when unset.
+    pub issuer: Option<String>,
+    /// Serve the `/_knobs/*` fault endpoints. Only ever on for a loopback listener.
+    pub fault_knobs: bool,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { access_token_ttl: 15 * 60, code_ttl: 60, refresh_token_ttl: 60 * 24 * 3600, auto_approve: false }
+        Self {
+            access_token_ttl: 15 * 60,
+            code_ttl: 60,
+            refresh_token_ttl: 60 * 24 * 3600,
+            auto_approve: false,
+            issuer: None,
+            fault_knobs: false,
+        }
     }
 }
 
@@ -52,6 +64,8 @@ pub(crate) struct Grant {
     pub scope: Vec<String>,
     pub user_id: String,
     pub revoked: bool,
+    /// The refresh token was revoked by a fault knob: refresh fails, access tokens live on.
+    pub refresh_revoked: bool,
     /// The only refresh token of this grant that may be used (rotation).
     pub current_refresh: String,
     pub refresh_expires_at: u64,
@@ -75,6 +89,21 @@ pub(crate) struct Inner {
     pub next_grant: u64,
     /// Requests the token endpoint has answered, by grant type (for tests and the walkthrough).
     pub token_requests: HashMap<String, u64>,
+    /// Faults the token endpoint applies to its next requests.
+    pub token_faults: TokenFaults,
+}
+
+/// A fault the token endpoint applies to its next `remaining` requests: a delay, then
+/// optionally an error status instead of an answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TokenFaults {
+    /// Answer with this status (500, 503, ...) instead of processing the request.
+    pub status: Option<u16>,
+    /// Wait this long before answering.
+    #[serde(default)]
+    pub delay_ms: u64,
+    /// How many of the next requests the fault applies to.
+    pub remaining: u32,
 }
 
 /// What the token endpoint issued for one grant.
@@ -122,6 +151,43 @@ impl StandIn {
         inner.access_tokens.keys().chain(inner.refresh_tokens.keys()).cloned().collect()
     }
 
+    /// Fault knob: the access token `token` expires now.
+    pub fn expire_access_token(&self, token: &str) -> bool {
+        let now = self.clock.now();
+        self.lock().access_tokens.get_mut(token).map(|t| t.expires_at = now).is_some()
+    }
+
+    /// Fault knob: the refresh token `token` is revoked; its access token lives until expiry.
+    pub fn revoke_refresh_token(&self, token: &str) -> bool {
+        let mut inner = self.lock();
+        let Some(&grant) = inner.refresh_tokens.get(token) else { return false };
+        inner.grants.get_mut(&grant).map(|g| g.refresh_revoked = true).is_some()
+    }
+
+    /// Fault knob: the token endpoint's next requests are delayed and/or fail.
+    pub fn set_token_faults(&self, faults: TokenFaults) {
+        self.lock().token_faults = faults;
+    }
+
+    /// Takes one request's share of the token endpoint faults, if any are left.
+    pub(crate) fn next_token_fault(&self) -> Option<TokenFaults> {
+        let mut inner = self.lock();
+        let faults = &mut inner.token_faults;
+        (faults.remaining > 0).then(|| {
+            faults.remaining -= 1;
+            *faults
+        })
+    }
+
+    /// Revokes every grant of the client (`DELETE /v1/installations/me`).
+    pub fn revoke_all(&self) {
+        let mut inner = self.lock();
+        let grants: Vec<u64> = inner.grants.keys().copied().collect();
+        for grant in grants {
+            inner.revoke_grant(grant);
+        }
+    }
+
     pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave the maps half-updated in a way that
         // matters more than refusing every later request, so poisoning is ignored.
@@ -136,7 +202,7 @@ impl Inner {
         self.next_grant += 1;
         self.grants.insert(
             id,
-            Grant { scope, user_id, revoked: false, current_refresh: String::new(), refresh_expires_at: 0 },
+            Grant { scope, user_id, revoked: false, refresh_revoked: false, current_refresh: String::new(), refresh_expires_at: 0 },
         );
         (id, self.rotate(settings, now, id))
     }

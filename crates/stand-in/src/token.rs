@@ -15,7 +15,7 @@ use crate::authorize::unique_params;
 use crate::store::IssuedTokens;
 
 /// A JSON response with the RFC 6749 §5.1 caching headers.
-fn no_store_json(status: StatusCode, body: serde_json::Value) -> Response {
+pub(crate) fn no_store_json(status: StatusCode, body: serde_json::Value) -> Response {
     let mut response = (status, axum::Json(body)).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -24,7 +24,7 @@ fn no_store_json(status: StatusCode, body: serde_json::Value) -> Response {
 }
 
 /// An RFC 6749 §5.2 error response; `invalid_client` is 401 with a Basic challenge.
-fn oauth_error(error: &str, description: &str) -> Response {
+pub(crate) fn oauth_error(error: &str, description: &str) -> Response {
     let status = if error == "invalid_client" { StatusCode::UNAUTHORIZED } else { StatusCode::BAD_REQUEST };
     let body = OAuthErrorBody { error: error.to_owned(), error_description: Some(description.to_owned()) };
     let mut response = no_store_json(status, serde_json::to_value(body).unwrap_or_default());
@@ -47,6 +47,34 @@ fn token_response(issued: IssuedTokens) -> Response {
     )
 }
 
+/// Checks `client_secret_basic` credentials, refusing a secret in the body (RFC 6749 §2.3.1).
+pub(crate) fn authenticate_client(stand_in: &StandIn, headers: &HeaderMap, params: &HashMap<String, String>) -> Result<(), Response> {
+    if params.contains_key("client_secret") {
+        return Err(oauth_error("invalid_client", "Send the client credentials in the Authorization header (client_secret_basic), not in the body."));
+    }
+    match basic_credentials(headers) {
+        Some((id, secret)) if stand_in.registration.authenticates(&id, &secret) => {}
+        _ => return Err(oauth_error("invalid_client", "Client authentication failed.")),
+    }
+    if params.get("client_id").is_some_and(|id| *id != stand_in.registration.client_id) {
+        return Err(oauth_error("invalid_client", "The client_id in the body differs from the authenticated client."));
+    }
+    Ok(())
+}
+
+/// The form parameters of a `application/x-www-form-urlencoded` body, or the §5.2 error.
+pub(crate) fn form_params(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, Response> {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    match std::str::from_utf8(body).ok().filter(|_| is_form).map(unique_params) {
+        Some(Ok(params)) => Ok(params),
+        Some(Err(name)) => Err(oauth_error("invalid_request", &format!("The parameter {name} appears more than once."))),
+        None => Err(oauth_error("invalid_request", "The body must be application/x-www-form-urlencoded UTF-8.")),
+    }
+}
+
 /// The client credentials of an `Authorization: Basic` header, each form-urldecoded as
 /// RFC 6749 §2.3.1 requires.
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
@@ -63,27 +91,21 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 /// Client authentication is `client_secret_basic` only, as Pleo's client configuration says:
 /// credentials in the body are refused with `invalid_client` (RFC 6749 §2.3.1).
 pub(crate) async fn token(State(stand_in): State<StandIn>, headers: HeaderMap, body: Bytes) -> Response {
-    let is_form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    let params = match std::str::from_utf8(&body).ok().filter(|_| is_form).map(unique_params) {
-        Some(Ok(params)) => params,
-        Some(Err(name)) => return oauth_error("invalid_request", &format!("The parameter {name} appears more than once.")),
-        None => return oauth_error("invalid_request", "The body must be application/x-www-form-urlencoded UTF-8."),
+    let params = match form_params(&headers, &body) {
+        Ok(params) => params,
+        Err(refusal) => return refusal,
     };
     let grant_type = params.get("grant_type").cloned().unwrap_or_default();
     *stand_in.lock().token_requests.entry(grant_type.clone()).or_default() += 1;
+    if let Some(fault) = stand_in.next_token_fault() {
+        tokio::time::sleep(std::time::Duration::from_millis(fault.delay_ms)).await;
+        if let Some(status) = fault.status.and_then(|s| StatusCode::from_u16(s).ok()) {
+            return no_store_json(status, json!({ "error": "server_error", "error_description": "Injected by a fault knob." }));
+        }
+    }
 
-    if params.contains_key("client_secret") {
-        return oauth_error("invalid_client", "Send the client credentials in the Authorization header (client_secret_basic), not in the body.");
-    }
-    match basic_credentials(&headers) {
-        Some((id, secret)) if stand_in.registration.authenticates(&id, &secret) => {}
-        _ => return oauth_error("invalid_client", "Client authentication failed."),
-    }
-    if params.get("client_id").is_some_and(|id| *id != stand_in.registration.client_id) {
-        return oauth_error("invalid_client", "The client_id in the body differs from the authenticated client.");
+    if let Err(refusal) = authenticate_client(&stand_in, &headers, &params) {
+        return refusal;
     }
     match grant_type.as_str() {
         "authorization_code" => authorization_code(&stand_in, &params),
@@ -136,7 +158,7 @@ fn refresh(stand_in: &StandIn, params: &HashMap<String, String>) -> Response {
     let Some(grant) = inner.grants.get(&grant_id) else {
         return oauth_error("invalid_grant", "The refresh token is unknown.");
     };
-    if grant.revoked {
+    if grant.revoked || grant.refresh_revoked {
         return oauth_error("invalid_grant", "The refresh token was revoked.");
     }
     if grant.current_refresh != presented || now >= grant.refresh_expires_at {

@@ -253,3 +253,164 @@ async fn the_api_checks_the_bearer_token_and_the_scope() {
     let (status, _, _) = send(&app, Request::get("/v2/employees").header(header::AUTHORIZATION, &bearer).body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "expired");
 }
+
+/// A fresh set of tokens through the real flow.
+async fn tokens(app: &Router) -> Value {
+    let v = pkce::CodeVerifier::generate().unwrap();
+    let code = code_for(app, &v).await;
+    serde_json::from_str(&send(app, exchange(&code, v.as_str())).await.2).unwrap()
+}
+
+fn get_with(path: &str, tokens: &Value) -> Request<Body> {
+    Request::get(path).header(header::AUTHORIZATION, format!("Bearer {}", tokens["access_token"].as_str().unwrap())).body(Body::empty()).unwrap()
+}
+
+fn introspect(token: &str) -> Request<Body> {
+    let body = format!("token={}", form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>());
+    Request::post("/oauth/token/introspect")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::AUTHORIZATION, basic(CLIENT, SECRET))
+        .body(Body::from(body))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn introspection_reports_live_tokens_and_nothing_about_dead_ones() {
+    let (si, app) = stand_in(true);
+    let t = tokens(&app).await;
+    let live: Value = serde_json::from_str(&send(&app, introspect(t["access_token"].as_str().unwrap())).await.2).unwrap();
+    assert_eq!(live["active"], true);
+    assert_eq!(live["client_id"], CLIENT);
+    assert_eq!(live["scope"], "users:read");
+    let refresh: Value = serde_json::from_str(&send(&app, introspect(t["refresh_token"].as_str().unwrap())).await.2).unwrap();
+    assert_eq!(refresh["token_type"], "refresh_token");
+    let unknown: Value = serde_json::from_str(&send(&app, introspect("nope")).await.2).unwrap();
+    assert_eq!(unknown, serde_json::json!({"active": false}));
+    si.clock().shift_by(901);
+    let expired: Value = serde_json::from_str(&send(&app, introspect(t["access_token"].as_str().unwrap())).await.2).unwrap();
+    assert_eq!(expired["active"], false);
+    let unauthenticated = Request::post("/oauth/token/introspect").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(Body::from("token=x")).unwrap();
+    assert_eq!(send(&app, unauthenticated).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn metadata_advertises_s256_basic_auth_and_the_endpoints() {
+    let (_, app) = stand_in(true);
+    let (status, _, body) = send(&app, Request::get("/.well-known/oauth-authorization-server").header(header::HOST, "127.0.0.1:9090").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    let meta: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(meta["issuer"], "http://127.0.0.1:9090");
+    assert_eq!(meta["token_endpoint"], "http://127.0.0.1:9090/oauth/token");
+    assert_eq!(meta["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+    assert_eq!(meta["token_endpoint_auth_methods_supported"], serde_json::json!(["client_secret_basic"]));
+}
+
+#[tokio::test]
+async fn api_catalog_answers_in_pleos_shapes() {
+    let (_, app) = stand_in(true);
+    let t = tokens(&app).await;
+    let (_, _, list) = send(&app, get_with("/v2/employees", &t)).await;
+    let id = serde_json::from_str::<Value>(&list).unwrap()["data"][1]["id"].as_str().unwrap().to_owned();
+    let (status, _, one) = send(&app, get_with(&format!("/v2/employees/{id}"), &t)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(serde_json::from_str::<Value>(&one).unwrap()["data"]["id"], id.as_str());
+    assert_eq!(send(&app, get_with("/v2/employees/nope", &t)).await.0, StatusCode::NOT_FOUND);
+    let (_, _, companies) = send(&app, get_with("/v1/companies", &t)).await;
+    let companies: Value = serde_json::from_str(&companies).unwrap();
+    let company_id = companies["data"][0]["id"].as_str().unwrap();
+    assert!(companies["data"][0]["address"]["country"].is_string());
+    assert_eq!(send(&app, get_with(&format!("/v1/companies/{company_id}"), &t)).await.0, StatusCode::OK);
+    let (_, _, me) = send(&app, get_with("/v1/introspect", &t)).await;
+    let me: Value = serde_json::from_str(&me).unwrap();
+    assert_eq!(me["data"]["clientId"], CLIENT);
+    assert!(me["data"]["subjectURN"].as_str().unwrap().starts_with("urn:pleo:user:"));
+    // The token has users:read only.
+    let (status, headers, _) = send(&app, get_with("/v3/export-jobs", &t)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(headers[header::WWW_AUTHENTICATE].to_str().unwrap().contains("insufficient_scope"));
+    let (_, _, installation) = send(&app, get_with("/v1/installations/me", &t)).await;
+    assert_eq!(serde_json::from_str::<Value>(&installation).unwrap()["status"], "ACTIVATED");
+}
+
+#[tokio::test]
+async fn export_jobs_cover_every_documented_status() {
+    let registration = Registration {
+        client_id: CLIENT.into(),
+        client_secret: SecretString::from(SECRET),
+        redirect_uris: vec![REDIRECT.into()],
+        scopes: vec!["users:read".into(), "export-jobs:read".into()],
+        client_name: "jobs".into(),
+    };
+    let app = router(StandIn::new(registration, Settings { auto_approve: true, ..Settings::default() }));
+    let v = pkce::CodeVerifier::generate().unwrap();
+    let query = authorize_query(&v, &[("scope", "users:read export-jobs:read")]);
+    let (_, headers, _) = send(&app, Request::get(format!("/oauth/authorize?{query}")).body(Body::empty()).unwrap()).await;
+    let code = param(&redirect_params(&headers), "code").unwrap().to_owned();
+    let t: Value = serde_json::from_str(&send(&app, exchange(&code, v.as_str())).await.2).unwrap();
+    let (status, _, body) = send(&app, get_with("/v3/export-jobs?limit=100", &t)).await;
+    assert_eq!(status, StatusCode::OK);
+    let jobs: Value = serde_json::from_str(&body).unwrap();
+    for status in ["pending", "in_progress", "failed", "completed", "completed_with_errors"] {
+        assert!(jobs["data"].as_array().unwrap().iter().any(|j| j["status"] == status), "{status}");
+    }
+}
+
+#[tokio::test]
+async fn deleting_the_installation_revokes_every_token_of_the_client() {
+    let (_, app) = stand_in(true);
+    let first = tokens(&app).await;
+    let second = tokens(&app).await;
+    let delete = Request::delete("/v1/installations/me").header(header::AUTHORIZATION, format!("Bearer {}", first["access_token"].as_str().unwrap())).body(Body::empty()).unwrap();
+    assert_eq!(send(&app, delete).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(send(&app, get_with("/v2/employees", &second)).await.0, StatusCode::UNAUTHORIZED);
+    let refresh = token_request(&[("grant_type", "refresh_token"), ("refresh_token", second["refresh_token"].as_str().unwrap())], Some(basic(CLIENT, SECRET)));
+    assert_eq!(error_of(&send(&app, refresh).await.2), "invalid_grant");
+}
+
+#[tokio::test]
+async fn fault_knobs_expire_revoke_and_break_the_token_endpoint() {
+    let (si, app) = stand_in(true);
+    let t = tokens(&app).await;
+    assert!(si.expire_access_token(t["access_token"].as_str().unwrap()));
+    assert_eq!(send(&app, get_with("/v2/employees", &t)).await.0, StatusCode::UNAUTHORIZED);
+
+    let t = tokens(&app).await;
+    assert!(si.revoke_refresh_token(t["refresh_token"].as_str().unwrap()));
+    assert_eq!(send(&app, get_with("/v2/employees", &t)).await.0, StatusCode::OK, "the access token lives on");
+    let refresh = |token: &Value| token_request(&[("grant_type", "refresh_token"), ("refresh_token", token["refresh_token"].as_str().unwrap())], Some(basic(CLIENT, SECRET)));
+    assert_eq!(error_of(&send(&app, refresh(&t)).await.2), "invalid_grant");
+
+    let t = tokens(&app).await;
+    si.set_token_faults(stand_in::TokenFaults { status: Some(503), delay_ms: 0, remaining: 2 });
+    assert_eq!(send(&app, refresh(&t)).await.0, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(send(&app, refresh(&t)).await.0, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(send(&app, refresh(&t)).await.0, StatusCode::OK, "the fault applied to two requests only");
+}
+
+#[tokio::test]
+async fn knob_endpoints_exist_only_when_enabled() {
+    let (_, app) = stand_in(true);
+    let knob = || Request::post("/_knobs/clock").header(header::CONTENT_TYPE, "application/json").body(Body::from(r#"{"shift_secs":60}"#)).unwrap();
+    assert_eq!(send(&app, knob()).await.0, StatusCode::NOT_FOUND);
+    let registration = Registration {
+        client_id: CLIENT.into(),
+        client_secret: SecretString::from(SECRET),
+        redirect_uris: vec![REDIRECT.into()],
+        scopes: vec!["users:read".into()],
+        client_name: "knobs".into(),
+    };
+    let si = StandIn::new(registration, Settings { fault_knobs: true, ..Settings::default() });
+    let before = si.clock().now();
+    let app = router(si.clone());
+    assert_eq!(send(&app, knob()).await.0, StatusCode::OK);
+    assert!(si.clock().now() >= before + 60);
+}
+
+#[tokio::test]
+async fn a_code_older_than_60_seconds_is_refused() {
+    let (si, app) = stand_in(true);
+    let v = pkce::CodeVerifier::generate().unwrap();
+    let code = code_for(&app, &v).await;
+    si.clock().shift_by(60);
+    assert_eq!(error_of(&send(&app, exchange(&code, v.as_str())).await.2), "invalid_grant");
+}

@@ -1,0 +1,29 @@
+//! `/.well-known/oauth-authorization-server` (RFC 8414): what the stand-in supports.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use serde_json::{Value, json};
+
+use crate::{Registration, StandIn};
+
+/// The metadata document. The issuer is the configured one, or `http://{Host}` when unset.
+pub(crate) async fn metadata(State(stand_in): State<StandIn>, headers: HeaderMap) -> Json<Value> {
+    let issuer = stand_in.settings.issuer.clone().unwrap_or_else(|| {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+        format!("http://{host}")
+    });
+    Json(json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/oauth/authorize"),
+        "token_endpoint": format!("{issuer}/oauth/token"),
+        "introspection_endpoint": format!("{issuer}/oauth/token/introspect"),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
+        "scopes_supported": Registration::ALL_SCOPES,
+    }))
+}
