@@ -74,6 +74,8 @@ pub struct Config {
     pub static_dir: Option<PathBuf>,
     /// Skip the stand-in's consent page (local only; tests and benchmarks).
     pub auto_approve: bool,
+    /// Seconds an outgoing call (token endpoint, API) may take before it is a timeout (504).
+    pub upstream_timeout_secs: u64,
 }
 
 impl Config {
@@ -140,6 +142,12 @@ impl Config {
             addr,
             static_dir: var("COMPANION_STATIC_DIR").map(PathBuf::from),
             auto_approve: local && var("STAND_IN_AUTO_APPROVE").is_some_and(|v| v == "1"),
+            upstream_timeout_secs: match var("COMPANION_UPSTREAM_TIMEOUT_SECS") {
+                None => 15,
+                Some(v) => v.parse().ok().filter(|s| (1..=300).contains(s)).ok_or_else(|| {
+                    config_error("COMPANION_UPSTREAM_TIMEOUT_SECS", format!("{v:?} is not a number of seconds from 1 to 300"))
+                })?,
+            },
         })
     }
 

@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
 use crate::sessions::Session;
+use crate::transcript::TranscriptEntry;
 use crate::{AppState, cookies, proxy};
 
 /// A JSON request body whose rejection is an [`AppError`] with code `invalid_request`.
@@ -82,12 +83,13 @@ pub async fn token(State(state): State<AppState>, jar: CookieJar, JsonBody(excha
     if !state_matches || !pkce::verify(&exchange.code_verifier, &attempt.code_challenge) || exchange.code.is_empty() {
         return Err(AppError::new(ErrorCode::AttemptMismatch));
     }
-    let tokens = state.token_client.exchange(&exchange.code, &exchange.code_verifier, now).await.map_err(|f| f.into_app_error(false))?;
+    let mut log = Vec::new();
+    let tokens = state.token_client.exchange(&exchange.code, &exchange.code_verifier, now, &mut log).await.map_err(|f| f.into_app_error(false))?;
     let summary = tokens.summary();
     if let Some((old, _)) = session_of(&state, &jar) {
         state.sessions.remove(&old);
     }
-    let id = state.sessions.create(tokens, now)?;
+    let id = state.sessions.create(tokens, log, now)?;
     let jar = cookies::set(jar, cookies::SESSION, id, state.sessions.session_idle_secs() as i64, secure);
     Ok((jar, Json(summary)))
 }
@@ -105,18 +107,44 @@ pub async fn session(State(state): State<AppState>, jar: CookieJar) -> Json<Sess
 pub async fn refresh(State(state): State<AppState>, jar: CookieJar) -> Result<Json<TokenSummary>, AppError> {
     let (_, session) = session_of(&state, &jar).ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
     let mut tokens = session.tokens.lock().await;
-    proxy::refresh_locked(&state, &mut tokens).await?;
+    proxy::refresh_locked(&state, &session, &mut tokens).await?;
     let summary = tokens.as_ref().map(|t| t.summary()).ok_or_else(|| AppError::new(ErrorCode::ReauthorizationRequired))?;
     Ok(Json(summary))
 }
 
-/// `POST /api/logout`: forgets the tokens and clears the cookie.
-pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> impl IntoResponse {
+/// `GET /api/transcript`: the server-side steps of this session, redacted.
+pub async fn transcript(State(state): State<AppState>, jar: CookieJar) -> Result<Json<Vec<TranscriptEntry>>, AppError> {
+    let (_, session) = session_of(&state, &jar).ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
+    Ok(Json(session.transcript()))
+}
+
+/// `POST /api/logout` body: `{"disconnect": true}` also revokes at Pleo.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Logout {
+    /// Revoke every token of the client with `DELETE /v1/installations/me` first. Pleo
+    /// documents no RFC 7009 endpoint; this is its revocation, and it needs this explicit flag.
+    #[serde(default)]
+    pub disconnect: bool,
+}
+
+/// `POST /api/logout`: forgets the tokens and clears the cookie; with `disconnect`, first
+/// deletes the installation at the API (which revokes every token of the client).
+pub async fn logout(State(state): State<AppState>, jar: CookieJar, body: axum::body::Bytes) -> Result<impl IntoResponse, AppError> {
+    let request: Logout = if body.is_empty() {
+        Logout::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| AppError::with_message(ErrorCode::InvalidRequest, format!("The body must be {{\"disconnect\": true|false}}: {e}")))?
+    };
     let secure = state.config.secure_cookies();
-    if let Some(id) = cookies::get(&jar, cookies::SESSION, secure) {
+    let mut disconnect_status = None;
+    if let Some((id, session)) = session_of(&state, &jar) {
+        if request.disconnect {
+            disconnect_status = Some(proxy::disconnect(&state, &session).await?);
+        }
         state.sessions.remove(&id);
     }
-    (cookies::clear(jar, cookies::SESSION, secure), StatusCode::NO_CONTENT)
+    let body = serde_json::json!({ "signed_in": false, "disconnect_status": disconnect_status });
+    Ok((cookies::clear(jar, cookies::SESSION, secure), Json(body)))
 }
 
 /// `ANY /api/pleo/{path}`: the allow-listed API proxy.

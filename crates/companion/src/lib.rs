@@ -15,6 +15,7 @@ pub mod faults;
 pub mod proxy;
 pub mod sessions;
 pub mod token_client;
+pub mod transcript;
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -68,7 +69,7 @@ impl AppState {
 
     /// As [`AppState::new`], with session limits of the caller's choice.
     pub fn with_limits(config: Config, limits: Limits) -> Self {
-        let http = token_client::http_client();
+        let http = token_client::http_client(config.upstream_timeout_secs);
         let token_client = TokenClient::new(
             http.clone(),
             flow::token_endpoint(&config.authorization_server_url),
@@ -109,6 +110,7 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(endpoints::logout))
         .route("/pleo/{*path}", any(endpoints::pleo))
         .route("/faults/{knob}", post(faults::apply))
+        .route("/transcript", get(endpoints::transcript))
         .fallback(endpoints::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::require_csrf_header))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -15,6 +15,7 @@ use crate::api_catalog::match_route;
 use crate::error::AppError;
 use crate::sessions::{Session, TokenSet};
 use crate::token_client::TokenFailure;
+use crate::transcript::{self, TranscriptEntry};
 
 /// Refresh this many seconds before expiry, for clock skew and request time.
 pub const REFRESH_SKEW_SECS: u64 = 30;
@@ -55,12 +56,12 @@ pub fn upstream_url(api_base: &str, method: &Method, uri: &Uri) -> Result<String
 pub async fn forward(state: &AppState, session: &Arc<Session>, method: Method, uri: &Uri) -> Result<Response, AppError> {
     let url = upstream_url(&state.config.api_base_url, &method, uri)?;
     let token = current_access_token(state, session).await?;
-    let (mut status, mut body, mut elapsed) = call_api(state, &method, &url, &token).await?;
+    let (mut status, mut body, mut elapsed) = call_api(state, session, &method, &url, &token).await?;
     if status == StatusCode::UNAUTHORIZED {
         // RFC 6750 §3.1 invalid_token: refresh once (unless another request already did) and
         // retry once; never loop.
         let fresh = refreshed_after_rejection(state, session, &token).await?;
-        (status, body, elapsed) = call_api(state, &method, &url, &fresh).await?;
+        (status, body, elapsed) = call_api(state, session, &method, &url, &fresh).await?;
     }
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
@@ -72,7 +73,38 @@ pub async fn forward(state: &AppState, session: &Arc<Session>, method: Method, u
     Ok(response)
 }
 
-async fn call_api(state: &AppState, method: &Method, url: &str, token: &SecretString) -> Result<(StatusCode, Vec<u8>, u64), AppError> {
+/// Pleo's "disconnect": `DELETE /v1/installations/me` revokes every token of the client.
+/// Returns the API's status.
+pub async fn disconnect(state: &AppState, session: &Session) -> Result<u16, AppError> {
+    let token = current_access_token(state, session).await?;
+    let url = format!("{}/v1/installations/me", state.config.api_base_url);
+    let (status, _, _) = call_api(state, session, &Method::DELETE, &url, &token).await?;
+    Ok(status.as_u16())
+}
+
+/// One API call, recorded (redacted, body summarised) in the session's transcript.
+async fn call_api(state: &AppState, session: &Session, method: &Method, url: &str, token: &SecretString) -> Result<(StatusCode, Vec<u8>, u64), AppError> {
+    let started_at_ms = transcript::now_ms();
+    let result = send_api(state, method, url, token).await;
+    session.record([TranscriptEntry {
+        step: "api_call",
+        started_at_ms,
+        method: method.to_string(),
+        url: url.to_owned(),
+        request_headers: vec![
+            ("Authorization".to_owned(), format!("Bearer {}", transcript::fingerprint(token.expose_secret()))),
+            ("Accept".to_owned(), "application/json".to_owned()),
+        ],
+        request_body: None,
+        status: result.as_ref().ok().map(|(s, _, _)| s.as_u16()),
+        duration_ms: result.as_ref().map_or(0, |(_, _, ms)| *ms),
+        response_body: result.as_ref().ok().map(|(_, body, _)| format!("({} bytes of JSON, shown in the browser)", body.len())),
+        error: result.as_ref().err().map(|e| e.message.clone()),
+    }]);
+    result
+}
+
+async fn send_api(state: &AppState, method: &Method, url: &str, token: &SecretString) -> Result<(StatusCode, Vec<u8>, u64), AppError> {
     let started = Instant::now();
     let mut authorization = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
         .map_err(|_| AppError::with_message(ErrorCode::Internal, "The access token is not a valid header value."))?;
@@ -101,7 +133,7 @@ pub async fn current_access_token(state: &AppState, session: &Session) -> Result
     let mut tokens = session.tokens.lock().await;
     let expires_at = tokens.as_ref().ok_or_else(|| AppError::new(ErrorCode::ReauthorizationRequired))?.expires_at;
     if flow::expiry::should_refresh(state.clock.now(), expires_at, REFRESH_SKEW_SECS) {
-        refresh_locked(state, &mut tokens).await?;
+        refresh_locked(state, session, &mut tokens).await?;
     }
     access_token_of(&tokens)
 }
@@ -114,19 +146,22 @@ async fn refreshed_after_rejection(state: &AppState, session: &Session, used: &S
     if current.expose_secret() != used.expose_secret() {
         return Ok(current);
     }
-    refresh_locked(state, &mut tokens).await?;
+    refresh_locked(state, session, &mut tokens).await?;
     access_token_of(&tokens)
 }
 
 /// Refreshes with the lock held, replacing both tokens at once. A rejected refresh is terminal
 /// (Pleo: stop, discard the tokens, authorise again); a transient failure leaves the session as
 /// it was.
-pub async fn refresh_locked(state: &AppState, tokens: &mut Option<TokenSet>) -> Result<(), AppError> {
+pub async fn refresh_locked(state: &AppState, session: &Session, tokens: &mut Option<TokenSet>) -> Result<(), AppError> {
     let Some(refresh_token) = tokens.as_ref().and_then(|t| t.refresh_token.clone()) else {
         *tokens = None;
         return Err(AppError::new(ErrorCode::ReauthorizationRequired));
     };
-    match state.token_client.refresh(&refresh_token, state.clock.now()).await {
+    let mut log = Vec::new();
+    let refreshed = state.token_client.refresh(&refresh_token, state.clock.now(), &mut log).await;
+    session.record(log);
+    match refreshed {
         Ok(mut fresh) => {
             if fresh.refresh_token.is_none() {
                 // RFC 6749 §6: the server may keep the refresh token as it is.

@@ -1,7 +1,7 @@
 //! Server-side sessions (the tokens) and sign-in attempts (state + challenge), both in memory,
 //! bounded in number and lifetime.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -9,6 +9,7 @@ use flow::wire::TokenSummary;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::AppError;
+use crate::transcript::{self, TranscriptEntry};
 
 /// The tokens of one session. Never serialized, never sent to the browser; `Debug` is redacted
 /// by [`SecretString`].
@@ -50,6 +51,25 @@ pub struct Session {
     /// `None` once the tokens were discarded (terminal refresh failure).
     pub tokens: tokio::sync::Mutex<Option<TokenSet>>,
     last_seen: AtomicU64,
+    transcript: Mutex<VecDeque<TranscriptEntry>>,
+}
+
+impl Session {
+    /// Appends steps to this session's transcript, dropping the oldest past the bound.
+    pub fn record(&self, entries: impl IntoIterator<Item = TranscriptEntry>) {
+        let mut transcript = locked(&self.transcript);
+        for entry in entries {
+            if transcript.len() == transcript::MAX_ENTRIES {
+                transcript.pop_front();
+            }
+            transcript.push_back(entry);
+        }
+    }
+
+    /// The transcript, oldest first.
+    pub fn transcript(&self) -> Vec<TranscriptEntry> {
+        locked(&self.transcript).iter().cloned().collect()
+    }
 }
 
 /// A sign-in attempt started by `POST /api/authorize/start`.
@@ -100,7 +120,7 @@ impl Sessions {
     }
 
     /// Stores `tokens` in a new session and returns its id (for the cookie).
-    pub fn create(&self, tokens: TokenSet, now: u64) -> Result<String, AppError> {
+    pub fn create(&self, tokens: TokenSet, transcript: Vec<TranscriptEntry>, now: u64) -> Result<String, AppError> {
         let mut sessions = locked(&self.sessions);
         if sessions.len() >= self.limits.max_sessions {
             let idle = self.limits.session_idle_secs;
@@ -110,7 +130,8 @@ impl Sessions {
             }
         }
         let id = stand_in::opaque_secret();
-        let session = Session { tokens: tokio::sync::Mutex::new(Some(tokens)), last_seen: AtomicU64::new(now) };
+        let session = Session { tokens: tokio::sync::Mutex::new(Some(tokens)), last_seen: AtomicU64::new(now), ..Session::default() };
+        session.record(transcript);
         sessions.insert(id.clone(), Arc::new(session));
         Ok(id)
     }
@@ -207,12 +228,12 @@ mod tests {
     fn sessions_are_bounded_and_expire_when_idle() {
         let limits = Limits { max_sessions: 2, session_idle_secs: 100, ..Limits::default() };
         let store = Sessions::new(limits);
-        let a = store.create(tokens(), 1000).unwrap();
-        store.create(tokens(), 1000).unwrap();
-        assert_eq!(store.create(tokens(), 1050).unwrap_err().code, flow::ErrorCode::Overloaded);
+        let a = store.create(tokens(), vec![], 1000).unwrap();
+        store.create(tokens(), vec![], 1000).unwrap();
+        assert_eq!(store.create(tokens(), vec![], 1050).unwrap_err().code, flow::ErrorCode::Overloaded);
         assert!(store.get(&a, 1099).is_some());
         // the other one idled out at 1100, making room
-        assert!(store.create(tokens(), 1150).is_ok());
+        assert!(store.create(tokens(), vec![], 1150).is_ok());
         assert!(store.get(&a, 1198).is_some());
         assert!(store.get(&a, 1299).is_none());
         assert!(store.get("forged", 1000).is_none());

@@ -11,6 +11,8 @@ use serde::Deserialize;
 
 use crate::error::AppError;
 use crate::sessions::TokenSet;
+use crate::transcript::{self, TranscriptEntry};
+use std::time::Instant;
 
 /// Lifetime assumed when a token response has no `expires_in` (Pleo's documented 15 minutes).
 pub const DEFAULT_EXPIRES_IN: u64 = 15 * 60;
@@ -54,11 +56,11 @@ impl TokenFailure {
 }
 
 /// The HTTP client used for every outgoing call: no redirects (RFC 9700 §4.11, SSRF), timeouts.
-pub fn http_client() -> reqwest::Client {
+pub fn http_client(timeout_secs: u64) -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(15))
+        .connect_timeout(Duration::from_secs(timeout_secs.min(5)))
+        .timeout(Duration::from_secs(timeout_secs))
         .user_agent(concat!("pleo-oauth-walkthrough-companion/", env!("CARGO_PKG_VERSION")))
         .build()
         .expect("the TLS backend initialises")
@@ -82,24 +84,24 @@ impl TokenClient {
 
     /// RFC 6749 §4.1.3 + RFC 7636 §4.5: exchanges `code` with its verifier. Not retried: a code
     /// is single use, and a replay would revoke what the first use issued.
-    pub async fn exchange(&self, code: &str, verifier: &str, now: u64) -> Result<TokenSet, TokenFailure> {
+    pub async fn exchange(&self, code: &str, verifier: &str, now: u64, log: &mut Vec<TranscriptEntry>) -> Result<TokenSet, TokenFailure> {
         let form = [
             ("grant_type", "authorization_code"),
             ("code", code),
             ("redirect_uri", &self.redirect_uri),
             ("code_verifier", verifier),
         ];
-        self.request(&form, now).await
+        self.request("token_exchange", &form, now, log).await
     }
 
     /// RFC 6749 §6: a refresh. Transient failures are retried twice with backoff (Pleo: back
     /// off for transient failures only); a rejection is returned at once.
-    pub async fn refresh(&self, refresh_token: &SecretString, now: u64) -> Result<TokenSet, TokenFailure> {
+    pub async fn refresh(&self, refresh_token: &SecretString, now: u64, log: &mut Vec<TranscriptEntry>) -> Result<TokenSet, TokenFailure> {
         let form = [("grant_type", "refresh_token"), ("refresh_token", refresh_token.expose_secret())];
         let mut delay = Duration::from_millis(200);
         let mut attempt = 0;
         loop {
-            match self.request(&form, now).await {
+            match self.request("refresh", &form, now, log).await {
                 Err(TokenFailure::Transient(_)) if attempt < 2 => {
                     attempt += 1;
                     tokio::time::sleep(delay).await;
@@ -121,11 +123,35 @@ impl TokenClient {
         value
     }
 
-    async fn request(&self, form: &[(&str, &str)], now: u64) -> Result<TokenSet, TokenFailure> {
-        let sent = self.http.post(&self.token_url).header(AUTHORIZATION, self.basic_authorization()).form(form).send().await;
-        let response = sent.map_err(|e| TokenFailure::Transient(transport_error(&e)))?;
-        let status = response.status();
-        let body = response.bytes().await.map_err(|e| TokenFailure::Transient(transport_error(&e)))?;
+    /// One token request, recorded (redacted) in `log` whatever its outcome.
+    async fn request(&self, step: &'static str, form: &[(&str, &str)], now: u64, log: &mut Vec<TranscriptEntry>) -> Result<TokenSet, TokenFailure> {
+        let started = Instant::now();
+        let mut entry = TranscriptEntry {
+            step,
+            started_at_ms: transcript::now_ms(),
+            method: "POST".to_owned(),
+            url: self.token_url.clone(),
+            request_headers: vec![
+                ("Authorization".to_owned(), "Basic ••••".to_owned()),
+                ("Content-Type".to_owned(), "application/x-www-form-urlencoded".to_owned()),
+            ],
+            request_body: Some(transcript::redact_form(form)),
+            status: None,
+            duration_ms: 0,
+            response_body: None,
+            error: None,
+        };
+        let result = self.send(form).await;
+        entry.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        match &result {
+            Ok((status, body)) => {
+                entry.status = Some(status.as_u16());
+                entry.response_body = Some(transcript::redact_json(body));
+            }
+            Err(e) => entry.error = Some(e.message.clone()),
+        }
+        log.push(entry);
+        let (status, body) = result.map_err(TokenFailure::Transient)?;
         if status.is_success() {
             let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|_| {
                 TokenFailure::Malformed(AppError::with_message(ErrorCode::TokenEndpointFailed, "The token endpoint answered 200 with a body that is not a token response."))
@@ -147,6 +173,16 @@ impl TokenClient {
         }
         let failure = AppError::with_message(ErrorCode::TokenEndpointFailed, format!("The token endpoint answered HTTP {}.", status.as_u16()));
         if status.is_server_error() { Err(TokenFailure::Transient(failure)) } else { Err(TokenFailure::Malformed(failure)) }
+    }
+}
+
+impl TokenClient {
+    async fn send(&self, form: &[(&str, &str)]) -> Result<(reqwest::StatusCode, bytes::Bytes), AppError> {
+        let sent = self.http.post(&self.token_url).header(AUTHORIZATION, self.basic_authorization()).form(form).send().await;
+        let response = sent.map_err(|e| transport_error(&e))?;
+        let status = response.status();
+        let body = response.bytes().await.map_err(|e| transport_error(&e))?;
+        Ok((status, body))
     }
 }
 

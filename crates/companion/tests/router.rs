@@ -160,6 +160,11 @@ async fn proxy_refuses_what_is_off_the_allow_list_and_callers_without_a_session(
 
 /// A stand-in on a free port with auto-approve, and a companion configured as `custom` for it.
 async fn against_standalone_stand_in() -> (stand_in::StandIn, AppState, Router) {
+    against_standalone_stand_in_with(&[]).await
+}
+
+/// As [`against_standalone_stand_in`], with more configuration variables.
+async fn against_standalone_stand_in_with(extra: &[(&str, &str)]) -> (stand_in::StandIn, AppState, Router) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let registration = stand_in::Registration {
@@ -173,12 +178,9 @@ async fn against_standalone_stand_in() -> (stand_in::StandIn, AppState, Router) 
     let app = stand_in::router(si.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let base = format!("http://{addr}");
-    let state = AppState::new(config(&[
-        ("PLEO_ENV", "custom"),
-        ("PLEO_AUTHORIZATION_SERVER_URL", &base),
-        ("PLEO_CLIENT_ID", "client-1"),
-        ("PLEO_SCOPES", "users:read"),
-    ]));
+    let mut vars = vec![("PLEO_ENV", "custom"), ("PLEO_AUTHORIZATION_SERVER_URL", base.as_str()), ("PLEO_CLIENT_ID", "client-1"), ("PLEO_SCOPES", "users:read")];
+    vars.extend_from_slice(extra);
+    let state = AppState::new(config(&vars));
     (si, state.clone(), router(state))
 }
 
@@ -300,4 +302,124 @@ async fn a_failing_token_endpoint_gives_502_and_the_session_survives() {
     assert_eq!(session["signed_in"], true, "a transient failure keeps the tokens");
     let (status, _, _) = send(&app, json_post("/api/refresh", "", Some(&cookie))).await;
     assert_eq!(status, StatusCode::OK, "the endpoint is back");
+}
+
+#[tokio::test]
+async fn the_transcript_shows_every_server_side_step_with_secrets_fingerprinted() {
+    let (si, state, app) = against_standalone_stand_in().await;
+    let cookie = sign_in(&state, &app).await;
+    send(&app, Request::get("/api/pleo/v2/employees").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    send(&app, json_post("/api/refresh", "", Some(&cookie))).await;
+    let (status, _, transcript) = send(&app, Request::get("/api/transcript").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    let steps: Vec<&str> = transcript.as_array().unwrap().iter().map(|e| e["step"].as_str().unwrap()).collect();
+    assert_eq!(steps, ["token_exchange", "api_call", "refresh"]);
+    let exchange = &transcript[0];
+    assert_eq!(exchange["status"], 200);
+    assert!(exchange["url"].as_str().unwrap().ends_with("/oauth/token"));
+    assert_eq!(exchange["request_headers"][0], serde_json::json!(["Authorization", "Basic ••••"]));
+    assert!(exchange["request_body"].as_str().unwrap().contains("grant_type=authorization_code"));
+    assert!(exchange["response_body"].as_str().unwrap().contains("[redacted sha256:"));
+    let text = transcript.to_string();
+    assert!(!text.contains(SECRET));
+    for token in si.issued_tokens() {
+        assert!(!text.contains(&token), "a token is in the transcript");
+    }
+    assert_eq!(send(&app, Request::get("/api/transcript").body(Body::empty()).unwrap()).await.2["error"], "not_signed_in");
+}
+
+#[tokio::test]
+async fn a_revoked_refresh_token_ends_in_reauthorization_required_on_the_next_api_call() {
+    let (si, state, app) = against_standalone_stand_in().await;
+    let cookie = sign_in(&state, &app).await;
+    let (_, _, transcript) = send(&app, Request::get("/api/transcript").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    assert_eq!(transcript.as_array().unwrap().len(), 1);
+    // Revoke the refresh token held for this session, then let the access token expire.
+    let session_refresh = si.issued_tokens();
+    for token in &session_refresh {
+        si.revoke_refresh_token(token);
+        si.expire_access_token(token);
+    }
+    let call = || Request::get("/api/pleo/v2/employees").header(header::COOKIE, &cookie).body(Body::empty()).unwrap();
+    let (status, _, body) = send(&app, call()).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("reauthorization_required")));
+    let (_, _, session) = send(&app, Request::get("/api/session").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    assert_eq!(session["signed_in"], false, "the tokens are discarded");
+    assert_eq!(si.token_requests("refresh_token"), 1, "a rejection is not retried");
+}
+
+#[tokio::test]
+async fn a_slow_token_endpoint_gives_504_and_the_session_survives() {
+    let (si, state, app) = against_standalone_stand_in_with(&[("COMPANION_UPSTREAM_TIMEOUT_SECS", "1")]).await;
+    let cookie = sign_in(&state, &app).await;
+    si.set_token_faults(stand_in::TokenFaults { status: None, delay_ms: 1500, remaining: 3 });
+    let (status, _, body) = send(&app, json_post("/api/refresh", "", Some(&cookie))).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::GATEWAY_TIMEOUT, Some("token_endpoint_timeout")));
+    let (_, _, session) = send(&app, Request::get("/api/session").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    assert_eq!(session["signed_in"], true);
+}
+
+#[tokio::test]
+async fn an_unreachable_token_endpoint_gives_502_with_a_clear_code() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let state = AppState::new(config(&[("PLEO_ENV", "custom"), ("PLEO_AUTHORIZATION_SERVER_URL", &base), ("PLEO_CLIENT_ID", "c")]));
+    let app = router(state);
+    let verifier = pkce::CodeVerifier::generate().unwrap();
+    let (_, headers, _) = send(&app, json_post("/api/authorize/start", &start_body("st", &verifier), None)).await;
+    let (cookie, _) = set_cookie(&headers);
+    let exchange = serde_json::json!({"code": "c", "code_verifier": verifier.as_str(), "state": "st"}).to_string();
+    let (status, _, body) = send(&app, json_post("/api/token", &exchange, Some(&cookie))).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_GATEWAY, Some("token_endpoint_unreachable")));
+}
+
+#[tokio::test]
+async fn disconnect_deletes_the_installation_and_revokes_every_token() {
+    let (si, state, app) = against_standalone_stand_in().await;
+    let cookie = sign_in(&state, &app).await;
+    let other = sign_in(&state, &app).await;
+    let (status, headers, body) = send(&app, json_post("/api/logout", r#"{"disconnect": true}"#, Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["disconnect_status"], 204);
+    assert!(headers[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    // The other session's tokens were revoked at the server too.
+    let call = Request::get("/api/pleo/v2/employees").header(header::COOKIE, &other).body(Body::empty()).unwrap();
+    let (status, _, body) = send(&app, call).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("reauthorization_required")));
+    assert!(si.token_requests("refresh_token") >= 1);
+}
+
+/// Collects everything written through `tracing` in a test.
+#[derive(Clone, Default)]
+struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn no_log_line_contains_the_secret_or_a_token() {
+    let logs = LogBuffer::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(move || writer.clone()).finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let (si, state, app) = against_standalone_stand_in().await;
+    let cookie = sign_in(&state, &app).await;
+    send(&app, Request::get("/api/pleo/v2/employees").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    si.set_token_faults(stand_in::TokenFaults { status: Some(500), delay_ms: 0, remaining: 3 });
+    send(&app, json_post("/api/refresh", "", Some(&cookie))).await;
+    send(&app, json_post("/api/refresh", "", Some(&cookie))).await;
+    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    assert!(text.contains("token_endpoint_failed"), "the log captured the companion's warnings: {text}");
+    assert!(!text.contains(SECRET));
+    for token in si.issued_tokens() {
+        assert!(!text.contains(&token), "a token is in the log");
+    }
 }
