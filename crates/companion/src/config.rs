@@ -76,6 +76,8 @@ pub struct Config {
     pub auto_approve: bool,
     /// Seconds an outgoing call (token endpoint, API) may take before it is a timeout (504).
     pub upstream_timeout_secs: u64,
+    /// API writes the proxy may forward (`COMPANION_API_WRITES`); none by default.
+    pub api_writes: Vec<crate::api_catalog::WriteRule>,
 }
 
 impl Config {
@@ -148,6 +150,8 @@ impl Config {
                     config_error("COMPANION_UPSTREAM_TIMEOUT_SECS", format!("{v:?} is not a number of seconds from 1 to 300"))
                 })?,
             },
+            api_writes: crate::api_catalog::parse_write_rules(&var("COMPANION_API_WRITES").unwrap_or_default())
+                .map_err(|problem| config_error("COMPANION_API_WRITES", problem))?,
         })
     }
 

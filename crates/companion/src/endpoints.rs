@@ -149,10 +149,10 @@ pub async fn logout(State(state): State<AppState>, jar: CookieJar, body: axum::b
 
 /// `ANY /api/pleo/{path}`: the allow-listed API proxy.
 /// `OriginalUri`: inside the nested `/api` router the plain `Uri` has lost its prefix.
-pub async fn pleo(State(state): State<AppState>, jar: CookieJar, method: Method, OriginalUri(uri): OriginalUri) -> Result<Response, AppError> {
-    proxy::upstream_url(&state.config.api_base_url, &method, &uri)?;
+pub async fn pleo(State(state): State<AppState>, jar: CookieJar, method: Method, OriginalUri(uri): OriginalUri, body: axum::body::Bytes) -> Result<Response, AppError> {
+    proxy::upstream_url(&state.config.api_base_url, &method, &uri, &state.config.api_writes)?;
     let (_, session) = session_of(&state, &jar).ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
-    proxy::forward(&state, &session, method, &uri).await
+    proxy::forward(&state, &session, method, &uri, body).await
 }
 
 /// Any other `/api` path.

@@ -4,14 +4,14 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use flow::ErrorCode;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::AppState;
-use crate::api_catalog::match_route;
+use crate::api_catalog::{WriteRule, check};
 use crate::error::AppError;
 use crate::sessions::{Session, TokenSet};
 use crate::token_client::TokenFailure;
@@ -33,12 +33,9 @@ pub const UPSTREAM_DURATION: &str = "x-upstream-duration-ms";
 ///
 /// The path must match the allow-list segment by segment (BFF: allow-listed proxy paths); the
 /// query is decoded and re-encoded so nothing but plain `name=value` pairs pass.
-pub fn upstream_url(api_base: &str, method: &Method, uri: &Uri) -> Result<String, AppError> {
+pub fn upstream_url(api_base: &str, method: &Method, uri: &Uri, writes: &[WriteRule]) -> Result<String, AppError> {
     let raw_path = uri.path().strip_prefix("/api/pleo/").unwrap_or_default();
-    let route = match_route(raw_path).ok_or_else(|| AppError::new(ErrorCode::PathNotAllowed))?;
-    if !route.methods.contains(method) {
-        return Err(AppError::new(ErrorCode::MethodNotAllowed));
-    }
+    check(raw_path, method, writes).map_err(AppError::new)?;
     let query = uri.query().unwrap_or_default();
     if query.len() > MAX_QUERY_LEN {
         return Err(AppError::with_message(ErrorCode::InvalidRequest, "The query string is longer than the proxy forwards."));
@@ -53,15 +50,16 @@ pub fn upstream_url(api_base: &str, method: &Method, uri: &Uri) -> Result<String
 }
 
 /// Forwards an allowed API call with this session's access token.
-pub async fn forward(state: &AppState, session: &Arc<Session>, method: Method, uri: &Uri) -> Result<Response, AppError> {
-    let url = upstream_url(&state.config.api_base_url, &method, uri)?;
+pub async fn forward(state: &AppState, session: &Arc<Session>, method: Method, uri: &Uri, body: Bytes) -> Result<Response, AppError> {
+    let url = upstream_url(&state.config.api_base_url, &method, uri, &state.config.api_writes)?;
     let token = current_access_token(state, session).await?;
-    let (mut status, mut body, mut elapsed) = call_api(state, session, &method, &url, &token).await?;
+    let request = ApiRequest { method: &method, url: &url, body: Some(body).filter(|b| !b.is_empty()) };
+    let (mut status, mut body, mut elapsed) = call_api(state, session, &request, &token).await?;
     if status == StatusCode::UNAUTHORIZED {
         // RFC 6750 §3.1 invalid_token: refresh once (unless another request already did) and
         // retry once; never loop.
         let fresh = refreshed_after_rejection(state, session, &token).await?;
-        (status, body, elapsed) = call_api(state, session, &method, &url, &fresh).await?;
+        (status, body, elapsed) = call_api(state, session, &request, &fresh).await?;
     }
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
@@ -78,14 +76,23 @@ pub async fn forward(state: &AppState, session: &Arc<Session>, method: Method, u
 pub async fn disconnect(state: &AppState, session: &Session) -> Result<u16, AppError> {
     let token = current_access_token(state, session).await?;
     let url = format!("{}/v1/installations/me", state.config.api_base_url);
-    let (status, _, _) = call_api(state, session, &Method::DELETE, &url, &token).await?;
+    let (status, _, _) = call_api(state, session, &ApiRequest { method: &Method::DELETE, url: &url, body: None }, &token).await?;
     Ok(status.as_u16())
 }
 
+/// An API request without its token.
+struct ApiRequest<'a> {
+    method: &'a Method,
+    url: &'a str,
+    /// A JSON body, for allowed writes.
+    body: Option<Bytes>,
+}
+
 /// One API call, recorded (redacted, body summarised) in the session's transcript.
-async fn call_api(state: &AppState, session: &Session, method: &Method, url: &str, token: &SecretString) -> Result<(StatusCode, Vec<u8>, u64), AppError> {
+async fn call_api(state: &AppState, session: &Session, request: &ApiRequest<'_>, token: &SecretString) -> Result<(StatusCode, Vec<u8>, u64), AppError> {
     let started_at_ms = transcript::now_ms();
-    let result = send_api(state, method, url, token).await;
+    let (method, url) = (request.method, request.url);
+    let result = send_api(state, request, token).await;
     session.record([TranscriptEntry {
         step: "api_call",
         started_at_ms,
@@ -95,7 +102,7 @@ async fn call_api(state: &AppState, session: &Session, method: &Method, url: &st
             ("Authorization".to_owned(), format!("Bearer {}", transcript::fingerprint(token.expose_secret()))),
             ("Accept".to_owned(), "application/json".to_owned()),
         ],
-        request_body: None,
+        request_body: request.body.as_ref().map(|b| transcript::redact_json(b)),
         status: result.as_ref().ok().map(|(s, _, _)| s.as_u16()),
         duration_ms: result.as_ref().map_or(0, |(_, _, ms)| *ms),
         response_body: result.as_ref().ok().map(|(_, body, _)| format!("({} bytes of JSON, shown in the browser)", body.len())),
@@ -104,13 +111,20 @@ async fn call_api(state: &AppState, session: &Session, method: &Method, url: &st
     result
 }
 
-async fn send_api(state: &AppState, method: &Method, url: &str, token: &SecretString) -> Result<(StatusCode, Vec<u8>, u64), AppError> {
+async fn send_api(state: &AppState, request: &ApiRequest<'_>, token: &SecretString) -> Result<(StatusCode, Vec<u8>, u64), AppError> {
     let started = Instant::now();
     let mut authorization = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
         .map_err(|_| AppError::with_message(ErrorCode::Internal, "The access token is not a valid header value."))?;
     authorization.set_sensitive(true);
-    let request = state.http.request(method.clone(), url).header(header::AUTHORIZATION, authorization).header(header::ACCEPT, "application/json");
-    let response = request.send().await.map_err(|e| api_transport_error(&e))?;
+    let mut outgoing = state
+        .http
+        .request(request.method.clone(), request.url)
+        .header(header::AUTHORIZATION, authorization)
+        .header(header::ACCEPT, "application/json");
+    if let Some(body) = &request.body {
+        outgoing = outgoing.header(header::CONTENT_TYPE, "application/json").body(body.clone());
+    }
+    let response = outgoing.send().await.map_err(|e| api_transport_error(&e))?;
     let status = StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     if response.content_length().is_some_and(|len| len > MAX_RESPONSE_BYTES as u64) {
         return Err(AppError::with_message(ErrorCode::ApiUnreachable, "The API response is larger than the proxy relays."));

@@ -240,6 +240,18 @@ mod tests {
     }
 
     #[test]
+    fn sweep_drops_idle_sessions_and_stale_attempts() {
+        let store = Sessions::new(Limits { session_idle_secs: 100, attempt_secs: 50, ..Limits::default() });
+        store.create(tokens(), vec![], 1000).unwrap();
+        let kept = store.create(tokens(), vec![], 1080).unwrap();
+        store.start_attempt("s".into(), "c".into(), 1000).unwrap();
+        store.sweep(1100);
+        assert_eq!(store.len(), 1);
+        assert!(store.get(&kept, 1100).is_some());
+        assert!(locked(&store.attempts).is_empty());
+    }
+
+    #[test]
     fn attempts_are_single_use_and_short_lived() {
         let store = Sessions::new(Limits::default());
         let id = store.start_attempt("s".into(), "c".into(), 1000).unwrap();

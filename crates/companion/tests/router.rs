@@ -423,3 +423,15 @@ async fn no_log_line_contains_the_secret_or_a_token() {
         assert!(!text.contains(&token), "a token is in the log");
     }
 }
+
+#[tokio::test]
+async fn a_write_is_forwarded_only_when_configured() {
+    let (_, state, app) = against_standalone_stand_in_with(&[("COMPANION_API_WRITES", "DELETE v1/installations/me")]).await;
+    let cookie = sign_in(&state, &app).await;
+    let delete = post("/api/pleo/v1/installations/me").method(axum::http::Method::DELETE).header(header::COOKIE, &cookie).body(Body::empty()).unwrap();
+    let (status, headers, _) = send(&app, delete).await;
+    assert_eq!((status, headers["x-upstream-status"].to_str().unwrap()), (StatusCode::NO_CONTENT, "204"));
+    let (_, _, app) = against_standalone_stand_in().await;
+    let delete = post("/api/pleo/v1/installations/me").method(axum::http::Method::DELETE).body(Body::empty()).unwrap();
+    assert_eq!(send(&app, delete).await.2["error"], "method_not_allowed");
+}
