@@ -301,3 +301,22 @@ impl Drop for Browser {
         let _ = self.driver.kill();
     }
 }
+
+/// The built PKCE package (`cargo xtask pkce-package`).
+pub fn pkce_package_dir() -> PathBuf {
+    let dir = std::env::var("PKCE_PACKAGE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/pkce-package"));
+    assert!(dir.join("pkce.js").exists(), "no PKCE package at {}: run `cargo xtask pkce-package` (`cargo xtask test` does)", dir.display());
+    dir
+}
+
+/// Serves the PKCE package under `/pkg/` and the plain-HTML example page (`www/pkce-example.html`)
+/// at `/`, on a free loopback port.
+pub async fn serve_pkce_package() -> Server {
+    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../www/pkce-example.html");
+    let app = Router::new()
+        .route_service("/", tower_http::services::ServeFile::new(example))
+        .nest_service("/pkg", tower_http::services::ServeDir::new(pkce_package_dir()));
+    Server::spawn(free_listener().await, app)
+}

@@ -56,8 +56,10 @@ impl AuthorizeRequest<'_> {
         for (name, value) in self.parameters() {
             query.append_pair(name, &value);
         }
-        let separator = if self.endpoint.contains('?') { '&' } else { '?' };
-        Ok(format!("{}{}{}", self.endpoint, separator, query.finish()))
+        let mut url = String::from(self.endpoint);
+        url.push(if self.endpoint.contains('?') { '&' } else { '?' });
+        url.push_str(&query.finish());
+        Ok(url)
     }
 }
 

@@ -28,8 +28,8 @@ pub enum PkceError {
     #[error("the state value is longer than {max} characters")]
     StateTooLong { max: usize },
     /// The platform's CSPRNG failed (in a browser: no `crypto.getRandomValues`).
-    #[error("the system random number generator is unavailable: {0}")]
-    RandomUnavailable(String),
+    #[error("the system random number generator is unavailable")]
+    RandomUnavailable,
 }
 
 impl PkceError {
@@ -44,7 +44,23 @@ impl PkceError {
             Self::StateEmpty => "state_empty",
             Self::StateInvalidCharacter => "state_invalid_character",
             Self::StateTooLong { .. } => "state_too_long",
-            Self::RandomUnavailable(_) => "random_unavailable",
+            Self::RandomUnavailable => "random_unavailable",
+        }
+    }
+
+    /// A sentence for a person without the details, for size-sensitive callers (the JS
+    /// package) that must not pull in string formatting.
+    pub fn summary(&self) -> &'static str {
+        match self {
+            Self::VerifierTooShort(_) => "a code verifier needs at least 43 characters",
+            Self::VerifierTooLong(_) => "a code verifier may have at most 128 characters",
+            Self::VerifierInvalidCharacter { .. } => "a code verifier may only contain A-Z a-z 0-9 - . _ ~",
+            Self::LengthOutOfRange(_) => "a code verifier length must be between 43 and 128",
+            Self::RandomBytesOutOfRange(_) => "between 32 and 96 random bytes are needed",
+            Self::StateEmpty => "the state value is empty",
+            Self::StateInvalidCharacter => "the state value may only contain printable ASCII characters",
+            Self::StateTooLong { .. } => "the state value is too long",
+            Self::RandomUnavailable => "the system random number generator is unavailable",
         }
     }
 }

@@ -5,8 +5,10 @@
 //!   stand-in) on 127.0.0.1:3000 and `trunk serve` on http://localhost:8080/.
 //! - `cargo xtask test`: installs what is missing (Chromium included), builds the app, runs every
 //!   test suite (native, wasm in headless Chromium, end to end), ends with `N passed, N failed`.
+//! - `cargo xtask pkce-package`: the npm-ready PKCE package in `target/pkce-package/`.
 //! - `cargo xtask setup [--browser]`: only the installation steps.
 
+mod pkce_package;
 mod setup;
 mod test_run;
 
@@ -19,8 +21,9 @@ fn main() -> ExitCode {
         Some("demo") => demo(),
         Some("test") => test_run::run_all(),
         Some("setup") => setup::ensure_tools(args.iter().any(|a| a == "--browser")),
+        Some("pkce-package") => pkce_package::build().map(|_| ()),
         _ => {
-            eprintln!("usage: cargo xtask <demo|test|setup [--browser]>");
+            eprintln!("usage: cargo xtask <demo|test|pkce-package|setup [--browser]>");
             return ExitCode::from(2);
         }
     };

@@ -11,6 +11,36 @@ pub const TRUNK_VERSION: &str = "0.21.14";
 /// Must equal the `wasm-bindgen` crate pin in the workspace Cargo.toml.
 pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
 
+/// The binaryen release whose npm package ships a working `wasm-opt`.
+pub const BINARYEN_VERSION: &str = "132";
+/// The WebAssembly features rustc's wasm32 target emits, for wasm-opt to accept them.
+pub const WASM_OPT_FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-mutable-globals",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+/// `wasm-opt` from the npm package binaryen, installed under `.tools/` when missing.
+pub fn ensure_wasm_opt() -> Result<PathBuf, String> {
+    let tools = crate::repo_root().join(".tools");
+    let wasm_opt = tools.join("node_modules/.bin/wasm-opt");
+    let wanted = format!("version_{BINARYEN_VERSION}");
+    if version_of(&wasm_opt.display().to_string(), &["--version"]).is_some_and(|v| v.contains(&wanted)) {
+        println!("    wasm-opt {wanted}: installed");
+        return Ok(wasm_opt);
+    }
+    step(&format!("Installing wasm-opt (npm binaryen@{BINARYEN_VERSION}) into .tools/"));
+    std::fs::create_dir_all(&tools).map_err(|e| format!("cannot create .tools: {e}"))?;
+    run(
+        command("npm").arg("install").arg("--prefix").arg(&tools).args(["--no-audit", "--no-fund", &format!("binaryen@{BINARYEN_VERSION}")]),
+        "npm install binaryen",
+    )?;
+    Ok(wasm_opt)
+}
+
 /// `$CARGO_HOME/bin` (default `~/.cargo/bin`), where `cargo install` puts tools.
 fn cargo_bin() -> PathBuf {
     std::env::var_os("CARGO_HOME")

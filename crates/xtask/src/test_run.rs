@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use crate::{command, repo_root, run, setup, step};
+use crate::{command, pkce_package, repo_root, run, setup, step};
 
 /// Passed and failed test counts, summed over suites.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +24,15 @@ fn parse_summary(line: &str) -> Option<Tally> {
     Some(Tally { passed: number_before("passed")?, failed: number_before("failed")? })
 }
 
+/// The counts of node's test runner (TAP reporter): `# pass N` and `# fail N` lines.
+fn parse_node_summary(line: &str) -> Option<Tally> {
+    let number = |prefix: &str| line.strip_prefix(prefix).and_then(|n| n.trim().parse().ok());
+    if let Some(passed) = number("# pass ") {
+        return Some(Tally { passed, failed: 0 });
+    }
+    number("# fail ").map(|failed| Tally { passed: 0, failed })
+}
+
 /// Runs one suite, echoing its output and summing its summary lines. A suite that fails
 /// without reporting a failed test (a build error, a crash) counts as one failure.
 fn suite(name: &str, command: &mut Command, tally: &mut Tally) {
@@ -41,7 +50,7 @@ fn suite(name: &str, command: &mut Command, tally: &mut Tally) {
     if let Some(stdout) = child.stdout.take() {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             println!("{line}");
-            if let Some(t) = parse_summary(&line) {
+            if let Some(t) = parse_summary(&line).or_else(|| parse_node_summary(&line)) {
                 own.passed += t.passed;
                 own.failed += t.failed;
             }
@@ -62,6 +71,7 @@ pub fn run_all() -> Result<(), String> {
     setup::ensure_tools(true)?;
     step("Building the app with Trunk (release) into dist/ for the end-to-end tests");
     run(command("trunk").args(["build", "--offline", "--release"]), "trunk build")?;
+    let package = pkce_package::build()?;
 
     let mut tally = Tally::default();
     suite(
@@ -77,12 +87,19 @@ pub fn run_all() -> Result<(), String> {
         &mut tally,
     );
     suite(
-        "End-to-end tests in headless Chromium against the companion and the stand-in",
-        command("cargo")
-            .args(["test", "-p", "e2e", "--", "--test-threads=2"])
-            .env("WALKTHROUGH_DIST", repo_root().join("dist")),
+        "The npm package in Node 20+ (node --test), against Node's crypto",
+        command("node").args(["--test", "--test-reporter=tap", "crates/pkce-js/tests/package.test.mjs"]).env("PKCE_PACKAGE", pkce_package::out_dir()),
         &mut tally,
     );
+    suite(
+        "End-to-end tests in headless Chromium: the walkthrough, and the package against WebCrypto",
+        command("cargo")
+            .args(["test", "-p", "e2e", "--", "--test-threads=2"])
+            .env("WALKTHROUGH_DIST", repo_root().join("dist"))
+            .env("PKCE_PACKAGE", pkce_package::out_dir()),
+        &mut tally,
+    );
+    println!("\nPKCE package size: {} B gzipped (.wasm + .js)", package.gzipped);
     println!("\n{} passed, {} failed", tally.passed, tally.failed);
     if tally.failed == 0 { Ok(()) } else { Err(format!("{} test(s) failed", tally.failed)) }
 }
@@ -102,5 +119,8 @@ mod tests {
             Some(Tally { passed: 9, failed: 1 })
         );
         assert_eq!(parse_summary("running 2 tests"), None);
+        assert_eq!(parse_node_summary("# pass 5"), Some(Tally { passed: 5, failed: 0 }));
+        assert_eq!(parse_node_summary("# fail 1"), Some(Tally { passed: 0, failed: 1 }));
+        assert_eq!(parse_node_summary("# tests 6"), None);
     }
 }

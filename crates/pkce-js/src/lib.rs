@@ -1,0 +1,172 @@
+//! `@pleo-walkthrough/pkce`: RFC 7636 PKCE for any web app, from JavaScript or TypeScript.
+//!
+//! Glue only: each function converts its arguments, calls the pure Rust core (`pkce`, `flow`)
+//! and converts the result. Errors are thrown as `Error`s with a stable `code` property.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** A PKCE pair (RFC 7636): the verifier to keep, the challenge to send. */
+export interface PkcePair {
+  codeVerifier: string;
+  codeChallenge: string;
+  codeChallengeMethod: "S256";
+}
+
+/** What `buildAuthorizationUrl` needs (RFC 6749 §4.1.1, RFC 7636 §4.3). */
+export interface AuthorizationUrlOptions {
+  /** e.g. "https://auth.staging.pleo.io/oauth/authorize" */
+  authorizationEndpoint: string;
+  clientId: string;
+  redirectUri: string;
+  /** Space-separated string or an array of scopes. */
+  scope: string | string[];
+  state: string;
+  codeChallenge: string;
+}
+
+/** A callback that passed every check. */
+export interface CallbackResult {
+  code: string;
+  state: string;
+}
+
+/** Errors thrown by this package carry a stable `code`. */
+export interface PkceError extends Error {
+  code: string;
+  oauthError?: string;
+  errorDescription?: string;
+}
+"#;
+
+/// A JavaScript `Error` with a stable `code` property.
+fn error(code: &str, message: &str) -> JsValue {
+    let error = js_sys::Error::new(message);
+    set(&error, "code", &JsValue::from_str(code));
+    error.into()
+}
+
+fn set(target: &JsValue, key: &str, value: &JsValue) {
+    // Setting a property on a plain object or an Error cannot fail.
+    let _ = js_sys::Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+fn pkce_error(e: pkce::PkceError) -> JsValue {
+    error(e.code(), e.summary())
+}
+
+#[wasm_bindgen(inline_js = "export function pair(packed) { return { codeVerifier: packed.slice(0, -43), codeChallenge: packed.slice(-43), codeChallengeMethod: 'S256' }; }")]
+extern "C" {
+    /// Builds the `PkcePair` object in JavaScript from verifier + challenge in one string: one
+    /// crossing and one string instead of an object and three property sets.
+    fn pair(packed: &str) -> JsValue;
+}
+
+/// A new code verifier from the platform CSPRNG: 43 characters by default, 43 to 128 allowed
+/// (RFC 7636 §4.1).
+#[wasm_bindgen(js_name = generateCodeVerifier)]
+pub fn generate_code_verifier(length: Option<usize>) -> Result<String, JsValue> {
+    pkce::CodeVerifier::generate_with_length(length.unwrap_or(pkce::CodeVerifier::DEFAULT_LEN))
+        .map(pkce::CodeVerifier::into_string)
+        .map_err(pkce_error)
+}
+
+/// The S256 challenge of a verifier (RFC 7636 §4.2), synchronously. Throws
+/// `verifier_too_short`, `verifier_too_long` or `verifier_invalid_character`.
+#[wasm_bindgen(js_name = calculateCodeChallenge)]
+pub fn calculate_code_challenge(verifier: &str) -> Result<String, JsValue> {
+    let verifier = pkce::CodeVerifier::parse(verifier).map_err(pkce_error)?;
+    Ok(pkce::CodeChallenge::s256(&verifier).as_str().to_owned())
+}
+
+/// A verifier and its S256 challenge in one call.
+#[wasm_bindgen(js_name = generatePkce, unchecked_return_type = "PkcePair")]
+pub fn generate_pkce(length: Option<usize>) -> Result<JsValue, JsValue> {
+    let verifier = pkce::CodeVerifier::generate_with_length(length.unwrap_or(pkce::CodeVerifier::DEFAULT_LEN)).map_err(pkce_error)?;
+    let challenge = pkce::CodeChallenge::s256(&verifier);
+    let mut packed = verifier.into_string();
+    packed.push_str(challenge.as_str());
+    Ok(pair(&packed))
+}
+
+/// An unguessable `state` value: 43 base64url characters, 256 bits (RFC 6749 §10.12).
+#[wasm_bindgen(js_name = generateState)]
+pub fn generate_state() -> Result<String, JsValue> {
+    pkce::State::generate().map(|s| s.as_str().to_owned()).map_err(pkce_error)
+}
+
+/// For servers: whether `verifier` is valid and hashes to `challenge` (RFC 7636 §4.6),
+/// compared in constant time.
+#[wasm_bindgen(js_name = verifyCodeChallenge)]
+pub fn verify_code_challenge(verifier: &str, challenge: &str) -> bool {
+    pkce::verify(verifier, challenge)
+}
+
+fn string_field(options: &JsValue, name: &str) -> Result<String, JsValue> {
+    js_sys::Reflect::get(options, &JsValue::from_str(name))
+        .ok()
+        .and_then(|v| v.as_string())
+        .ok_or_else(|| error("invalid_options", &["options.", name, " must be a string"].concat()))
+}
+
+/// The authorize URL with every parameter encoded, `response_type=code` and
+/// `code_challenge_method=S256` included. Throws `invalid_options` or `config_invalid`
+/// (an endpoint that is not https, or http off loopback).
+#[wasm_bindgen(js_name = buildAuthorizationUrl)]
+pub fn build_authorization_url(#[wasm_bindgen(unchecked_param_type = "AuthorizationUrlOptions")] options: JsValue) -> Result<String, JsValue> {
+    if !options.is_object() {
+        return Err(error("invalid_options", "options must be an object"));
+    }
+    let scope_value = js_sys::Reflect::get(&options, &JsValue::from_str("scope")).unwrap_or(JsValue::UNDEFINED);
+    let scopes: Vec<String> = if let Some(text) = scope_value.as_string() {
+        text.split_whitespace().map(str::to_owned).collect()
+    } else if js_sys::Array::is_array(&scope_value) {
+        js_sys::Array::from(&scope_value)
+            .iter()
+            .map(|s| s.as_string().ok_or_else(|| error("invalid_options", "options.scope must hold strings")))
+            .collect::<Result<_, _>>()?
+    } else {
+        return Err(error("invalid_options", "options.scope must be a string or an array of strings"));
+    };
+    let (endpoint, client_id, redirect_uri) =
+        (string_field(&options, "authorizationEndpoint")?, string_field(&options, "clientId")?, string_field(&options, "redirectUri")?);
+    let (state, code_challenge) = (string_field(&options, "state")?, string_field(&options, "codeChallenge")?);
+    let request = flow::AuthorizeRequest {
+        endpoint: &endpoint,
+        client_id: &client_id,
+        redirect_uri: &redirect_uri,
+        scopes: &scopes,
+        state: &state,
+        code_challenge: &code_challenge,
+    };
+    request.url().map_err(|code| error(code.as_str(), code.message()))
+}
+
+/// Checks a callback URL (or its query) against the state this app sent, as ordered guard
+/// clauses: repeated parameters, `state`, an `error` response, the `code`. Throws with codes
+/// such as `state_mismatch`, `authorization_denied` (with `oauthError`, `errorDescription`).
+#[wasm_bindgen(js_name = parseCallback, unchecked_return_type = "CallbackResult")]
+pub fn parse_callback(url: &str, expected_state: &str) -> Result<JsValue, JsValue> {
+    let without_fragment = url.split('#').next().unwrap_or_default();
+    let query = without_fragment.split_once('?').map_or(without_fragment, |(_, q)| q);
+    let expected = Some(expected_state).filter(|s| !s.is_empty());
+    match flow::check_callback(query, expected, None) {
+        Ok(callback) => {
+            let result = js_sys::Object::new();
+            set(&result, "code", &JsValue::from_str(callback.code()));
+            set(&result, "state", &JsValue::from_str(expected_state));
+            Ok(result.into())
+        }
+        Err(e) => {
+            let thrown = error(e.code.as_str(), e.code.message());
+            if let Some(oauth_error) = e.oauth_error {
+                set(&thrown, "oauthError", &JsValue::from_str(&oauth_error));
+            }
+            if let Some(description) = e.description {
+                set(&thrown, "errorDescription", &JsValue::from_str(&description));
+            }
+            Err(thrown)
+        }
+    }
+}

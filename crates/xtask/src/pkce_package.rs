@@ -1,0 +1,167 @@
+//! `cargo xtask pkce-package`: builds the npm-ready ES-module package of the PKCE module into
+//! `target/pkce-package/` (package.json, .wasm, .js, .d.ts, README), optimised with wasm-opt.
+
+use std::path::{Path, PathBuf};
+
+use crate::{command, repo_root, run, setup, step};
+
+/// The package name.
+pub const NAME: &str = "@pleo-walkthrough/pkce";
+
+/// Where the package is written.
+pub fn out_dir() -> PathBuf {
+    repo_root().join("target/pkce-package")
+}
+
+/// Raw and gzipped sizes of the package's code (.wasm + .js).
+#[derive(Debug, Clone, Copy)]
+pub struct Sizes {
+    /// Bytes of pkce_bg.wasm.
+    pub wasm: u64,
+    /// Bytes of pkce.js.
+    pub js: u64,
+    /// Bytes of both, each gzipped -9.
+    pub gzipped: u64,
+}
+
+/// Builds the package and reports its sizes.
+pub fn build() -> Result<Sizes, String> {
+    setup::ensure_tools(false)?;
+    let wasm_opt = setup::ensure_wasm_opt()?;
+    step("Building the PKCE module (release, wasm32)");
+    run(command("cargo").args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "pkce-js"]), "cargo build -p pkce-js")?;
+    let out = out_dir();
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    step("Generating the ES module and TypeScript definitions (wasm-bindgen --target web)");
+    let input = repo_root().join("target/wasm32-unknown-unknown/release/pkce_js.wasm");
+    run(
+        command("wasm-bindgen").arg("--target").arg("web").arg("--out-dir").arg(&out).args(["--out-name", "pkce"]).arg(&input),
+        "wasm-bindgen",
+    )?;
+    step("Optimising for size (wasm-opt -Oz)");
+    let wasm = out.join("pkce_bg.wasm");
+    run(command(&wasm_opt.display().to_string()).args(setup::WASM_OPT_FEATURES).arg("-Oz").arg(&wasm).arg("-o").arg(&wasm), "wasm-opt")?;
+    write(&out.join("package.json"), &package_json())?;
+    write(&out.join("node.js"), NODE_ENTRY)?;
+    write(&out.join("node.d.ts"), "export * from \"./pkce.js\";\n")?;
+    write(&out.join("README.md"), README)?;
+    let sizes = Sizes { wasm: size(&wasm), js: size(&out.join("pkce.js")), gzipped: gzipped(&wasm)? + gzipped(&out.join("pkce.js"))? };
+    println!(
+        "    {}: pkce_bg.wasm {} B + pkce.js {} B = {} B raw, {} B gzipped",
+        out.display(),
+        sizes.wasm,
+        sizes.js,
+        sizes.wasm + sizes.js,
+        sizes.gzipped
+    );
+    Ok(sizes)
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn size(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+/// Bytes of `gzip -9` of a file.
+pub fn gzipped(path: &Path) -> Result<u64, String> {
+    let output = command("gzip").arg("-9").arg("-c").arg(path).output().map_err(|e| format!("gzip: {e}"))?;
+    Ok(output.stdout.len() as u64)
+}
+
+fn package_json() -> String {
+    format!(
+        r#"{{
+  "name": "{NAME}",
+  "version": "{version}",
+  "description": "RFC 7636 PKCE (S256) for browsers and Node 20+: code verifier, challenge, state, authorize URL and callback checks, in WebAssembly.",
+  "license": "MIT OR Apache-2.0",
+  "type": "module",
+  "main": "./node.js",
+  "module": "./pkce.js",
+  "types": "./pkce.d.ts",
+  "exports": {{
+    ".": {{
+      "node": {{ "types": "./node.d.ts", "default": "./node.js" }},
+      "default": {{ "types": "./pkce.d.ts", "default": "./pkce.js" }}
+    }},
+    "./pkce_bg.wasm": "./pkce_bg.wasm"
+  }},
+  "files": ["pkce.js", "pkce.d.ts", "pkce_bg.wasm", "pkce_bg.wasm.d.ts", "node.js", "node.d.ts", "README.md"],
+  "engines": {{ "node": ">=20" }},
+  "sideEffects": ["./node.js"]
+}}
+"#,
+        version = env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// Node entry: initialises synchronously from the .wasm bytes next to it.
+const NODE_ENTRY: &str = r#"// Node 20+: initialise synchronously from the bytes of the .wasm beside this file.
+import { readFileSync } from "node:fs";
+import { initSync } from "./pkce.js";
+
+initSync({ module: readFileSync(new URL("./pkce_bg.wasm", import.meta.url)) });
+
+export * from "./pkce.js";
+"#;
+
+const README: &str = r#"# @pleo-walkthrough/pkce
+
+RFC 7636 PKCE with S256 for any web app, in WebAssembly built from a Rust core that is tested
+against the RFC's Appendix B vector, property tests, Node's crypto and the browser's WebCrypto.
+`calculateCodeChallenge` is synchronous (WebCrypto's digest is not).
+
+## Browser (ES module)
+
+```js
+import init, { generatePkce, generateState, buildAuthorizationUrl, parseCallback } from "@pleo-walkthrough/pkce";
+
+await init(); // fetches pkce_bg.wasm next to pkce.js
+
+const { codeVerifier, codeChallenge } = generatePkce();
+const state = generateState();
+sessionStorage.setItem("pkce", JSON.stringify({ codeVerifier, state }));
+location.href = buildAuthorizationUrl({
+  authorizationEndpoint: "https://auth.staging.pleo.io/oauth/authorize",
+  clientId: "<your client id>",
+  redirectUri: "http://localhost:8080/callback",
+  scope: ["users:read"],
+  state,
+  codeChallenge,
+});
+
+// On the redirect URI:
+const pending = JSON.parse(sessionStorage.getItem("pkce"));
+sessionStorage.removeItem("pkce"); // single use
+try {
+  const { code } = parseCallback(location.href, pending.state);
+  // send code + pending.codeVerifier to your backend, which holds the client secret
+} catch (e) {
+  console.error(e.code, e.message); // e.g. "state_mismatch", "authorization_denied"
+}
+```
+
+## Node 20+
+
+```js
+import { generatePkce, calculateCodeChallenge } from "@pleo-walkthrough/pkce"; // initialised synchronously
+```
+
+## API
+
+| function | returns | throws (`error.code`) |
+|---|---|---|
+| `generateCodeVerifier(length = 43)` | 43-128 chars of `[A-Za-z0-9-._~]` from the CSPRNG | `verifier_length_out_of_range` |
+| `calculateCodeChallenge(verifier)` | `BASE64URL(SHA-256(verifier))` | `verifier_too_short`, `verifier_too_long`, `verifier_invalid_character` |
+| `generatePkce(length = 43)` | `{ codeVerifier, codeChallenge, codeChallengeMethod: "S256" }` | as above |
+| `generateState()` | 43 chars, 256 bits | `random_unavailable` |
+| `verifyCodeChallenge(verifier, challenge)` | `boolean` (server side, constant time) | never |
+| `buildAuthorizationUrl(options)` | the authorize URL with `response_type=code` and `code_challenge_method=S256` | `invalid_options`, `config_invalid` (not https, or http off loopback) |
+| `parseCallback(url, expectedState)` | `{ code, state }` | `callback_parameter_repeated`, `state_missing`, `no_pending_authorization`, `state_mismatch`, `authorization_denied`, `authorization_failed` (with `oauthError`, `errorDescription`), `code_missing`, `callback_too_large` |
+
+`plain` is not offered: RFC 9700 §2.1.1 asks for S256.
+"#;
