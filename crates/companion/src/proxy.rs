@@ -94,7 +94,7 @@ async fn call_api(state: &AppState, session: &Session, request: &ApiRequest<'_>,
     let (method, url) = (request.method, request.url);
     let result = send_api(state, request, token).await;
     session.record([TranscriptEntry {
-        step: "api_call",
+        step: "api_call".to_owned(),
         started_at_ms,
         method: method.to_string(),
         url: url.to_owned(),

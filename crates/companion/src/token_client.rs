@@ -127,7 +127,7 @@ impl TokenClient {
     async fn request(&self, step: &'static str, form: &[(&str, &str)], now: u64, log: &mut Vec<TranscriptEntry>) -> Result<TokenSet, TokenFailure> {
         let started = Instant::now();
         let mut entry = TranscriptEntry {
-            step,
+            step: step.to_owned(),
             started_at_ms: transcript::now_ms(),
             method: "POST".to_owned(),
             url: self.token_url.clone(),

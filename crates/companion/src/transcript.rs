@@ -2,7 +2,7 @@
 //! disconnect), with secrets and tokens replaced by a short fingerprint, so the walkthrough can
 //! show what the companion did without ever showing what it holds.
 
-use serde::Serialize;
+pub use flow::wire::TranscriptEntry;
 use sha2::{Digest, Sha256};
 
 /// How many steps a session keeps (the oldest go first).
@@ -10,31 +10,6 @@ pub const MAX_ENTRIES: usize = 100;
 
 /// Form and JSON fields whose values are secrets or tokens.
 const SECRET_FIELDS: &[&str] = &["code", "code_verifier", "refresh_token", "access_token", "id_token", "client_secret", "token"];
-
-/// One server-side HTTP exchange, redacted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TranscriptEntry {
-    /// `token_exchange`, `refresh`, `api_call` or `disconnect`.
-    pub step: &'static str,
-    /// When it started, in milliseconds since the Unix epoch.
-    pub started_at_ms: u64,
-    /// HTTP method.
-    pub method: String,
-    /// The URL called (never carries a secret: tokens travel in headers and bodies).
-    pub url: String,
-    /// Request headers worth showing, redacted.
-    pub request_headers: Vec<(String, String)>,
-    /// The request body, redacted.
-    pub request_body: Option<String>,
-    /// The response status, if a response came.
-    pub status: Option<u16>,
-    /// Milliseconds until the whole response was read.
-    pub duration_ms: u64,
-    /// The response body (token responses redacted; API bodies summarised by size).
-    pub response_body: Option<String>,
-    /// What went wrong, when no response came.
-    pub error: Option<String>,
-}
 
 /// A short, stable fingerprint of a secret: enough to tell two apart, useless to an attacker.
 pub fn fingerprint(secret: &str) -> String {

@@ -7,6 +7,7 @@ pub mod authorize;
 pub mod callback;
 pub mod error_code;
 pub mod expiry;
+pub mod postman;
 pub mod wire;
 
 pub use authorize::{AuthorizeRequest, authorize_endpoint, token_endpoint};

@@ -119,3 +119,28 @@ pub fn token_hint(token: &str) -> String {
     let head: String = token.chars().take(4).collect();
     format!("{head}… ({} chars)", token.chars().count())
 }
+
+/// One server-side HTTP exchange of the companion, redacted (`GET /api/transcript`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscriptEntry {
+    /// `token_exchange`, `refresh`, `api_call` or `disconnect`.
+    pub step: String,
+    /// When it started, in milliseconds since the Unix epoch.
+    pub started_at_ms: u64,
+    /// HTTP method.
+    pub method: String,
+    /// The URL called (never carries a secret: tokens travel in headers and bodies).
+    pub url: String,
+    /// Request headers worth showing, redacted.
+    pub request_headers: Vec<(String, String)>,
+    /// The request body, redacted.
+    pub request_body: Option<String>,
+    /// The response status, if a response came.
+    pub status: Option<u16>,
+    /// Milliseconds until the whole response was read.
+    pub duration_ms: u64,
+    /// The response body (token responses redacted; API bodies summarised by size).
+    pub response_body: Option<String>,
+    /// What went wrong, when no response came.
+    pub error: Option<String>,
+}
