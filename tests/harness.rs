@@ -272,6 +272,31 @@ impl Browser {
         self.find(css).await.click().await.unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
     }
 
+    /// Waits (up to 15 s) until the element matching `css` has text containing `needle`.
+    pub async fn wait_for_text(&self, css: &str, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                if let Ok(text) = element.text().await {
+                    if text.contains(needle) {
+                        return text;
+                    }
+                    if std::time::Instant::now() > deadline {
+                        panic!("{css} says {text:?}, not {needle:?}");
+                    }
+                }
+            }
+            assert!(std::time::Instant::now() <= deadline, "no {css} with {needle:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Scrolls `#id` into view and saves a screenshot named `name`.
+    pub async fn screenshot_of(&self, id: &str, name: &str) {
+        let _ = self.client.execute(&format!("document.getElementById('{id}')?.scrollIntoView()"), vec![]).await;
+        self.screenshot(name).await;
+    }
+
     /// What the page holds: storage, cookies visible to scripts, and the DOM.
     pub async fn page_state(&self) -> String {
         let script = "return JSON.stringify({session: Object.entries(sessionStorage), local: Object.entries(localStorage), \

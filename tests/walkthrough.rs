@@ -32,7 +32,12 @@ async fn sign_in_and_call_the_api(browser: &Browser, wt: &Walkthrough, shots: &s
     assert!(browser.text("[data-testid=access-token-hint]").await.contains("chars"));
     let address = browser.client.current_url().await.unwrap();
     assert_eq!(address.query(), None, "the code is removed from the address bar");
-    browser.screenshot(&format!("{shots}-4-exchanged")).await;
+    assert_eq!((address.path(), address.fragment()), ("/", Some("step-3")), "back at step 3");
+    browser.find("#callback-checks").await;
+    assert_eq!(browser.text("#step-3 [data-testid=transcript-status]").await, "200");
+    let exchange = browser.text("#step-3 .transcript").await;
+    assert!(exchange.contains("Authorization: Basic ••••") && exchange.contains("grant_type=authorization_code"), "{exchange}");
+    browser.screenshot_of("step-3", &format!("{shots}-4-exchanged")).await;
 
     browser.click("#call-employees").await;
     assert_eq!(browser.text("[data-testid=api-status]").await, "200");
@@ -40,7 +45,8 @@ async fn sign_in_and_call_the_api(browser: &Browser, wt: &Walkthrough, shots: &s
     assert_eq!(body["data"].as_array().unwrap().len(), 10);
     assert!(body["data"][0]["email"].as_str().unwrap().contains('@'));
     assert_eq!(body["pagination"]["total"], 24);
-    browser.screenshot(&format!("{shots}-5-api")).await;
+    assert!(browser.text("[data-testid=pagination]").await.contains("24 in all"));
+    browser.screenshot_of("step-4", &format!("{shots}-5-api")).await;
 }
 
 /// Asserts that no forbidden string is in anything the browser received, in the built files,
@@ -67,7 +73,8 @@ async fn assert_nothing_secret_reached_the_browser(browser: &Browser, wt: &Walkt
     }
     let state: serde_json::Value = serde_json::from_str(&page).unwrap();
     assert_eq!(state["cookie"], "", "the session cookie is HttpOnly");
-    assert_eq!(state["session"], serde_json::json!([]), "the verifier and state were used up");
+    let stored: Vec<&str> = state["session"].as_array().unwrap().iter().map(|e| e[0].as_str().unwrap()).collect();
+    assert!(!stored.contains(&"pleo-walkthrough.pending-authorization"), "the verifier and state were used up: {stored:?}");
     assert_eq!(state["local"], serde_json::json!([]));
 }
 
@@ -111,6 +118,75 @@ async fn denied_consent_is_shown_as_authorization_denied() {
     assert!(browser.text("[role=alert]").await.contains("access_denied"));
     assert_eq!(wt.stand_in.token_requests("authorization_code"), 0, "no exchange after a denial");
     browser.find("#start-again").await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn all_six_steps_refresh_single_flight_revocation_and_a_return_to_step_6() {
+    let wt = Walkthrough::start(Mode::Local).await;
+    let browser = Browser::launch().await;
+    sign_in_and_call_the_api(&browser, &wt, "steps").await;
+
+    // Step 4: the explorer, with the id filled from the list.
+    browser.click("#step-4 input[name=endpoint][value='1']").await;
+    browser.click("#call-selected").await;
+    browser.wait_for_text("[data-testid=api-status]", "200").await;
+    assert!(browser.text("[data-testid=api-body]").await.contains("\"data\""));
+
+    // Step 5: countdown, manual refresh, single flight.
+    let left: u64 = browser.text("[data-testid=expires-left]").await.parse().unwrap();
+    assert!((800..=900).contains(&left), "{left}");
+    browser.click("#refresh-now").await;
+    browser.wait_for_text("#step-5 [data-testid=outcome]", "Refreshed").await;
+    browser.click("#single-flight").await;
+    let proof = browser.wait_for_text("#step-5 [data-testid=outcome]", "after 1 refresh").await;
+    assert!(proof.contains("[200, 200, 200, 200, 200]"), "{proof}");
+    browser.screenshot_of("step-5", "steps-6-refresh").await;
+
+    // Step 6: expiry recovered, a failing token endpoint survived, revocation ends in re-authorization.
+    browser.click("#fault-expire").await;
+    browser.wait_for_text("#step-6 [data-testid=outcome]", "HTTP 200").await;
+    browser.click("#fault-token-endpoint").await;
+    let survived = browser.wait_for_text("#step-6 [data-testid=outcome]", "token_endpoint_failed").await;
+    assert!(survived.contains("Still signed in: true"), "{survived}");
+    browser.click("#fault-revoke").await;
+    let error = browser.find("#step-6 [data-error-code]").await;
+    assert_eq!(error.attr("data-error-code").await.unwrap().as_deref(), Some("reauthorization_required"));
+    browser.screenshot_of("step-6", "steps-7-revoked").await;
+    browser.click("#step-6 [data-testid=authorize-again]").await;
+    browser.click("#approve").await;
+    browser.find("#exchanged").await;
+    let address = browser.client.current_url().await.unwrap();
+    assert_eq!(address.fragment(), Some("step-6"), "the user is back where they were");
+    browser.screenshot_of("step-6", "steps-8-back-at-step-6").await;
+    assert_nothing_secret_reached_the_browser(&browser, &wt).await;
+
+    // Disconnect needs the explicit confirmation.
+    let disconnect = browser.find("#disconnect").await;
+    assert!(disconnect.attr("disabled").await.unwrap().is_some());
+    browser.click("#confirm-disconnect").await;
+    browser.click("#disconnect").await;
+    browser.wait_for_text("#step-6 [data-testid=outcome]", "Disconnected").await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_documentation_page_embeds_the_walkthrough_and_completes_step_2() {
+    let wt = Walkthrough::start(Mode::Local).await;
+    let browser = Browser::launch().await;
+    browser.client.goto(&wt.url("/docs-example.html")).await.unwrap();
+    browser.find("#pleo-oauth-walkthrough #step-1").await;
+    assert_eq!(browser.text("#pleo-oauth-walkthrough [data-testid=client-id]").await, wt.state.config.client_id);
+    assert!(browser.client.find(fantoccini::Locator::Css("#step-4")).await.is_err(), "data-steps=1-3 shows steps 1 to 3 only");
+    assert!(browser.client.find(fantoccini::Locator::Css("#step-1 details.guide-details")).await.is_ok(), "compact mode");
+    browser.click("#generate").await;
+    browser.click("#authorize-go").await;
+    browser.find("#approve").await;
+    browser.screenshot("embed-consent").await;
+    browser.click("#approve").await;
+    browser.find("#pleo-oauth-walkthrough #exchanged").await;
+    let address = browser.client.current_url().await.unwrap();
+    assert_eq!((address.path(), address.fragment()), ("/docs-example.html", Some("step-3")));
     browser.close().await;
 }
 

@@ -1,7 +1,7 @@
 //! The companion's API, typed over the `flow::wire` types. Views never build URLs.
 
 use flow::ErrorCode;
-use flow::wire::{ApiError, AuthorizeStart, CSRF_HEADER, CSRF_HEADER_VALUE, PublicConfig, SessionInfo, TokenExchange, TokenSummary};
+use flow::wire::{ApiError, AuthorizeStart, CSRF_HEADER, CSRF_HEADER_VALUE, PublicConfig, SessionInfo, TokenExchange, TokenSummary, TranscriptEntry};
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
 
@@ -91,9 +91,21 @@ pub async fn refresh() -> Result<TokenSummary, ClientError> {
     json_of(send(post("/api/refresh").build()).await?).await
 }
 
-/// `POST /api/logout`.
-pub async fn logout() -> Result<(), ClientError> {
-    let response = send(post("/api/logout").build()).await?;
+/// `POST /api/logout`; with `disconnect`, the companion first revokes every token at Pleo.
+pub async fn logout(disconnect: bool) -> Result<(), ClientError> {
+    let body = serde_json::json!({ "disconnect": disconnect });
+    let response = send(post("/api/logout").json(&body)).await?;
+    if response.ok() { Ok(()) } else { Err(error_of(response).await) }
+}
+
+/// `GET /api/transcript`: the companion's server-side steps, redacted.
+pub async fn transcript() -> Result<Vec<TranscriptEntry>, ClientError> {
+    json_of(send(Request::get("/api/transcript").build()).await?).await
+}
+
+/// `POST /api/faults/{knob}`: a fault knob of the embedded stand-in (local only).
+pub async fn fault(knob: &str, params: serde_json::Value) -> Result<(), ClientError> {
+    let response = send(post(&format!("/api/faults/{knob}")).json(&params)).await?;
     if response.ok() { Ok(()) } else { Err(error_of(response).await) }
 }
 

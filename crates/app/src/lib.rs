@@ -4,6 +4,7 @@
 //! the `flow` and `pkce` crates. The browser never holds the client secret or a token.
 
 pub mod api;
+pub mod embed;
 pub mod pending;
 pub mod views;
 
@@ -18,11 +19,11 @@ pub fn App() -> impl IntoView {
         <Router>
             <header class="top">
                 <h1>"Pleo OAuth 2.0 + PKCE walkthrough"</h1>
-                <p class="lede">"Authorization Code with PKCE, the client secret and the tokens kept by a companion server."</p>
+                <p class="lede">"Pleo's OAuth 2.0 workflow, live: Authorization Code with PKCE, the client secret and the tokens kept by a companion server."</p>
             </header>
             <main>
                 <Routes fallback=|| view! { <p>"There is no such page. " <a href="/">"Back to the walkthrough"</a></p> }>
-                    <Route path=path!("/") view=views::WalkthroughPage/>
+                    <Route path=path!("/") view=|| view! { <views::WalkthroughPage/> }/>
                     <Route path=path!("/callback") view=views::CallbackPage/>
                 </Routes>
             </main>

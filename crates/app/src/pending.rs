@@ -1,33 +1,74 @@
-//! The pending authorization: verifier and state, kept in sessionStorage from the authorize
-//! redirect until the callback uses them once (RFC 7636 §4.1; single use, RFC 9700 §4.7.1).
+//! What the browser keeps between the authorize redirect and the callback, in sessionStorage:
+//! the verifier and state until the callback uses them once (RFC 7636 §4.1; single use,
+//! RFC 9700 §4.7.1), and afterwards a report of the callback for step 3. Never a token.
 
 use gloo_storage::{SessionStorage, Storage};
 use serde::{Deserialize, Serialize};
 
-const KEY: &str = "pleo-walkthrough.pending-authorization";
+const PENDING: &str = "pleo-walkthrough.pending-authorization";
+const REPORT: &str = "pleo-walkthrough.callback-report";
 
-/// What the callback needs from the start of the flow. Never a token.
+/// What the callback needs from the start of the flow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingAuthorization {
     /// The state sent to the authorize endpoint.
     pub state: String,
     /// The PKCE code verifier, sent once with the code.
     pub code_verifier: String,
+    /// Where to return after the callback: a same-origin path such as `/#step-3`.
+    #[serde(default = "default_return_to")]
+    pub return_to: String,
+}
+
+fn default_return_to() -> String {
+    "/#step-3".to_owned()
 }
 
 /// Stores the pending authorization for the callback.
 pub fn store(pending: &PendingAuthorization) -> Result<(), String> {
-    SessionStorage::set(KEY, pending).map_err(|e| format!("sessionStorage refused the pending authorization: {e}"))
+    SessionStorage::set(PENDING, pending).map_err(|e| format!("sessionStorage refused the pending authorization: {e}"))
 }
 
 /// Removes and returns the pending authorization: whatever the callback finds, it is used up.
 pub fn take() -> Option<PendingAuthorization> {
-    let pending = SessionStorage::get(KEY).ok();
-    SessionStorage::delete(KEY);
+    let pending = SessionStorage::get(PENDING).ok();
+    SessionStorage::delete(PENDING);
     pending
 }
 
 /// Whether an authorization is pending (without using it).
 pub fn is_pending() -> bool {
-    SessionStorage::get::<PendingAuthorization>(KEY).is_ok()
+    SessionStorage::get::<PendingAuthorization>(PENDING).is_ok()
+}
+
+/// What step 3 shows about the callback that was handled: hints, never the values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallbackReport {
+    /// The callback's parameter names, in order.
+    pub parameters: Vec<String>,
+    /// The first characters of the code and its length.
+    pub code_hint: String,
+    /// The first characters of the state and its length.
+    pub state_hint: String,
+}
+
+/// Keeps the report of a handled callback for the walkthrough page.
+pub fn store_report(report: &CallbackReport) {
+    // Losing the report only loses a display; the flow itself is complete.
+    let _ = SessionStorage::set(REPORT, report);
+}
+
+/// The report of the last handled callback, if any.
+pub fn report() -> Option<CallbackReport> {
+    SessionStorage::get(REPORT).ok()
+}
+
+/// Forgets the report (after signing out).
+pub fn clear_report() {
+    SessionStorage::delete(REPORT);
+}
+
+/// Whether `path` is a same-origin path to return to (`/…`, not `//host/…`).
+pub fn is_local_path(path: &str) -> bool {
+    path.starts_with('/') && !path.starts_with("//") && !path.contains('\\')
 }

@@ -5,8 +5,12 @@ use flow::wire::PublicConfig;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+use walkthrough_app::embed::EmbedOptions;
 use walkthrough_app::pending::{self, PendingAuthorization};
-use walkthrough_app::views::{AuthorizePanel, CallbackPage, ConfigPanel};
+use walkthrough_app::views::api_explorer::pagination_summary;
+use walkthrough_app::views::authorize::AuthorizePanel;
+use walkthrough_app::views::register::StepRegister;
+use walkthrough_app::views::CallbackPage;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -36,13 +40,20 @@ fn text_of(root: &web_sys::HtmlElement, css: &str) -> String {
 }
 
 #[wasm_bindgen_test]
-async fn config_panel_shows_every_public_setting() {
+async fn step_1_shows_the_registration_values_and_a_postman_export_that_parses() {
     let root = container();
-    let handle = leptos::mount::mount_to(root.clone(), || view! { <ConfigPanel config=config()/> });
+    let handle = leptos::mount::mount_to(root.clone(), || view! { <StepRegister config=config() compact=false/> });
     leptos::task::tick().await;
     assert_eq!(text_of(&root, "[data-testid=client-id]"), "6f1f5c4e-3c55-4a0e-9d4b-1f0d5b7a2c01");
-    assert_eq!(text_of(&root, "[data-testid=scopes]"), "users:read test:test");
     assert_eq!(text_of(&root, "[data-testid=auth-method]"), "client_secret_basic");
+    let registration = text_of(&root, "table.registration");
+    assert!(registration.contains("https://oauth.pstmn.io/v1/browser-callback"));
+    assert!(registration.contains("Supported"));
+    assert!(text_of(&root, "#step-1").contains("Why it matters"));
+    let href = root.query_selector("#postman-collection").unwrap().unwrap().get_attribute("href").unwrap();
+    let json = js_sys::decode_uri_component(href.split_once(',').unwrap().1).unwrap().as_string().unwrap();
+    let collection: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(collection["auth"]["type"], "oauth2");
     drop(handle);
 }
 
@@ -66,7 +77,7 @@ async fn authorize_panel_generates_an_s256_pair_and_a_full_authorize_url() {
 
 #[wasm_bindgen_test]
 async fn callback_without_state_is_refused_and_uses_up_the_pending_authorization() {
-    pending::store(&PendingAuthorization { state: "s".repeat(43), code_verifier: "v".repeat(43) }).unwrap();
+    pending::store(&PendingAuthorization { state: "s".repeat(43), code_verifier: "v".repeat(43), return_to: "/#step-3".into() }).unwrap();
     assert!(pending::is_pending());
     let root = container();
     // The test page's address has no callback parameters at all.
@@ -76,4 +87,33 @@ async fn callback_without_state_is_refused_and_uses_up_the_pending_authorization
     assert_eq!(error.get_attribute("data-error-code").as_deref(), Some("state_missing"));
     assert!(!pending::is_pending(), "the verifier and state are single use");
     drop(handle);
+}
+
+#[wasm_bindgen_test]
+fn embed_options_come_from_data_attributes_with_safe_defaults() {
+    assert_eq!(EmbedOptions::parse(None, None, None), EmbedOptions::default());
+    let o = EmbedOptions::parse(Some("1-3, 5"), Some("true"), Some("2"));
+    assert_eq!(o.steps, vec![1, 2, 3, 5]);
+    assert!(o.compact);
+    assert_eq!(o.start_step, 2);
+    let junk = EmbedOptions::parse(Some("nine,x"), Some("no"), Some("12"));
+    assert_eq!(junk.steps, (1..=6).collect::<Vec<_>>());
+    assert!(!junk.compact);
+    assert_eq!(junk.start_step, 1);
+}
+
+#[wasm_bindgen_test]
+fn pagination_is_summarised_from_pleos_shape() {
+    let body = r#"{"data":[{},{}],"pagination":{"total":24,"hasNextPage":true,"hasPreviousPage":false}}"#;
+    assert_eq!(pagination_summary(body).unwrap(), "2 item(s) here, 24 in all; next page: true, previous page: false");
+    assert_eq!(pagination_summary(r#"{"data":{}}"#), None);
+}
+
+#[wasm_bindgen_test]
+fn only_same_origin_paths_are_returned_to() {
+    assert!(pending::is_local_path("/#step-6"));
+    assert!(pending::is_local_path("/docs-example.html#step-3"));
+    assert!(!pending::is_local_path("//evil.example/"));
+    assert!(!pending::is_local_path("https://evil.example/"));
+    assert!(!pending::is_local_path("/\\evil.example"));
 }

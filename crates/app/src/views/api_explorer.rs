@@ -1,0 +1,122 @@
+//! Step 4: Pleo's API through the companion, with an explorer over the catalog.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::{self, ApiCall, ClientError};
+use crate::views::widgets::{ErrorNotice, JsonViewer, Progress, TranscriptList};
+use crate::views::{Live, StepCard, StepGuide};
+
+/// An endpoint of the explorer: path (with `{id}`), required scope, what it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Path below the API base.
+    pub path: &'static str,
+    /// The scope Pleo requires, if any.
+    pub scope: Option<&'static str>,
+    /// What it returns.
+    pub about: &'static str,
+}
+
+/// The catalog the companion's allow-list forwards.
+pub const CATALOG: &[Endpoint] = &[
+    Endpoint { path: "v2/employees", scope: Some("users:read"), about: "Employees, paginated (the first call of Pleo's Postman guide)" },
+    Endpoint { path: "v2/employees/{id}", scope: Some("users:read"), about: "One employee" },
+    Endpoint { path: "v1/companies", scope: None, about: "Companies the installation can see" },
+    Endpoint { path: "v1/introspect", scope: None, about: "Who the token belongs to" },
+    Endpoint { path: "v3/export-jobs", scope: Some("export-jobs:read"), about: "Export jobs in every status" },
+    Endpoint { path: "v1/installations/me", scope: None, about: "This client's installation" },
+];
+
+/// A one-line summary of Pleo's `pagination` object, if the body has one.
+pub fn pagination_summary(body: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    let p = value.get("pagination")?;
+    Some(format!(
+        "{} item(s) here, {} in all; next page: {}, previous page: {}",
+        value.get("data").and_then(|d| d.as_array()).map_or(0, Vec::len),
+        p.get("total").map_or_else(|| "?".to_owned(), |t| t.to_string()),
+        p.get("hasNextPage").and_then(serde_json::Value::as_bool).unwrap_or(false),
+        p.get("hasPreviousPage").and_then(serde_json::Value::as_bool).unwrap_or(false),
+    ))
+}
+
+/// The first `data[].id` of a list response, to offer for the `{id}` endpoints.
+fn first_id(body: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    value.get("data")?.as_array()?.first()?.get("id")?.as_str().map(str::to_owned)
+}
+
+/// Step 4 of Pleo's guide.
+#[component]
+pub fn StepApi(compact: bool) -> impl IntoView {
+    let live = expect_context::<Live>();
+    let guide = StepGuide {
+        number: 4,
+        title: "Call Pleo's API",
+        purpose: "Use the access token to read the organisation's data.",
+        input: "An API path on the allow-list; the companion adds Authorization: Bearer.",
+        output: "Pleo's JSON, with status and timing; errors by status (401 token, 403 scope, 404, 5xx).",
+        why: "The browser never holds the token: a cross-site script on this page could not steal it.",
+    };
+    let selected = RwSignal::new(0usize);
+    let id = RwSignal::new(String::new());
+    let result = RwSignal::new(None::<Result<ApiCall, ClientError>>);
+    let busy = RwSignal::new(false);
+    let call = move |path: String| {
+        busy.set(true);
+        spawn_local(async move {
+            let outcome = api::call_api(&path).await;
+            if let Ok(c) = &outcome {
+                if let Some(found) = first_id(&c.body) {
+                    if id.get_untracked().is_empty() {
+                        id.set(found);
+                    }
+                }
+            }
+            result.set(Some(outcome));
+            busy.set(false);
+            live.reload_session();
+        });
+    };
+    let call_selected = move |_| {
+        let endpoint = CATALOG[selected.get_untracked()];
+        let path = endpoint.path.replace("{id}", id.get_untracked().trim());
+        call(path);
+    };
+    let call_employees = move |_| call("v2/employees".to_owned());
+    view! {
+        <StepCard guide=guide compact=compact>
+            <p><button id="call-employees" class="primary" on:click=call_employees disabled=move || busy.get()>"Call GET /v2/employees"</button></p>
+            <fieldset class="explorer">
+                <legend>"API explorer"</legend>
+                {CATALOG.iter().enumerate().map(|(i, e)| view! {
+                    <label class="endpoint">
+                        <input type="radio" name="endpoint" value=i.to_string() checked=i == 0 on:change=move |_| selected.set(i)/>
+                        <code>{format!("GET /{}", e.path)}</code>
+                        <span class="scope">{e.scope.map_or_else(|| "any scope".to_owned(), |s| format!("scope {s}"))}</span>
+                        <span class="muted">{e.about}</span>
+                    </label>
+                }).collect_view()}
+                <label>"id for {id}: " <input type="text" id="endpoint-id" prop:value=move || id.get() on:input=move |ev| id.set(event_target_value(&ev)) placeholder="filled from the last list"/></label>
+                <button id="call-selected" on:click=call_selected disabled=move || busy.get()>"Send"</button>
+            </fieldset>
+            {move || busy.get().then(|| view! { <Progress text="Calling the API through the companion…"/> })}
+            {move || result.get().map(|r| match r {
+                Ok(c) => view! {
+                    <p class="result-line">
+                        <code>{c.label.clone()}</code>" → "
+                        <strong data-testid="api-status">{c.status}</strong>
+                        {format!(" in {:.0} ms", c.browser_ms)}
+                        {c.upstream_ms.map(|ms| format!(" (API {ms} ms)"))}
+                    </p>
+                    {pagination_summary(&c.body).map(|p| view! { <p class="pagination" data-testid="pagination">{p}</p> })}
+                    <JsonViewer body=c.body.clone()/>
+                }.into_any(),
+                Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+            })}
+            <h3>"On the companion"</h3>
+            <TranscriptList steps=&["api_call"]/>
+        </StepCard>
+    }
+}

@@ -1,0 +1,77 @@
+//! `/callback`: checks the response (state first), uses up the pending authorization, has the
+//! companion exchange the code, and returns the user to where they started.
+
+use flow::wire::{ApiError, TokenExchange};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::{self, ClientError};
+use crate::pending::{self, CallbackReport};
+use crate::views::widgets::{ErrorNotice, Progress};
+
+/// The callback page.
+#[component]
+pub fn CallbackPage() -> impl IntoView {
+    let failure = RwSignal::new(None::<ClientError>);
+    let window = web_sys::window();
+    let query = window.as_ref().and_then(|w| w.location().search().ok()).unwrap_or_default();
+    // Single use whatever happens next: a replayed callback finds nothing (RFC 9700 §4.7.1).
+    let pending = pending::take();
+    // The code must not linger in the address bar or the history.
+    if let Some(history) = window.as_ref().and_then(|w| w.history().ok()) {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/callback"));
+    }
+    match (flow::check_callback(&query, pending.as_ref().map(|p| p.state.as_str()), None), pending) {
+        (Err(e), _) => {
+            let mut error = ApiError::new(e.code);
+            if let Some(oauth_error) = e.oauth_error {
+                error.message = format!("{} The server said: {oauth_error}{}", error.message, e.description.map(|d| format!(" ({d})")).unwrap_or_default());
+            }
+            failure.set(Some(ClientError(error)));
+        }
+        (Ok(callback), Some(pending)) => {
+            let report = CallbackReport {
+                parameters: form_names(&query),
+                code_hint: flow::wire::token_hint(callback.code()),
+                state_hint: flow::wire::token_hint(&pending.state),
+            };
+            let exchange = TokenExchange { code: callback.code().to_owned(), code_verifier: pending.code_verifier, state: pending.state };
+            let return_to = Some(pending.return_to).filter(|p| pending::is_local_path(p)).unwrap_or_else(|| "/#step-3".to_owned());
+            spawn_local(async move {
+                match api::exchange(&exchange).await {
+                    Ok(_) => {
+                        pending::store_report(&report);
+                        if let Some(window) = web_sys::window() {
+                            let _ = window.location().replace(&return_to);
+                        }
+                    }
+                    Err(e) => failure.set(Some(e)),
+                }
+            });
+        }
+        (Ok(_), None) => failure.set(Some(flow::ErrorCode::NoPendingAuthorization.into())),
+    }
+    view! {
+        <section class="card" id="callback">
+            <h2>"Handling the redirect"</h2>
+            {move || match failure.get() {
+                None => view! {
+                    <ul class="checks">
+                        <li>"✓ state matches the one this tab sent"</li>
+                        <li>"✓ Verifier and state removed from sessionStorage"</li>
+                    </ul>
+                    <Progress text="The companion is exchanging the code…"/>
+                }.into_any(),
+                Some(e) => view! {
+                    <ErrorNotice error=e/>
+                    <p><a href="/#step-2" id="start-again">"Start again"</a></p>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// The parameter names of a query, in order.
+fn form_names(query: &str) -> Vec<String> {
+    query.trim_start_matches('?').split('&').filter_map(|pair| pair.split('=').next()).filter(|n| !n.is_empty()).map(str::to_owned).collect()
+}

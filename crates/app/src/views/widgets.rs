@@ -1,0 +1,138 @@
+//! Small pieces every step uses.
+
+use flow::ErrorCode;
+use flow::wire::{TokenSummary, TranscriptEntry};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::ClientError;
+use crate::views::{CurrentStep, Live};
+
+/// An error where it happened: the stable code, the sentence, and what to do next. When the
+/// tokens are gone it offers to authorise again and come back to this step.
+#[component]
+pub fn ErrorNotice(error: ClientError) -> impl IntoView {
+    let code = error.code();
+    let reauthorize = matches!(code, ErrorCode::ReauthorizationRequired | ErrorCode::NotSignedIn);
+    view! {
+        <div class="error" role="alert" data-error-code=code.as_str()>
+            <strong>{code.as_str()}</strong>
+            " "
+            <span>{error.0.message.clone()}</span>
+            {reauthorize.then(|| view! { <AuthorizeAgain/> })}
+        </div>
+    }
+}
+
+/// Starts a new authorization that returns to the current step.
+#[component]
+pub fn AuthorizeAgain() -> impl IntoView {
+    let live = use_context::<Live>();
+    let step = use_context::<CurrentStep>().map_or(2, |s| s.0);
+    let error = RwSignal::new(None::<ClientError>);
+    let go = move |_| {
+        let Some(config) = live.and_then(|l| l.config.get_untracked()).and_then(Result::ok) else { return };
+        spawn_local(async move {
+            if let Err(e) = crate::views::authorize::start_authorization(&config, step).await {
+                error.set(Some(e));
+            }
+        });
+    };
+    view! {
+        <p><button class="primary" data-testid="authorize-again" on:click=go>"Authorise again and come back here"</button></p>
+        {move || error.get().map(|e| view! { <p class="error-inline">{e.0.message}</p> })}
+    }
+}
+
+/// A labelled value with a stable test id.
+#[component]
+pub fn Field(label: &'static str, id: &'static str, value: String) -> impl IntoView {
+    view! {
+        <dt>{label}</dt>
+        <dd><code data-testid=id>{value}</code></dd>
+    }
+}
+
+/// A button that copies `text` to the clipboard and says whether it worked.
+#[component]
+pub fn CopyButton(text: String, label: String) -> impl IntoView {
+    let state = RwSignal::new("Copy");
+    let copy = move |_| {
+        let text = text.clone();
+        spawn_local(async move {
+            let promise = web_sys::window().map(|w| w.navigator().clipboard().write_text(&text));
+            let copied = match promise {
+                Some(p) => wasm_bindgen_futures::JsFuture::from(p).await.is_ok(),
+                None => false,
+            };
+            state.set(if copied { "Copied" } else { "Select and copy" });
+        });
+    };
+    view! { <button class="copy" aria-label=format!("Copy {label}") on:click=copy>{move || state.get()}</button> }
+}
+
+/// A progress line, announced to screen readers.
+#[component]
+pub fn Progress(text: &'static str) -> impl IntoView {
+    view! { <p class="progress" role="status" aria-live="polite" aria-busy="true">{text}</p> }
+}
+
+/// The redacted token summary.
+#[component]
+pub fn TokenSummaryView(summary: TokenSummary) -> impl IntoView {
+    view! {
+        <dl class="summary" id="token-summary">
+            <Field label="Token type" id="token-type" value=summary.token_type/>
+            <Field label="Access token (held by the companion)" id="access-token-hint" value=summary.access_token_hint/>
+            <Field label="Expires in (seconds, at issue)" id="expires-in" value=summary.expires_in.to_string()/>
+            <Field label="Scope" id="granted-scope" value=summary.scope/>
+            <Field label="Refresh token held by the companion" id="has-refresh" value=summary.has_refresh_token.to_string()/>
+        </dl>
+    }
+}
+
+/// Pretty JSON in a collapsible block.
+#[component]
+pub fn JsonViewer(body: String, #[prop(default = "Response body")] summary: &'static str) -> impl IntoView {
+    view! {
+        <details class="json-viewer" open>
+            <summary>{summary}</summary>
+            <pre class="json" data-testid="api-body">{body}</pre>
+        </details>
+    }
+}
+
+/// One server-side exchange from the companion's transcript.
+#[component]
+pub fn TranscriptView(entry: TranscriptEntry) -> impl IntoView {
+    let status = entry.status.map_or_else(|| "no response".to_owned(), |s| s.to_string());
+    let headers = entry.request_headers.iter().map(|(name, value)| format!("{name}: {value}")).collect::<Vec<_>>().join("\n");
+    view! {
+        <div class="transcript-entry" data-step=entry.step.clone()>
+            <p class="request-line"><code>{format!("{} {}", entry.method, entry.url)}</code>
+                " → " <strong data-testid="transcript-status">{status}</strong>
+                {format!(" in {} ms", entry.duration_ms)}</p>
+            <pre class="http">{headers}{entry.request_body.map(|b| format!("\n\n{b}"))}</pre>
+            {entry.response_body.map(|b| view! { <pre class="http response">{b}</pre> })}
+            {entry.error.map(|e| view! { <p class="error-inline">{e}</p> })}
+        </div>
+    }
+}
+
+/// The transcript entries of kinds `steps`, newest last, or a note that there are none.
+#[component]
+pub fn TranscriptList(steps: &'static [&'static str]) -> impl IntoView {
+    let live = expect_context::<Live>();
+    view! {
+        <div class="transcript" aria-label="What the companion did, server side">
+            {move || {
+                let entries: Vec<TranscriptEntry> = live.transcript.get().into_iter().filter(|e| steps.contains(&e.step.as_str())).collect();
+                if entries.is_empty() {
+                    view! { <p class="muted">"Nothing yet on the server side for this step."</p> }.into_any()
+                } else {
+                    entries.into_iter().rev().take(6).collect::<Vec<_>>().into_iter().rev().map(|e| view! { <TranscriptView entry=e/> }).collect_view().into_any()
+                }
+            }}
+        </div>
+    }
+}
