@@ -50,9 +50,10 @@ fn cargo_bin() -> PathBuf {
         .join("bin")
 }
 
-/// PATH with cargo's bin directory first, so freshly installed tools are found.
+/// PATH with cargo's bin directory and `.tools/node_modules/.bin` (wasm-opt) first, so
+/// freshly installed tools are found.
 pub fn path_with_cargo_bin() -> std::ffi::OsString {
-    let mut paths = vec![cargo_bin()];
+    let mut paths = vec![cargo_bin(), crate::repo_root().join(".tools/node_modules/.bin")];
     if let Some(path) = std::env::var_os("PATH") {
         paths.extend(std::env::split_paths(&path));
     }
@@ -65,8 +66,8 @@ fn version_of(program: &str, args: &[&str]) -> Option<String> {
     output.status.success().then(|| String::from_utf8_lossy(&output.stdout).lines().next().unwrap_or_default().to_owned())
 }
 
-/// Installs the wasm target, Trunk and wasm-bindgen-cli when missing; with `browser`, also
-/// Debian's Chromium and ChromeDriver for the browser tests.
+/// Installs the wasm target, Trunk, wasm-bindgen-cli and wasm-opt when missing; with
+/// `browser`, also Debian's Chromium and ChromeDriver for the browser tests.
 pub fn ensure_tools(browser: bool) -> Result<(), String> {
     step("Checking the toolchain: wasm32 target, Trunk, wasm-bindgen-cli");
     let targets = command("rustup").args(["target", "list", "--installed"]).output();
@@ -92,6 +93,7 @@ pub fn ensure_tools(browser: bool) -> Result<(), String> {
             run(command("cargo").args(["install", "wasm-bindgen-cli", "--version", WASM_BINDGEN_VERSION]), "cargo install wasm-bindgen-cli")?;
         }
     }
+    ensure_wasm_opt()?;
     if browser {
         ensure_chromium()?;
     }
