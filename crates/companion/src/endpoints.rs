@@ -1,6 +1,7 @@
 //! The browser <-> companion API of ../shared/design.md.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request, State};
 use axum::extract::OriginalUri;
@@ -16,7 +17,8 @@ use crate::sessions::Session;
 use crate::transcript::TranscriptEntry;
 use crate::{AppState, cookies, proxy};
 
-/// A JSON request body whose rejection is an [`AppError`] with code `invalid_request`.
+/// A JSON request body whose rejection is an [`AppError`]: `unsupported_media_type` (415),
+/// `body_too_large` (413) or `invalid_request` (400), each with a sentence.
 pub struct JsonBody<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
@@ -25,17 +27,34 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(request, state).await {
             Ok(Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(AppError::with_message(ErrorCode::InvalidRequest, rejection_sentence(&rejection))),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::new(ErrorCode::UnsupportedMediaType)),
+            Err(JsonRejection::JsonSyntaxError(_)) => Err(AppError::with_message(ErrorCode::InvalidRequest, "The body is not valid JSON.")),
+            Err(JsonRejection::JsonDataError(e)) => {
+                Err(AppError::with_message(ErrorCode::InvalidRequest, format!("The JSON does not have the expected fields: {}", e.body_text())))
+            }
+            Err(JsonRejection::BytesRejection(e)) => Err(body_error(e.status())),
+            Err(other) => Err(body_error(other.status())),
         }
     }
 }
 
-fn rejection_sentence(rejection: &JsonRejection) -> String {
-    match rejection {
-        JsonRejection::MissingJsonContentType(_) => "The body must be sent with Content-Type: application/json.".to_owned(),
-        JsonRejection::JsonSyntaxError(_) => "The body is not valid JSON.".to_owned(),
-        JsonRejection::JsonDataError(e) => format!("The JSON does not have the expected fields: {}", e.body_text()),
-        _ => "The request body could not be read (too large or cut off).".to_owned(),
+/// A raw request body (the proxy, logout) whose rejection is an [`AppError`].
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Bytes::from_request(request, state).await.map(Self).map_err(|e| body_error(e.status()))
+    }
+}
+
+/// A body that could not be read: over [`crate::MAX_BODY_BYTES`] (413) or cut off.
+fn body_error(status: StatusCode) -> AppError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::new(ErrorCode::BodyTooLarge)
+    } else {
+        AppError::with_message(ErrorCode::InvalidRequest, "The request body could not be read (cut off).")
     }
 }
 
@@ -129,7 +148,7 @@ pub struct Logout {
 
 /// `POST /api/logout`: forgets the tokens and clears the cookie; with `disconnect`, first
 /// deletes the installation at the API (which revokes every token of the client).
-pub async fn logout(State(state): State<AppState>, jar: CookieJar, body: axum::body::Bytes) -> Result<impl IntoResponse, AppError> {
+pub async fn logout(State(state): State<AppState>, jar: CookieJar, RawBody(body): RawBody) -> Result<impl IntoResponse, AppError> {
     let request: Logout = if body.is_empty() {
         Logout::default()
     } else {
@@ -149,7 +168,7 @@ pub async fn logout(State(state): State<AppState>, jar: CookieJar, body: axum::b
 
 /// `ANY /api/pleo/{path}`: the allow-listed API proxy.
 /// `OriginalUri`: inside the nested `/api` router the plain `Uri` has lost its prefix.
-pub async fn pleo(State(state): State<AppState>, jar: CookieJar, method: Method, OriginalUri(uri): OriginalUri, body: axum::body::Bytes) -> Result<Response, AppError> {
+pub async fn pleo(State(state): State<AppState>, jar: CookieJar, method: Method, OriginalUri(uri): OriginalUri, RawBody(body): RawBody) -> Result<Response, AppError> {
     proxy::upstream_url(&state.config.api_base_url, &method, &uri, &state.config.api_writes)?;
     let (_, session) = session_of(&state, &jar).ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
     proxy::forward(&state, &session, method, &uri, body).await

@@ -34,6 +34,8 @@ impl AppError {
             NotSignedIn | ReauthorizationRequired => StatusCode::UNAUTHORIZED,
             CsrfHeaderMissing | OriginNotAllowed | PathNotAllowed => StatusCode::FORBIDDEN,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             NotFound => StatusCode::NOT_FOUND,
             TokenEndpointFailed | TokenEndpointUnreachable | ApiUnreachable => StatusCode::BAD_GATEWAY,
             TokenEndpointTimeout | ApiTimeout => StatusCode::GATEWAY_TIMEOUT,

@@ -1,58 +1,13 @@
 //! Router tests: the companion driven through `Router::oneshot`, without a socket of its own.
 //! Where an exchange is needed, the stand-in listens on a free loopback port.
 
-use axum::Router;
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use companion::{AppState, Config, router};
-use secrecy::SecretString;
-use serde_json::Value;
+use companion::{AppState, router};
 use tower::ServiceExt;
 
-const SECRET: &str = "router-test-secret-5e1f";
-const ORIGIN: &str = "http://localhost:8080";
-
-fn config(vars: &[(&str, &str)]) -> Config {
-    Config::from_lookup(|name| {
-        vars.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()).or_else(|| (name == "PLEO_CLIENT_SECRET").then(|| SECRET.to_owned()))
-    })
-    .unwrap()
-}
-
-fn local() -> (AppState, Router) {
-    let state = AppState::new(config(&[]));
-    (state.clone(), router(state))
-}
-
-async fn send(app: &Router, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
-    (status, headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-}
-
-fn post(path: &str) -> axum::http::request::Builder {
-    Request::post(path).header("x-requested-with", "pleo-walkthrough").header(header::ORIGIN, ORIGIN).header(header::CONTENT_TYPE, "application/json")
-}
-
-fn json_post(path: &str, body: &str, cookie: Option<&str>) -> Request<Body> {
-    let mut builder = post(path);
-    if let Some(cookie) = cookie {
-        builder = builder.header(header::COOKIE, cookie);
-    }
-    builder.body(Body::from(body.to_owned())).unwrap()
-}
-
-fn start_body(state: &str, verifier: &pkce::CodeVerifier) -> String {
-    serde_json::json!({"state": state, "code_challenge": pkce::CodeChallenge::s256(verifier).as_str(), "code_challenge_method": "S256"}).to_string()
-}
-
-/// `name=value` of the first Set-Cookie header, and the whole header.
-fn set_cookie(headers: &axum::http::HeaderMap) -> (String, String) {
-    let full = headers.get(header::SET_COOKIE).expect("a cookie is set").to_str().unwrap().to_owned();
-    (full.split(';').next().unwrap().to_owned(), full)
-}
+mod support;
+use support::*;
 
 #[tokio::test]
 async fn config_is_public_and_never_contains_the_secret() {
@@ -128,12 +83,14 @@ async fn token_needs_this_browsers_attempt_with_matching_state_and_verifier() {
     let (_, _, body) = send(&app, json_post("/api/token", &exchange("s", verifier.as_str()), None)).await;
     assert_eq!(body["error"], "attempt_missing");
 
+    record_case("Companion", "code exchanged with no sign-in started in this browser", "400 `attempt_missing`");
     let state = "st".repeat(22);
     let (_, headers, _) = send(&app, json_post("/api/authorize/start", &start_body(&state, &verifier), None)).await;
     let (cookie, _) = set_cookie(&headers);
     let other = pkce::CodeVerifier::generate().unwrap();
     let (status, _, body) = send(&app, json_post("/api/token", &exchange(&state, other.as_str()), Some(&cookie))).await;
     assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("attempt_mismatch")));
+    record_case("Companion", "code exchanged with the wrong verifier", &outcome(status, &body));
     // The attempt is single use: the right verifier now finds nothing.
     let (_, _, body) = send(&app, json_post("/api/token", &exchange(&state, verifier.as_str()), Some(&cookie))).await;
     assert_eq!(body["error"], "attempt_missing");
@@ -156,63 +113,6 @@ async fn proxy_refuses_what_is_off_the_allow_list_and_callers_without_a_session(
     assert_eq!(send(&app, forged).await.2["error"], "not_signed_in");
     let (status, _, body) = send(&app, Request::get("/api/nothing-here").body(Body::empty()).unwrap()).await;
     assert_eq!((status, body["error"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
-}
-
-/// A stand-in on a free port with auto-approve, and a companion configured as `custom` for it.
-async fn against_standalone_stand_in() -> (stand_in::StandIn, AppState, Router) {
-    against_standalone_stand_in_with(&[]).await
-}
-
-/// As [`against_standalone_stand_in`], with more configuration variables.
-async fn against_standalone_stand_in_with(extra: &[(&str, &str)]) -> (stand_in::StandIn, AppState, Router) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let registration = stand_in::Registration {
-        client_id: "client-1".into(),
-        client_secret: SecretString::from(SECRET),
-        redirect_uris: vec!["http://localhost:8080/callback".into()],
-        scopes: vec!["users:read".into()],
-        client_name: "router tests".into(),
-    };
-    let si = stand_in::StandIn::new(registration, stand_in::Settings { auto_approve: true, ..Default::default() });
-    let app = stand_in::router(si.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let base = format!("http://{addr}");
-    let mut vars = vec![("PLEO_ENV", "custom"), ("PLEO_AUTHORIZATION_SERVER_URL", base.as_str()), ("PLEO_CLIENT_ID", "client-1"), ("PLEO_SCOPES", "users:read")];
-    vars.extend_from_slice(extra);
-    let state = AppState::new(config(&vars));
-    (si, state.clone(), router(state))
-}
-
-/// Signs in through the router: start, authorize (auto-approved), exchange. Returns the cookie.
-async fn sign_in(state: &AppState, app: &Router) -> String {
-    let verifier = pkce::CodeVerifier::generate().unwrap();
-    let oauth_state = pkce::State::generate().unwrap();
-    let (_, headers, _) = send(app, json_post("/api/authorize/start", &start_body(oauth_state.as_str(), &verifier), None)).await;
-    let (attempt, _) = set_cookie(&headers);
-    let config = state.config.public();
-    let url = flow::AuthorizeRequest {
-        endpoint: &config.authorize_url,
-        client_id: &config.client_id,
-        redirect_uri: &config.redirect_uri,
-        scopes: &config.scopes,
-        state: oauth_state.as_str(),
-        code_challenge: pkce::CodeChallenge::s256(&verifier).as_str(),
-    }
-    .url()
-    .unwrap();
-    let redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap().get(url).send().await.unwrap();
-    let location = redirect.headers()["location"].to_str().unwrap().to_owned();
-    let callback = flow::check_callback(location.split_once('?').unwrap().1, Some(oauth_state.as_str()), None).unwrap();
-    let exchange = serde_json::json!({"code": callback.code(), "code_verifier": verifier.as_str(), "state": oauth_state.as_str()}).to_string();
-    let (status, headers, summary) = send(app, json_post("/api/token", &exchange, Some(&attempt))).await;
-    assert_eq!(status, StatusCode::OK, "{summary}");
-    assert_eq!(summary["token_type"], "Bearer");
-    assert_eq!(summary["has_refresh_token"], true);
-    let all_cookies: Vec<String> = headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect();
-    let session = all_cookies.iter().find(|c| c.starts_with("pleo_walkthrough_session=")).expect("a session cookie");
-    assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict"));
-    session.split(';').next().unwrap().to_owned()
 }
 
 #[tokio::test]
@@ -246,6 +146,7 @@ async fn a_hundred_concurrent_calls_with_a_stale_token_cause_exactly_one_refresh
         assert_eq!(call.await.unwrap(), StatusCode::OK);
     }
     assert_eq!(si.token_requests("refresh_token"), 1);
+    record_case("Companion", "100 concurrent calls with an expired access token", "all 200; exactly 1 refresh at the token endpoint");
 }
 
 #[tokio::test]
@@ -288,6 +189,7 @@ async fn an_expired_access_token_is_refreshed_once_after_the_apis_401_and_the_ca
     let (status, _, _) = send(&app, call).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(si.token_requests("refresh_token"), 1);
+    record_case("Companion", "API answers 401 for an access token the companion thought fresh", "200 after exactly 1 refresh and 1 retry");
 }
 
 #[tokio::test]
@@ -298,6 +200,7 @@ async fn a_failing_token_endpoint_gives_502_and_the_session_survives() {
     let (status, _, body) = send(&app, json_post("/api/refresh", "", Some(&cookie))).await;
     assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_GATEWAY, Some("token_endpoint_failed")));
     assert_eq!(si.token_requests("refresh_token"), 3, "one try and two bounded retries");
+    record_case("Companion", "token endpoint answers 503", "502 `token_endpoint_failed` after 2 bounded retries; the session survives");
     let (_, _, session) = send(&app, Request::get("/api/session").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
     assert_eq!(session["signed_in"], true, "a transient failure keeps the tokens");
     let (status, _, _) = send(&app, json_post("/api/refresh", "", Some(&cookie))).await;
@@ -346,6 +249,7 @@ async fn a_revoked_refresh_token_ends_in_reauthorization_required_on_the_next_ap
     let (_, _, session) = send(&app, Request::get("/api/session").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
     assert_eq!(session["signed_in"], false, "the tokens are discarded");
     assert_eq!(si.token_requests("refresh_token"), 1, "a rejection is not retried");
+    record_case("Companion", "refresh token revoked mid-session", "401 `reauthorization_required`; tokens discarded, not retried");
 }
 
 #[tokio::test]
@@ -355,6 +259,7 @@ async fn a_slow_token_endpoint_gives_504_and_the_session_survives() {
     si.set_token_faults(stand_in::TokenFaults { status: None, delay_ms: 1500, remaining: 3 });
     let (status, _, body) = send(&app, json_post("/api/refresh", "", Some(&cookie))).await;
     assert_eq!((status, body["error"].as_str()), (StatusCode::GATEWAY_TIMEOUT, Some("token_endpoint_timeout")));
+    record_case("Companion", "token endpoint slow past the timeout", "504 `token_endpoint_timeout`; the session survives");
     let (_, _, session) = send(&app, Request::get("/api/session").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
     assert_eq!(session["signed_in"], true);
 }
@@ -372,6 +277,7 @@ async fn an_unreachable_token_endpoint_gives_502_with_a_clear_code() {
     let exchange = serde_json::json!({"code": "c", "code_verifier": verifier.as_str(), "state": "st"}).to_string();
     let (status, _, body) = send(&app, json_post("/api/token", &exchange, Some(&cookie))).await;
     assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_GATEWAY, Some("token_endpoint_unreachable")));
+    record_case("Companion", "token endpoint down (connection refused)", "502 `token_endpoint_unreachable`");
 }
 
 #[tokio::test]

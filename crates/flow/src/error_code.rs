@@ -39,6 +39,10 @@ pub enum ErrorCode {
     AttemptMismatch,
     /// The request body is not the JSON this endpoint takes.
     InvalidRequest,
+    /// The request body is larger than the companion accepts.
+    BodyTooLarge,
+    /// The request body's Content-Type is not the one the endpoint takes.
+    UnsupportedMediaType,
     /// No session: sign in first.
     NotSignedIn,
     /// The tokens are gone (revoked, expired, rotated away): authorise again.
@@ -89,6 +93,8 @@ impl ErrorCode {
             Self::AttemptMissing => "attempt_missing",
             Self::AttemptMismatch => "attempt_mismatch",
             Self::InvalidRequest => "invalid_request",
+            Self::BodyTooLarge => "body_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
             Self::NotSignedIn => "not_signed_in",
             Self::ReauthorizationRequired => "reauthorization_required",
             Self::TokenRequestRejected => "token_request_rejected",
@@ -125,6 +131,8 @@ impl ErrorCode {
             Self::AttemptMissing => "No sign-in was started from this browser (or it expired); start again.",
             Self::AttemptMismatch => "The code, verifier or state does not belong to the sign-in this browser started; start again.",
             Self::InvalidRequest => "The request body is not the JSON this endpoint takes.",
+            Self::BodyTooLarge => "The request body is larger than the companion accepts; nothing was done.",
+            Self::UnsupportedMediaType => "The body must be sent with Content-Type: application/json.",
             Self::NotSignedIn => "There is no session; authorise first.",
             Self::ReauthorizationRequired => "The tokens are no longer valid; authorise again.",
             Self::TokenRequestRejected => "The authorisation server refused the token request.",

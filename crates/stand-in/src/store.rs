@@ -151,6 +151,11 @@ impl StandIn {
         inner.access_tokens.keys().chain(inner.refresh_tokens.keys()).cloned().collect()
     }
 
+    /// Every refresh token ever issued, in no order: tests play the attacker who stole one.
+    pub fn issued_refresh_tokens(&self) -> Vec<String> {
+        self.lock().refresh_tokens.keys().cloned().collect()
+    }
+
     /// Fault knob: the access token `token` expires now.
     pub fn expire_access_token(&self, token: &str) -> bool {
         let now = self.clock.now();

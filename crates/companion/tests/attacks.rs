@@ -1,0 +1,323 @@
+//! The companion under attack and upstream failure: every case asserts a clear code, no panic,
+//! no token or secret leaving, and that the session survives whatever it should survive. Each
+//! case is recorded for the README's list (`cargo xtask attack-list`).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::{Form, Query, State};
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing;
+use companion::sessions::Limits;
+use companion::{AppState, router};
+use serde_json::{Value, json};
+
+mod support;
+use support::*;
+
+const AREA: &str = "Companion";
+
+fn get_with_cookie(uri: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut builder = Request::get(uri);
+    if let Some(cookie) = cookie {
+        builder = builder.header(header::COOKIE, cookie);
+    }
+    builder.body(Body::empty()).unwrap()
+}
+
+async fn signed_in(app: &axum::Router, cookie: &str) -> bool {
+    send(app, get_with_cookie("/api/session", Some(cookie))).await.2["signed_in"] == true
+}
+
+/// Sends `request`, asserts the status and code, records the case and returns the body.
+async fn expect(app: &axum::Router, case: &str, request: Request<Body>, status: StatusCode, code: &str) -> Value {
+    let (got, headers, body) = send(app, request).await;
+    assert_eq!((got, body["error"].as_str()), (status, Some(code)), "{case}: {body}");
+    assert!(body["message"].as_str().is_some_and(|m| m.len() > 10), "{case}: a sentence for a person");
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store", "{case}");
+    record_case(AREA, case, &outcome(got, &body));
+    body
+}
+
+#[tokio::test]
+async fn state_changing_calls_without_the_csrf_header_or_from_another_origin_are_refused() {
+    let (_, app) = local();
+    let paths = ["/api/authorize/start", "/api/token", "/api/refresh", "/api/logout", "/api/faults/clock", "/api/pleo/v2/employees"];
+    for path in paths {
+        let bare = Request::post(path).header(header::ORIGIN, ORIGIN).header(header::CONTENT_TYPE, "application/json").body(Body::from("{}")).unwrap();
+        expect(&app, "CSRF header missing", bare, StatusCode::FORBIDDEN, "csrf_header_missing").await;
+        let wrong = Request::post(path).header("x-requested-with", "XMLHttpRequest").header(header::ORIGIN, ORIGIN).body(Body::from("{}")).unwrap();
+        expect(&app, "CSRF header with another value", wrong, StatusCode::FORBIDDEN, "csrf_header_missing").await;
+        for (case, origin) in [("cross-origin Origin", Some("https://evil.example")), ("Origin: null (sandboxed frame)", Some("null")), ("no Origin header", None), ("same host, other port", Some("http://localhost:9999"))] {
+            let mut builder = Request::post(path).header("x-requested-with", "pleo-walkthrough");
+            if let Some(origin) = origin {
+                builder = builder.header(header::ORIGIN, origin);
+            }
+            expect(&app, case, builder.body(Body::from("{}")).unwrap(), StatusCode::FORBIDDEN, "origin_not_allowed").await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn missing_forged_and_expired_session_cookies_get_not_signed_in_and_the_real_session_survives() {
+    let (_, state, app) = against_standalone_stand_in().await;
+    let cookie = sign_in(&state, &app).await;
+    let forged = "pleo_walkthrough_session=aGVsbG8gd29ybGQgdGhpcyBpcyBmb3JnZWQ";
+    for (case, cookie) in [("session cookie missing", None), ("session cookie forged", Some(forged)), ("session cookie empty", Some("pleo_walkthrough_session="))] {
+        expect(&app, case, get_with_cookie("/api/pleo/v2/employees", cookie), StatusCode::UNAUTHORIZED, "not_signed_in").await;
+        let mut refresh = post("/api/refresh");
+        if let Some(cookie) = cookie {
+            refresh = refresh.header(header::COOKIE, cookie);
+        }
+        expect(&app, case, refresh.body(Body::empty()).unwrap(), StatusCode::UNAUTHORIZED, "not_signed_in").await;
+    }
+    let attempt_as_session = json_post("/api/authorize/start", &start_body("s", &pkce::CodeVerifier::generate().unwrap()), None);
+    let (_, headers, _) = send(&app, attempt_as_session).await;
+    let (attempt, _) = set_cookie(&headers);
+    let confused = attempt.replace("pleo_walkthrough_attempt=", "pleo_walkthrough_session=");
+    expect(&app, "sign-in attempt cookie presented as the session cookie", get_with_cookie("/api/pleo/v2/employees", Some(&confused)), StatusCode::UNAUTHORIZED, "not_signed_in").await;
+    assert_eq!(send(&app, get_with_cookie("/api/pleo/v2/employees", Some(&cookie))).await.0, StatusCode::OK, "the real session is untouched");
+
+    state.clock.shift_by(state.sessions.session_idle_secs() as i64 + 1);
+    expect(&app, "session cookie expired (idle past the limit)", get_with_cookie("/api/pleo/v2/employees", Some(&cookie)), StatusCode::UNAUTHORIZED, "not_signed_in").await;
+    assert!(!signed_in(&app, &cookie).await);
+}
+
+/// What the scripted upstream answers for a refresh.
+#[derive(Clone, Copy)]
+enum RefreshAnswer {
+    Tokens,
+    NotJson,
+    HtmlServerError,
+}
+
+/// What the scripted upstream's API answers.
+#[derive(Clone, Copy)]
+enum ApiAnswer {
+    /// 200 with what it received: method, path and query, headers.
+    Echo,
+    /// 401 `invalid_token`, whatever the token.
+    Unauthorized,
+}
+
+/// An authorisation server and API that answer as scripted and record what reached them.
+#[derive(Clone)]
+struct Scripted {
+    refresh: RefreshAnswer,
+    api: ApiAnswer,
+    refreshes: Arc<AtomicUsize>,
+    api_requests: Arc<Mutex<Vec<Value>>>,
+}
+
+async fn scripted_authorize(Query(query): Query<HashMap<String, String>>) -> Redirect {
+    let back = form_urlencoded::Serializer::new(String::new()).append_pair("code", "scripted-code").append_pair("state", &query["state"]).finish();
+    Redirect::to(&format!("{}?{back}", query["redirect_uri"]))
+}
+
+async fn scripted_token(State(scripted): State<Scripted>, Form(form): Form<HashMap<String, String>>) -> Response {
+    let tokens = |n: usize| json!({"access_token": format!("at-{n}"), "refresh_token": format!("rt-{n}"), "token_type": "Bearer", "expires_in": 900, "scope": "users:read"});
+    if form["grant_type"] == "authorization_code" {
+        return axum::Json(tokens(0)).into_response();
+    }
+    let n = scripted.refreshes.fetch_add(1, Ordering::SeqCst) + 1;
+    match scripted.refresh {
+        RefreshAnswer::Tokens => axum::Json(tokens(n)).into_response(),
+        RefreshAnswer::NotJson => ([(header::CONTENT_TYPE, "text/html")], "<html>Welcome to our captive portal</html>").into_response(),
+        RefreshAnswer::HtmlServerError => (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, "text/html")], "<h1>500</h1>").into_response(),
+    }
+}
+
+async fn scripted_api(State(scripted): State<Scripted>, method: Method, uri: axum::http::Uri, headers: HeaderMap) -> Response {
+    let headers: HashMap<String, String> = headers.iter().map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
+    let seen = json!({"method": method.as_str(), "uri": uri.to_string(), "headers": headers});
+    scripted.api_requests.lock().unwrap().push(seen.clone());
+    match scripted.api {
+        ApiAnswer::Echo => axum::Json(seen).into_response(),
+        ApiAnswer::Unauthorized => {
+            (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"")], axum::Json(json!({"type": "invalid_token"}))).into_response()
+        }
+    }
+}
+
+/// A scripted upstream on a free port, a companion configured as `custom` for it, and a session.
+async fn against_scripted(refresh: RefreshAnswer, api: ApiAnswer) -> (Scripted, AppState, axum::Router, String) {
+    let scripted = Scripted { refresh, api, refreshes: Arc::default(), api_requests: Arc::default() };
+    let upstream = axum::Router::new()
+        .route("/oauth/authorize", routing::get(scripted_authorize))
+        .route("/oauth/token", routing::post(scripted_token))
+        .fallback(scripted_api)
+        .with_state(scripted.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, upstream).await.unwrap() });
+    let vars = [("PLEO_ENV", "custom"), ("PLEO_AUTHORIZATION_SERVER_URL", base.as_str()), ("PLEO_API_BASE_URL", base.as_str()), ("PLEO_CLIENT_ID", "client-1"), ("PLEO_SCOPES", "users:read")];
+    let state = AppState::new(config(&vars));
+    let app = router(state.clone());
+    let cookie = sign_in(&state, &app).await;
+    (scripted, state, app, cookie)
+}
+
+#[tokio::test]
+async fn proxy_paths_that_try_to_escape_the_allow_list_never_reach_the_api() {
+    let (scripted, _, app, cookie) = against_scripted(RefreshAnswer::Tokens, ApiAnswer::Echo).await;
+    let escapes = [
+        ("absolute URL in the path", "/api/pleo/https://evil.example/v2/employees"),
+        ("scheme-relative other host", "/api/pleo//evil.example/v2/employees"),
+        ("`..` out of the API", "/api/pleo/v2/employees/../../../admin"),
+        ("`..` as the identifier", "/api/pleo/v2/employees/.."),
+        ("percent-encoded `..`", "/api/pleo/v2/employees/%2E%2E"),
+        ("encoded slash", "/api/pleo/v2%2Femployees"),
+        ("encoded slashes and `..` in the identifier", "/api/pleo/v2/employees/x%2F..%2F..%2Fadmin"),
+        ("userinfo other host", "/api/pleo/v2/employees@evil.example"),
+        ("encoded backslash", "/api/pleo/v2/employees/%5C%5Cevil.example"),
+        ("CRLF in the path", "/api/pleo/v2/employees/x%0D%0AHost:%20evil.example"),
+        ("path off the allow-list", "/api/pleo/v9/admin/users"),
+        ("overlong identifier", &format!("/api/pleo/v2/employees/{}", "a".repeat(65))),
+    ];
+    for (case, uri) in escapes {
+        expect(&app, case, get_with_cookie(uri, Some(&cookie)), StatusCode::FORBIDDEN, "path_not_allowed").await;
+    }
+    let delete = Request::delete("/api/pleo/v2/employees").header("x-requested-with", "pleo-walkthrough").header(header::ORIGIN, ORIGIN).header(header::COOKIE, &cookie);
+    expect(&app, "write method not configured", delete.body(Body::empty()).unwrap(), StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+    let long_query = format!("/api/pleo/v2/employees?q={}", "a".repeat(3000));
+    expect(&app, "query string over 2 KiB", get_with_cookie(&long_query, Some(&cookie)), StatusCode::BAD_REQUEST, "invalid_request").await;
+    assert!(scripted.api_requests.lock().unwrap().is_empty(), "nothing refused reached the API");
+
+    // Allowed path, hostile query and headers: the query is re-encoded and no browser header passes.
+    let smuggle = Request::get("/api/pleo/v2/employees?limit=1%0D%0AX-Evil:%201&offset=0&offset=2")
+        .header(header::COOKIE, &cookie)
+        .header(header::AUTHORIZATION, "Bearer forged")
+        .header("x-forwarded-host", "evil.example")
+        .header("x-evil", "1")
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, seen) = send(&app, smuggle).await;
+    assert_eq!(status, StatusCode::OK);
+    let upstream_headers = &seen["headers"];
+    assert_eq!(upstream_headers["authorization"], "Bearer at-0", "the companion's token, not the browser's");
+    for smuggled in ["x-evil", "x-forwarded-host", "cookie"] {
+        assert!(upstream_headers.get(smuggled).is_none(), "{smuggled} must not be forwarded: {seen}");
+    }
+    assert_eq!(seen["uri"], "/v2/employees?limit=1%0D%0AX-Evil%3A+1&offset=0&offset=2");
+    record_case(AREA, "CRLF in the query, browser Authorization/Cookie/X-Forwarded-Host headers", "200: query re-encoded, none of the browser's headers forwarded");
+}
+
+#[tokio::test]
+async fn oversized_malformed_and_mistyped_bodies_get_clear_codes() {
+    let (_, app) = local();
+    let big = format!("{{\"state\": \"{}\"}}", "a".repeat(companion::MAX_BODY_BYTES));
+    expect(&app, "oversized JSON body", json_post("/api/authorize/start", &big, None), StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").await;
+    expect(&app, "oversized logout body", json_post("/api/logout", &big, None), StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").await;
+    expect(&app, "oversized proxied body", json_post("/api/pleo/v2/employees", &big, None), StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").await;
+    expect(&app, "malformed JSON", json_post("/api/token", r#"{"code": "#, None), StatusCode::BAD_REQUEST, "invalid_request").await;
+    expect(&app, "JSON of the wrong shape", json_post("/api/token", r#"{"code": 7}"#, None), StatusCode::BAD_REQUEST, "invalid_request").await;
+    expect(&app, "JSON array instead of an object", json_post("/api/authorize/start", "[]", None), StatusCode::BAD_REQUEST, "invalid_request").await;
+    expect(&app, "malformed logout JSON", json_post("/api/logout", "{disconnect}", None), StatusCode::BAD_REQUEST, "invalid_request").await;
+    for content_type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"] {
+        let request = Request::post("/api/authorize/start")
+            .header("x-requested-with", "pleo-walkthrough")
+            .header(header::ORIGIN, ORIGIN)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from("state=x"))
+            .unwrap();
+        expect(&app, &format!("Content-Type {content_type}"), request, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
+    }
+    let no_type = Request::post("/api/token").header("x-requested-with", "pleo-walkthrough").header(header::ORIGIN, ORIGIN).body(Body::from("{}")).unwrap();
+    expect(&app, "no Content-Type", no_type, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
+}
+
+#[tokio::test]
+async fn a_token_endpoint_answering_html_keeps_the_session() {
+    for (answer, case, tries) in [(RefreshAnswer::NotJson, "token endpoint answers 200 with HTML, not JSON", 1), (RefreshAnswer::HtmlServerError, "token endpoint answers 500 with HTML", 3)] {
+        let (scripted, _, app, cookie) = against_scripted(answer, ApiAnswer::Echo).await;
+        expect(&app, case, json_post("/api/refresh", "", Some(&cookie)), StatusCode::BAD_GATEWAY, "token_endpoint_failed").await;
+        assert_eq!(scripted.refreshes.load(Ordering::SeqCst), tries, "{case}: a 5xx is retried a bounded number of times, nonsense is not");
+        assert!(signed_in(&app, &cookie).await, "{case}: the session survives");
+    }
+}
+
+#[tokio::test]
+async fn an_api_still_answering_401_after_a_refresh_is_relayed_after_exactly_one_refresh() {
+    let (scripted, _, app, cookie) = against_scripted(RefreshAnswer::Tokens, ApiAnswer::Unauthorized).await;
+    let (status, headers, body) = send(&app, get_with_cookie("/api/pleo/v2/employees", Some(&cookie))).await;
+    assert_eq!((status, &headers["x-upstream-status"]), (StatusCode::UNAUTHORIZED, &"401".parse::<axum::http::HeaderValue>().unwrap()));
+    assert_eq!(body["type"], "invalid_token", "the API's own answer, relayed");
+    assert_eq!(scripted.refreshes.load(Ordering::SeqCst), 1, "one refresh, one retry, no loop");
+    assert_eq!(scripted.api_requests.lock().unwrap().len(), 2);
+    assert!(signed_in(&app, &cookie).await, "the refresh succeeded, so the session stays");
+    record_case(AREA, "API answers 401 even after a refresh", "401 relayed with `x-upstream-status: 401`; exactly 1 refresh and 1 retry, no loop");
+}
+
+#[tokio::test]
+async fn an_old_refresh_token_replayed_after_rotation_revokes_the_grant_and_the_app_must_sign_in_again() {
+    let (si, state, app) = against_standalone_stand_in().await;
+    let cookie = sign_in(&state, &app).await;
+    let stolen = si.issued_refresh_tokens().pop().unwrap();
+    let token_url = format!("{}/oauth/token", state.config.authorization_server_url);
+    let http = reqwest::Client::new();
+    let replay = |auth: Option<(&'static str, &'static str)>| {
+        let mut request = http.post(&token_url).form(&[("grant_type", "refresh_token"), ("refresh_token", stolen.as_str())]);
+        if let Some((id, secret)) = auth {
+            request = request.basic_auth(id, Some(secret));
+        }
+        request.send()
+    };
+    let without_secret = replay(None).await.unwrap();
+    assert_eq!(without_secret.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(without_secret.json::<Value>().await.unwrap()["error"], "invalid_client");
+    assert!(signed_in(&app, &cookie).await);
+    record_case("Stand-in", "stolen refresh token presented without the client secret", "401 `invalid_client`; the real session keeps working");
+
+    assert_eq!(send(&app, json_post("/api/refresh", "", Some(&cookie))).await.0, StatusCode::OK, "rotation");
+    let old = replay(Some(("client-1", SECRET))).await.unwrap();
+    assert_eq!((old.status(), old.json::<Value>().await.unwrap()["error"].clone()), (StatusCode::BAD_REQUEST, json!("invalid_grant")));
+    record_case("Stand-in", "rotation: the old refresh token presented again", "400 `invalid_grant`; every token of the grant is revoked");
+    expect(&app, "next call after the old refresh token revoked the grant", get_with_cookie("/api/pleo/v2/employees", Some(&cookie)), StatusCode::UNAUTHORIZED, "reauthorization_required").await;
+    assert!(!signed_in(&app, &cookie).await, "tokens gone");
+}
+
+#[tokio::test]
+async fn sessions_and_sign_in_attempts_are_bounded_and_idle_ones_make_room() {
+    let (_, base_state, _) = against_standalone_stand_in().await;
+    let limits = Limits { max_sessions: 5, session_idle_secs: 600, max_attempts: 8, attempt_secs: 60 };
+    let state = AppState::with_limits(base_state.config.clone(), limits);
+    let app = router(state.clone());
+    let mut cookies = Vec::new();
+    for _ in 0..5 {
+        cookies.push(sign_in(&state, &app).await);
+    }
+    let (status, body) = try_sign_in(&state, &app).await.unwrap_err();
+    assert_eq!((status, body["error"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("overloaded")));
+    record_case(AREA, "more sessions than the limit", &outcome(status, &body));
+    assert_eq!(state.sessions.len(), 5, "memory stays bounded");
+    assert!(signed_in(&app, &cookies[0]).await, "existing sessions keep working");
+
+    let start = || json_post("/api/authorize/start", &start_body("s", &pkce::CodeVerifier::generate().unwrap()), None);
+    let mut refused = 0;
+    for _ in 0..200 {
+        if send(&app, start()).await.0 == StatusCode::SERVICE_UNAVAILABLE {
+            refused += 1;
+        }
+    }
+    assert!(refused >= 190, "attempts are bounded: {refused} of 200 refused");
+    expect(&app, "a flood of sign-in attempts", start(), StatusCode::SERVICE_UNAVAILABLE, "overloaded").await;
+
+    state.clock.shift_by(601);
+    sign_in(&state, &app).await;
+    assert!(state.sessions.len() <= 5);
+}
+
+#[tokio::test]
+async fn a_restarted_companion_asks_to_sign_in_again_and_nothing_breaks() {
+    let (_, state, app) = against_standalone_stand_in().await;
+    let cookie = sign_in(&state, &app).await;
+    let restarted_state = AppState::new(state.config.clone());
+    let restarted = router(restarted_state.clone());
+    let (status, _, session) = send(&restarted, get_with_cookie("/api/session", Some(&cookie))).await;
+    assert_eq!((status, &session["signed_in"]), (StatusCode::OK, &json!(false)));
+    expect(&restarted, "companion restarted: old session cookie", get_with_cookie("/api/pleo/v2/employees", Some(&cookie)), StatusCode::UNAUTHORIZED, "not_signed_in").await;
+    sign_in(&restarted_state, &restarted).await;
+}

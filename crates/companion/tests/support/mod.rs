@@ -1,0 +1,137 @@
+//! What the router, attack and load tests share: configuration, one-shot requests, a stand-in on a
+//! loopback port and a complete sign-in.
+#![allow(dead_code)]
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, StatusCode, header};
+use companion::{AppState, Config, router};
+use secrecy::SecretString;
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub const SECRET: &str = "router-test-secret-5e1f";
+pub const ORIGIN: &str = "http://localhost:8080";
+
+pub fn config(vars: &[(&str, &str)]) -> Config {
+    Config::from_lookup(|name| {
+        vars.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()).or_else(|| (name == "PLEO_CLIENT_SECRET").then(|| SECRET.to_owned()))
+    })
+    .unwrap()
+}
+
+pub fn local() -> (AppState, Router) {
+    let state = AppState::new(config(&[]));
+    (state.clone(), router(state))
+}
+
+pub async fn send(app: &Router, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    (status, headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+pub fn post(path: &str) -> axum::http::request::Builder {
+    Request::post(path).header("x-requested-with", "pleo-walkthrough").header(header::ORIGIN, ORIGIN).header(header::CONTENT_TYPE, "application/json")
+}
+
+pub fn json_post(path: &str, body: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut builder = post(path);
+    if let Some(cookie) = cookie {
+        builder = builder.header(header::COOKIE, cookie);
+    }
+    builder.body(Body::from(body.to_owned())).unwrap()
+}
+
+pub fn start_body(state: &str, verifier: &pkce::CodeVerifier) -> String {
+    serde_json::json!({"state": state, "code_challenge": pkce::CodeChallenge::s256(verifier).as_str(), "code_challenge_method": "S256"}).to_string()
+}
+
+/// `name=value` of the first Set-Cookie header, and the whole header.
+pub fn set_cookie(headers: &axum::http::HeaderMap) -> (String, String) {
+    let full = headers.get(header::SET_COOKIE).expect("a cookie is set").to_str().unwrap().to_owned();
+    (full.split(';').next().unwrap().to_owned(), full)
+}
+
+/// A stand-in on a free port with auto-approve, and a companion configured as `custom` for it.
+pub async fn against_standalone_stand_in() -> (stand_in::StandIn, AppState, Router) {
+    against_standalone_stand_in_with(&[]).await
+}
+
+/// As [`against_standalone_stand_in`], with more configuration variables.
+pub async fn against_standalone_stand_in_with(extra: &[(&str, &str)]) -> (stand_in::StandIn, AppState, Router) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let registration = stand_in::Registration {
+        client_id: "client-1".into(),
+        client_secret: SecretString::from(SECRET),
+        redirect_uris: vec!["http://localhost:8080/callback".into()],
+        scopes: vec!["users:read".into()],
+        client_name: "router tests".into(),
+    };
+    let si = stand_in::StandIn::new(registration, stand_in::Settings { auto_approve: true, ..Default::default() });
+    let app = stand_in::router(si.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let base = format!("http://{addr}");
+    let mut vars = vec![("PLEO_ENV", "custom"), ("PLEO_AUTHORIZATION_SERVER_URL", base.as_str()), ("PLEO_CLIENT_ID", "client-1"), ("PLEO_SCOPES", "users:read")];
+    vars.extend_from_slice(extra);
+    let state = AppState::new(config(&vars));
+    (si, state.clone(), router(state))
+}
+
+/// Signs in through the router: start, authorize (auto-approved), exchange. Returns the cookie.
+pub async fn sign_in(state: &AppState, app: &Router) -> String {
+    try_sign_in(state, app).await.unwrap_or_else(|(status, body)| panic!("sign-in failed: {status} {body}"))
+}
+
+/// As [`sign_in`], with the failing status and body instead of a panic.
+pub async fn try_sign_in(state: &AppState, app: &Router) -> Result<String, (StatusCode, Value)> {
+    let verifier = pkce::CodeVerifier::generate().unwrap();
+    let oauth_state = pkce::State::generate().unwrap();
+    let (status, headers, body) = send(app, json_post("/api/authorize/start", &start_body(oauth_state.as_str(), &verifier), None)).await;
+    if !status.is_success() {
+        return Err((status, body));
+    }
+    let (attempt, _) = set_cookie(&headers);
+    let config = state.config.public();
+    let url = flow::AuthorizeRequest {
+        endpoint: &config.authorize_url,
+        client_id: &config.client_id,
+        redirect_uri: &config.redirect_uri,
+        scopes: &config.scopes,
+        state: oauth_state.as_str(),
+        code_challenge: pkce::CodeChallenge::s256(&verifier).as_str(),
+    }
+    .url()
+    .unwrap();
+    let redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap().get(url).send().await.unwrap();
+    let location = redirect.headers()["location"].to_str().unwrap().to_owned();
+    let callback = flow::check_callback(location.split_once('?').unwrap().1, Some(oauth_state.as_str()), None).unwrap();
+    let exchange = serde_json::json!({"code": callback.code(), "code_verifier": verifier.as_str(), "state": oauth_state.as_str()}).to_string();
+    let (status, headers, summary) = send(app, json_post("/api/token", &exchange, Some(&attempt))).await;
+    if status != StatusCode::OK {
+        return Err((status, summary));
+    }
+    assert_eq!(summary["token_type"], "Bearer");
+    assert_eq!(summary["has_refresh_token"], true);
+    let all_cookies: Vec<String> = headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+    let session = all_cookies.iter().find(|c| c.starts_with("pleo_walkthrough_session=")).expect("a session cookie");
+    assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict"));
+    Ok(session.split(';').next().unwrap().to_owned())
+}
+
+
+/// Adds a row to the attack-case list in the README (`cargo xtask attack-list` gathers them):
+/// `outcome` is what the test observed, after asserting it.
+pub fn record_case(area: &str, case: &str, outcome: &str) {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("attack-cases");
+    let file: String = format!("{area} {case}").chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(dir.join(file + ".tsv"), format!("{area}\t{case}\t{outcome}\n"))).unwrap();
+}
+
+/// `401 \`code\``: a companion answer as the case list shows it.
+pub fn outcome(status: StatusCode, body: &Value) -> String {
+    format!("{} `{}`", status.as_u16(), body["error"].as_str().unwrap_or("(no code)"))
+}
