@@ -327,6 +327,60 @@ impl Drop for Browser {
     }
 }
 
+/// Steps 1-6 of the walking skeleton in the page, with screenshots named `{shots}-…`.
+pub async fn sign_in_and_call_the_api(browser: &Browser, wt: &Walkthrough, shots: &str) {
+    browser.client.goto(&wt.url("/")).await.unwrap();
+    assert_eq!(browser.text("[data-testid=client-id]").await, wt.state.config.client_id);
+    assert_eq!(browser.text("[data-testid=redirect-uri]").await, wt.url("/callback"));
+    assert_eq!(browser.text("[data-testid=auth-method]").await, "client_secret_basic");
+    browser.screenshot(&format!("{shots}-1-config")).await;
+
+    browser.click("#generate").await;
+    let verifier = browser.text("[data-testid=verifier]").await;
+    let challenge = browser.text("[data-testid=challenge]").await;
+    let state = browser.text("[data-testid=state]").await;
+    let parsed = pkce::CodeVerifier::parse(&verifier).expect("the page shows an RFC 7636 verifier");
+    assert_eq!(pkce::CodeChallenge::s256(&parsed).as_str(), challenge, "the WASM challenge is S256 of the verifier");
+    assert_eq!(state.len(), 43);
+    let url = browser.text("[data-testid=authorize-request-url]").await;
+    assert!(url.starts_with(&format!("{}/oauth/authorize?", wt.state.config.authorization_server_url)));
+    assert!(url.contains(&format!("code_challenge={challenge}")) && url.contains("code_challenge_method=S256"));
+    browser.screenshot(&format!("{shots}-2-authorize")).await;
+
+    browser.click("#authorize-go").await;
+    browser.find("#approve").await;
+    browser.screenshot(&format!("{shots}-3-consent")).await;
+    browser.click("#approve").await;
+
+    browser.find("#exchanged").await;
+    assert!(browser.text("[data-testid=access-token-hint]").await.contains("chars"));
+    let address = browser.client.current_url().await.unwrap();
+    assert_eq!(address.query(), None, "the code is removed from the address bar");
+    assert_eq!((address.path(), address.fragment()), ("/", Some("step-3")), "back at step 3");
+    browser.find("#callback-checks").await;
+    assert_eq!(browser.text("#step-3 [data-testid=transcript-status]").await, "200");
+    let exchange = browser.text("#step-3 .transcript").await;
+    assert!(exchange.contains("Authorization: Basic ••••") && exchange.contains("grant_type=authorization_code"), "{exchange}");
+    browser.screenshot_of("step-3", &format!("{shots}-4-exchanged")).await;
+
+    browser.click("#call-employees").await;
+    assert_eq!(browser.text("[data-testid=api-status]").await, "200");
+    let body: serde_json::Value = serde_json::from_str(&browser.text("[data-testid=api-body]").await).unwrap();
+    assert_eq!(body["data"].as_array().unwrap().len(), 10);
+    assert!(body["data"][0]["email"].as_str().unwrap().contains('@'));
+    assert_eq!(body["pagination"]["total"], 24);
+    assert!(browser.text("[data-testid=pagination]").await.contains("24 in all"));
+    browser.screenshot_of("step-4", &format!("{shots}-5-api")).await;
+}
+
+/// Adds a row to the attack-case list in the README (`cargo xtask attack-list` gathers them):
+/// `outcome` is what the test observed, after asserting it.
+pub fn record_case(area: &str, case: &str, outcome: &str) {
+    let dir = std::env::var("ATTACK_CASES_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/attack-cases").to_owned());
+    let file: String = format!("{area} {case}").chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(std::path::Path::new(&dir).join(file + ".tsv"), format!("{area}\t{case}\t{outcome}\n"))).unwrap();
+}
+
 /// The built PKCE package (`cargo xtask pkce-package`).
 pub fn pkce_package_dir() -> PathBuf {
     let dir = std::env::var("PKCE_PACKAGE")

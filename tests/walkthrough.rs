@@ -1,53 +1,7 @@
 //! The walkthrough end to end in headless Chromium: configuration, PKCE in WASM, consent at
 //! the stand-in, the callback, the companion's code exchange, and an API call.
 
-use e2e_harness::{Browser, Mode, Walkthrough, dist_dir};
-
-/// Steps 1-6 of the walking skeleton; returns the verifier and challenge the page showed.
-async fn sign_in_and_call_the_api(browser: &Browser, wt: &Walkthrough, shots: &str) {
-    browser.client.goto(&wt.url("/")).await.unwrap();
-    assert_eq!(browser.text("[data-testid=client-id]").await, wt.state.config.client_id);
-    assert_eq!(browser.text("[data-testid=redirect-uri]").await, wt.url("/callback"));
-    assert_eq!(browser.text("[data-testid=auth-method]").await, "client_secret_basic");
-    browser.screenshot(&format!("{shots}-1-config")).await;
-
-    browser.click("#generate").await;
-    let verifier = browser.text("[data-testid=verifier]").await;
-    let challenge = browser.text("[data-testid=challenge]").await;
-    let state = browser.text("[data-testid=state]").await;
-    let parsed = pkce::CodeVerifier::parse(&verifier).expect("the page shows an RFC 7636 verifier");
-    assert_eq!(pkce::CodeChallenge::s256(&parsed).as_str(), challenge, "the WASM challenge is S256 of the verifier");
-    assert_eq!(state.len(), 43);
-    let url = browser.text("[data-testid=authorize-request-url]").await;
-    assert!(url.starts_with(&format!("{}/oauth/authorize?", wt.state.config.authorization_server_url)));
-    assert!(url.contains(&format!("code_challenge={challenge}")) && url.contains("code_challenge_method=S256"));
-    browser.screenshot(&format!("{shots}-2-authorize")).await;
-
-    browser.click("#authorize-go").await;
-    browser.find("#approve").await;
-    browser.screenshot(&format!("{shots}-3-consent")).await;
-    browser.click("#approve").await;
-
-    browser.find("#exchanged").await;
-    assert!(browser.text("[data-testid=access-token-hint]").await.contains("chars"));
-    let address = browser.client.current_url().await.unwrap();
-    assert_eq!(address.query(), None, "the code is removed from the address bar");
-    assert_eq!((address.path(), address.fragment()), ("/", Some("step-3")), "back at step 3");
-    browser.find("#callback-checks").await;
-    assert_eq!(browser.text("#step-3 [data-testid=transcript-status]").await, "200");
-    let exchange = browser.text("#step-3 .transcript").await;
-    assert!(exchange.contains("Authorization: Basic ••••") && exchange.contains("grant_type=authorization_code"), "{exchange}");
-    browser.screenshot_of("step-3", &format!("{shots}-4-exchanged")).await;
-
-    browser.click("#call-employees").await;
-    assert_eq!(browser.text("[data-testid=api-status]").await, "200");
-    let body: serde_json::Value = serde_json::from_str(&browser.text("[data-testid=api-body]").await).unwrap();
-    assert_eq!(body["data"].as_array().unwrap().len(), 10);
-    assert!(body["data"][0]["email"].as_str().unwrap().contains('@'));
-    assert_eq!(body["pagination"]["total"], 24);
-    assert!(browser.text("[data-testid=pagination]").await.contains("24 in all"));
-    browser.screenshot_of("step-4", &format!("{shots}-5-api")).await;
-}
+use e2e_harness::{Browser, Mode, Walkthrough, dist_dir, sign_in_and_call_the_api};
 
 /// Asserts that no forbidden string is in anything the browser received, in the built files,
 /// or in the page's storage, script-visible cookies and DOM.
@@ -117,6 +71,7 @@ async fn denied_consent_is_shown_as_authorization_denied() {
     assert_eq!(error.attr("data-error-code").await.unwrap().as_deref(), Some("authorization_denied"));
     assert!(browser.text("[role=alert]").await.contains("access_denied"));
     assert_eq!(wt.stand_in.token_requests("authorization_code"), 0, "no exchange after a denial");
+    e2e_harness::record_case("Callback and flow", "Deny on the consent screen", "page shows `authorization_denied` with the server's `access_denied`");
     browser.find("#start-again").await;
     browser.close().await;
 }
@@ -208,6 +163,7 @@ async fn replayed_callback_is_refused_without_a_second_exchange() {
     let error = browser.find("[data-error-code]").await;
     assert_eq!(error.attr("data-error-code").await.unwrap().as_deref(), Some("no_pending_authorization"));
     assert_eq!(wt.stand_in.token_requests("authorization_code"), 1, "the replayed code never reached the token endpoint");
+    e2e_harness::record_case("Callback and flow", "callback replayed after success (back button)", "page shows `no_pending_authorization`; no second exchange");
     browser.close().await;
 }
 

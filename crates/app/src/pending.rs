@@ -18,6 +18,9 @@ pub struct PendingAuthorization {
     /// Where to return after the callback: a same-origin path such as `/#step-3`.
     #[serde(default = "default_return_to")]
     pub return_to: String,
+    /// The configured authorisation server: an `iss` in the response must equal it (RFC 9207).
+    #[serde(default)]
+    pub issuer: Option<String>,
 }
 
 fn default_return_to() -> String {

@@ -77,7 +77,7 @@ async fn authorize_panel_generates_an_s256_pair_and_a_full_authorize_url() {
 
 #[wasm_bindgen_test]
 async fn callback_without_state_is_refused_and_uses_up_the_pending_authorization() {
-    pending::store(&PendingAuthorization { state: "s".repeat(43), code_verifier: "v".repeat(43), return_to: "/#step-3".into() }).unwrap();
+    pending::store(&PendingAuthorization { state: "s".repeat(43), code_verifier: "v".repeat(43), return_to: "/#step-3".into(), issuer: None }).unwrap();
     assert!(pending::is_pending());
     let root = container();
     // The test page's address has no callback parameters at all.

@@ -80,10 +80,22 @@ pub async fn authorize_start(State(state): State<AppState>, jar: CookieJar, Json
     if start.code_challenge_method != pkce::CodeChallenge::METHOD || !challenge_ok {
         return Err(AppError::with_message(ErrorCode::InvalidRequest, "code_challenge must be a 43-character S256 challenge with code_challenge_method S256."));
     }
-    let limits = state.sessions.attempt_secs();
+    let secure = state.config.secure_cookies();
     let id = state.sessions.start_attempt(start.state, start.code_challenge, state.clock.now())?;
-    let jar = cookies::set(jar, cookies::ATTEMPT, id, limits as i64, state.config.secure_cookies());
+    let mut ids = attempt_ids(&jar, secure);
+    ids.push(id);
+    let keep = ids.len().saturating_sub(MAX_ATTEMPTS_PER_BROWSER);
+    let jar = cookies::set(jar, cookies::ATTEMPT, ids[keep..].join("."), state.sessions.attempt_secs() as i64, secure);
     Ok((jar, StatusCode::NO_CONTENT))
+}
+
+/// Sign-in attempts one browser can have open at once (one per tab); older ones drop off.
+pub const MAX_ATTEMPTS_PER_BROWSER: usize = 4;
+
+/// The attempt ids in this browser's attempt cookie, oldest first.
+fn attempt_ids(jar: &CookieJar, secure: bool) -> Vec<String> {
+    let value = cookies::get(jar, cookies::ATTEMPT, secure).unwrap_or_default();
+    value.split('.').filter(|id| !id.is_empty()).map(str::to_owned).collect()
 }
 
 /// `POST /api/token`: checks the code against this browser's attempt, exchanges it with
@@ -91,15 +103,19 @@ pub async fn authorize_start(State(state): State<AppState>, jar: CookieJar, Json
 pub async fn token(State(state): State<AppState>, jar: CookieJar, JsonBody(exchange): JsonBody<TokenExchange>) -> Result<impl IntoResponse, AppError> {
     let secure = state.config.secure_cookies();
     let now = state.clock.now();
-    let attempt = cookies::get(&jar, cookies::ATTEMPT, secure)
-        .and_then(|id| state.sessions.take_attempt(&id, now))
-        .ok_or_else(|| AppError::new(ErrorCode::AttemptMissing))?;
-    let jar = cookies::clear(jar, cookies::ATTEMPT, secure);
+    let ids = attempt_ids(&jar, secure);
+    let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let (used, attempt) = state.sessions.take_attempt_with_state(&id_refs, &exchange.state, now).map_err(AppError::new)?;
+    let rest: Vec<&str> = id_refs.into_iter().filter(|id| *id != used).collect();
+    let jar = if rest.is_empty() {
+        cookies::clear(jar, cookies::ATTEMPT, secure)
+    } else {
+        cookies::set(jar, cookies::ATTEMPT, rest.join("."), state.sessions.attempt_secs() as i64, secure)
+    };
     if pkce::CodeVerifier::parse(&exchange.code_verifier).is_err() {
         return Err(AppError::new(ErrorCode::VerifierInvalid));
     }
-    let state_matches = pkce::constant_time_eq(attempt.state.as_bytes(), exchange.state.as_bytes());
-    if !state_matches || !pkce::verify(&exchange.code_verifier, &attempt.code_challenge) || exchange.code.is_empty() {
+    if !pkce::verify(&exchange.code_verifier, &attempt.code_challenge) || exchange.code.is_empty() {
         return Err(AppError::new(ErrorCode::AttemptMismatch));
     }
     let mut log = Vec::new();

@@ -186,9 +186,22 @@ impl Sessions {
         Ok(id)
     }
 
-    /// Takes (single use) the live attempt with this id.
-    pub fn take_attempt(&self, id: &str, now: u64) -> Option<Attempt> {
-        locked(&self.attempts).remove(id).filter(|a| a.created_at + self.limits.attempt_secs > now)
+    /// Takes (single use) the live attempt among `ids` (this browser's, newest last) whose
+    /// state equals `state` in constant time. Other attempts stay, so two tabs can sign in at
+    /// once. `AttemptMissing` if none of `ids` is live, `AttemptMismatch` if none matches.
+    pub fn take_attempt_with_state(&self, ids: &[&str], state: &str, now: u64) -> Result<(String, Attempt), flow::ErrorCode> {
+        let mut attempts = locked(&self.attempts);
+        let ttl = self.limits.attempt_secs;
+        let live: Vec<&str> = ids.iter().copied().filter(|id| attempts.get(*id).is_some_and(|a| a.created_at + ttl > now)).collect();
+        if live.is_empty() {
+            return Err(flow::ErrorCode::AttemptMissing);
+        }
+        let id = live
+            .into_iter()
+            .find(|id| pkce::constant_time_eq(attempts[*id].state.as_bytes(), state.as_bytes()))
+            .ok_or(flow::ErrorCode::AttemptMismatch)?;
+        let attempt = attempts.remove(id).expect("found above");
+        Ok((id.to_owned(), attempt))
     }
 
     /// Drops idle sessions and stale attempts; run periodically.
@@ -252,12 +265,18 @@ mod tests {
     }
 
     #[test]
-    fn attempts_are_single_use_and_short_lived() {
+    fn attempts_are_single_use_short_lived_and_found_by_state() {
+        use flow::ErrorCode::{AttemptMismatch, AttemptMissing};
         let store = Sessions::new(Limits::default());
-        let id = store.start_attempt("s".into(), "c".into(), 1000).unwrap();
-        assert_eq!(store.take_attempt(&id, 1001).unwrap().state, "s");
-        assert!(store.take_attempt(&id, 1001).is_none());
+        let first = store.start_attempt("s1".into(), "c".into(), 1000).unwrap();
+        let second = store.start_attempt("s2".into(), "c".into(), 1000).unwrap();
+        let ids = [first.as_str(), second.as_str()];
+        assert_eq!(store.take_attempt_with_state(&ids, "s3", 1001).unwrap_err(), AttemptMismatch);
+        let (used, attempt) = store.take_attempt_with_state(&ids, "s1", 1001).unwrap();
+        assert_eq!((used.as_str(), attempt.state.as_str()), (first.as_str(), "s1"));
+        assert_eq!(store.take_attempt_with_state(&[first.as_str()], "s1", 1001).unwrap_err(), AttemptMissing);
+        assert_eq!(store.take_attempt_with_state(&ids, "s2", 1001).unwrap().1.state, "s2", "the other tab's attempt stayed");
         let late = store.start_attempt("s".into(), "c".into(), 1000).unwrap();
-        assert!(store.take_attempt(&late, 1600).is_none());
+        assert_eq!(store.take_attempt_with_state(&[late.as_str()], "s", 1600).unwrap_err(), AttemptMissing);
     }
 }

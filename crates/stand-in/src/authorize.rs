@@ -162,7 +162,9 @@ pub(crate) async fn decision(State(stand_in): State<StandIn>, Form(form): Form<D
         return error_page("Consent expired", "This consent request was already answered or has expired. Start again from the app.");
     };
     if form.decision != "approve" {
-        return redirect_error(&pending.redirect_uri, "access_denied", "The user denied the request.", Some(&pending.state));
+        let mut params = vec![("error", "access_denied"), ("error_description", "The user denied the request."), ("state", pending.state.as_str())];
+        params.extend(stand_in.settings.issuer.as_deref().map(|iss| ("iss", iss)));
+        return redirect_to(&pending.redirect_uri, &params);
     }
     let user = demo_users().into_iter().find(|(id, _, _)| *id == form.user_id).map(|(id, _, _)| id);
     match user {
@@ -185,5 +187,8 @@ fn approve(stand_in: &StandIn, pending: PendingConsent, user_id: String) -> Resp
             redeemed_grant: None,
         },
     );
-    redirect_to(&pending.redirect_uri, &[("code", &code), ("state", &pending.state)])
+    // RFC 9207 §2: the issuer identifies who answered, against mix-up attacks.
+    let mut params = vec![("code", code.as_str()), ("state", pending.state.as_str())];
+    params.extend(stand_in.settings.issuer.as_deref().map(|iss| ("iss", iss)));
+    redirect_to(&pending.redirect_uri, &params)
 }

@@ -9,6 +9,7 @@ use crate::{Registration, StandIn};
 
 /// The metadata document. The issuer is the configured one, or `http://{Host}` when unset.
 pub(crate) async fn metadata(State(stand_in): State<StandIn>, headers: HeaderMap) -> Json<Value> {
+    let sends_iss = stand_in.settings.issuer.is_some();
     let issuer = stand_in.settings.issuer.clone().unwrap_or_else(|| {
         let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
         format!("http://{host}")
@@ -25,5 +26,6 @@ pub(crate) async fn metadata(State(stand_in): State<StandIn>, headers: HeaderMap
         "token_endpoint_auth_methods_supported": ["client_secret_basic"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
         "scopes_supported": Registration::ALL_SCOPES,
+        "authorization_response_iss_parameter_supported": sends_iss,
     }))
 }

@@ -23,6 +23,8 @@ pub struct Prepared {
     pub url: String,
     /// The URL's parameters.
     pub parameters: Vec<(&'static str, String)>,
+    /// The issuer an `iss` in the response must name (RFC 9207 §2.4).
+    pub issuer: String,
 }
 
 fn internal(message: String) -> ClientError {
@@ -44,7 +46,7 @@ pub fn prepare(config: &PublicConfig) -> Result<Prepared, ClientError> {
     };
     let url = request.url().map_err(ClientError::from)?;
     let parameters = request.parameters();
-    Ok(Prepared { verifier: verifier.into_string(), challenge: challenge.as_str().to_owned(), state: state.as_str().to_owned(), url, parameters })
+    Ok(Prepared { verifier: verifier.into_string(), challenge: challenge.as_str().to_owned(), state: state.as_str().to_owned(), url, parameters, issuer: config.authorization_server_url.clone() })
 }
 
 /// Where the callback should bring the user back: this page at step `step`.
@@ -61,7 +63,8 @@ fn return_to(step: u8) -> String {
 pub async fn redirect(prepared: Prepared, step: u8) -> Result<(), ClientError> {
     let start = AuthorizeStart { state: prepared.state.clone(), code_challenge: prepared.challenge.clone(), code_challenge_method: "S256".into() };
     api::authorize_start(&start).await?;
-    pending::store(&PendingAuthorization { state: prepared.state, code_verifier: prepared.verifier, return_to: return_to(step) }).map_err(internal)?;
+    let pending = PendingAuthorization { state: prepared.state, code_verifier: prepared.verifier, return_to: return_to(step), issuer: Some(prepared.issuer) };
+    pending::store(&pending).map_err(internal)?;
     if let Some(window) = web_sys::window() {
         window.location().set_href(&prepared.url).map_err(|_| internal("The browser refused to navigate.".into()))?;
     }

@@ -21,7 +21,8 @@ pub fn CallbackPage() -> impl IntoView {
     if let Some(history) = window.as_ref().and_then(|w| w.history().ok()) {
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/callback"));
     }
-    match (flow::check_callback(&query, pending.as_ref().map(|p| p.state.as_str()), None), pending) {
+    let checked = flow::check_callback(&query, pending.as_ref().map(|p| p.state.as_str()), pending.as_ref().and_then(|p| p.issuer.as_deref()));
+    match (checked, pending) {
         (Err(e), _) => {
             let mut error = ApiError::new(e.code);
             if let Some(oauth_error) = e.oauth_error {

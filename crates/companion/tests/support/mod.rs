@@ -126,9 +126,9 @@ pub async fn try_sign_in(state: &AppState, app: &Router) -> Result<String, (Stat
 /// Adds a row to the attack-case list in the README (`cargo xtask attack-list` gathers them):
 /// `outcome` is what the test observed, after asserting it.
 pub fn record_case(area: &str, case: &str, outcome: &str) {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("attack-cases");
+    let dir = std::env::var("ATTACK_CASES_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/attack-cases").to_owned());
     let file: String = format!("{area} {case}").chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
-    std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(dir.join(file + ".tsv"), format!("{area}\t{case}\t{outcome}\n"))).unwrap();
+    std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(std::path::Path::new(&dir).join(file + ".tsv"), format!("{area}\t{case}\t{outcome}\n"))).unwrap();
 }
 
 /// `401 \`code\``: a companion answer as the case list shows it.
