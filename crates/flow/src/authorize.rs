@@ -52,8 +52,15 @@ impl AuthorizeRequest<'_> {
         if self.client_id.is_empty() {
             return Err(ErrorCode::ConfigInvalid);
         }
+        let parameters = self.parameters();
+        // RFC 6749 §3.1: the endpoint's own query is kept, and no parameter may appear twice.
+        if let Some((_, own)) = self.endpoint.split_once('?') {
+            if form_urlencoded::parse(own.as_bytes()).any(|(name, _)| parameters.iter().any(|(ours, _)| *ours == name)) {
+                return Err(ErrorCode::ConfigInvalid);
+            }
+        }
         let mut query = form_urlencoded::Serializer::new(String::new());
-        for (name, value) in self.parameters() {
+        for (name, value) in parameters {
             query.append_pair(name, &value);
         }
         let mut url = String::from(self.endpoint);
@@ -121,6 +128,12 @@ mod tests {
     fn endpoint_with_a_query_gets_an_ampersand() {
         let url = request("https://as.example/authorize?tenant=a", &[]).url().unwrap();
         assert!(url.starts_with("https://as.example/authorize?tenant=a&response_type=code"));
+    }
+
+    #[test]
+    fn endpoint_query_naming_one_of_our_parameters_is_refused() {
+        assert_eq!(request("https://as.example/authorize?state=evil", &[]).url(), Err(ErrorCode::ConfigInvalid));
+        assert_eq!(request("https://as.example/authorize?x=1&redirect_uri=https://evil", &[]).url(), Err(ErrorCode::ConfigInvalid));
     }
 
     #[test]

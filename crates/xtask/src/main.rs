@@ -6,8 +6,13 @@
 //! - `cargo xtask test`: installs what is missing (Chromium included), builds the app, runs every
 //!   test suite (native, wasm in headless Chromium, end to end), ends with `N passed, N failed`.
 //! - `cargo xtask pkce-package`: the npm-ready PKCE package in `target/pkce-package/`.
+//! - `cargo xtask fuzz [seconds]`: every cargo-fuzz target, for that long each (default 300).
+//! - `cargo xtask attack-list`: writes the attack and fault cases the last test run recorded
+//!   into the README.
 //! - `cargo xtask setup [--browser]`: only the installation steps.
 
+mod attack_list;
+mod fuzz;
 mod pkce_package;
 mod setup;
 mod test_run;
@@ -22,8 +27,13 @@ fn main() -> ExitCode {
         Some("test") => test_run::run_all(),
         Some("setup") => setup::ensure_tools(args.iter().any(|a| a == "--browser")),
         Some("pkce-package") => pkce_package::build().map(|_| ()),
+        Some("attack-list") => attack_list::write_readme(),
+        Some("fuzz") => match args.get(1).map(|s| s.parse::<u64>()).unwrap_or(Ok(300)) {
+            Ok(seconds) => fuzz::run(seconds).and_then(|failed| if failed.is_empty() { Ok(()) } else { Err(format!("fuzzing found failures in {failed:?}")) }),
+            Err(_) => Err("usage: cargo xtask fuzz [seconds per target]".to_owned()),
+        },
         _ => {
-            eprintln!("usage: cargo xtask <demo|test|pkce-package|setup [--browser]>");
+            eprintln!("usage: cargo xtask <demo|test|pkce-package|fuzz [seconds]|attack-list|setup [--browser]>");
             return ExitCode::from(2);
         }
     };
@@ -49,7 +59,7 @@ pub fn step(text: &str) {
 /// A command run from the repository root, with cargo's bin directory on PATH.
 pub fn command(program: &str) -> Command {
     let mut command = Command::new(program);
-    command.current_dir(repo_root()).env("PATH", setup::path_with_cargo_bin());
+    command.current_dir(repo_root()).env("PATH", setup::path_with_cargo_bin()).env("ATTACK_CASES_DIR", attack_list::cases_dir());
     command
 }
 

@@ -11,6 +11,9 @@ pub const TRUNK_VERSION: &str = "0.21.14";
 /// Must equal the `wasm-bindgen` crate pin in the workspace Cargo.toml.
 pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
 
+/// The cargo-fuzz version the fuzz targets run with (on stable, with `RUSTC_BOOTSTRAP=1`).
+pub const CARGO_FUZZ_VERSION: &str = "0.13.2";
+
 /// The binaryen release whose npm package ships a working `wasm-opt`.
 pub const BINARYEN_VERSION: &str = "132";
 /// The WebAssembly features rustc's wasm32 target emits, for wasm-opt to accept them.
@@ -39,6 +42,16 @@ pub fn ensure_wasm_opt() -> Result<PathBuf, String> {
         "npm install binaryen",
     )?;
     Ok(wasm_opt)
+}
+
+/// cargo-fuzz, installed with `cargo install` when missing.
+pub fn ensure_cargo_fuzz() -> Result<(), String> {
+    if version_of(&cargo_bin().join("cargo-fuzz").display().to_string(), &["fuzz", "--version"]).is_some_and(|v| v.contains(CARGO_FUZZ_VERSION)) {
+        println!("    cargo-fuzz {CARGO_FUZZ_VERSION}: installed");
+        return Ok(());
+    }
+    step(&format!("Installing cargo-fuzz {CARGO_FUZZ_VERSION} (cargo install, a few minutes)"));
+    run(command("cargo").args(["install", "cargo-fuzz", "--version", CARGO_FUZZ_VERSION, "--locked"]), "cargo install cargo-fuzz")
 }
 
 /// `$CARGO_HOME/bin` (default `~/.cargo/bin`), where `cargo install` puts tools.

@@ -3,7 +3,10 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use crate::{command, pkce_package, repo_root, run, setup, step};
+use crate::{attack_list, command, fuzz, pkce_package, repo_root, run, setup, step};
+
+/// Seconds each fuzz target runs in the test command (`cargo xtask fuzz` runs longer).
+const FUZZ_SECONDS: u64 = 15;
 
 /// Passed and failed test counts, summed over suites.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -72,11 +75,13 @@ pub fn run_all() -> Result<(), String> {
     step("Building the app with Trunk (release) into dist/ for the end-to-end tests");
     run(command("trunk").args(["build", "--offline", "--release"]), "trunk build")?;
     let package = pkce_package::build()?;
+    let _ = std::fs::remove_dir_all(attack_list::cases_dir());
 
     let mut tally = Tally::default();
     suite(
         "Native tests: pkce, flow, stand-in, companion (unit, property, router)",
-        command("cargo").args(["test", "--workspace", "--exclude", "app", "--exclude", "e2e"]),
+        // --show-output: the load test prints its requests per second and latencies.
+        command("cargo").args(["test", "--workspace", "--exclude", "app", "--exclude", "e2e", "--", "--show-output"]),
         &mut tally,
     );
     suite(
@@ -99,9 +104,42 @@ pub fn run_all() -> Result<(), String> {
             .env("PKCE_PACKAGE", pkce_package::out_dir()),
         &mut tally,
     );
+    fuzz_suite(&mut tally);
+    step("The README's attack-case list matches what the tests recorded");
+    count(&mut tally, attack_list::check_readme());
     println!("\nPKCE package size: {} B gzipped (.wasm + .js)", package.gzipped);
     println!("\n{} passed, {} failed", tally.passed, tally.failed);
     if tally.failed == 0 { Ok(()) } else { Err(format!("{} test(s) failed", tally.failed)) }
+}
+
+/// One check counted as a test: passed, or failed with its reason printed.
+fn count(tally: &mut Tally, result: Result<(), String>) {
+    match result {
+        Ok(()) => {
+            println!("    ok");
+            tally.passed += 1;
+        }
+        Err(e) => {
+            println!("    FAILED: {e}");
+            tally.failed += 1;
+        }
+    }
+}
+
+/// Every fuzz target for [`FUZZ_SECONDS`], each counted as a test and recorded as a case.
+fn fuzz_suite(tally: &mut Tally) {
+    let failed = match fuzz::run(FUZZ_SECONDS) {
+        Ok(failed) => failed,
+        Err(e) => return count(tally, Err(e)),
+    };
+    for (target, what) in fuzz::TARGETS {
+        if failed.contains(&target) {
+            count(tally, Err(format!("fuzz target {target} found a failing input")));
+            continue;
+        }
+        let row = format!("Fuzzing\t{what}\tno panic, every invariant held ({FUZZ_SECONDS} s per target here; `cargo xtask fuzz` runs longer)\n");
+        count(tally, std::fs::create_dir_all(attack_list::cases_dir()).and_then(|()| std::fs::write(attack_list::cases_dir().join(format!("fuzz-{target}.tsv")), row)).map_err(|e| e.to_string()));
+    }
 }
 
 #[cfg(test)]
