@@ -140,6 +140,11 @@ pub struct Walkthrough {
 impl Walkthrough {
     /// Starts the companion (and a separate stand-in for `custom`) on free loopback ports.
     pub async fn start(mode: Mode) -> Self {
+        Self::start_with(mode, &[]).await
+    }
+
+    /// As [`Walkthrough::start`], with more configuration variables (e.g. auto-approve).
+    pub async fn start_with(mode: Mode, extra: &[(&str, &str)]) -> Self {
         let listener = free_listener().await;
         let addr = listener.local_addr().unwrap();
         let redirect_uri = format!("http://localhost:{}/callback", addr.port());
@@ -160,7 +165,8 @@ impl Walkthrough {
                 scopes: stand_in::Registration::ALL_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
                 client_name: "Custom server client".to_owned(),
             };
-            let si = stand_in::StandIn::new(registration, stand_in::Settings::default());
+            let auto_approve = extra.iter().any(|(n, v)| *n == "STAND_IN_AUTO_APPROVE" && *v == "true");
+            let si = stand_in::StandIn::new(registration, stand_in::Settings { auto_approve, ..stand_in::Settings::default() });
             let si_listener = free_listener().await;
             let server = Server::spawn(si_listener, recorder.wrap(stand_in::router(si.clone())));
             vars.extend([
@@ -171,6 +177,7 @@ impl Walkthrough {
             standalone = Some(server);
             separate_stand_in = Some(si);
         }
+        vars.extend(extra.iter().map(|(n, v)| (*n, (*v).to_owned())));
         let config = Config::from_lookup(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone())).unwrap();
         let state = AppState::new(config);
         let stand_in = separate_stand_in.or_else(|| state.stand_in.clone()).unwrap();

@@ -48,10 +48,15 @@ async fn state_changing_calls_without_the_csrf_header_or_from_another_origin_are
     let paths = ["/api/authorize/start", "/api/token", "/api/refresh", "/api/logout", "/api/faults/clock", "/api/pleo/v2/employees"];
     for path in paths {
         let bare = Request::post(path).header(header::ORIGIN, ORIGIN).header(header::CONTENT_TYPE, "application/json").body(Body::from("{}")).unwrap();
-        expect(&app, "CSRF header missing", bare, StatusCode::FORBIDDEN, "csrf_header_missing").await;
+        expect(&app, "CSRF header missing (every state-changing call)", bare, StatusCode::FORBIDDEN, "csrf_header_missing").await;
         let wrong = Request::post(path).header("x-requested-with", "XMLHttpRequest").header(header::ORIGIN, ORIGIN).body(Body::from("{}")).unwrap();
-        expect(&app, "CSRF header with another value", wrong, StatusCode::FORBIDDEN, "csrf_header_missing").await;
-        for (case, origin) in [("cross-origin Origin", Some("https://evil.example")), ("Origin: null (sandboxed frame)", Some("null")), ("no Origin header", None), ("same host, other port", Some("http://localhost:9999"))] {
+        expect(&app, "CSRF header with another value (every state-changing call)", wrong, StatusCode::FORBIDDEN, "csrf_header_missing").await;
+        for (case, origin) in [
+            ("cross-origin Origin (every state-changing call)", Some("https://evil.example")),
+            ("Origin: null, a sandboxed frame (every state-changing call)", Some("null")),
+            ("no Origin header (every state-changing call)", None),
+            ("same host, other port (every state-changing call)", Some("http://localhost:9999")),
+        ] {
             let mut builder = Request::post(path).header("x-requested-with", "pleo-walkthrough");
             if let Some(origin) = origin {
                 builder = builder.header(header::ORIGIN, origin);

@@ -37,7 +37,8 @@ pub fn render() -> Result<String, String> {
     let mut out = String::new();
     for ((_, area), mut cases) in areas {
         cases.sort();
-        out.push_str(&format!("\n**{area}** ({} cases)\n\n| Case | What it gets |\n|---|---|\n", cases.len()));
+        let count = if cases.len() == 1 { "1 case".to_owned() } else { format!("{} cases", cases.len()) };
+        out.push_str(&format!("\n**{area}** ({count})\n\n| Case | What it gets |\n|---|---|\n"));
         for (case, outcome) in cases {
             out.push_str(&format!("| {} | {} |\n", case.replace('|', "\\|"), outcome.replace('|', "\\|")));
         }

@@ -34,6 +34,9 @@ pub struct Live {
     pub report: RwSignal<Option<CallbackReport>>,
 }
 
+/// The `performance.mark` set once the configuration is on the page.
+pub const INTERACTIVE_MARK: &str = "walkthrough-interactive";
+
 impl Live {
     /// Empty signals; call [`Live::load`].
     pub fn new() -> Self {
@@ -44,6 +47,10 @@ impl Live {
     pub fn load(self) {
         spawn_local(async move {
             self.config.set(Some(api::config().await));
+            // For bench/: navigation to a usable walkthrough (configuration shown, buttons live).
+            if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+                let _ = performance.mark(INTERACTIVE_MARK);
+            }
         });
         self.reload_session();
     }
