@@ -165,8 +165,9 @@ impl Walkthrough {
                 scopes: stand_in::Registration::ALL_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
                 client_name: "Custom server client".to_owned(),
             };
-            let auto_approve = extra.iter().any(|(n, v)| *n == "STAND_IN_AUTO_APPROVE" && *v == "true");
-            let si = stand_in::StandIn::new(registration, stand_in::Settings { auto_approve, ..stand_in::Settings::default() });
+            let auto_approve = extra.iter().any(|(n, v)| *n == "STAND_IN_AUTO_APPROVE" && *v == "1");
+            let api_latency_ms = extra.iter().find(|(n, _)| *n == "STAND_IN_API_LATENCY_MS").map_or(0, |(_, v)| v.parse().unwrap());
+            let si = stand_in::StandIn::new(registration, stand_in::Settings { auto_approve, api_latency_ms, ..stand_in::Settings::default() });
             let si_listener = free_listener().await;
             let server = Server::spawn(si_listener, recorder.wrap(stand_in::router(si.clone())));
             vars.extend([
@@ -329,8 +330,12 @@ impl Browser {
 }
 
 impl Drop for Browser {
+    /// Also when a test panics: chromedriver, and the Chromium processes of this profile, which
+    /// would outlive it.
     fn drop(&mut self) {
         let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        let _ = Command::new("pkill").arg("-f").arg(format!("--user-data-dir={}", self._profile.0.display())).status();
     }
 }
 

@@ -185,9 +185,9 @@ pub async fn logout(State(state): State<AppState>, jar: CookieJar, RawBody(body)
 /// `ANY /api/pleo/{path}`: the allow-listed API proxy.
 /// `OriginalUri`: inside the nested `/api` router the plain `Uri` has lost its prefix.
 pub async fn pleo(State(state): State<AppState>, jar: CookieJar, method: Method, OriginalUri(uri): OriginalUri, RawBody(body): RawBody) -> Result<Response, AppError> {
-    proxy::upstream_url(&state.config.api_base_url, &method, &uri, &state.config.api_writes)?;
+    let url = proxy::upstream_url(&state.config.api_base_url, &method, &uri, &state.config.api_writes)?;
     let (_, session) = session_of(&state, &jar).ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
-    proxy::forward(&state, &session, method, &uri, body).await
+    proxy::forward(&state, &session, method, url, body).await
 }
 
 /// Any other `/api` path.

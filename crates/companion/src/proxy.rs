@@ -49,9 +49,8 @@ pub fn upstream_url(api_base: &str, method: &Method, uri: &Uri, writes: &[WriteR
     Ok(format!("{api_base}/{raw_path}{separator}{clean}"))
 }
 
-/// Forwards an allowed API call with this session's access token.
-pub async fn forward(state: &AppState, session: &Arc<Session>, method: Method, uri: &Uri, body: Bytes) -> Result<Response, AppError> {
-    let url = upstream_url(&state.config.api_base_url, &method, uri, &state.config.api_writes)?;
+/// Forwards an API call to `url` (from [`upstream_url`]) with this session's access token.
+pub async fn forward(state: &AppState, session: &Arc<Session>, method: Method, url: String, body: Bytes) -> Result<Response, AppError> {
     let token = current_access_token(state, session).await?;
     let request = ApiRequest { method: &method, url: &url, body: Some(body).filter(|b| !b.is_empty()) };
     let (mut status, mut body, mut elapsed) = call_api(state, session, &request, &token).await?;
@@ -89,7 +88,7 @@ struct ApiRequest<'a> {
 }
 
 /// One API call, recorded (redacted, body summarised) in the session's transcript.
-async fn call_api(state: &AppState, session: &Session, request: &ApiRequest<'_>, token: &SecretString) -> Result<(StatusCode, Vec<u8>, u64), AppError> {
+async fn call_api(state: &AppState, session: &Session, request: &ApiRequest<'_>, token: &SecretString) -> Result<(StatusCode, Bytes, u64), AppError> {
     let started_at_ms = transcript::now_ms();
     let (method, url) = (request.method, request.url);
     let result = send_api(state, request, token).await;
@@ -111,7 +110,7 @@ async fn call_api(state: &AppState, session: &Session, request: &ApiRequest<'_>,
     result
 }
 
-async fn send_api(state: &AppState, request: &ApiRequest<'_>, token: &SecretString) -> Result<(StatusCode, Vec<u8>, u64), AppError> {
+async fn send_api(state: &AppState, request: &ApiRequest<'_>, token: &SecretString) -> Result<(StatusCode, Bytes, u64), AppError> {
     let started = Instant::now();
     let mut authorization = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
         .map_err(|_| AppError::with_message(ErrorCode::Internal, "The access token is not a valid header value."))?;
@@ -134,7 +133,7 @@ async fn send_api(state: &AppState, request: &ApiRequest<'_>, token: &SecretStri
         return Err(AppError::with_message(ErrorCode::ApiUnreachable, "The API response is larger than the proxy relays."));
     }
     let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    Ok((status, body.to_vec(), elapsed))
+    Ok((status, body, elapsed))
 }
 
 fn api_transport_error(error: &reqwest::Error) -> AppError {

@@ -195,3 +195,9 @@ fn paginated(page: &Page, total: usize, item: impl Fn(usize) -> Value) -> Value 
         }
     })
 }
+
+/// Waits [`crate::Settings::api_latency_ms`] before answering, as a remote API would.
+pub(crate) async fn latency(axum::extract::State(stand_in): axum::extract::State<StandIn>, request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    tokio::time::sleep(std::time::Duration::from_millis(stand_in.settings.api_latency_ms)).await;
+    next.run(request).await
+}

@@ -30,7 +30,8 @@ pub fn router(stand_in: StandIn) -> Router {
         .route("/oauth/authorize", get(authorize::authorize_page))
         .route("/oauth/authorize/decision", post(authorize::decision))
         .route("/oauth/token", post(token::token))
-        .route("/oauth/token/introspect", post(introspection::introspect))
+        .route("/oauth/token/introspect", post(introspection::introspect));
+    let api = Router::new()
         .route("/v2/employees", get(api::employees))
         .route("/v2/employees/{id}", get(api::employee_by_id))
         .route("/v1/companies", get(api::companies))
@@ -38,6 +39,11 @@ pub fn router(stand_in: StandIn) -> Router {
         .route("/v1/introspect", get(api::introspect))
         .route("/v3/export-jobs", get(api::export_jobs))
         .route("/v1/installations/me", get(api::installation).delete(api::uninstall));
+    router = if stand_in.settings.api_latency_ms > 0 {
+        router.merge(api.layer(axum::middleware::from_fn_with_state(stand_in.clone(), api::latency)))
+    } else {
+        router.merge(api)
+    };
     if stand_in.settings.fault_knobs {
         router = router
             .route("/_knobs/expire-access-token", post(knobs::expire_access_token))

@@ -21,6 +21,8 @@ pub struct Settings {
     pub issuer: Option<String>,
     /// Serve the `/_knobs/*` fault endpoints. Only ever on for a loopback listener.
     pub fault_knobs: bool,
+    /// Milliseconds every API answer waits, as a remote API's would (benchmarks); 0 by default.
+    pub api_latency_ms: u64,
 }
 
 impl Default for Settings {
@@ -32,6 +34,7 @@ impl Default for Settings {
             auto_approve: false,
             issuer: None,
             fault_knobs: false,
+            api_latency_ms: 0,
         }
     }
 }
