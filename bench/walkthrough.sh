@@ -18,24 +18,24 @@ for f in dist/*.wasm dist/app.js dist/*.css; do
 done
 printf "  %-28s %9d B raw %9d B gzipped (target <= 150 KB gzipped: %s)\n" "total" "$total_raw" "$total_gz" \
   "$([ "$total_gz" -le 153600 ] && echo met || echo 'NOT met')"
-echo "  largest items in the wasm (twiggy, on the shipped file; names survive only in the debug build):"
+echo "  where the wasm's bytes come from (twiggy on a build with symbol names, before wasm-opt):"
 if ! command -v twiggy >/dev/null; then cargo install twiggy --locked >/dev/null 2>&1 || true; fi
 if command -v twiggy >/dev/null; then
-  cargo build -q --release --target wasm32-unknown-unknown -p app --config 'profile.release.debug=true' --config 'profile.release.strip=false'
-  twiggy top -n 15 target/wasm32-unknown-unknown/release/app.wasm | cut -c1-140
+  cargo build -q --release --target wasm32-unknown-unknown -p app --config 'profile.release.debug=true'
+  tmp=$(mktemp -d)
+  wasm-bindgen --target web --out-dir "$tmp" target/wasm32-unknown-unknown/release/app.wasm
+  twiggy top -f csv "$tmp/app_bg.wasm" >"$tmp/top.csv"
+  echo "  by crate:"
+  python3 bench/wasm_by_crate.py "$tmp/top.csv" 12
+  echo "  largest single items:"
+  twiggy top -n 60 "$tmp/app_bg.wasm" | grep -v "custom section\|function names" | head -14 | cut -c1-140
+  rm -rf "$tmp"
 fi
-echo
-echo "== navigation to interactive"
-cargo run --release -q -p e2e --bin bench -- interactive
-echo
-echo "== the whole flow"
-cargo run --release -q -p e2e --bin bench -- flow
-echo
-echo "== companion overhead"
-cargo run --release -q -p e2e --bin bench -- proxy
-echo
-echo "== refresh under contention"
-cargo run --release -q -p e2e --bin bench -- refresh
+for figure in interactive flow proxy refresh; do
+  echo
+  echo "== $figure"
+  cargo run --release -q -p e2e --bin bench -- "$figure"
+done
 echo
 echo "== PKCE package"
 bash bench/pkce.sh

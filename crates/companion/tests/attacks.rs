@@ -326,3 +326,30 @@ async fn a_restarted_companion_asks_to_sign_in_again_and_nothing_breaks() {
     expect(&restarted, "companion restarted: old session cookie", get_with_cookie("/api/pleo/v2/employees", Some(&cookie)), StatusCode::UNAUTHORIZED, "not_signed_in").await;
     sign_in(&restarted_state, &restarted).await;
 }
+
+#[tokio::test]
+async fn raw_requests_with_a_cr_or_lf_inside_a_header_are_refused_by_the_http_layer_and_serving_goes_on() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (_, app) = local();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(axum::serve(listener, app).into_future());
+    let raw = |request: &'static [u8]| async move {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.write_all(request).await.unwrap();
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+        String::from_utf8_lossy(&answer).into_owned()
+    };
+    for (case, request) in [
+        ("bare CR inside a header value (raw socket)", &b"GET /api/config HTTP/1.1\r\nHost: localhost\r\nX-Evil: a\rInjected: 1\r\nConnection: close\r\n\r\n"[..]),
+        ("header line without a colon, smuggled after a LF (raw socket)", &b"GET /api/config HTTP/1.1\r\nHost: localhost\nInjected header\r\nConnection: close\r\n\r\n"[..]),
+    ] {
+        let answer = raw(request).await;
+        assert!(answer.starts_with("HTTP/1.1 400"), "{case}: {answer:?}");
+        record_case(AREA, case, "400 from the HTTP layer before any handler; the connection is closed");
+    }
+    let fine = raw(b"GET /api/config HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await;
+    assert!(fine.starts_with("HTTP/1.1 200"), "the server goes on serving: {fine:?}");
+    server.abort();
+}
