@@ -335,7 +335,7 @@ impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
-        let _ = Command::new("pkill").arg("-f").arg(format!("--user-data-dir={}", self._profile.0.display())).status();
+        let _ = Command::new("pkill").arg("-f").arg(format!("user-data-dir={}", self._profile.0.display())).stderr(Stdio::null()).status();
     }
 }
 
