@@ -28,7 +28,7 @@ if command -v twiggy >/dev/null; then
   echo "  by crate:"
   python3 bench/wasm_by_crate.py "$tmp/top.csv" 12
   echo "  largest single items:"
-  twiggy top -n 60 "$tmp/app_bg.wasm" | grep -v "custom section\|function names" | head -14 | cut -c1-140
+  { twiggy top -n 60 "$tmp/app_bg.wasm" | grep -v "custom section\|function names" | head -14 | cut -c1-140; } || true
   rm -rf "$tmp"
 fi
 for figure in interactive flow proxy refresh; do
