@@ -9,24 +9,24 @@ pub mod pending;
 pub mod views;
 
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
 
-/// The whole app: the walkthrough at `/`, the redirect target at `/callback`.
+/// The whole app: the walkthrough at `/`, the redirect target at `/callback`. Two pages, each
+/// entered by a full page load (the authorisation server redirects to one, the callback
+/// replaces itself with the other), so the path is read once; a client-side router would cost
+/// about 15 KB of gzipped wasm for nothing.
 #[component]
 pub fn App() -> impl IntoView {
+    let path = web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default();
+    let page = match path.as_str() {
+        "/" | "/index.html" => view! { <views::WalkthroughPage/> }.into_any(),
+        "/callback" => view! { <views::CallbackPage/> }.into_any(),
+        _ => view! { <p>"There is no such page. " <a href="/">"Back to the walkthrough"</a></p> }.into_any(),
+    };
     view! {
-        <Router>
-            <header class="top">
-                <h1>"Pleo OAuth 2.0 + PKCE walkthrough"</h1>
-                <p class="lede">"Pleo's OAuth 2.0 workflow, live: Authorization Code with PKCE, the client secret and the tokens kept by a companion server."</p>
-            </header>
-            <main>
-                <Routes fallback=|| view! { <p>"There is no such page. " <a href="/">"Back to the walkthrough"</a></p> }>
-                    <Route path=path!("/") view=|| view! { <views::WalkthroughPage/> }/>
-                    <Route path=path!("/callback") view=views::CallbackPage/>
-                </Routes>
-            </main>
-        </Router>
+        <header class="top">
+            <h1>"Pleo OAuth 2.0 + PKCE walkthrough"</h1>
+            <p class="lede">"Pleo's OAuth 2.0 workflow, live: Authorization Code with PKCE, the client secret and the tokens kept by a companion server."</p>
+        </header>
+        <main>{page}</main>
     }
 }

@@ -107,7 +107,7 @@ pub fn StepApi(compact: bool) -> impl IntoView {
                     <p class="result-line">
                         <code>{c.label.clone()}</code>" → "
                         <strong data-testid="api-status">{c.status}</strong>
-                        {format!(" in {:.0} ms", c.browser_ms)}
+                        {format!(" in {} ms", c.browser_ms.round() as u64)}
                         {c.upstream_ms.map(|ms| format!(" (API {ms} ms)"))}
                     </p>
                     {pagination_summary(&c.body).map(|p| view! { <p class="pagination" data-testid="pagination">{p}</p> })}
