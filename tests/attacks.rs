@@ -1,9 +1,10 @@
 //! The callback and the flow under attack, in headless Chromium against the real app: forged,
 //! replayed and tampered responses, storage cleared, two tabs, reloads. Every case asserts the
 //! code the page shows, that nothing reached the token endpoint that should not, and that the
-//! session the user already had survives. Cases are recorded for the README's list.
+//! session the user already had survives; and, at the end of each test, that no secret or token
+//! is in anything the browser received or holds. Cases are recorded for the README's list.
 
-use e2e_harness::{Browser, Mode, Walkthrough, record_case, sign_in_and_call_the_api};
+use e2e_harness::{Browser, Mode, Walkthrough, assert_nothing_secret_reached_the_browser, record_case, sign_in_and_call_the_api};
 use serde_json::Value;
 
 const AREA: &str = "Callback and flow";
@@ -95,6 +96,7 @@ async fn forged_and_broken_callbacks_show_a_code_and_never_cost_the_session() {
 
     assert_eq!(wt.stand_in.token_requests("authorization_code"), 1, "only the real sign-in reached the token endpoint");
     assert!(signed_in(&browser, &wt).await, "no forged callback cost the existing session");
+    assert_nothing_secret_reached_the_browser(&browser, &wt).await;
     browser.close().await;
 }
 
@@ -141,6 +143,8 @@ async fn a_swapped_verifier_a_reused_code_and_a_tampered_redirect_uri_are_refuse
     assert_eq!(address.path(), "/stand-in/oauth/authorize", "never redirected to the tampered URI: {address}");
     assert!(browser.client.find(fantoccini::Locator::Css("#approve")).await.is_err(), "no consent for an unregistered redirect URI: {page}");
     record_case(AREA, "tampered redirect_uri", "error page at the authorisation server (RFC 6749 §4.1.2.1), never a redirect");
+    browser.client.goto(&wt.url("/")).await.unwrap();
+    assert_nothing_secret_reached_the_browser(&browser, &wt).await;
     browser.close().await;
 }
 
@@ -185,5 +189,6 @@ async fn two_tabs_sign_in_at_once_and_reloads_at_every_step_lose_nothing() {
     browser.click("#call-employees").await;
     assert_eq!(browser.text("[data-testid=api-status]").await, "200");
     record_case(AREA, "reload at every step", "the flow completes; the session is kept across reloads");
+    assert_nothing_secret_reached_the_browser(&browser, &wt).await;
     browser.close().await;
 }

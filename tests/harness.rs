@@ -385,6 +385,35 @@ pub async fn sign_in_and_call_the_api(browser: &Browser, wt: &Walkthrough, shots
     browser.screenshot_of("step-4", &format!("{shots}-5-api")).await;
 }
 
+/// Asserts that no forbidden string is in anything the browser received, in the built files,
+/// or in the page's storage, script-visible cookies and DOM.
+pub async fn assert_nothing_secret_reached_the_browser(browser: &Browser, wt: &Walkthrough) {
+    let forbidden = wt.forbidden_strings();
+    assert!(forbidden.len() >= 5, "the secret, its Basic forms, and at least one access and refresh token");
+    let seen = wt.recorder.seen();
+    assert!(seen.iter().any(|s| s.request.starts_with("POST /api/token")), "the recorder saw the browser's calls");
+    for response in &seen {
+        for secret in &forbidden {
+            assert!(!response.body.contains(secret.as_str()), "a secret is in the body of {}", response.request);
+            assert!(!response.head.contains(secret.as_str()), "a secret is in the headers of {}", response.request);
+        }
+    }
+    for file in std::fs::read_dir(dist_dir()).unwrap() {
+        let bytes = std::fs::read(file.unwrap().path()).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains(SECRET), "the secret is in a served file");
+    }
+    let page = browser.page_state().await;
+    for secret in &forbidden {
+        assert!(!page.contains(secret.as_str()), "a secret is in the page's storage, cookies or DOM");
+    }
+    let state: serde_json::Value = serde_json::from_str(&page).unwrap();
+    assert_eq!(state["cookie"], "", "the session cookie is HttpOnly");
+    let stored: Vec<&str> = state["session"].as_array().unwrap().iter().map(|e| e[0].as_str().unwrap()).collect();
+    assert!(!stored.contains(&"pleo-walkthrough.pending-authorization"), "the verifier and state were used up: {stored:?}");
+    assert_eq!(state["local"], serde_json::json!([]));
+}
+
 /// Adds a row to the attack-case list in the README (`cargo xtask attack-list` gathers them):
 /// `outcome` is what the test observed, after asserting it.
 pub fn record_case(area: &str, case: &str, outcome: &str) {

@@ -1,36 +1,7 @@
 //! The walkthrough end to end in headless Chromium: configuration, PKCE in WASM, consent at
 //! the stand-in, the callback, the companion's code exchange, and an API call.
 
-use e2e_harness::{Browser, Mode, Walkthrough, dist_dir, sign_in_and_call_the_api};
-
-/// Asserts that no forbidden string is in anything the browser received, in the built files,
-/// or in the page's storage, script-visible cookies and DOM.
-async fn assert_nothing_secret_reached_the_browser(browser: &Browser, wt: &Walkthrough) {
-    let forbidden = wt.forbidden_strings();
-    assert!(forbidden.len() >= 5, "the secret, its Basic forms, and at least one access and refresh token");
-    let seen = wt.recorder.seen();
-    assert!(seen.iter().any(|s| s.request.starts_with("POST /api/token")), "the recorder saw the browser's calls");
-    for response in &seen {
-        for secret in &forbidden {
-            assert!(!response.body.contains(secret.as_str()), "a secret is in the body of {}", response.request);
-            assert!(!response.head.contains(secret.as_str()), "a secret is in the headers of {}", response.request);
-        }
-    }
-    for file in std::fs::read_dir(dist_dir()).unwrap() {
-        let bytes = std::fs::read(file.unwrap().path()).unwrap();
-        let text = String::from_utf8_lossy(&bytes);
-        assert!(!text.contains(e2e_harness::SECRET), "the secret is in a served file");
-    }
-    let page = browser.page_state().await;
-    for secret in &forbidden {
-        assert!(!page.contains(secret.as_str()), "a secret is in the page's storage, cookies or DOM");
-    }
-    let state: serde_json::Value = serde_json::from_str(&page).unwrap();
-    assert_eq!(state["cookie"], "", "the session cookie is HttpOnly");
-    let stored: Vec<&str> = state["session"].as_array().unwrap().iter().map(|e| e[0].as_str().unwrap()).collect();
-    assert!(!stored.contains(&"pleo-walkthrough.pending-authorization"), "the verifier and state were used up: {stored:?}");
-    assert_eq!(state["local"], serde_json::json!([]));
-}
+use e2e_harness::{Browser, Mode, Walkthrough, assert_nothing_secret_reached_the_browser, dist_dir, sign_in_and_call_the_api};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn local_flow_completes_and_no_secret_or_token_reaches_the_browser() {

@@ -38,6 +38,7 @@ async fn expect(app: &axum::Router, case: &str, request: Request<Body>, status: 
     assert_eq!((got, body["error"].as_str()), (status, Some(code)), "{case}: {body}");
     assert!(body["message"].as_str().is_some_and(|m| m.len() > 10), "{case}: a sentence for a person");
     assert_eq!(headers[header::CACHE_CONTROL], "no-store", "{case}");
+    assert!(!body.to_string().contains(SECRET) && !format!("{headers:?}").contains(SECRET), "{case}: the secret leaked");
     record_case(AREA, case, &outcome(got, &body));
     body
 }
