@@ -192,3 +192,27 @@ async fn two_tabs_sign_in_at_once_and_reloads_at_every_step_lose_nothing() {
     assert_nothing_secret_reached_the_browser(&browser, &wt).await;
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_a_companion_restart_the_page_asks_to_sign_in_again_and_signing_in_works() {
+    let wt = Walkthrough::start(Mode::Local).await;
+    let browser = Browser::launch().await;
+    sign_in_and_call_the_api(&browser, &wt, "restart").await;
+    // What a restart does to the in-memory store: every session is gone.
+    wt.state.sessions.sweep(u64::MAX);
+    assert_eq!(wt.state.sessions.len(), 0);
+    browser.click("#call-employees").await;
+    let error = browser.find("#step-4 [data-error-code]").await;
+    assert_eq!(error.attr("data-error-code").await.unwrap().as_deref(), Some("not_signed_in"));
+    browser.client.goto(&wt.url("/")).await.unwrap();
+    assert!(browser.client.find(fantoccini::Locator::Css("#exchanged")).await.is_err(), "the page no longer claims a session");
+    browser.click("#generate").await;
+    browser.click("#authorize-go").await;
+    browser.click("#approve").await;
+    browser.find("#exchanged").await;
+    browser.click("#call-employees").await;
+    assert_eq!(browser.text("[data-testid=api-status]").await, "200");
+    record_case(AREA, "companion restarted mid-session (sessions gone)", "page shows `not_signed_in`; signing in again works");
+    assert_nothing_secret_reached_the_browser(&browser, &wt).await;
+    browser.close().await;
+}
