@@ -31,16 +31,10 @@ async fn consent(browser: &Browser) {
     browser.find("#approve").await;
 }
 
-/// The error code the page shows.
-async fn shown_code(browser: &Browser) -> String {
-    let error = browser.find("[data-error-code]").await;
-    error.attr("data-error-code").await.unwrap().unwrap_or_default()
-}
-
 /// Opens `/callback?{query}`, asserts the page shows `code`, and records the case.
 async fn forged(browser: &Browser, wt: &Walkthrough, case: &str, query: &str, code: &str) -> String {
     browser.client.goto(&wt.url(&format!("/callback?{query}"))).await.unwrap();
-    assert_eq!(shown_code(browser).await, code, "{case}");
+    assert_eq!(browser.error_code("body").await, code, "{case}");
     let alert = browser.text("[role=alert]").await;
     browser.find("#start-again").await;
     record_case(AREA, case, &format!("page shows `{code}`; nothing sent to the token endpoint"));
@@ -112,7 +106,7 @@ async fn a_swapped_verifier_a_reused_code_and_a_tampered_redirect_uri_are_refuse
     browser.client.execute(&swap, vec![]).await.unwrap();
     consent(&browser).await;
     browser.click("#approve").await;
-    assert_eq!(shown_code(&browser).await, "attempt_mismatch");
+    assert_eq!(browser.error_code("body").await, "attempt_mismatch");
     assert_eq!(wt.stand_in.token_requests("authorization_code"), 0, "the companion refused before the token endpoint");
     record_case(AREA, "code exchanged with a swapped verifier", "page shows `attempt_mismatch`; the companion refuses before the token endpoint");
 
@@ -126,7 +120,7 @@ async fn a_swapped_verifier_a_reused_code_and_a_tampered_redirect_uri_are_refuse
     let restore = format!("sessionStorage.setItem('{PENDING}', {});", serde_json::to_string(&pending.to_string()).unwrap());
     browser.client.execute(&restore, vec![]).await.unwrap();
     browser.client.goto(&location).await.unwrap();
-    assert_eq!(shown_code(&browser).await, "attempt_missing");
+    assert_eq!(browser.error_code("body").await, "attempt_missing");
     assert_eq!(wt.stand_in.token_requests("authorization_code"), 1, "the second use never reached the token endpoint");
     record_case(AREA, "code used twice (storage restored, callback reopened)", "page shows `attempt_missing`; one exchange only");
     assert!(signed_in(&browser, &wt).await, "the first exchange's session survives");
@@ -202,8 +196,7 @@ async fn after_a_companion_restart_the_page_asks_to_sign_in_again_and_signing_in
     wt.state.sessions.sweep(u64::MAX);
     assert_eq!(wt.state.sessions.len(), 0);
     browser.click("#call-employees").await;
-    let error = browser.find("#step-4 [data-error-code]").await;
-    assert_eq!(error.attr("data-error-code").await.unwrap().as_deref(), Some("not_signed_in"));
+    assert_eq!(browser.error_code("#step-4").await, "not_signed_in");
     browser.client.goto(&wt.url("/")).await.unwrap();
     assert!(browser.client.find(fantoccini::Locator::Css("#exchanged")).await.is_err(), "the page no longer claims a session");
     browser.click("#generate").await;

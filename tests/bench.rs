@@ -180,14 +180,7 @@ async fn sign_in_http(wt: &Walkthrough, http: &reqwest::Client) -> String {
     };
     let attempt = cookie_of(&start, "pleo_walkthrough_attempt=");
     let config = wt.state.config.public();
-    let request = flow::AuthorizeRequest {
-        endpoint: &config.authorize_url,
-        client_id: &config.client_id,
-        redirect_uri: &config.redirect_uri,
-        scopes: &config.scopes,
-        state: state.as_str(),
-        code_challenge: challenge.as_str(),
-    };
+    let request = flow::AuthorizeRequest::for_config(&config, state.as_str(), challenge.as_str());
     let redirect = http.get(request.url().unwrap()).send().await.unwrap();
     let location = redirect.headers()["location"].to_str().unwrap().to_owned();
     let code = flow::check_callback(location.split_once('?').unwrap().1, Some(state.as_str()), None).unwrap();

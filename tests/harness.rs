@@ -299,6 +299,13 @@ impl Browser {
         }
     }
 
+    /// The stable code of the error the page shows (`data-error-code`) inside `scope` (a CSS
+    /// selector; `body` for anywhere), once there is one.
+    pub async fn error_code(&self, scope: &str) -> String {
+        let error = self.find(&format!("{scope} [data-error-code]")).await;
+        error.attr("data-error-code").await.unwrap().unwrap_or_default()
+    }
+
     /// Scrolls `#id` into view and saves a screenshot named `name`.
     pub async fn screenshot_of(&self, id: &str, name: &str) {
         let _ = self.client.execute(&format!("document.getElementById('{id}')?.scrollIntoView()"), vec![]).await;

@@ -38,8 +38,7 @@ async fn denied_consent_is_shown_as_authorization_denied() {
     browser.click("#generate").await;
     browser.click("#authorize-go").await;
     browser.click("#deny").await;
-    let error = browser.find("[data-error-code]").await;
-    assert_eq!(error.attr("data-error-code").await.unwrap().as_deref(), Some("authorization_denied"));
+    assert_eq!(browser.error_code("body").await, "authorization_denied");
     assert!(browser.text("[role=alert]").await.contains("access_denied"));
     assert_eq!(wt.stand_in.token_requests("authorization_code"), 0, "no exchange after a denial");
     e2e_harness::record_case("Callback and flow", "Deny on the consent screen", "page shows `authorization_denied` with the server's `access_denied`");
@@ -76,8 +75,7 @@ async fn all_six_steps_refresh_single_flight_revocation_and_a_return_to_step_6()
     let survived = browser.wait_for_text("#step-6 [data-testid=outcome]", "token_endpoint_failed").await;
     assert!(survived.contains("Still signed in: true"), "{survived}");
     browser.click("#fault-revoke").await;
-    let error = browser.find("#step-6 [data-error-code]").await;
-    assert_eq!(error.attr("data-error-code").await.unwrap().as_deref(), Some("reauthorization_required"));
+    assert_eq!(browser.error_code("#step-6").await, "reauthorization_required");
     browser.screenshot_of("step-6", "steps-7-revoked").await;
     browser.click("#step-6 [data-testid=authorize-again]").await;
     browser.click("#approve").await;
@@ -131,8 +129,7 @@ async fn replayed_callback_is_refused_without_a_second_exchange() {
     let location = redirect.head.split("\"location\": \"").nth(1).unwrap().split('"').next().unwrap().to_owned();
     assert!(location.contains("code=") && location.contains("state="));
     browser.client.goto(&location).await.unwrap();
-    let error = browser.find("[data-error-code]").await;
-    assert_eq!(error.attr("data-error-code").await.unwrap().as_deref(), Some("no_pending_authorization"));
+    assert_eq!(browser.error_code("body").await, "no_pending_authorization");
     assert_eq!(wt.stand_in.token_requests("authorization_code"), 1, "the replayed code never reached the token endpoint");
     e2e_harness::record_case("Callback and flow", "callback replayed after success (back button)", "page shows `no_pending_authorization`; no second exchange");
     browser.close().await;
@@ -147,8 +144,7 @@ async fn page_names_the_command_when_the_companion_is_not_running() {
     let server = e2e_harness::Server::spawn(e2e_harness::free_listener().await, app);
     let browser = Browser::launch().await;
     browser.client.goto(&format!("http://localhost:{}/", server.addr.port())).await.unwrap();
-    let error = browser.find("[data-error-code]").await;
-    assert_eq!(error.attr("data-error-code").await.unwrap().as_deref(), Some("companion_unreachable"));
+    assert_eq!(browser.error_code("body").await, "companion_unreachable");
     assert!(browser.text("[role=alert]").await.contains("cargo run -p companion"));
     browser.screenshot("companion-down").await;
     browser.close().await;

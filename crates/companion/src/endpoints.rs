@@ -32,7 +32,6 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             Err(JsonRejection::JsonDataError(e)) => {
                 Err(AppError::with_message(ErrorCode::InvalidRequest, format!("The JSON does not have the expected fields: {}", e.body_text())))
             }
-            Err(JsonRejection::BytesRejection(e)) => Err(body_error(e.status())),
             Err(other) => Err(body_error(other.status())),
         }
     }

@@ -1,6 +1,7 @@
 //! The authorization request (RFC 6749 §4.1.1 with RFC 7636 §4.3).
 
 use crate::ErrorCode;
+use crate::wire::PublicConfig;
 
 /// The authorize endpoint of an authorisation server base URL: base + `/oauth/authorize`.
 pub fn authorize_endpoint(base: &str) -> String {
@@ -29,7 +30,20 @@ pub struct AuthorizeRequest<'a> {
     pub code_challenge: &'a str,
 }
 
-impl AuthorizeRequest<'_> {
+impl<'a> AuthorizeRequest<'a> {
+    /// The request for the client `config` describes (`GET /api/config`), with this attempt's
+    /// state and S256 challenge.
+    pub fn for_config(config: &'a PublicConfig, state: &'a str, code_challenge: &'a str) -> Self {
+        Self {
+            endpoint: &config.authorize_url,
+            client_id: &config.client_id,
+            redirect_uri: &config.redirect_uri,
+            scopes: &config.scopes,
+            state,
+            code_challenge,
+        }
+    }
+
     /// The ordered query parameters of the request (RFC 6749 §4.1.1, RFC 7636 §4.3).
     pub fn parameters(&self) -> Vec<(&'static str, String)> {
         vec![

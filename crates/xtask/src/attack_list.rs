@@ -18,6 +18,13 @@ pub fn cases_dir() -> PathBuf {
     repo_root().join("target/attack-cases")
 }
 
+/// Records a case the way the tests do: one `area \t case \t outcome` file in [`cases_dir`].
+pub fn record(file: &str, area: &str, case: &str, outcome: &str) -> Result<(), String> {
+    std::fs::create_dir_all(cases_dir())
+        .and_then(|()| std::fs::write(cases_dir().join(format!("{file}.tsv")), format!("{area}\t{case}\t{outcome}\n")))
+        .map_err(|e| e.to_string())
+}
+
 /// The markdown tables of every recorded case, grouped by area, sorted by case.
 pub fn render() -> Result<String, String> {
     let dir = cases_dir();

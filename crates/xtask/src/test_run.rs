@@ -137,8 +137,8 @@ fn fuzz_suite(tally: &mut Tally) {
             count(tally, Err(format!("fuzz target {target} found a failing input")));
             continue;
         }
-        let row = format!("Fuzzing\t{what}\tno panic, every invariant held ({FUZZ_SECONDS} s per target here; `cargo xtask fuzz` runs longer)\n");
-        count(tally, std::fs::create_dir_all(attack_list::cases_dir()).and_then(|()| std::fs::write(attack_list::cases_dir().join(format!("fuzz-{target}.tsv")), row)).map_err(|e| e.to_string()));
+        let outcome = format!("no panic, every invariant held ({FUZZ_SECONDS} s per target here; `cargo xtask fuzz` runs longer)");
+        count(tally, attack_list::record(&format!("fuzz-{target}"), "Fuzzing", what, &outcome));
     }
 }
 

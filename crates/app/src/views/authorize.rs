@@ -36,14 +36,7 @@ pub fn prepare(config: &PublicConfig) -> Result<Prepared, ClientError> {
     let verifier = pkce::CodeVerifier::generate().map_err(|e| internal(e.to_string()))?;
     let challenge = pkce::CodeChallenge::s256(&verifier);
     let state = pkce::State::generate().map_err(|e| internal(e.to_string()))?;
-    let request = AuthorizeRequest {
-        endpoint: &config.authorize_url,
-        client_id: &config.client_id,
-        redirect_uri: &config.redirect_uri,
-        scopes: &config.scopes,
-        state: state.as_str(),
-        code_challenge: challenge.as_str(),
-    };
+    let request = AuthorizeRequest::for_config(config, state.as_str(), challenge.as_str());
     let url = request.url().map_err(ClientError::from)?;
     let parameters = request.parameters();
     Ok(Prepared { verifier: verifier.into_string(), challenge: challenge.as_str().to_owned(), state: state.as_str().to_owned(), url, parameters, issuer: config.authorization_server_url.clone() })

@@ -96,16 +96,8 @@ pub async fn try_sign_in(state: &AppState, app: &Router) -> Result<String, (Stat
     }
     let (attempt, _) = set_cookie(&headers);
     let config = state.config.public();
-    let url = flow::AuthorizeRequest {
-        endpoint: &config.authorize_url,
-        client_id: &config.client_id,
-        redirect_uri: &config.redirect_uri,
-        scopes: &config.scopes,
-        state: oauth_state.as_str(),
-        code_challenge: pkce::CodeChallenge::s256(&verifier).as_str(),
-    }
-    .url()
-    .unwrap();
+    let challenge = pkce::CodeChallenge::s256(&verifier);
+    let url = flow::AuthorizeRequest::for_config(&config, oauth_state.as_str(), challenge.as_str()).url().unwrap();
     let redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap().get(url).send().await.unwrap();
     let location = redirect.headers()["location"].to_str().unwrap().to_owned();
     let callback = flow::check_callback(location.split_once('?').unwrap().1, Some(oauth_state.as_str()), None).unwrap();
