@@ -8,8 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/.tools/node_modules/.bin:$PATH"
 cargo xtask setup --browser >/dev/null
-echo "== bytes the browser downloads (trunk build --release, wasm-opt -Oz)"
-trunk build --offline --release >/dev/null 2>&1
+echo "== bytes the browser downloads (cargo xtask build-app: Trunk release, wasm-opt -Oz, std rebuilt with immediate-abort panics)"
+cargo xtask build-app >/dev/null
 total_raw=0; total_gz=0
 for f in dist/*.wasm dist/app.js dist/*.css; do
   raw=$(wc -c <"$f"); gz=$(gzip -9 -c "$f" | wc -c)

@@ -1,7 +1,7 @@
 //! The companion's API, typed over the `flow::wire` types. Views never build URLs.
 
 use flow::ErrorCode;
-use flow::wire::{ApiError, AuthorizeStart, CSRF_HEADER, CSRF_HEADER_VALUE, PublicConfig, SessionInfo, TokenExchange, TokenSummary, TranscriptEntry};
+use flow::wire::{ApiError, AuthorizeStart, CSRF_HEADER, CSRF_HEADER_VALUE, FaultParams, Logout, PublicConfig, SessionInfo, TokenExchange, TokenSummary, TranscriptEntry};
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
 
@@ -93,8 +93,7 @@ pub async fn refresh() -> Result<TokenSummary, ClientError> {
 
 /// `POST /api/logout`; with `disconnect`, the companion first revokes every token at Pleo.
 pub async fn logout(disconnect: bool) -> Result<(), ClientError> {
-    let body = serde_json::json!({ "disconnect": disconnect });
-    let response = send(post("/api/logout").json(&body)).await?;
+    let response = send(post("/api/logout").json(&Logout { disconnect })).await?;
     if response.ok() { Ok(()) } else { Err(error_of(response).await) }
 }
 
@@ -104,7 +103,7 @@ pub async fn transcript() -> Result<Vec<TranscriptEntry>, ClientError> {
 }
 
 /// `POST /api/faults/{knob}`: a fault knob of the embedded stand-in (local only).
-pub async fn fault(knob: &str, params: serde_json::Value) -> Result<(), ClientError> {
+pub async fn fault(knob: &str, params: FaultParams) -> Result<(), ClientError> {
     let response = send(post(&format!("/api/faults/{knob}")).json(&params)).await?;
     if response.ok() { Ok(()) } else { Err(error_of(response).await) }
 }

@@ -36,7 +36,8 @@ impl EmbedOptions {
     /// Values that do not parse fall back to the defaults.
     pub fn parse(steps: Option<&str>, compact: Option<&str>, start_step: Option<&str>) -> Self {
         let defaults = Self::default();
-        let mut chosen: Vec<u8> = Vec::new();
+        // Indexed by step number: in order and without repeats, with no sorting code in the wasm.
+        let mut wanted = [false; 7];
         for part in steps.unwrap_or_default().split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let range = match part.split_once('-') {
                 Some((a, b)) => a.trim().parse::<u8>().ok().zip(b.trim().parse::<u8>().ok()),
@@ -44,13 +45,11 @@ impl EmbedOptions {
             };
             if let Some((from, to)) = range {
                 for n in from.max(1)..=to.min(6) {
-                    if !chosen.contains(&n) {
-                        chosen.push(n);
-                    }
+                    wanted[usize::from(n)] = true;
                 }
             }
         }
-        chosen.sort_unstable();
+        let chosen: Vec<u8> = (1..=6).filter(|&n| wanted[usize::from(n)]).collect();
         Self {
             steps: if chosen.is_empty() { defaults.steps } else { chosen },
             compact: matches!(compact.map(str::trim), Some("" | "true" | "1" | "yes")),

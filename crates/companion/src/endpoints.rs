@@ -9,7 +9,7 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use flow::ErrorCode;
-use flow::wire::{AuthorizeStart, PublicConfig, SessionInfo, TokenExchange, TokenSummary};
+use flow::wire::{AuthorizeStart, Logout, PublicConfig, SessionInfo, TokenExchange, TokenSummary};
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
@@ -150,15 +150,6 @@ pub async fn refresh(State(state): State<AppState>, jar: CookieJar) -> Result<Js
 pub async fn transcript(State(state): State<AppState>, jar: CookieJar) -> Result<Json<Vec<TranscriptEntry>>, AppError> {
     let (_, session) = session_of(&state, &jar).ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
     Ok(Json(session.transcript()))
-}
-
-/// `POST /api/logout` body: `{"disconnect": true}` also revokes at Pleo.
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct Logout {
-    /// Revoke every token of the client with `DELETE /v1/installations/me` first. Pleo
-    /// documents no RFC 7009 endpoint; this is its revocation, and it needs this explicit flag.
-    #[serde(default)]
-    pub disconnect: bool,
 }
 
 /// `POST /api/logout`: forgets the tokens and clears the cookie; with `disconnect`, first

@@ -8,8 +8,8 @@ use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use axum_extra::extract::CookieJar;
 use flow::ErrorCode;
+use flow::wire::FaultParams;
 use secrecy::ExposeSecret;
-use serde::Deserialize;
 use serde_json::json;
 use stand_in::TokenFaults;
 
@@ -17,27 +17,13 @@ use crate::AppState;
 use crate::endpoints::session_of;
 use crate::error::AppError;
 
-/// The knobs' optional parameters.
-#[derive(Debug, Default, Deserialize)]
-pub struct KnobParams {
-    /// For `token-endpoint`: the status to answer with (500, 503) or none for delay only.
-    pub status: Option<u16>,
-    /// For `token-endpoint`: milliseconds to wait before answering.
-    #[serde(default)]
-    pub delay_ms: u64,
-    /// For `token-endpoint`: how many of the next token requests are affected.
-    pub remaining: Option<u32>,
-    /// For `clock`: seconds to move the stand-in's clock.
-    pub shift_secs: Option<i64>,
-}
-
 /// Applies one knob: `expire-access-token`, `revoke-refresh-token`, `token-endpoint`, `clock`.
 pub async fn apply(State(state): State<AppState>, jar: CookieJar, Path(knob): Path<String>, body: Bytes) -> Result<impl IntoResponse, AppError> {
     let stand_in = state.stand_in.as_ref().ok_or_else(|| {
         AppError::with_message(ErrorCode::NotFound, "Fault knobs exist only with the embedded stand-in (PLEO_ENV=local).")
     })?;
-    let params: KnobParams = if body.is_empty() {
-        KnobParams::default()
+    let params: FaultParams = if body.is_empty() {
+        FaultParams::default()
     } else {
         serde_json::from_slice(&body).map_err(|e| AppError::with_message(ErrorCode::InvalidRequest, format!("The knob parameters are not valid JSON: {e}")))?
     };

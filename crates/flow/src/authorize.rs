@@ -1,5 +1,7 @@
 //! The authorization request (RFC 6749 §4.1.1 with RFC 7636 §4.3).
 
+use crate::prelude::*;
+
 use crate::ErrorCode;
 use crate::wire::PublicConfig;
 

@@ -1,5 +1,7 @@
 //! Checking the authorization response at the redirect URI (RFC 6749 §4.1.2).
 
+use crate::prelude::*;
+
 use crate::ErrorCode;
 
 /// The longest callback query accepted; real responses are a few hundred bytes.

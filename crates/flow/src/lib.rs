@@ -2,6 +2,23 @@
 //!
 //! Pure and without I/O: it builds the authorization request, checks the callback, describes
 //! token responses and expiry, and defines the JSON spoken between browser and companion.
+//!
+//! `no_std` with `alloc`, like `pkce`: the JavaScript package builds on both without the
+//! standard library.
+
+#![no_std]
+
+extern crate alloc;
+#[cfg(test)]
+extern crate std;
+
+/// What the standard library's prelude would bring into scope.
+mod prelude {
+    pub(crate) use alloc::borrow::ToOwned;
+    pub(crate) use alloc::string::String;
+    pub(crate) use alloc::vec::Vec;
+    pub(crate) use alloc::{format, vec};
+}
 
 pub mod authorize;
 pub mod callback;

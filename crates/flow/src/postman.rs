@@ -2,6 +2,8 @@
 //! guide says (Authorization Code with PKCE, SHA-256, client credentials in a Basic header),
 //! with the client secret left as a variable to fill in.
 
+use crate::prelude::*;
+
 use serde_json::{Value, json};
 
 use crate::wire::PublicConfig;

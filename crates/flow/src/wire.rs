@@ -1,6 +1,8 @@
 //! The JSON spoken between the browser and the companion (../shared/design.md), and the
 //! token endpoint's error body (RFC 6749 §5.2).
 
+use crate::prelude::*;
+
 use serde::{Deserialize, Serialize};
 
 use crate::ErrorCode;
@@ -81,6 +83,32 @@ pub struct SessionInfo {
     pub environment: String,
     /// The token summary when signed in.
     pub tokens: Option<TokenSummary>,
+}
+
+/// `POST /api/logout` body: `{"disconnect": true}` also revokes at Pleo.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Logout {
+    /// Revoke every token of the client with `DELETE /v1/installations/me` first. Pleo
+    /// documents no RFC 7009 endpoint; this is its revocation, and it needs this explicit flag.
+    #[serde(default)]
+    pub disconnect: bool,
+}
+
+/// `POST /api/faults/{knob}` body: the embedded stand-in's knobs' optional parameters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultParams {
+    /// For `token-endpoint`: the status to answer with (500, 503) or none for delay only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// For `token-endpoint`: milliseconds to wait before answering.
+    #[serde(default)]
+    pub delay_ms: u64,
+    /// For `token-endpoint`: how many of the next token requests are affected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining: Option<u32>,
+    /// For `clock`: seconds to move the stand-in's clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shift_secs: Option<i64>,
 }
 
 /// Every companion error body: `{"error": code, "message": sentence}`.

@@ -1,5 +1,7 @@
 //! The S256 code challenge (RFC 7636 §4.2) and its server-side check (§4.6).
 
+use alloc::string::String;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};

@@ -12,6 +12,15 @@
 //! let state = State::generate().unwrap();
 //! assert!(state.matches(state.as_str()));
 //! ```
+//!
+//! `no_std` with `alloc`: the JavaScript package links no standard library, which keeps its
+//! WebAssembly free of the standard library's panic and formatting machinery.
+
+#![no_std]
+
+extern crate alloc;
+#[cfg(test)]
+extern crate std;
 
 #[cfg(all(test, target_arch = "wasm32"))]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

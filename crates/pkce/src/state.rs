@@ -1,6 +1,8 @@
 //! The `state` parameter: an unguessable value that binds the callback to this browser.
 
-use std::fmt;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use core::fmt;
 
 use crate::random::random_base64url;
 use crate::{PkceError, constant_time_eq};

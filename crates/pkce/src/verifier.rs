@@ -1,6 +1,8 @@
 //! The code verifier (RFC 7636 §4.1).
 
-use std::fmt;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use core::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -89,6 +91,7 @@ fn validate(text: &str) -> Result<(), PkceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::format;
     // The same tests run natively and as wasm in headless Chromium.
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;

@@ -5,6 +5,7 @@
 //!   stand-in) on 127.0.0.1:3000 and `trunk serve` on http://localhost:8080/.
 //! - `cargo xtask test`: installs what is missing (Chromium included), builds the app, runs every
 //!   test suite (native, wasm in headless Chromium, end to end), ends with `N passed, N failed`.
+//! - `cargo xtask build-app`: the app as users download it (release, size settings) in dist/.
 //! - `cargo xtask pkce-package`: the npm-ready PKCE package in `target/pkce-package/`.
 //! - `cargo xtask fuzz [seconds]`: every cargo-fuzz target, for that long each (default 300).
 //! - `cargo xtask attack-list`: writes the attack and fault cases the last test run recorded
@@ -16,6 +17,7 @@ mod fuzz;
 mod pkce_package;
 mod setup;
 mod test_run;
+mod wasm_release;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -26,6 +28,7 @@ fn main() -> ExitCode {
         Some("demo") => demo(),
         Some("test") => test_run::run_all(),
         Some("setup") => setup::ensure_tools(args.iter().any(|a| a == "--browser")),
+        Some("build-app") => setup::ensure_tools(false).and_then(|()| wasm_release::build_app()),
         Some("pkce-package") => pkce_package::build().map(|_| ()),
         Some("attack-list") => attack_list::write_readme(),
         Some("fuzz") => match args.get(1).map(|s| s.parse::<u64>()).unwrap_or(Ok(300)) {
@@ -33,7 +36,7 @@ fn main() -> ExitCode {
             Err(_) => Err("usage: cargo xtask fuzz [seconds per target]".to_owned()),
         },
         _ => {
-            eprintln!("usage: cargo xtask <demo|test|pkce-package|fuzz [seconds]|attack-list|setup [--browser]>");
+            eprintln!("usage: cargo xtask <demo|test|build-app|pkce-package|fuzz [seconds]|attack-list|setup [--browser]>");
             return ExitCode::from(2);
         }
     };
@@ -79,7 +82,7 @@ fn demo() -> Result<(), String> {
         .map_err(|e| format!("could not start the companion: {e}"))?;
     step("Building the app and serving it at http://localhost:8080/ (Ctrl-C stops both)");
     println!("    Open http://localhost:8080/ and press \"Generate PKCE verifier, challenge and state\".");
-    let served = run(command("trunk").args(["serve", "--offline", "--release"]), "trunk serve");
+    let served = run(wasm_release::size_optimised(&mut command("trunk")).args(["serve", "--offline", "--release"]), "trunk serve");
     let _ = companion.kill();
     let _ = companion.wait();
     served

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{command, repo_root, run, setup, step};
+use crate::{command, repo_root, run, setup, step, wasm_release};
 
 /// The package name.
 pub const NAME: &str = "@pleo-walkthrough/pkce";
@@ -29,7 +29,10 @@ pub fn build() -> Result<Sizes, String> {
     setup::ensure_tools(false)?;
     let wasm_opt = setup::ensure_wasm_opt()?;
     step("Building the PKCE module (release, wasm32)");
-    run(command("cargo").args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "pkce-js"]), "cargo build -p pkce-js")?;
+    run(
+        wasm_release::size_optimised(&mut command("cargo")).args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "pkce-js"]),
+        "cargo build -p pkce-js",
+    )?;
     let out = out_dir();
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;

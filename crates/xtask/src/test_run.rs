@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use crate::{attack_list, command, fuzz, pkce_package, repo_root, run, setup, step};
+use crate::{attack_list, command, fuzz, pkce_package, repo_root, setup, step, wasm_release};
 
 /// Seconds each fuzz target runs in the test command (`cargo xtask fuzz` runs longer).
 const FUZZ_SECONDS: u64 = 15;
@@ -72,8 +72,7 @@ fn suite(name: &str, command: &mut Command, tally: &mut Tally) {
 /// fails if anything failed.
 pub fn run_all() -> Result<(), String> {
     setup::ensure_tools(true)?;
-    step("Building the app with Trunk (release) into dist/ for the end-to-end tests");
-    run(command("trunk").args(["build", "--offline", "--release"]), "trunk build")?;
+    wasm_release::build_app()?;
     let package = pkce_package::build()?;
     let _ = std::fs::remove_dir_all(attack_list::cases_dir());
 

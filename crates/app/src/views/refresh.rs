@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use flow::wire::FaultParams;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -75,7 +76,7 @@ pub fn StepRefresh(compact: bool) -> impl IntoView {
     let single_flight = move |_| {
         run_action(live, busy, outcome, async move {
             let since = js_sys::Date::now() as u64;
-            api::fault("expire-access-token", serde_json::json!({})).await?;
+            api::fault("expire-access-token", FaultParams::default()).await?;
             let calls = futures::future::join_all((0..5).map(|_| api::call_api("v2/employees"))).await;
             let statuses: Vec<String> = calls.iter().map(|c| c.as_ref().map_or_else(|e| e.code().to_string(), |c| c.status.to_string())).collect();
             let refreshes = refreshes_since(since).await;

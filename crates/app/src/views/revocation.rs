@@ -1,5 +1,6 @@
 //! Step 6: expiry and revocation, provoked with the stand-in's fault knobs.
 
+use flow::wire::FaultParams;
 use leptos::prelude::*;
 
 use crate::api;
@@ -25,7 +26,7 @@ pub fn StepRevocation(compact: bool) -> impl IntoView {
     let expire = move |_| {
         run_action(live, busy, outcome, async move {
             let since = js_sys::Date::now() as u64;
-            api::fault("expire-access-token", serde_json::json!({})).await?;
+            api::fault("expire-access-token", FaultParams::default()).await?;
             let call = api::call_api("v2/employees").await?;
             let refreshes = refreshes_since(since).await;
             Ok(format!("The API refused the expired token; the companion refreshed ({refreshes}x) and retried once: HTTP {}.", call.status))
@@ -33,15 +34,15 @@ pub fn StepRevocation(compact: bool) -> impl IntoView {
     };
     let revoke = move |_| {
         run_action(live, busy, outcome, async move {
-            api::fault("revoke-refresh-token", serde_json::json!({})).await?;
-            api::fault("expire-access-token", serde_json::json!({})).await?;
+            api::fault("revoke-refresh-token", FaultParams::default()).await?;
+            api::fault("expire-access-token", FaultParams::default()).await?;
             let call = api::call_api("v2/employees").await?;
             Ok(format!("Unexpected: the call succeeded with HTTP {}.", call.status))
         })
     };
     let token_endpoint_down = move |_| {
         run_action(live, busy, outcome, async move {
-            api::fault("token-endpoint", serde_json::json!({ "status": 503, "remaining": 3 })).await?;
+            api::fault("token-endpoint", FaultParams { status: Some(503), remaining: Some(3), ..FaultParams::default() }).await?;
             let refreshed = api::refresh().await;
             let session = api::session().await?;
             match refreshed {

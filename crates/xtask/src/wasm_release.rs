@@ -1,0 +1,49 @@
+//! Release builds of the WebAssembly that users download: the walkthrough app (through Trunk)
+//! and the PKCE package.
+//!
+//! Both rebuild the standard library with panics as an immediate trap
+//! (`-Zbuild-std`, `-Cpanic=immediate-abort`): the wasm then carries no panic-message
+//! formatting, which was about 18 KB of the app's gzipped bundle. A panic already ends a wasm
+//! program (there is no unwinding in the browser), so only the message in the console is lost;
+//! debug builds (`trunk serve` without `--release`, the wasm tests) keep it. Both options are
+//! unstable: the build allows them on the stable toolchain with `RUSTC_BOOTSTRAP=1`, the way
+//! cargo-fuzz runs here, and needs the toolchain's `rust-src` component. Where that cannot be
+//! had, the build goes on with the stable standard library and says so.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::{command, run, step};
+
+/// Applies the size settings to a cargo or Trunk command that builds wasm32 in release.
+pub fn size_optimised(command: &mut Command) -> &mut Command {
+    if rust_src_available() {
+        command
+            .env("RUSTC_BOOTSTRAP", "1")
+            .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
+            // Cargo adds these to the target's rustflags in .cargo/config.toml.
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", "-Zunstable-options -Cpanic=immediate-abort");
+    } else {
+        println!("    rust-src is not installed and `rustup component add rust-src` failed: building with the stable standard library (a larger wasm)");
+    }
+    command
+}
+
+/// The app, built by Trunk in release (wasm-opt -Oz) into dist/.
+pub fn build_app() -> Result<(), String> {
+    step("Building the app with Trunk (release, size settings) into dist/");
+    run(size_optimised(&mut command("trunk")).args(["build", "--offline", "--release"]), "trunk build")
+}
+
+/// Whether the toolchain has the standard library's source, adding it with rustup if not.
+fn rust_src_available() -> bool {
+    let has_source = || {
+        command("rustc")
+            .args(["--print", "sysroot"])
+            .output()
+            .ok()
+            .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+            .is_some_and(|sysroot| Path::new(&sysroot).join("lib/rustlib/src/rust/library/std/Cargo.toml").is_file())
+    };
+    has_source() || (command("rustup").args(["component", "add", "rust-src"]).status().is_ok_and(|s| s.success()) && has_source())
+}
