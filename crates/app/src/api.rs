@@ -4,6 +4,7 @@ use flow::ErrorCode;
 use flow::wire::{ApiError, AuthorizeStart, CSRF_HEADER, CSRF_HEADER_VALUE, FaultParams, Logout, PublicConfig, SessionInfo, TokenExchange, TokenSummary, TranscriptEntry};
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
+use wasm_bindgen::JsValue;
 
 /// A failed call to the companion, with a stable code and a sentence.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -127,12 +128,13 @@ pub async fn call_api(path: &str) -> Result<ApiCall, ClientError> {
     })
 }
 
-/// `text` pretty-printed if it is JSON, as it is otherwise.
+/// `text` pretty-printed if it is JSON, as it is otherwise. The browser's own `JSON.parse` and
+/// `JSON.stringify` do it: members stay in the API's order, and the wasm carries no
+/// pretty-printer.
 pub fn pretty_json(text: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(text)
-        .ok()
-        .and_then(|v| serde_json::to_string_pretty(&v).ok())
-        .unwrap_or_else(|| text.to_owned())
+    js_sys::JSON::parse(text)
+        .and_then(|value| js_sys::JSON::stringify_with_replacer_and_space(&value, &JsValue::NULL, &JsValue::from_f64(2.0)))
+        .map_or_else(|_| text.to_owned(), String::from)
 }
 
 fn now_ms() -> f64 {

@@ -40,7 +40,7 @@ fn text_of(root: &web_sys::HtmlElement, css: &str) -> String {
 }
 
 #[wasm_bindgen_test]
-async fn step_1_shows_the_registration_values_and_a_postman_export_that_parses() {
+async fn step_1_shows_the_registration_values_and_links_the_companions_postman_export() {
     let root = container();
     let handle = leptos::mount::mount_to(root.clone(), || view! { <StepRegister config=config() compact=false/> });
     leptos::task::tick().await;
@@ -50,10 +50,10 @@ async fn step_1_shows_the_registration_values_and_a_postman_export_that_parses()
     assert!(registration.contains("https://oauth.pstmn.io/v1/browser-callback"));
     assert!(registration.contains("Supported"));
     assert!(text_of(&root, "#step-1").contains("Why it matters"));
-    let href = root.query_selector("#postman-collection").unwrap().unwrap().get_attribute("href").unwrap();
-    let json = js_sys::decode_uri_component(href.split_once(',').unwrap().1).unwrap().as_string().unwrap();
-    let collection: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(collection["auth"]["type"], "oauth2");
+    let link = |id: &str| root.query_selector(id).unwrap().unwrap();
+    assert_eq!(link("#postman-collection").get_attribute("href").unwrap(), "/api/postman/collection");
+    assert_eq!(link("#postman-collection").get_attribute("download").unwrap(), "pleo-local.postman_collection.json");
+    assert_eq!(link("#postman-environment").get_attribute("href").unwrap(), "/api/postman/environment");
     drop(handle);
 }
 

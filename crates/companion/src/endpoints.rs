@@ -69,6 +69,28 @@ pub async fn config(State(state): State<AppState>) -> Json<PublicConfig> {
     Json(state.config.public())
 }
 
+/// `GET /api/postman/{collection|environment}`: the step 1 export for Postman, built from the
+/// public configuration (the client secret stays a variable to fill in), as a download. Served
+/// here rather than built in the browser: the page links to it, and the wasm stays smaller.
+pub async fn postman(State(state): State<AppState>, axum::extract::Path(file): axum::extract::Path<String>) -> Result<Response, AppError> {
+    let config = state.config.public();
+    let document = match file.as_str() {
+        "collection" => flow::postman::collection(&config),
+        "environment" => flow::postman::environment(&config),
+        _ => return Err(AppError::new(ErrorCode::NotFound)),
+    };
+    let filename = format!("pleo-{}.postman_{file}.json", config.environment);
+    let body = serde_json::to_string_pretty(&document).map_err(|_| AppError::new(ErrorCode::Internal))?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/json".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+        ],
+        body,
+    )
+        .into_response())
+}
+
 /// `POST /api/authorize/start`: remembers this attempt's state and challenge server-side,
 /// bound to this browser by an HttpOnly cookie, so `/api/token` can refuse an injected code
 /// (RFC 9700 §4.5, authorization code injection; §4.7 login CSRF).

@@ -103,6 +103,7 @@ fn embedded_stand_in(config: &Config) -> StandIn {
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/config", get(endpoints::config))
+        .route("/postman/{file}", get(endpoints::postman))
         .route("/authorize/start", post(endpoints::authorize_start))
         .route("/token", post(endpoints::token))
         .route("/session", get(endpoints::session))

@@ -20,6 +20,25 @@ async fn config_is_public_and_never_contains_the_secret() {
 }
 
 #[tokio::test]
+async fn postman_exports_download_the_public_config_and_never_the_secret() {
+    let (_, app) = local();
+    let config = send(&app, Request::get("/api/config").body(Body::empty()).unwrap()).await.2;
+    let mut exports = Vec::new();
+    for file in ["collection", "environment"] {
+        let (status, headers, body) = send(&app, Request::get(format!("/api/postman/{file}")).body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "{file}");
+        assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+        assert_eq!(headers[header::CONTENT_DISPOSITION], format!("attachment; filename=\"pleo-local.postman_{file}.json\"").as_str());
+        assert!(!body.to_string().contains(SECRET), "{file} carries the secret");
+        exports.push(body);
+    }
+    assert_eq!(exports[0]["auth"]["type"], "oauth2");
+    let client_id = exports[1]["values"].as_array().unwrap().iter().find(|v| v["key"] == "CLIENT_ID").unwrap()["value"].clone();
+    assert_eq!(client_id, config["client_id"]);
+    assert_eq!(send(&app, Request::get("/api/postman/secrets").body(Body::empty()).unwrap()).await.2["error"], "not_found");
+}
+
+#[tokio::test]
 async fn state_changing_calls_need_the_csrf_header_and_the_app_origin() {
     let (_, app) = local();
     let no_header = Request::post("/api/logout").header(header::ORIGIN, ORIGIN).body(Body::empty()).unwrap();

@@ -1,5 +1,5 @@
-//! The task runner behind the README's commands. Standard library only, so it builds in seconds
-//! on a fresh machine.
+//! The task runner behind the README's commands. The standard library and two small hashing
+//! crates only, so it builds in seconds on a fresh machine.
 //!
 //! - `cargo xtask demo`: installs what is missing, starts the companion (with the embedded
 //!   stand-in) on 127.0.0.1:3000 and `trunk serve` on http://localhost:8080/.

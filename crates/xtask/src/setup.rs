@@ -28,20 +28,34 @@ pub const WASM_OPT_FEATURES: &[&str] = &[
 
 /// `wasm-opt` from the npm package binaryen, installed under `.tools/` when missing.
 pub fn ensure_wasm_opt() -> Result<PathBuf, String> {
+    ensure_npm_tool("binaryen", BINARYEN_VERSION, "wasm-opt", &format!("version_{BINARYEN_VERSION}"))
+}
+
+/// The esbuild release that minifies the app's JavaScript glue (Trunk's own minifier cannot
+/// parse what wasm-bindgen writes).
+pub const ESBUILD_VERSION: &str = "0.25.12";
+
+/// `esbuild` from npm, installed under `.tools/` when missing.
+pub fn ensure_esbuild() -> Result<PathBuf, String> {
+    ensure_npm_tool("esbuild", ESBUILD_VERSION, "esbuild", ESBUILD_VERSION)
+}
+
+/// `.tools/node_modules/.bin/{program}` from the npm package `package@version`, installed when
+/// the program is missing or its `--version` does not contain `wanted`.
+fn ensure_npm_tool(package: &str, version: &str, program: &str, wanted: &str) -> Result<PathBuf, String> {
     let tools = crate::repo_root().join(".tools");
-    let wasm_opt = tools.join("node_modules/.bin/wasm-opt");
-    let wanted = format!("version_{BINARYEN_VERSION}");
-    if version_of(&wasm_opt.display().to_string(), &["--version"]).is_some_and(|v| v.contains(&wanted)) {
-        println!("    wasm-opt {wanted}: installed");
-        return Ok(wasm_opt);
+    let path = tools.join("node_modules/.bin").join(program);
+    if version_of(&path.display().to_string(), &["--version"]).is_some_and(|v| v.contains(wanted)) {
+        println!("    {program} {wanted}: installed");
+        return Ok(path);
     }
-    step(&format!("Installing wasm-opt (npm binaryen@{BINARYEN_VERSION}) into .tools/"));
+    step(&format!("Installing {program} (npm {package}@{version}) into .tools/"));
     std::fs::create_dir_all(&tools).map_err(|e| format!("cannot create .tools: {e}"))?;
     run(
-        command("npm").arg("install").arg("--prefix").arg(&tools).args(["--no-audit", "--no-fund", &format!("binaryen@{BINARYEN_VERSION}")]),
-        "npm install binaryen",
+        command("npm").arg("install").arg("--prefix").arg(&tools).args(["--no-audit", "--no-fund", &format!("{package}@{version}")]),
+        &format!("npm install {package}"),
     )?;
-    Ok(wasm_opt)
+    Ok(path)
 }
 
 /// cargo-fuzz, installed with `cargo install` when missing.
@@ -107,6 +121,7 @@ pub fn ensure_tools(browser: bool) -> Result<(), String> {
         }
     }
     ensure_wasm_opt()?;
+    ensure_esbuild()?;
     if browser {
         ensure_chromium()?;
     }

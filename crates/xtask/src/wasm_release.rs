@@ -13,7 +13,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::{command, run, step};
+use crate::{command, run, setup, step};
 
 /// Applies the size settings to a cargo or Trunk command that builds wasm32 in release.
 pub fn size_optimised(command: &mut Command) -> &mut Command {
@@ -29,10 +29,45 @@ pub fn size_optimised(command: &mut Command) -> &mut Command {
     command
 }
 
-/// The app, built by Trunk in release (wasm-opt -Oz) into dist/.
+/// The app, built by Trunk in release (wasm-opt -Oz) into dist/, its JavaScript glue and CSS
+/// then minified by esbuild (Trunk's own JavaScript minifier cannot parse wasm-bindgen's glue),
+/// and their subresource-integrity hashes in dist/index.html renewed to match.
 pub fn build_app() -> Result<(), String> {
+    let esbuild = setup::ensure_esbuild()?;
     step("Building the app with Trunk (release, size settings) into dist/");
-    run(size_optimised(&mut command("trunk")).args(["build", "--offline", "--release"]), "trunk build")
+    run(size_optimised(&mut command("trunk")).args(["build", "--offline", "--release"]), "trunk build")?;
+    step("Minifying the JavaScript glue and the CSS (esbuild); renewing their integrity hashes");
+    let dist = crate::repo_root().join("dist");
+    let index = dist.join("index.html");
+    let mut html = read(&index)?;
+    for file in ["app.js", "walkthrough.css"] {
+        let path = dist.join(file);
+        let before = integrity(&path)?;
+        run(
+            command(&esbuild.display().to_string())
+                .arg(&path)
+                .args(["--minify", "--log-level=warning", "--allow-overwrite"])
+                .arg(format!("--outfile={}", path.display())),
+            "esbuild",
+        )?;
+        if !html.contains(&before) {
+            return Err(format!("dist/index.html has no integrity hash {before} for {file}: did Trunk change how it writes them?"));
+        }
+        html = html.replace(&before, &integrity(&path)?);
+    }
+    std::fs::write(&index, html).map_err(|e| format!("cannot write {}: {e}", index.display()))
+}
+
+/// The `integrity` value Trunk writes for a file: `sha384-` and the base64 of its SHA-384.
+fn integrity(path: &Path) -> Result<String, String> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(&bytes))))
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
 /// Whether the toolchain has the standard library's source, adding it with rustup if not.

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use serde::Deserialize;
 
 use crate::api::{self, ApiCall, ClientError};
 use crate::views::widgets::{ErrorNotice, JsonViewer, Progress, TranscriptList};
@@ -28,23 +29,46 @@ pub const CATALOG: &[Endpoint] = &[
     Endpoint { path: "v1/installations/me", scope: None, about: "This client's installation" },
 ];
 
-/// A one-line summary of Pleo's `pagination` object, if the body has one.
+/// The parts of a Pleo list response the explorer reads; other members are ignored.
+#[derive(Deserialize)]
+struct ListPage {
+    #[serde(default)]
+    data: Vec<ListItem>,
+    pagination: Option<Pagination>,
+}
+
+#[derive(Deserialize)]
+struct ListItem {
+    id: Option<String>,
+}
+
+/// Pleo's `pagination` object.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Pagination {
+    total: Option<u64>,
+    #[serde(default)]
+    has_next_page: bool,
+    #[serde(default)]
+    has_previous_page: bool,
+}
+
+/// A one-line summary of Pleo's `pagination` object, if the body is a list that has one.
 pub fn pagination_summary(body: &str) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_str(body).ok()?;
-    let p = value.get("pagination")?;
+    let page: ListPage = serde_json::from_str(body).ok()?;
+    let p = page.pagination?;
     Some(format!(
         "{} item(s) here, {} in all; next page: {}, previous page: {}",
-        value.get("data").and_then(|d| d.as_array()).map_or(0, Vec::len),
-        p.get("total").map_or_else(|| "?".to_owned(), |t| t.to_string()),
-        p.get("hasNextPage").and_then(serde_json::Value::as_bool).unwrap_or(false),
-        p.get("hasPreviousPage").and_then(serde_json::Value::as_bool).unwrap_or(false),
+        page.data.len(),
+        p.total.map_or_else(|| "?".to_owned(), |t| t.to_string()),
+        p.has_next_page,
+        p.has_previous_page,
     ))
 }
 
 /// The first `data[].id` of a list response, to offer for the `{id}` endpoints.
 fn first_id(body: &str) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_str(body).ok()?;
-    value.get("data")?.as_array()?.first()?.get("id")?.as_str().map(str::to_owned)
+    serde_json::from_str::<ListPage>(body).ok()?.data.into_iter().next()?.id
 }
 
 /// Step 4 of Pleo's guide.

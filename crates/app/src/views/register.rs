@@ -7,12 +7,6 @@ use leptos::prelude::*;
 use crate::views::widgets::{CopyButton, Field};
 use crate::views::{StepCard, StepGuide};
 
-/// A `data:` URL that downloads `value` as pretty JSON.
-fn json_download(value: &serde_json::Value) -> String {
-    let text = serde_json::to_string_pretty(value).unwrap_or_default();
-    format!("data:application/json;charset=utf-8,{}", String::from(js_sys::encode_uri_component(&text)))
-}
-
 /// Step 1 of Pleo's guide.
 #[component]
 pub fn StepRegister(config: PublicConfig, compact: bool) -> impl IntoView {
@@ -32,8 +26,6 @@ pub fn StepRegister(config: PublicConfig, compact: bool) -> impl IntoView {
         ("Scopes", scopes),
         ("PKCE Support", "Supported".to_owned()),
     ];
-    let collection = json_download(&flow::postman::collection(&config));
-    let environment = json_download(&flow::postman::environment(&config));
     let env = config.environment.clone();
     view! {
         <StepCard guide=guide compact=compact>
@@ -61,10 +53,11 @@ pub fn StepRegister(config: PublicConfig, compact: bool) -> impl IntoView {
             </dl>
             <p class="muted">"The client secret stays on the companion; this page never receives it."</p>
             <h3>"Export for Postman"</h3>
+            // The companion builds both files from its public configuration.
             <p>
-                <a class="button" id="postman-collection" download=format!("pleo-{env}.postman_collection.json") href=collection>"Download the collection"</a>
+                <a class="button" id="postman-collection" download=format!("pleo-{env}.postman_collection.json") href="/api/postman/collection">"Download the collection"</a>
                 " "
-                <a class="button" id="postman-environment" download=format!("pleo-{env}.postman_environment.json") href=environment>"Download the environment"</a>
+                <a class="button" id="postman-environment" download=format!("pleo-{env}.postman_environment.json") href="/api/postman/environment">"Download the environment"</a>
             </p>
             <p class="muted">"Authorization Code (With PKCE), SHA-256, client credentials as a Basic Auth header. Fill in CLIENT_SECRET in Postman, never in a file you share."</p>
         </StepCard>
