@@ -21,7 +21,10 @@ printf "  %-28s %9d B raw %9d B gzipped (target <= 150 KB gzipped: %s)\n" "total
 echo "  where the wasm's bytes come from (twiggy on a build with symbol names, before wasm-opt):"
 if ! command -v twiggy >/dev/null; then cargo install twiggy --locked >/dev/null 2>&1 || true; fi
 if command -v twiggy >/dev/null; then
-  cargo build -q --release --target wasm32-unknown-unknown -p app --config 'profile.release.debug=true'
+  # The settings of `cargo xtask build-app` (crates/xtask/src/wasm_release.rs), plus symbol names.
+  RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS='-Zunstable-options -Cpanic=immediate-abort' \
+    cargo build -q --release --target wasm32-unknown-unknown -p app --config 'profile.release.debug=true'
   tmp=$(mktemp -d)
   wasm-bindgen --target web --out-dir "$tmp" target/wasm32-unknown-unknown/release/app.wasm
   twiggy top -f csv "$tmp/app_bg.wasm" >"$tmp/top.csv"

@@ -25,7 +25,8 @@ static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_all
 
 /// A panic cannot be reported from here without the formatting code this crate leaves out: it
 /// traps, which JavaScript sees as a `RuntimeError: unreachable`. No input reaches one: every
-/// function validates and returns an error with a code instead (fuzzed in `fuzz/`).
+/// function validates and returns an error with a code instead (the `flow` functions it calls
+/// are fuzzed in `fuzz/`).
 #[cfg(target_arch = "wasm32")]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
