@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::extract::OriginalUri;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -72,7 +72,7 @@ pub async fn config(State(state): State<AppState>) -> Json<PublicConfig> {
 /// `GET /api/postman/{collection|environment}`: the step 1 export for Postman, built from the
 /// public configuration (the client secret stays a variable to fill in), as a download. Served
 /// here rather than built in the browser: the page links to it, and the wasm stays smaller.
-pub async fn postman(State(state): State<AppState>, axum::extract::Path(file): axum::extract::Path<String>) -> Result<Response, AppError> {
+pub async fn postman(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response, AppError> {
     let config = state.config.public();
     let document = match file.as_str() {
         "collection" => flow::postman::collection(&config),

@@ -29,7 +29,7 @@ fn main() -> ExitCode {
         Some("test") => test_run::run_all(),
         Some("setup") => setup::ensure_tools(args.iter().any(|a| a == "--browser")),
         Some("build-app") => setup::ensure_tools(false).and_then(|()| wasm_release::build_app()),
-        Some("pkce-package") => pkce_package::build().map(|_| ()),
+        Some("pkce-package") => setup::ensure_tools(false).and_then(|()| pkce_package::build()).map(|_| ()),
         Some("attack-list") => attack_list::write_readme(),
         Some("fuzz") => match args.get(1).map(|s| s.parse::<u64>()).unwrap_or(Ok(300)) {
             Ok(seconds) => fuzz::run(seconds).and_then(|failed| if failed.is_empty() { Ok(()) } else { Err(format!("fuzzing found failures in {failed:?}")) }),

@@ -24,9 +24,8 @@ pub struct Sizes {
     pub gzipped: u64,
 }
 
-/// Builds the package and reports its sizes.
+/// Builds the package and reports its sizes (the caller has run `setup::ensure_tools`).
 pub fn build() -> Result<Sizes, String> {
-    setup::ensure_tools(false)?;
     let wasm_opt = setup::ensure_wasm_opt()?;
     step("Building the PKCE module (release, wasm32)");
     run(

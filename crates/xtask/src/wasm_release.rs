@@ -39,7 +39,7 @@ pub fn build_app() -> Result<(), String> {
     step("Minifying the JavaScript glue and the CSS (esbuild); renewing their integrity hashes");
     let dist = crate::repo_root().join("dist");
     let index = dist.join("index.html");
-    let mut html = read(&index)?;
+    let mut html = std::fs::read_to_string(&index).map_err(|e| format!("cannot read {}: {e}", index.display()))?;
     for file in ["app.js", "walkthrough.css"] {
         let path = dist.join(file);
         let before = integrity(&path)?;
@@ -64,10 +64,6 @@ fn integrity(path: &Path) -> Result<String, String> {
     use sha2::Digest as _;
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     Ok(format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(&bytes))))
-}
-
-fn read(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
 /// Whether the toolchain has the standard library's source, adding it with rustup if not.
