@@ -1,6 +1,7 @@
 //! The authorization request (RFC 6749 §4.1.1 with RFC 7636 §4.3).
 
 use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use crate::ErrorCode;
 use crate::wire::PublicConfig;
@@ -47,58 +48,64 @@ impl<'a> AuthorizeRequest<'a> {
     }
 
     /// The ordered query parameters of the request (RFC 6749 §4.1.1, RFC 7636 §4.3).
-    pub fn parameters(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("response_type", "code".to_owned()),
-            ("client_id", self.client_id.to_owned()),
-            ("redirect_uri", self.redirect_uri.to_owned()),
-            ("scope", self.scopes.join(" ")),
-            ("state", self.state.to_owned()),
-            ("code_challenge", self.code_challenge.to_owned()),
-            ("code_challenge_method", pkce::CodeChallenge::METHOD.to_owned()),
+    pub fn parameters(&self) -> [(&'static str, Cow<'a, str>); 7] {
+        [
+            ("response_type", Cow::Borrowed("code")),
+            ("client_id", Cow::Borrowed(self.client_id)),
+            ("redirect_uri", Cow::Borrowed(self.redirect_uri)),
+            ("scope", Cow::Owned(self.scopes.join(" "))),
+            ("state", Cow::Borrowed(self.state)),
+            ("code_challenge", Cow::Borrowed(self.code_challenge)),
+            ("code_challenge_method", Cow::Borrowed(pkce::CodeChallenge::METHOD)),
         ]
     }
 
     /// The full URL to navigate to, every parameter form-encoded (RFC 6749 Appendix B).
     ///
     /// Refuses an endpoint that is not http(s) or that has a fragment (RFC 6749 §3.1), and
-    /// plain http anywhere but loopback (RFC 9700 §2.6: TLS for all OAuth traffic).
+    /// plain http anywhere but loopback (RFC 9700 §2.6: TLS for all OAuth traffic). Every
+    /// refusal is [`ErrorCode::ConfigInvalid`].
     pub fn url(&self) -> Result<String, ErrorCode> {
         check_endpoint(self.endpoint)?;
         if self.client_id.is_empty() {
             return Err(ErrorCode::ConfigInvalid);
         }
         let parameters = self.parameters();
-        // RFC 6749 §3.1: the endpoint's own query is kept, and no parameter may appear twice.
-        if let Some((_, own)) = self.endpoint.split_once('?') {
-            if form_urlencoded::parse(own.as_bytes()).any(|(name, _)| parameters.iter().any(|(ours, _)| *ours == name)) {
-                return Err(ErrorCode::ConfigInvalid);
-            }
-        }
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        for (name, value) in parameters {
-            query.append_pair(name, &value);
-        }
         let mut url = String::from(self.endpoint);
-        url.push(if self.endpoint.contains('?') { '&' } else { '?' });
-        url.push_str(&query.finish());
-        Ok(url)
+        // RFC 6749 §3.1: the endpoint's own query is kept, and no parameter may appear twice.
+        let query_start = match self.endpoint.split_once('?') {
+            Some((path, own)) => {
+                if form_urlencoded::parse(own.as_bytes()).any(|(name, _)| parameters.iter().any(|(ours, _)| *ours == name)) {
+                    return Err(ErrorCode::ConfigInvalid);
+                }
+                path.len() + 1
+            }
+            None => {
+                url.push('?');
+                url.len()
+            }
+        };
+        let mut query = form_urlencoded::Serializer::for_suffix(url, query_start);
+        query.extend_pairs(parameters);
+        Ok(query.finish())
     }
 }
 
 /// Whether `url` is an endpoint OAuth traffic may go to: https, or http on a loopback host.
+///
+/// A URI is printable ASCII (RFC 3986 §2): whitespace, control and non-ASCII characters are
+/// refused (a host outside ASCII is written in its punycode form), as is a fragment (RFC 6749
+/// §3.1).
 pub fn check_endpoint(url: &str) -> Result<(), ErrorCode> {
-    let Some((scheme, rest)) = url.split_once("://") else {
+    if !url.bytes().all(|b| b.is_ascii_graphic()) || url.contains('#') {
         return Err(ErrorCode::ConfigInvalid);
+    }
+    let acceptable = match (url.strip_prefix("https://"), url.strip_prefix("http://")) {
+        (Some(rest), _) => !rest.is_empty(),
+        (None, Some(rest)) => is_loopback_authority(rest),
+        (None, None) => false,
     };
-    if url.contains('#') || rest.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(ErrorCode::ConfigInvalid);
-    }
-    match scheme {
-        "https" => Ok(()),
-        "http" if is_loopback_authority(rest) => Ok(()),
-        _ => Err(ErrorCode::ConfigInvalid),
-    }
+    if acceptable { Ok(()) } else { Err(ErrorCode::ConfigInvalid) }
 }
 
 /// Whether the authority at the start of `rest` (after `scheme://`) names a loopback host.
@@ -161,6 +168,21 @@ mod tests {
         assert_eq!(request("http://localhost.evil.example/x", &[]).url(), Err(ErrorCode::ConfigInvalid));
         assert_eq!(request("javascript:alert(1)", &[]).url(), Err(ErrorCode::ConfigInvalid));
         assert_eq!(request("https://as.example/a#frag", &[]).url(), Err(ErrorCode::ConfigInvalid));
+        assert_eq!(request("https://", &[]).url(), Err(ErrorCode::ConfigInvalid));
+    }
+
+    /// RFC 3986 §2: a URI is printable ASCII.
+    #[test]
+    fn whitespace_control_and_non_ascii_endpoints_are_refused() {
+        for endpoint in ["https://as.example/a b", "https://as.example/\tx", "https://as.example/\u{7f}", "https://bücher.example/authorize", "https://as.example/\u{a0}"] {
+            assert_eq!(request(endpoint, &[]).url(), Err(ErrorCode::ConfigInvalid), "{endpoint:?}");
+        }
+    }
+
+    #[test]
+    fn endpoint_with_an_empty_query_gets_no_extra_separator() {
+        let url = request("https://as.example/authorize?", &[]).url().unwrap();
+        assert!(url.starts_with("https://as.example/authorize?response_type=code&"), "{url}");
     }
 
     #[test]

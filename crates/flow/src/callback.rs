@@ -33,6 +33,20 @@ pub struct CallbackError {
 }
 
 impl CallbackError {
+    /// Every code [`check_callback`] can refuse with (its tests check each refusal against this
+    /// list), for callers that carry only these codes' sentences, such as the JavaScript package.
+    pub const CODES: [ErrorCode; 9] = [
+        ErrorCode::CallbackTooLarge,
+        ErrorCode::CallbackParameterRepeated,
+        ErrorCode::IssuerMismatch,
+        ErrorCode::StateMissing,
+        ErrorCode::NoPendingAuthorization,
+        ErrorCode::StateMismatch,
+        ErrorCode::AuthorizationDenied,
+        ErrorCode::AuthorizationFailed,
+        ErrorCode::CodeMissing,
+    ];
+
     fn new(code: ErrorCode) -> Self {
         Self { code, oauth_error: None, description: None }
     }
@@ -161,12 +175,34 @@ mod tests {
         assert!(check_callback("code=x&state=abc123&iss=x", Some(STATE), None).is_ok());
     }
 
+    /// `CallbackError::CODES` is exactly the set of codes the checks refuse with.
+    #[test]
+    fn codes_lists_every_refusal_and_nothing_else() {
+        let long = format!("state=abc123&code={}", "x".repeat(MAX_QUERY_LEN));
+        let refusals = [
+            check_callback(&long, Some(STATE), None),
+            check_callback("code=a&code=b&state=abc123", Some(STATE), None),
+            check_callback("code=x&state=abc123&iss=evil", Some(STATE), Some("https://as")),
+            check_callback("code=x", Some(STATE), None),
+            check_callback("code=x&state=abc123", None, None),
+            check_callback("code=x&state=other", Some(STATE), None),
+            check_callback("error=access_denied&state=abc123", Some(STATE), None),
+            check_callback("error=server_error&state=abc123", Some(STATE), None),
+            check_callback("state=abc123", Some(STATE), None),
+        ];
+        let codes: Vec<ErrorCode> = refusals.into_iter().map(|r| r.unwrap_err().code).collect();
+        assert_eq!(codes, CallbackError::CODES);
+    }
+
     proptest::proptest! {
         #[test]
         fn never_panics_and_never_accepts_without_the_state(query in "\\PC{0,200}") {
-            if let Ok(cb) = check_callback(&query, Some("s3cret-state"), None) {
-                proptest::prop_assert!(query.contains("state=s3cret-state"));
-                proptest::prop_assert!(!cb.code().is_empty());
+            match check_callback(&query, Some("s3cret-state"), None) {
+                Ok(cb) => {
+                    proptest::prop_assert!(query.contains("state=s3cret-state"));
+                    proptest::prop_assert!(!cb.code().is_empty());
+                }
+                Err(refusal) => proptest::prop_assert!(CallbackError::CODES.contains(&refusal.code)),
             }
         }
     }

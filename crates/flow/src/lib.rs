@@ -17,7 +17,9 @@ mod prelude {
     pub(crate) use alloc::borrow::ToOwned;
     pub(crate) use alloc::string::String;
     pub(crate) use alloc::vec::Vec;
-    pub(crate) use alloc::{format, vec};
+    pub(crate) use alloc::format;
+    #[cfg(test)]
+    pub(crate) use alloc::vec;
 }
 
 pub mod authorize;

@@ -131,6 +131,35 @@ pub fn verify_code_challenge(verifier: &str, challenge: &str) -> bool {
     pkce::verify(verifier, challenge)
 }
 
+/// Throws a refusal of the `flow` core with its code and sentence.
+fn flow_error(code: flow::ErrorCode) -> JsValue {
+    let (code, sentence) = code_and_sentence(code);
+    error(code, sentence)
+}
+
+/// The code and sentence of the refusals the package's two `flow` calls can return:
+/// `config_invalid` from the authorize URL and [`flow::CallbackError::CODES`] from the callback
+/// check (a test keeps the lists equal); anything else would be `internal`. One arm per code, each
+/// with a constant, so that the WebAssembly carries only these sentences, not the other
+/// twenty-odd, which are the companion's.
+fn code_and_sentence(code: flow::ErrorCode) -> (&'static str, &'static str) {
+    use flow::ErrorCode::*;
+    let of = |known: flow::ErrorCode| (known.as_str(), known.message());
+    match code {
+        ConfigInvalid => of(ConfigInvalid),
+        CallbackTooLarge => of(CallbackTooLarge),
+        CallbackParameterRepeated => of(CallbackParameterRepeated),
+        IssuerMismatch => of(IssuerMismatch),
+        StateMissing => of(StateMissing),
+        NoPendingAuthorization => of(NoPendingAuthorization),
+        StateMismatch => of(StateMismatch),
+        AuthorizationDenied => of(AuthorizationDenied),
+        AuthorizationFailed => of(AuthorizationFailed),
+        CodeMissing => of(CodeMissing),
+        _ => of(Internal),
+    }
+}
+
 fn string_field(options: &JsValue, name: &str) -> Result<String, JsValue> {
     js_sys::Reflect::get(options, &JsValue::from_str(name))
         .ok()
@@ -148,7 +177,8 @@ pub fn build_authorization_url(#[wasm_bindgen(unchecked_param_type = "Authorizat
     }
     let scope_value = js_sys::Reflect::get(&options, &JsValue::from_str("scope")).unwrap_or(JsValue::UNDEFINED);
     let scopes: Vec<String> = if let Some(text) = scope_value.as_string() {
-        text.split_whitespace().map(str::to_owned).collect()
+        // RFC 6749 §3.3: scope tokens are separated by spaces; tabs and newlines are forgiven.
+        text.split_ascii_whitespace().map(str::to_owned).collect()
     } else if js_sys::Array::is_array(&scope_value) {
         js_sys::Array::from(&scope_value)
             .iter()
@@ -168,7 +198,7 @@ pub fn build_authorization_url(#[wasm_bindgen(unchecked_param_type = "Authorizat
         state: &state,
         code_challenge: &code_challenge,
     };
-    request.url().map_err(|code| error(code.as_str(), code.message()))
+    request.url().map_err(flow_error)
 }
 
 /// Checks a callback URL (or its query) against the state this app sent, as ordered guard
@@ -187,7 +217,7 @@ pub fn parse_callback(url: &str, expected_state: &str) -> Result<JsValue, JsValu
             Ok(result.into())
         }
         Err(e) => {
-            let thrown = error(e.code.as_str(), e.code.message());
+            let thrown = flow_error(e.code);
             if let Some(oauth_error) = e.oauth_error {
                 set(&thrown, "oauthError", &JsValue::from_str(&oauth_error));
             }
@@ -196,5 +226,18 @@ pub fn parse_callback(url: &str, expected_state: &str) -> Result<JsValue, JsValu
             }
             Err(thrown)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_the_flow_calls_return_is_thrown_as_itself() {
+        for code in flow::CallbackError::CODES.into_iter().chain([flow::ErrorCode::ConfigInvalid]) {
+            assert_eq!(code_and_sentence(code), (code.as_str(), code.message()));
+        }
+        assert_eq!(code_and_sentence(flow::ErrorCode::CsrfHeaderMissing).0, "internal");
     }
 }

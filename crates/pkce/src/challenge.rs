@@ -2,11 +2,9 @@
 
 use alloc::string::String;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
-use crate::{CodeVerifier, constant_time_eq};
+use crate::{CodeVerifier, base64url, constant_time_eq};
 
 /// An S256 code challenge: `BASE64URL-ENCODE(SHA256(ASCII(code_verifier)))`, 43 characters.
 ///
@@ -36,7 +34,7 @@ impl CodeChallenge {
 }
 
 fn s256_of(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+    base64url::encode(&Sha256::digest(verifier.as_bytes()))
 }
 
 /// RFC 7636 §4.6, for servers: whether `verifier` is a valid verifier (§4.1) whose S256

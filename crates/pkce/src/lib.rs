@@ -25,6 +25,7 @@ extern crate std;
 #[cfg(all(test, target_arch = "wasm32"))]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
+mod base64url;
 mod challenge;
 mod error;
 mod random;

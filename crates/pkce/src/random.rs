@@ -7,10 +7,7 @@
 
 use alloc::string::String;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
-use crate::PkceError;
+use crate::{PkceError, base64url};
 
 const BLOCK: usize = 1024;
 
@@ -46,7 +43,7 @@ pub(crate) fn random_base64url(len: usize) -> Result<String, PkceError> {
     let mut bytes = [0u8; 96];
     let needed = len.div_ceil(4) * 3;
     fill(&mut bytes[..needed])?;
-    let mut text = URL_SAFE_NO_PAD.encode(&bytes[..needed]);
+    let mut text = base64url::encode(&bytes[..needed]);
     bytes.fill(0);
     text.truncate(len);
     Ok(text)

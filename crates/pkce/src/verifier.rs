@@ -4,10 +4,7 @@ use alloc::borrow::ToOwned;
 use alloc::string::String;
 use core::fmt;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
-use crate::PkceError;
+use crate::{PkceError, base64url};
 use crate::random::random_base64url;
 
 /// A PKCE code verifier: 43 to 128 characters of `[A-Za-z0-9-._~]` (RFC 7636 §4.1).
@@ -44,7 +41,7 @@ impl CodeVerifier {
         if !(32..=96).contains(&bytes.len()) {
             return Err(PkceError::RandomBytesOutOfRange(bytes.len()));
         }
-        Ok(Self(URL_SAFE_NO_PAD.encode(bytes)))
+        Ok(Self(base64url::encode(bytes)))
     }
 
     /// Checks a verifier received from elsewhere against RFC 7636 §4.1 (length, then charset).

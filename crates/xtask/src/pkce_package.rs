@@ -1,5 +1,6 @@
 //! `cargo xtask pkce-package`: builds the npm-ready ES-module package of the PKCE module into
-//! `target/pkce-package/` (package.json, .wasm, .js, .d.ts, README), optimised with wasm-opt.
+//! `target/pkce-package/` (package.json, .wasm, .js, .d.ts, README), the wasm optimised with
+//! wasm-opt and the JavaScript glue minified with esbuild (the .d.ts documents the API).
 
 use std::path::{Path, PathBuf};
 
@@ -44,6 +45,16 @@ pub fn build() -> Result<Sizes, String> {
     step("Optimising for size (wasm-opt -Oz)");
     let wasm = out.join("pkce_bg.wasm");
     run(command(&wasm_opt.display().to_string()).args(setup::WASM_OPT_FEATURES).arg("-Oz").arg(&wasm).arg("-o").arg(&wasm), "wasm-opt")?;
+    step("Minifying the JavaScript glue (esbuild)");
+    let glue = out.join("pkce.js");
+    let esbuild = setup::ensure_esbuild()?;
+    run(
+        command(&esbuild.display().to_string())
+            .arg(&glue)
+            .args(["--minify", "--format=esm", "--log-level=warning", "--allow-overwrite"])
+            .arg(format!("--outfile={}", glue.display())),
+        "esbuild",
+    )?;
     write(&out.join("package.json"), &package_json())?;
     write(&out.join("node.js"), NODE_ENTRY)?;
     write(&out.join("node.d.ts"), "export * from \"./pkce.js\";\n")?;

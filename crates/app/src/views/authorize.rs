@@ -38,7 +38,7 @@ pub fn prepare(config: &PublicConfig) -> Result<Prepared, ClientError> {
     let state = pkce::State::generate().map_err(|e| internal(e.to_string()))?;
     let request = AuthorizeRequest::for_config(config, state.as_str(), challenge.as_str());
     let url = request.url().map_err(ClientError::from)?;
-    let parameters = request.parameters();
+    let parameters = request.parameters().map(|(name, value)| (name, value.into_owned())).to_vec();
     Ok(Prepared { verifier: verifier.into_string(), challenge: challenge.as_str().to_owned(), state: state.as_str().to_owned(), url, parameters, issuer: config.authorization_server_url.clone() })
 }
 
