@@ -68,27 +68,26 @@ export interface PkceError extends Error {
 }
 "#;
 
-/// A JavaScript `Error` with a stable `code` property.
-fn error(code: &str, message: &str) -> JsValue {
-    let error = js_sys::Error::new(message);
-    set(&error, "code", &JsValue::from_str(code));
-    error.into()
-}
-
-fn set(target: &JsValue, key: &str, value: &JsValue) {
-    // Setting a property on a plain object or an Error cannot fail.
-    let _ = js_sys::Reflect::set(target, &JsValue::from_str(key), value);
+#[wasm_bindgen(module = "/src/objects.js")]
+extern "C" {
+    /// The `PkcePair` from verifier + challenge in one string: one crossing and one string
+    /// instead of an object and three property sets.
+    fn pair(packed: &str) -> JsValue;
+    /// The `CallbackResult`.
+    #[wasm_bindgen(js_name = callbackResult)]
+    fn callback_result(code: &str, state: &str) -> JsValue;
+    /// A `PkceError`: an `Error` with a stable `code` property (and what the authorisation
+    /// server said, when it refused).
+    #[wasm_bindgen(js_name = codedError)]
+    fn coded_error(code: &str, message: &str, oauth_error: Option<String>, error_description: Option<String>) -> JsValue;
+    /// The `AuthorizationUrlOptions` as endpoint, client ID, redirect URI, state, challenge and
+    /// the scopes space-separated; throws `invalid_options` for options of another shape.
+    #[wasm_bindgen(js_name = authorizationUrlOptions, catch)]
+    fn authorization_url_options(options: &JsValue) -> Result<Vec<String>, JsValue>;
 }
 
 fn pkce_error(e: pkce::PkceError) -> JsValue {
-    error(e.code(), e.summary())
-}
-
-#[wasm_bindgen(inline_js = "export function pair(packed) { return { codeVerifier: packed.slice(0, -43), codeChallenge: packed.slice(-43), codeChallengeMethod: 'S256' }; }")]
-extern "C" {
-    /// Builds the `PkcePair` object in JavaScript from verifier + challenge in one string: one
-    /// crossing and one string instead of an object and three property sets.
-    fn pair(packed: &str) -> JsValue;
+    coded_error(e.code(), e.summary(), None, None)
 }
 
 /// A new code verifier from the platform CSPRNG: 43 characters by default, 43 to 128 allowed
@@ -131,12 +130,6 @@ pub fn verify_code_challenge(verifier: &str, challenge: &str) -> bool {
     pkce::verify(verifier, challenge)
 }
 
-/// Throws a refusal of the `flow` core with its code and sentence.
-fn flow_error(code: flow::ErrorCode) -> JsValue {
-    let (code, sentence) = code_and_sentence(code);
-    error(code, sentence)
-}
-
 /// The code and sentence of the refusals the package's two `flow` calls can return:
 /// `config_invalid` from the authorize URL and [`flow::CallbackError::CODES`] from the callback
 /// check (a test keeps the lists equal); anything else would be `internal`. One arm per code, each
@@ -160,45 +153,22 @@ fn code_and_sentence(code: flow::ErrorCode) -> (&'static str, &'static str) {
     }
 }
 
-fn string_field(options: &JsValue, name: &str) -> Result<String, JsValue> {
-    js_sys::Reflect::get(options, &JsValue::from_str(name))
-        .ok()
-        .and_then(|v| v.as_string())
-        .ok_or_else(|| error("invalid_options", &["options.", name, " must be a string"].concat()))
-}
-
 /// The authorize URL with every parameter encoded, `response_type=code` and
 /// `code_challenge_method=S256` included. Throws `invalid_options` or `config_invalid`
 /// (an endpoint that is not https, or http off loopback).
 #[wasm_bindgen(js_name = buildAuthorizationUrl)]
 pub fn build_authorization_url(#[wasm_bindgen(unchecked_param_type = "AuthorizationUrlOptions")] options: JsValue) -> Result<String, JsValue> {
-    if !options.is_object() {
-        return Err(error("invalid_options", "options must be an object"));
-    }
-    let scope_value = js_sys::Reflect::get(&options, &JsValue::from_str("scope")).unwrap_or(JsValue::UNDEFINED);
-    let scopes: Vec<String> = if let Some(text) = scope_value.as_string() {
-        // RFC 6749 §3.3: scope tokens are separated by spaces; tabs and newlines are forgiven.
-        text.split_ascii_whitespace().map(str::to_owned).collect()
-    } else if js_sys::Array::is_array(&scope_value) {
-        js_sys::Array::from(&scope_value)
-            .iter()
-            .map(|s| s.as_string().ok_or_else(|| error("invalid_options", "options.scope must hold strings")))
-            .collect::<Result<_, _>>()?
-    } else {
-        return Err(error("invalid_options", "options.scope must be a string or an array of strings"));
+    let options = authorization_url_options(&options)?;
+    let [endpoint, client_id, redirect_uri, state, code_challenge, scope] = options.as_slice() else {
+        return Err(coded_error("invalid_options", "options could not be read", None, None));
     };
-    let (endpoint, client_id, redirect_uri) =
-        (string_field(&options, "authorizationEndpoint")?, string_field(&options, "clientId")?, string_field(&options, "redirectUri")?);
-    let (state, code_challenge) = (string_field(&options, "state")?, string_field(&options, "codeChallenge")?);
-    let request = flow::AuthorizeRequest {
-        endpoint: &endpoint,
-        client_id: &client_id,
-        redirect_uri: &redirect_uri,
-        scopes: &scopes,
-        state: &state,
-        code_challenge: &code_challenge,
-    };
-    request.url().map_err(flow_error)
+    // RFC 6749 §3.3: scope tokens are separated by spaces; tabs and newlines are forgiven.
+    let scopes: Vec<String> = scope.split_ascii_whitespace().map(str::to_owned).collect();
+    let request = flow::AuthorizeRequest { endpoint, client_id, redirect_uri, scopes: &scopes, state, code_challenge };
+    request.url().map_err(|code| {
+        let (code, sentence) = code_and_sentence(code);
+        coded_error(code, sentence, None, None)
+    })
 }
 
 /// Checks a callback URL (or its query) against the state this app sent, as ordered guard
@@ -210,24 +180,14 @@ pub fn parse_callback(url: &str, expected_state: &str) -> Result<JsValue, JsValu
     let query = without_fragment.split_once('?').map_or(without_fragment, |(_, q)| q);
     let expected = Some(expected_state).filter(|s| !s.is_empty());
     match flow::check_callback(query, expected, None) {
-        Ok(callback) => {
-            let result = js_sys::Object::new();
-            set(&result, "code", &JsValue::from_str(callback.code()));
-            set(&result, "state", &JsValue::from_str(expected_state));
-            Ok(result.into())
-        }
-        Err(e) => {
-            let thrown = flow_error(e.code);
-            if let Some(oauth_error) = e.oauth_error {
-                set(&thrown, "oauthError", &JsValue::from_str(&oauth_error));
-            }
-            if let Some(description) = e.description {
-                set(&thrown, "errorDescription", &JsValue::from_str(&description));
-            }
-            Err(thrown)
+        Ok(callback) => Ok(callback_result(callback.code(), expected_state)),
+        Err(refusal) => {
+            let (code, sentence) = code_and_sentence(refusal.code);
+            Err(coded_error(code, sentence, refusal.oauth_error, refusal.description))
         }
     }
 }
+
 
 #[cfg(test)]
 mod tests {

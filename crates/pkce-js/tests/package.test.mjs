@@ -44,6 +44,17 @@ test("errors carry stable codes", () => {
   assert.equal(code(() => pkce.calculateCodeChallenge("")), "verifier_too_short");
   assert.equal(code(() => pkce.generateCodeVerifier(42)), "verifier_length_out_of_range");
   assert.equal(code(() => pkce.buildAuthorizationUrl({})), "invalid_options");
+  assert.equal(code(() => pkce.buildAuthorizationUrl(null)), "invalid_options");
+  assert.equal(code(() => pkce.buildAuthorizationUrl("https://as/authorize")), "invalid_options");
+  const options = { authorizationEndpoint: "https://as.example/authorize", clientId: "c", redirectUri: "https://app/cb", scope: "a b", state: "s", codeChallenge: "x" };
+  assert.equal(code(() => pkce.buildAuthorizationUrl({ ...options, clientId: 7 })), "invalid_options");
+  assert.equal(code(() => pkce.buildAuthorizationUrl({ ...options, scope: ["a", 2] })), "invalid_options");
+  assert.equal(code(() => pkce.buildAuthorizationUrl({ ...options, scope: undefined })), "invalid_options");
+  assert.equal(code(() => pkce.buildAuthorizationUrl({ ...options, authorizationEndpoint: "http://as.example/authorize" })), "config_invalid");
+  assert.equal(code(() => pkce.buildAuthorizationUrl({ ...options, authorizationEndpoint: "https://as.example/authorize?state=x" })), "config_invalid");
+  assert.equal(code(() => pkce.parseCallback("https://app/cb?code=x", "good")), "state_missing");
+  assert.equal(code(() => pkce.parseCallback("https://app/cb?state=good", "good")), "code_missing");
+  assert.equal(code(() => pkce.parseCallback("https://app/cb?code=x&code=y&state=good", "good")), "callback_parameter_repeated");
   assert.equal(code(() => pkce.parseCallback("https://app/cb?code=x&state=evil", "good")), "state_mismatch");
 });
 
@@ -62,6 +73,9 @@ test("buildAuthorizationUrl and parseCallback round-trip", () => {
   assert.equal(params.get("response_type"), "code");
   assert.equal(params.get("scope"), "users:read test:test");
   assert.equal(params.get("code_challenge_method"), "S256");
+  // A string scope is split on whitespace and sent space-separated (RFC 6749 §3.3).
+  const fromString = pkce.buildAuthorizationUrl({ authorizationEndpoint: "http://127.0.0.1:9/oauth/authorize", clientId: "c", redirectUri: "http://localhost/cb", scope: " users:read\ttest:test ", state, codeChallenge: "x" });
+  assert.equal(new URL(fromString).searchParams.get("scope"), "users:read test:test");
   assert.deepEqual(pkce.parseCallback(`http://localhost:8080/callback?code=abc&state=${state}`, state), { code: "abc", state });
   try {
     pkce.parseCallback(`?error=access_denied&error_description=no&state=${state}`, state);

@@ -44,17 +44,18 @@ pub fn build() -> Result<Sizes, String> {
     )?;
     step("Optimising for size (wasm-opt -Oz)");
     let wasm = out.join("pkce_bg.wasm");
-    run(command(&wasm_opt.display().to_string()).args(setup::WASM_OPT_FEATURES).arg("-Oz").arg(&wasm).arg("-o").arg(&wasm), "wasm-opt")?;
-    step("Minifying the JavaScript glue (esbuild)");
+    run(command(&wasm_opt.display().to_string()).args(setup::WASM_OPT_FEATURES).args(["-Oz", "--strip-producers", "--strip-target-features"]).arg(&wasm).arg("-o").arg(&wasm), "wasm-opt")?;
+    step("Bundling the JavaScript glue with its snippets into pkce.js, minified (esbuild)");
     let glue = out.join("pkce.js");
     let esbuild = setup::ensure_esbuild()?;
     run(
         command(&esbuild.display().to_string())
             .arg(&glue)
-            .args(["--minify", "--format=esm", "--log-level=warning", "--allow-overwrite"])
+            .args(["--bundle", "--minify", "--format=esm", "--log-level=warning", "--allow-overwrite"])
             .arg(format!("--outfile={}", glue.display())),
         "esbuild",
     )?;
+    let _ = std::fs::remove_dir_all(out.join("snippets"));
     write(&out.join("package.json"), &package_json())?;
     write(&out.join("node.js"), NODE_ENTRY)?;
     write(&out.join("node.d.ts"), "export * from \"./pkce.js\";\n")?;

@@ -22,7 +22,7 @@ pub fn size_optimised(command: &mut Command) -> &mut Command {
             .env("RUSTC_BOOTSTRAP", "1")
             .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
             // Cargo adds these to the target's rustflags in .cargo/config.toml.
-            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", "-Zunstable-options -Cpanic=immediate-abort");
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none");
     } else {
         println!("    rust-src is not installed and `rustup component add rust-src` failed: building with the stable standard library (a larger wasm)");
     }

@@ -1,0 +1,39 @@
+// The package's JavaScript values, built on this side of the boundary: one call each, instead of
+// an object and one property set per field from WebAssembly (smaller, and faster).
+
+/** A `PkcePair` from verifier and challenge in one string (the challenge is its last 43 characters). */
+export function pair(packed) {
+  return { codeVerifier: packed.slice(0, -43), codeChallenge: packed.slice(-43), codeChallengeMethod: "S256" };
+}
+
+/** A `CallbackResult`. */
+export function callbackResult(code, state) {
+  return { code, state };
+}
+
+/** A `PkceError`: an `Error` with a stable `code` and, when the authorisation server refused, what it said. */
+export function codedError(code, message, oauthError, errorDescription) {
+  const error = new Error(message);
+  error.code = code;
+  if (oauthError !== undefined) error.oauthError = oauthError;
+  if (errorDescription !== undefined) error.errorDescription = errorDescription;
+  return error;
+}
+
+const STRING_OPTIONS = ["authorizationEndpoint", "clientId", "redirectUri", "state", "codeChallenge"];
+
+/**
+ * The `AuthorizationUrlOptions` as six strings: the five string options in the order above, then
+ * the scopes space-separated. Throws `invalid_options` for anything else.
+ */
+export function authorizationUrlOptions(options) {
+  if (typeof options !== "object" || options === null) throw codedError("invalid_options", "options must be an object");
+  const values = STRING_OPTIONS.map((name) => {
+    if (typeof options[name] !== "string") throw codedError("invalid_options", `options.${name} must be a string`);
+    return options[name];
+  });
+  const scope = options.scope;
+  if (typeof scope === "string") return values.concat(scope);
+  if (Array.isArray(scope) && scope.every((s) => typeof s === "string")) return values.concat(scope.join(" "));
+  throw codedError("invalid_options", "options.scope must be a string or an array of strings");
+}
