@@ -23,7 +23,7 @@ if ! command -v twiggy >/dev/null; then cargo install twiggy --locked >/dev/null
 if command -v twiggy >/dev/null; then
   # The settings of `cargo xtask build-app` (crates/xtask/src/wasm_release.rs), plus symbol names.
   RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
-    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS='-Zunstable-options -Cpanic=immediate-abort' \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS='-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none' \
     cargo build -q --release --target wasm32-unknown-unknown -p app --config 'profile.release.debug=true'
   tmp=$(mktemp -d)
   wasm-bindgen --target web --out-dir "$tmp" target/wasm32-unknown-unknown/release/app.wasm
