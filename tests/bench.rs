@@ -87,7 +87,7 @@ fn verdict(met: bool) -> &'static str {
 /// page, buttons live), median of 20 fresh navigations; reference: a static page with one
 /// button from the same server (its DOMContentLoaded).
 async fn interactive() {
-    let wt = Walkthrough::start(Mode::Local).await;
+    let wt = Walkthrough::start_unrecorded(Mode::Local, &[]).await;
     let reference = axum::Router::new().route("/", axum::routing::get(|| async { axum::response::Html("<!doctype html><title>reference</title><button>Go</button>") }));
     let static_server = e2e_harness::Server::spawn(e2e_harness::free_listener().await, reference);
     let browser = Browser::launch().await;
@@ -129,7 +129,7 @@ async fn poll(browser: &Browser, script: &str) -> f64 {
 /// employees JSON on the page, median of 20; reference: the same protocol steps (start,
 /// authorize, exchange, API call) from a plain HTTP client.
 async fn flow() {
-    let wt = Walkthrough::start_with(Mode::Local, &[("STAND_IN_AUTO_APPROVE", "1")]).await;
+    let wt = Walkthrough::start_unrecorded(Mode::Local, &[("STAND_IN_AUTO_APPROVE", "1")]).await;
     let browser = Browser::launch().await;
     let http = no_redirects();
     let (mut ours, mut reference) = (Vec::new(), Vec::new());
@@ -232,7 +232,7 @@ async fn load(url: &str, headers: Vec<(&'static str, String)>, concurrency: usiz
 /// as the stand-in itself), and with the API answering after 20 ms, as a remote API does.
 async fn proxy() {
     for latency in ["0", "20"] {
-        let wt = Walkthrough::start_with(Mode::Custom, &[("STAND_IN_AUTO_APPROVE", "1"), ("STAND_IN_API_LATENCY_MS", latency)]).await;
+        let wt = Walkthrough::start_unrecorded(Mode::Custom, &[("STAND_IN_AUTO_APPROVE", "1"), ("STAND_IN_API_LATENCY_MS", latency)]).await;
         let cookie = sign_in_http(&wt, &no_redirects()).await;
         let token = wt.stand_in.issued_tokens().into_iter().next().unwrap();
         let direct_url = format!("{}/v2/employees", wt.state.config.api_base_url);
@@ -266,7 +266,7 @@ async fn proxy() {
 /// after 50 ms, as a remote authorisation server does.
 async fn refresh() {
     for delay_ms in [0, 50] {
-        let wt = Walkthrough::start_with(Mode::Custom, &[("STAND_IN_AUTO_APPROVE", "1")]).await;
+        let wt = Walkthrough::start_unrecorded(Mode::Custom, &[("STAND_IN_AUTO_APPROVE", "1")]).await;
         let http = no_redirects();
         let cookie = sign_in_http(&wt, &http).await;
         wt.stand_in.set_token_faults(stand_in::TokenFaults { status: None, delay_ms, remaining: u32::MAX });

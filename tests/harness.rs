@@ -131,7 +131,7 @@ pub struct Walkthrough {
     pub standalone: Option<Server>,
     /// The stand-in, embedded or separate, for looking at what it issued.
     pub stand_in: stand_in::StandIn,
-    /// Every response the browser received.
+    /// Every response the browser received (none in an unrecorded run).
     pub recorder: Recorder,
     /// The companion's state.
     pub state: AppState,
@@ -145,10 +145,21 @@ impl Walkthrough {
 
     /// As [`Walkthrough::start`], with more configuration variables (e.g. auto-approve).
     pub async fn start_with(mode: Mode, extra: &[(&str, &str)]) -> Self {
+        Self::launch(mode, extra, true).await
+    }
+
+    /// As [`Walkthrough::start_with`], without the recorder: for the benchmarks, which measure
+    /// the companion and the stand-in, not the test's copy of every response.
+    pub async fn start_unrecorded(mode: Mode, extra: &[(&str, &str)]) -> Self {
+        Self::launch(mode, extra, false).await
+    }
+
+    async fn launch(mode: Mode, extra: &[(&str, &str)], record: bool) -> Self {
         let listener = free_listener().await;
         let addr = listener.local_addr().unwrap();
         let redirect_uri = format!("http://localhost:{}/callback", addr.port());
         let recorder = Recorder::default();
+        let served = |router: Router| if record { recorder.wrap(router) } else { router };
         let mut vars = vec![
             ("COMPANION_ADDR", addr.to_string()),
             ("PLEO_REDIRECT_URI", redirect_uri.clone()),
@@ -169,7 +180,7 @@ impl Walkthrough {
             let api_latency_ms = extra.iter().find(|(n, _)| *n == "STAND_IN_API_LATENCY_MS").map_or(0, |(_, v)| v.parse().unwrap());
             let si = stand_in::StandIn::new(registration, stand_in::Settings { auto_approve, api_latency_ms, ..stand_in::Settings::default() });
             let si_listener = free_listener().await;
-            let server = Server::spawn(si_listener, recorder.wrap(stand_in::router(si.clone())));
+            let server = Server::spawn(si_listener, served(stand_in::router(si.clone())));
             vars.extend([
                 ("PLEO_ENV", "custom".to_owned()),
                 ("PLEO_AUTHORIZATION_SERVER_URL", format!("http://127.0.0.1:{}", server.addr.port())),
@@ -182,7 +193,7 @@ impl Walkthrough {
         let config = Config::from_lookup(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone())).unwrap();
         let state = AppState::new(config);
         let stand_in = separate_stand_in.or_else(|| state.stand_in.clone()).unwrap();
-        let companion = Server::spawn(listener, recorder.wrap(companion::router(state.clone())));
+        let companion = Server::spawn(listener, served(companion::router(state.clone())));
         Self { companion, standalone, stand_in, recorder, state }
     }
 
