@@ -1,7 +1,8 @@
 //! `@pleo-walkthrough/pkce`: RFC 7636 PKCE for any web app, from JavaScript or TypeScript.
 //!
 //! Glue only: each function converts its arguments, calls the pure Rust core (`pkce`, `flow`)
-//! and converts the result. Errors are thrown as `Error`s with a stable `code` property.
+//! and converts the result. Errors are thrown as `Error`s with a stable `code` property. The
+//! JavaScript values are made on the JavaScript side, in `src/objects.js` (one call each).
 //!
 //! `no_std` on wasm32: nothing in this crate's dependency graph links the standard library, so
 //! the WebAssembly holds no formatting or unwinding code, and this crate supplies what the
@@ -130,6 +131,12 @@ pub fn verify_code_challenge(verifier: &str, challenge: &str) -> bool {
     pkce::verify(verifier, challenge)
 }
 
+/// A refusal of the `flow` core as a `PkceError`, with what the authorisation server said.
+fn flow_refusal(code: flow::ErrorCode, oauth_error: Option<String>, description: Option<String>) -> JsValue {
+    let (code, sentence) = code_and_sentence(code);
+    coded_error(code, sentence, oauth_error, description)
+}
+
 /// The code and sentence of the refusals the package's two `flow` calls can return:
 /// `config_invalid` from the authorize URL and [`flow::CallbackError::CODES`] from the callback
 /// check (a test keeps the lists equal); anything else would be `internal`. One arm per code, each
@@ -165,10 +172,7 @@ pub fn build_authorization_url(#[wasm_bindgen(unchecked_param_type = "Authorizat
     // RFC 6749 §3.3: scope tokens are separated by spaces; tabs and newlines are forgiven.
     let scopes: Vec<String> = scope.split_ascii_whitespace().map(str::to_owned).collect();
     let request = flow::AuthorizeRequest { endpoint, client_id, redirect_uri, scopes: &scopes, state, code_challenge };
-    request.url().map_err(|code| {
-        let (code, sentence) = code_and_sentence(code);
-        coded_error(code, sentence, None, None)
-    })
+    request.url().map_err(|code| flow_refusal(code, None, None))
 }
 
 /// Checks a callback URL (or its query) against the state this app sent, as ordered guard
@@ -181,10 +185,7 @@ pub fn parse_callback(url: &str, expected_state: &str) -> Result<JsValue, JsValu
     let expected = Some(expected_state).filter(|s| !s.is_empty());
     match flow::check_callback(query, expected, None) {
         Ok(callback) => Ok(callback_result(callback.code(), expected_state)),
-        Err(refusal) => {
-            let (code, sentence) = code_and_sentence(refusal.code);
-            Err(coded_error(code, sentence, refusal.oauth_error, refusal.description))
-        }
+        Err(refusal) => Err(flow_refusal(refusal.code, refusal.oauth_error, refusal.description)),
     }
 }
 
