@@ -82,9 +82,10 @@ extern "C" {
     #[wasm_bindgen(js_name = codedError)]
     fn coded_error(code: &str, message: &str, oauth_error: Option<String>, error_description: Option<String>) -> JsValue;
     /// The `AuthorizationUrlOptions` as endpoint, client ID, redirect URI, state, challenge and
-    /// the scopes space-separated; throws `invalid_options` for options of another shape.
+    /// the scopes space-separated, joined by NUL (one string crosses instead of an array);
+    /// throws `invalid_options` for options of another shape or with a NUL in them.
     #[wasm_bindgen(js_name = authorizationUrlOptions, catch)]
-    fn authorization_url_options(options: &JsValue) -> Result<Vec<String>, JsValue>;
+    fn authorization_url_options(options: &JsValue) -> Result<String, JsValue>;
 }
 
 fn pkce_error(e: pkce::PkceError) -> JsValue {
@@ -166,9 +167,9 @@ fn code_and_sentence(code: flow::ErrorCode) -> (&'static str, &'static str) {
 #[wasm_bindgen(js_name = buildAuthorizationUrl)]
 pub fn build_authorization_url(#[wasm_bindgen(unchecked_param_type = "AuthorizationUrlOptions")] options: JsValue) -> Result<String, JsValue> {
     let options = authorization_url_options(&options)?;
-    let [endpoint, client_id, redirect_uri, state, code_challenge, scope] = options.as_slice() else {
-        return Err(coded_error("invalid_options", "options could not be read", None, None));
-    };
+    let mut values = options.split('\0');
+    let mut next = || values.next().unwrap_or_default();
+    let (endpoint, client_id, redirect_uri, state, code_challenge, scope) = (next(), next(), next(), next(), next(), next());
     // RFC 6749 §3.3: scope tokens are separated by spaces; tabs and newlines are forgiven.
     let scopes: Vec<String> = scope.split_ascii_whitespace().map(str::to_owned).collect();
     let request = flow::AuthorizeRequest { endpoint, client_id, redirect_uri, scopes: &scopes, state, code_challenge };

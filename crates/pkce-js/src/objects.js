@@ -23,8 +23,9 @@ export function codedError(code, message, oauthError, errorDescription) {
 const STRING_OPTIONS = ["authorizationEndpoint", "clientId", "redirectUri", "state", "codeChallenge"];
 
 /**
- * The `AuthorizationUrlOptions` as six strings: the five string options in the order above, then
- * the scopes space-separated. Throws `invalid_options` for anything else.
+ * The `AuthorizationUrlOptions` as one string for the WebAssembly: the five string options in
+ * the order above, then the scopes space-separated, joined by NUL characters (which no valid
+ * value contains: RFC 6749 Appendix A, RFC 3986). Throws `invalid_options` for anything else.
  */
 export function authorizationUrlOptions(options) {
   if (typeof options !== "object" || options === null) throw codedError("invalid_options", "options must be an object");
@@ -33,7 +34,9 @@ export function authorizationUrlOptions(options) {
     return options[name];
   });
   const scope = options.scope;
-  if (typeof scope === "string") return values.concat(scope);
-  if (Array.isArray(scope) && scope.every((s) => typeof s === "string")) return values.concat(scope.join(" "));
-  throw codedError("invalid_options", "options.scope must be a string or an array of strings");
+  if (typeof scope === "string") values.push(scope);
+  else if (Array.isArray(scope) && scope.every((s) => typeof s === "string")) values.push(scope.join(" "));
+  else throw codedError("invalid_options", "options.scope must be a string or an array of strings");
+  if (values.some((value) => value.includes("\0"))) throw codedError("invalid_options", "options may not contain NUL characters");
+  return values.join("\0");
 }
