@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use flow::authorize::{check_endpoint, is_loopback_authority};
+use flow::authorize::check_endpoint;
 use flow::wire::PublicConfig;
 use secrecy::SecretString;
 
@@ -183,14 +183,11 @@ impl Config {
     }
 }
 
-/// Pleo's rule: an absolute URI, https except for localhost, no fragment (RFC 6749 §3.1.2).
+/// Pleo's rule: an absolute URI, https except for localhost, no fragment (RFC 6749 §3.1.2): the
+/// endpoint rule of [`check_endpoint`], and a path.
 fn check_redirect_uri(uri: &str) -> Result<(), ConfigError> {
-    let ok = match uri.split_once("://") {
-        Some(("https", rest)) => !rest.is_empty(),
-        Some(("http", rest)) => is_loopback_authority(rest),
-        _ => false,
-    };
-    if ok && !uri.contains('#') && uri[uri.find("://").map_or(0, |i| i + 3)..].contains('/') {
+    let has_path = uri.split_once("://").is_some_and(|(_, rest)| rest.contains('/'));
+    if check_endpoint(uri).is_ok() && has_path {
         Ok(())
     } else {
         Err(config_error("PLEO_REDIRECT_URI", format!("{uri:?} must be an absolute https URL with a path (http only for localhost), without a fragment")))
@@ -257,6 +254,12 @@ mod tests {
         assert_eq!(config(&[("COMPANION_ADDR", "nope")]).unwrap_err().variable, "COMPANION_ADDR");
         assert_eq!(config(&[("PLEO_REDIRECT_URI", "http://example.com/cb")]).unwrap_err().variable, "PLEO_REDIRECT_URI");
         assert_eq!(config(&[("PLEO_REDIRECT_URI", "https://example.com")]).unwrap_err().variable, "PLEO_REDIRECT_URI");
+        for bad in ["http://127.0.0.1.evil.example/cb", "https://app.example/cb#x", "https://app.example/c b", "app.example/cb"] {
+            assert_eq!(config(&[("PLEO_REDIRECT_URI", bad)]).unwrap_err().variable, "PLEO_REDIRECT_URI", "{bad}");
+        }
+        for good in ["http://127.0.0.1:8080/callback", "http://[::1]:8080/callback", "https://app.example/callback?x=1"] {
+            assert!(config(&[("PLEO_REDIRECT_URI", good)]).is_ok(), "{good}");
+        }
         let err = config(&[("PLEO_ENV", "custom"), ("PLEO_AUTHORIZATION_SERVER_URL", "http://as.example")]).unwrap_err();
         assert_eq!(err.variable, "PLEO_AUTHORIZATION_SERVER_URL");
     }
