@@ -295,14 +295,14 @@ impl Browser {
     pub async fn wait_for_text(&self, css: &str, needle: &str) -> String {
         let deadline = std::time::Instant::now() + Duration::from_secs(15);
         loop {
-            if let Ok(element) = self.client.find(Locator::Css(css)).await {
-                if let Ok(text) = element.text().await {
-                    if text.contains(needle) {
-                        return text;
-                    }
-                    if std::time::Instant::now() > deadline {
-                        panic!("{css} says {text:?}, not {needle:?}");
-                    }
+            if let Ok(element) = self.client.find(Locator::Css(css)).await
+                && let Ok(text) = element.text().await
+            {
+                if text.contains(needle) {
+                    return text;
+                }
+                if std::time::Instant::now() > deadline {
+                    panic!("{css} says {text:?}, not {needle:?}");
                 }
             }
             assert!(std::time::Instant::now() <= deadline, "no {css} with {needle:?}");

@@ -11,11 +11,11 @@ async fn main() {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "companion=info".into()))
         .init();
     // A missing .env is normal; a malformed one is reported.
-    if let Err(e) = dotenvy::dotenv() {
-        if !e.not_found() {
-            eprintln!("companion: .env could not be read: {e}");
-            std::process::exit(2);
-        }
+    if let Err(e) = dotenvy::dotenv()
+        && !e.not_found()
+    {
+        eprintln!("companion: .env could not be read: {e}");
+        std::process::exit(2);
     }
     let config = match Config::from_lookup(|name| std::env::var(name).ok()) {
         Ok(config) => config,

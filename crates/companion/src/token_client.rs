@@ -166,10 +166,10 @@ impl TokenClient {
                 expires_at: flow::expiry::expires_at(now, expires_in),
             });
         }
-        if status.is_client_error() {
-            if let Ok(error) = serde_json::from_slice::<OAuthErrorBody>(&body) {
-                return Err(TokenFailure::Rejected { error: error.error, description: error.error_description });
-            }
+        if status.is_client_error()
+            && let Ok(error) = serde_json::from_slice::<OAuthErrorBody>(&body)
+        {
+            return Err(TokenFailure::Rejected { error: error.error, description: error.error_description });
         }
         let failure = AppError::with_message(ErrorCode::TokenEndpointFailed, format!("The token endpoint answered HTTP {}.", status.as_u16()));
         if status.is_server_error() { Err(TokenFailure::Transient(failure)) } else { Err(TokenFailure::Malformed(failure)) }

@@ -74,10 +74,10 @@ pub fn check_callback(
     }
     let param = |name: &str| pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
 
-    if let (Some(iss), Some(expected)) = (param("iss"), expected_issuer) {
-        if iss != expected {
-            return Err(CallbackError::new(ErrorCode::IssuerMismatch));
-        }
+    if let (Some(iss), Some(expected)) = (param("iss"), expected_issuer)
+        && iss != expected
+    {
+        return Err(CallbackError::new(ErrorCode::IssuerMismatch));
     }
     let state = param("state").filter(|s| !s.is_empty()).ok_or(CallbackError::new(ErrorCode::StateMissing))?;
     let pending = pending_state.ok_or(CallbackError::new(ErrorCode::NoPendingAuthorization))?;

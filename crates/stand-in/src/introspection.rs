@@ -26,16 +26,16 @@ pub(crate) async fn introspect(State(stand_in): State<StandIn>, headers: HeaderM
     let now = stand_in.clock.now();
     let inner = stand_in.lock();
     let client_id = stand_in.registration.client_id.clone();
-    if let Some(access) = inner.access_tokens.get(token.as_str()).filter(|a| a.expires_at > now) {
-        if let Some(grant) = inner.grants.get(&access.grant).filter(|g| !g.revoked) {
-            return no_store_json(
-                StatusCode::OK,
-                json!({
-                    "active": true, "token_type": "access_token", "scope": grant.scope.join(" "),
-                    "client_id": client_id, "exp": access.expires_at, "sub": format!("urn:pleo:user:{}", grant.user_id),
-                }),
-            );
-        }
+    if let Some(access) = inner.access_tokens.get(token.as_str()).filter(|a| a.expires_at > now)
+        && let Some(grant) = inner.grants.get(&access.grant).filter(|g| !g.revoked)
+    {
+        return no_store_json(
+            StatusCode::OK,
+            json!({
+                "active": true, "token_type": "access_token", "scope": grant.scope.join(" "),
+                "client_id": client_id, "exp": access.expires_at, "sub": format!("urn:pleo:user:{}", grant.user_id),
+            }),
+        );
     }
     if let Some(grant) = inner.refresh_tokens.get(token.as_str()).and_then(|g| inner.grants.get(g)) {
         let live = !grant.revoked && !grant.refresh_revoked && grant.current_refresh == *token && grant.refresh_expires_at > now;

@@ -20,7 +20,7 @@ struct Tally {
 fn parse_summary(line: &str) -> Option<Tally> {
     let rest = line.trim().strip_prefix("test result: ")?;
     let number_before = |word: &str| -> Option<u64> {
-        let words: Vec<&str> = rest.split(|c: char| c == ' ' || c == ';' || c == '.').filter(|w| !w.is_empty()).collect();
+        let words: Vec<&str> = rest.split([' ', ';', '.']).filter(|w| !w.is_empty()).collect();
         let i = words.iter().position(|w| *w == word)?;
         words.get(i.checked_sub(1)?)?.parse().ok()
     };

@@ -91,12 +91,11 @@ pub fn StepApi(compact: bool) -> impl IntoView {
         busy.set(true);
         spawn_local(async move {
             let outcome = api::call_api(&path).await;
-            if let Ok(c) = &outcome {
-                if let Some(found) = first_id(&c.body) {
-                    if id.get_untracked().is_empty() {
-                        id.set(found);
-                    }
-                }
+            if let Ok(c) = &outcome
+                && let Some(found) = first_id(&c.body)
+                && id.get_untracked().is_empty()
+            {
+                id.set(found);
             }
             result.set(Some(outcome));
             busy.set(false);
