@@ -115,18 +115,23 @@ pub fn check_endpoint(url: &str) -> Result<(), ErrorCode> {
         return Err(ErrorCode::ConfigInvalid);
     }
     let acceptable = match (url.strip_prefix("https://"), url.strip_prefix("http://")) {
-        (Some(rest), _) => !rest.is_empty(),
+        (Some(rest), _) => !authority(rest).is_empty(),
         (None, Some(rest)) => is_loopback_authority(rest),
         (None, None) => false,
     };
     if acceptable { Ok(()) } else { Err(ErrorCode::ConfigInvalid) }
 }
 
+/// The authority at the start of `rest` (after `scheme://`): up to the path or the query.
+fn authority(rest: &str) -> &str {
+    rest.split(['/', '?']).next().unwrap_or_default()
+}
+
 /// Whether the authority at the start of `rest` (after `scheme://`) names a loopback host:
 /// `localhost`, an IPv4 address in 127.0.0.0/8 or `[::1]` (RFC 8252 §7.3, RFC 9700 §2.6). IPv4
 /// addresses are parsed, so a name such as `127.0.0.1.example.com` is not taken for one.
 pub fn is_loopback_authority(rest: &str) -> bool {
-    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let authority = authority(rest);
     match authority.strip_prefix('[') {
         // The canonical text of the one IPv6 loopback address (RFC 5952 §4).
         Some(bracketed) => bracketed.split(']').next() == Some("::1"),
@@ -194,6 +199,8 @@ mod tests {
         assert_eq!(request("javascript:alert(1)", &[]).url(), Err(ErrorCode::ConfigInvalid));
         assert_eq!(request("https://as.example/a#frag", &[]).url(), Err(ErrorCode::ConfigInvalid));
         assert_eq!(request("https://", &[]).url(), Err(ErrorCode::ConfigInvalid));
+        assert_eq!(request("https:///oauth/authorize", &[]).url(), Err(ErrorCode::ConfigInvalid));
+        assert_eq!(request("https://?x=1", &[]).url(), Err(ErrorCode::ConfigInvalid));
     }
 
     /// RFC 3986 §2: a URI is printable ASCII.

@@ -2,7 +2,7 @@
 //! (§3 "Base64url Encoding", Appendix A; the alphabet of RFC 4648 §5).
 //!
 //! Written here rather than taken from the `base64` crate: PKCE only ever encodes 32 to 96
-//! octets, and this loop is a twentieth of that crate's general engine in the JavaScript
+//! octets, and this loop is a ninth of that crate's general engine in the JavaScript
 //! package's WebAssembly. The tests check it against the `base64` crate.
 
 use alloc::string::String;

@@ -1,6 +1,7 @@
 //! `cargo xtask pkce-package`: builds the npm-ready ES-module package of the PKCE module into
 //! `target/pkce-package/` (package.json, .wasm, .js, .d.ts, README), the wasm optimised with
-//! wasm-opt and the JavaScript glue minified with esbuild (the .d.ts documents the API).
+//! wasm-opt and the JavaScript glue bundled with its snippet and minified by esbuild (the .d.ts
+//! documents the API).
 
 use std::path::{Path, PathBuf};
 
