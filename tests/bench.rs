@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use e2e_harness::{Browser, Mode, Walkthrough, serve_pkce_package};
+use axum::Router;
+use axum::http::{StatusCode, Uri};
+use e2e_harness::{Browser, Mode, Server, Walkthrough, free_listener, serve_pkce_package};
 use serde_json::json;
 
 const RUNS: usize = 20;
@@ -226,7 +228,8 @@ async fn load(url: &str, headers: Vec<(&'static str, String)>, concurrency: usiz
 }
 
 /// Companion overhead: proxied `GET /v2/employees` vs the same request straight to the
-/// stand-in, same load generator (16 concurrent workers), same run. Twice: on bare
+/// stand-in, same load generator (16 concurrent workers), same run; and through a bare forwarder
+/// on the same stack, which shows what any proxy hop costs here. Twice: on bare
 /// loopback, where the stand-in answers in well under a millisecond and the load generator, the
 /// companion and the stand-in share two cores (the companion's extra HTTP hop costs as much CPU
 /// as the stand-in itself), and with the API answering after 20 ms, as a remote API does.
@@ -238,25 +241,51 @@ async fn proxy() {
         let direct_url = format!("{}/v2/employees", wt.state.config.api_base_url);
         let proxied_url = wt.url("/api/pleo/v2/employees");
         let bearer = vec![("authorization", format!("Bearer {token}"))];
+        let forwarder = bare_forwarder(wt.state.config.api_base_url.clone(), token.clone()).await;
+        let forwarded_url = format!("http://{}/v2/employees", forwarder.addr);
         load(&direct_url, bearer.clone(), 16, 1).await;
         // Alternating rounds, medians of each: the two-core machine's background load shifts
         // during a run, and alternating spreads that over both sides alike.
-        let (mut directs, mut proxieds) = (Vec::new(), Vec::new());
+        let (mut directs, mut proxieds, mut forwardeds) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
             directs.push(load(&direct_url, bearer.clone(), 16, 3).await);
             proxieds.push(load(&proxied_url, vec![("cookie", cookie.clone())], 16, 3).await);
+            forwardeds.push(load(&forwarded_url, Vec::new(), 16, 3).await);
         }
         let medians = |runs: &[(f64, f64, f64)]| {
             (median(runs.iter().map(|r| r.0).collect()), median(runs.iter().map(|r| r.1).collect()), median(runs.iter().map(|r| r.2).collect()))
         };
-        let (direct, proxied) = (medians(&directs), medians(&proxieds));
+        let (direct, proxied, forwarded) = (medians(&directs), medians(&proxieds), medians(&forwardeds));
         println!("GET /v2/employees, API latency {latency} ms, 16 concurrent workers, medians of {ROUNDS} alternating 3 s rounds:");
         println!("  straight to the stand-in:  {:>8.0} requests/s  p50 {:.2} ms  p99 {:.2} ms", direct.0, direct.1, direct.2);
         println!("  through the companion:     {:>8.0} requests/s  p50 {:.2} ms  p99 {:.2} ms", proxied.0, proxied.1, proxied.2);
+        println!(
+            "  through a bare forwarder:  {:>8.0} requests/s  p50 {:.2} ms  p99 {:.2} ms  ({:.0}% of direct: any proxy hop on this stack)",
+            forwarded.0,
+            forwarded.1,
+            forwarded.2,
+            forwarded.0 / direct.0 * 100.0
+        );
         let share = proxied.0 / direct.0 * 100.0;
         let added_p99 = proxied.2 - direct.2;
         println!("  throughput {share:.0}% of direct (target >= 80%: {}); p99 added {added_p99:.2} ms (target <= 2 ms: {})", verdict(share >= 80.0), verdict(added_p99 <= 2.0));
     }
+}
+
+/// The cheapest hop a proxy on the companion's stack can be, as a reference for its overhead:
+/// axum in, reqwest out, every request forwarded to `{api_base}{path}` with `token`; no session,
+/// allow-list, refresh or transcript.
+async fn bare_forwarder(api_base: String, token: String) -> Server {
+    let http = reqwest::Client::new();
+    let router = Router::new().fallback(move |uri: Uri| {
+        let (http, url, token) = (http.clone(), format!("{api_base}{}", uri.path()), token.clone());
+        async move {
+            let response = http.get(url).bearer_auth(token).send().await.unwrap();
+            let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
+            (status, response.bytes().await.unwrap())
+        }
+    });
+    Server::spawn(free_listener().await, router)
 }
 
 /// Refresh under contention: 100 concurrent calls with an expired token; refreshes counted at
