@@ -92,8 +92,8 @@ impl<'a> AuthorizeRequest<'a> {
     }
 }
 
-/// Scope tokens joined by single spaces (RFC 6749 §3.3). The same as `scopes.join(" ")`, in a
-/// tenth of the code `join` brings into the JavaScript package's WebAssembly.
+/// Scope tokens joined by single spaces (RFC 6749 §3.3). The same as `scopes.join(" ")`, without
+/// the generic code `join` brings into the JavaScript package's WebAssembly (0.2 KB gzipped).
 fn space_separated(scopes: &[String]) -> String {
     let mut joined = String::new();
     for (i, scope) in scopes.iter().enumerate() {

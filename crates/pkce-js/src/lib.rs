@@ -190,7 +190,6 @@ pub fn parse_callback(url: &str, expected_state: &str) -> Result<JsValue, JsValu
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,7 +28,6 @@ pub struct Sizes {
 
 /// Builds the package and reports its sizes (the caller has run `setup::ensure_tools`).
 pub fn build() -> Result<Sizes, String> {
-    let wasm_opt = setup::ensure_wasm_opt()?;
     step("Building the PKCE module (release, wasm32)");
     run(
         wasm_release::size_optimised(&mut command("cargo")).args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "pkce-js"]),
@@ -45,12 +44,11 @@ pub fn build() -> Result<Sizes, String> {
     )?;
     step("Optimising for size (wasm-opt -Oz)");
     let wasm = out.join("pkce_bg.wasm");
-    run(command(&wasm_opt.display().to_string()).args(setup::WASM_OPT_FEATURES).args(["-Oz", "--strip-producers", "--strip-target-features"]).arg(&wasm).arg("-o").arg(&wasm), "wasm-opt")?;
+    run(command(&setup::npm_tool("wasm-opt").display().to_string()).args(setup::WASM_OPT_FEATURES).args(["-Oz", "--strip-producers", "--strip-target-features"]).arg(&wasm).arg("-o").arg(&wasm), "wasm-opt")?;
     step("Bundling the JavaScript glue with its snippets into pkce.js, minified (esbuild)");
     let glue = out.join("pkce.js");
-    let esbuild = setup::ensure_esbuild()?;
     run(
-        command(&esbuild.display().to_string())
+        command(&setup::npm_tool("esbuild").display().to_string())
             .arg(&glue)
             .args(["--bundle", "--minify", "--format=esm", "--log-level=warning", "--allow-overwrite"])
             .arg(format!("--outfile={}", glue.display())),

@@ -27,7 +27,7 @@ pub const WASM_OPT_FEATURES: &[&str] = &[
 ];
 
 /// `wasm-opt` from the npm package binaryen, installed under `.tools/` when missing.
-pub fn ensure_wasm_opt() -> Result<PathBuf, String> {
+fn ensure_wasm_opt() -> Result<(), String> {
     ensure_npm_tool("binaryen", BINARYEN_VERSION, "wasm-opt", &format!("version_{BINARYEN_VERSION}"))
 }
 
@@ -36,26 +36,29 @@ pub fn ensure_wasm_opt() -> Result<PathBuf, String> {
 pub const ESBUILD_VERSION: &str = "0.25.12";
 
 /// `esbuild` from npm, installed under `.tools/` when missing.
-pub fn ensure_esbuild() -> Result<PathBuf, String> {
+fn ensure_esbuild() -> Result<(), String> {
     ensure_npm_tool("esbuild", ESBUILD_VERSION, "esbuild", ESBUILD_VERSION)
 }
 
-/// `.tools/node_modules/.bin/{program}` from the npm package `package@version`, installed when
-/// the program is missing or its `--version` does not contain `wanted`.
-fn ensure_npm_tool(package: &str, version: &str, program: &str, wanted: &str) -> Result<PathBuf, String> {
+/// Where an npm tool (`wasm-opt`, `esbuild`) is, once [`ensure_tools`] has installed it.
+pub fn npm_tool(program: &str) -> PathBuf {
+    crate::repo_root().join(".tools/node_modules/.bin").join(program)
+}
+
+/// [`npm_tool`]`(program)` from the npm package `package@version`, installed when the program is
+/// missing or its `--version` does not contain `wanted`.
+fn ensure_npm_tool(package: &str, version: &str, program: &str, wanted: &str) -> Result<(), String> {
     let tools = crate::repo_root().join(".tools");
-    let path = tools.join("node_modules/.bin").join(program);
-    if version_of(&path.display().to_string(), &["--version"]).is_some_and(|v| v.contains(wanted)) {
+    if version_of(&npm_tool(program).display().to_string(), &["--version"]).is_some_and(|v| v.contains(wanted)) {
         println!("    {program} {wanted}: installed");
-        return Ok(path);
+        return Ok(());
     }
     step(&format!("Installing {program} (npm {package}@{version}) into .tools/"));
     std::fs::create_dir_all(&tools).map_err(|e| format!("cannot create .tools: {e}"))?;
     run(
         command("npm").arg("install").arg("--prefix").arg(&tools).args(["--no-audit", "--no-fund", &format!("{package}@{version}")]),
         &format!("npm install {package}"),
-    )?;
-    Ok(path)
+    )
 }
 
 /// cargo-fuzz, installed with `cargo install` when missing.
@@ -93,7 +96,7 @@ fn version_of(program: &str, args: &[&str]) -> Option<String> {
     output.status.success().then(|| String::from_utf8_lossy(&output.stdout).lines().next().unwrap_or_default().to_owned())
 }
 
-/// Installs the wasm target, Trunk, wasm-bindgen-cli and wasm-opt when missing; with
+/// Installs the wasm target, Trunk, wasm-bindgen-cli, wasm-opt and esbuild when missing; with
 /// `browser`, also Debian's Chromium and ChromeDriver for the browser tests.
 pub fn ensure_tools(browser: bool) -> Result<(), String> {
     step("Checking the toolchain: wasm32 target, Trunk, wasm-bindgen-cli");

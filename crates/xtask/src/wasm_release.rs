@@ -34,9 +34,10 @@ pub fn size_optimised(command: &mut Command) -> &mut Command {
 
 /// The app, built by Trunk in release (wasm-opt -Oz) into dist/, its JavaScript glue and CSS
 /// then minified by esbuild (Trunk's own JavaScript minifier cannot parse wasm-bindgen's glue),
-/// and their subresource-integrity hashes in dist/index.html renewed to match.
+/// and their subresource-integrity hashes in dist/index.html renewed to match. The caller has run
+/// `setup::ensure_tools`.
 pub fn build_app() -> Result<(), String> {
-    let esbuild = setup::ensure_esbuild()?;
+    let esbuild = setup::npm_tool("esbuild");
     step("Building the app with Trunk (release, size settings) into dist/");
     run(size_optimised(&mut command("trunk")).args(["build", "--offline", "--release"]), "trunk build")?;
     step("Minifying the JavaScript glue and the CSS (esbuild); renewing their integrity hashes");
