@@ -4,7 +4,7 @@
 //! session the user already had survives; and, at the end of each test, that no secret or token
 //! is in anything the browser received or holds. Cases are recorded for the README's list.
 
-use e2e_harness::{Browser, Mode, Walkthrough, assert_nothing_secret_reached_the_browser, record_case, sign_in_and_call_the_api};
+use e2e_harness::{Browser, Need, Mode, Walkthrough, assert_nothing_secret_reached_the_browser, record_case, sign_in_and_call_the_api};
 use serde_json::Value;
 
 const AREA: &str = "Callback and flow";
@@ -53,6 +53,9 @@ async fn signed_in(browser: &Browser, wt: &Walkthrough) -> bool {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn forged_and_broken_callbacks_show_a_code_and_never_cost_the_session() {
+    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+        return;
+    }
     let wt = Walkthrough::start(Mode::Local).await;
     let browser = Browser::launch().await;
     sign_in_and_call_the_api(&browser, &wt, "attacks").await;
@@ -96,6 +99,9 @@ async fn forged_and_broken_callbacks_show_a_code_and_never_cost_the_session() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_swapped_verifier_a_reused_code_and_a_tampered_redirect_uri_are_refused() {
+    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+        return;
+    }
     let wt = Walkthrough::start(Mode::Local).await;
     let browser = Browser::launch().await;
 
@@ -144,6 +150,9 @@ async fn a_swapped_verifier_a_reused_code_and_a_tampered_redirect_uri_are_refuse
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_tabs_sign_in_at_once_and_reloads_at_every_step_lose_nothing() {
+    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+        return;
+    }
     let wt = Walkthrough::start(Mode::Local).await;
     let browser = Browser::launch().await;
     let first = browser.client.window().await.unwrap();
@@ -189,6 +198,9 @@ async fn two_tabs_sign_in_at_once_and_reloads_at_every_step_lose_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn after_a_companion_restart_the_page_asks_to_sign_in_again_and_signing_in_works() {
+    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+        return;
+    }
     let wt = Walkthrough::start(Mode::Local).await;
     let browser = Browser::launch().await;
     sign_in_and_call_the_api(&browser, &wt, "restart").await;

@@ -106,11 +106,75 @@ pub async fn free_listener() -> TcpListener {
     TcpListener::bind("127.0.0.1:0").await.unwrap()
 }
 
+/// What an end-to-end test needs that `cargo test` on its own neither builds nor installs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// The built app (`dist/`, from `cargo xtask build-app`).
+    App,
+    /// Chromium and chromedriver (Debian's packages, which `cargo xtask test` installs).
+    Browser,
+    /// The built PKCE package (`cargo xtask pkce-package`).
+    PkcePackage,
+    /// The package README's example bundled by Vite (`cargo xtask test` builds it).
+    ViteExample,
+}
+
+impl Need {
+    /// What is missing, as a sentence, or `None` when it is there.
+    fn missing(self) -> Option<String> {
+        let absent = |path: PathBuf, what: &str| (!path.exists()).then(|| format!("{what} ({} is missing)", path.display()));
+        match self {
+            Need::App => absent(dist_path().join("index.html"), "the built app"),
+            Need::Browser => absent(chromedriver_path().into(), "chromedriver").or_else(|| absent(chromium_path().into(), "Chromium")),
+            Need::PkcePackage => absent(pkce_package_path().join("pkce.js"), "the built PKCE package"),
+            Need::ViteExample => absent(vite_example_path().join("index.html"), "the Vite build of the package README's example"),
+        }
+    }
+}
+
+/// Whether the calling test must be skipped because something it `needs` is missing: then it
+/// prints one line saying what and passes without running, so that `cargo test` in a fresh clone
+/// exits 0. Under `cargo xtask test`, which builds and installs all of it (`E2E_REQUIRE_ALL=1`),
+/// a missing need fails the test instead.
+pub fn skipped(needs: &[Need]) -> bool {
+    let missing: Vec<String> = needs.iter().filter_map(|need| need.missing()).collect();
+    if missing.is_empty() {
+        return false;
+    }
+    let test = std::thread::current().name().unwrap_or("an end-to-end test").to_owned();
+    assert!(std::env::var_os("E2E_REQUIRE_ALL").is_none(), "{test}: needs {}", missing.join(", "));
+    println!("skipped {test}: needs {}; `cargo xtask test` builds and installs it", missing.join(", "));
+    true
+}
+
+fn dist_path() -> PathBuf {
+    std::env::var("WALKTHROUGH_DIST").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dist"))
+}
+
+fn chromedriver_path() -> String {
+    std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned())
+}
+
+fn chromium_path() -> String {
+    std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned())
+}
+
+fn pkce_package_path() -> PathBuf {
+    std::env::var("PKCE_PACKAGE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/pkce-package"))
+}
+
+/// Where `cargo xtask test` writes the Vite build of the package README's example.
+pub fn vite_example_path() -> PathBuf {
+    std::env::var("PKCE_VITE_EXAMPLE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/pkce-vite-example/dist"))
+}
+
 /// The built app (Trunk's `dist/`).
 pub fn dist_dir() -> PathBuf {
-    let dir = std::env::var("WALKTHROUGH_DIST")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dist"));
+    let dir = dist_path();
     assert!(dir.join("index.html").exists(), "no built app at {}: run `cargo xtask test` (it builds the app with Trunk)", dir.display());
     dir
 }
@@ -233,8 +297,8 @@ impl Drop for TempDir {
 impl Browser {
     /// Starts chromedriver on a free port and a headless Chromium with a fresh profile.
     pub async fn launch() -> Self {
-        let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned());
-        let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+        let chromedriver = chromedriver_path();
+        let chromium = chromium_path();
         assert!(
             std::path::Path::new(&chromedriver).exists(),
             "{chromedriver} is missing: run `cargo xtask test`, which installs chromium and chromium-driver"
@@ -442,9 +506,7 @@ pub fn record_case(area: &str, case: &str, outcome: &str) {
 
 /// The built PKCE package (`cargo xtask pkce-package`).
 pub fn pkce_package_dir() -> PathBuf {
-    let dir = std::env::var("PKCE_PACKAGE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/pkce-package"));
+    let dir = pkce_package_path();
     assert!(dir.join("pkce.js").exists(), "no PKCE package at {}: run `cargo xtask pkce-package` (`cargo xtask test` does)", dir.display());
     dir
 }

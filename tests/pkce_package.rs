@@ -1,9 +1,12 @@
 //! The built PKCE package in headless Chromium, cross-checked against WebCrypto.
 
-use e2e_harness::{Browser, serve_pkce_package};
+use e2e_harness::{Browser, Need, serve_pkce_package};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn package_challenges_match_webcrypto_for_10000_random_verifiers() {
+    if e2e_harness::skipped(&[Need::PkcePackage, Need::Browser]) {
+        return;
+    }
     let server = serve_pkce_package().await;
     let browser = Browser::launch().await;
     browser.client.goto(&format!("http://localhost:{}/", server.addr.port())).await.unwrap();
@@ -37,6 +40,9 @@ async fn package_challenges_match_webcrypto_for_10000_random_verifiers() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_plain_html_example_uses_the_package() {
+    if e2e_harness::skipped(&[Need::PkcePackage, Need::Browser]) {
+        return;
+    }
     let server = serve_pkce_package().await;
     let browser = Browser::launch().await;
     browser.client.goto(&format!("http://localhost:{}/", server.addr.port())).await.unwrap();
@@ -48,5 +54,66 @@ async fn the_plain_html_example_uses_the_package() {
     assert_eq!(pkce::CodeChallenge::s256(&parsed).as_str(), challenge);
     assert!(browser.text("#url").await.contains("code_challenge_method=S256"));
     assert!(browser.text("#forged").await.starts_with("state_mismatch: "));
+    browser.close().await;
+}
+
+/// What the test's authorisation endpoint and "backend" saw.
+#[derive(Default)]
+struct ExampleServer {
+    /// `code_challenge` and `state` of the authorize request.
+    authorize: Option<(String, String)>,
+    /// `code` and `codeVerifier` posted to the backend by the callback example.
+    exchange: Option<(String, String)>,
+}
+
+/// The code the test's authorisation endpoint issues.
+const EXAMPLE_CODE: &str = "example-code-Vite-1";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_readme_examples_bundled_by_vite_complete_a_sign_in_in_chromium() {
+    use axum::extract::{Query, State};
+    use axum::response::Redirect;
+    use axum::routing::{get, post};
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    if e2e_harness::skipped(&[Need::ViteExample, Need::Browser]) {
+        return;
+    }
+    type Seen = Arc<Mutex<ExampleServer>>;
+    let seen = Seen::default();
+    async fn authorize(State(seen): State<Seen>, Query(q): Query<HashMap<String, String>>) -> Redirect {
+        let get = |name: &str| q.get(name).cloned().unwrap_or_default();
+        assert_eq!((get("response_type").as_str(), get("code_challenge_method").as_str()), ("code", "S256"));
+        seen.lock().unwrap().authorize = Some((get("code_challenge"), get("state")));
+        let state: String = form_urlencoded::byte_serialize(get("state").as_bytes()).collect();
+        Redirect::to(&format!("{}?code={EXAMPLE_CODE}&state={state}", get("redirect_uri")))
+    }
+    async fn exchange(State(seen): State<Seen>, axum::Json(body): axum::Json<serde_json::Value>) {
+        let field = |name: &str| body[name].as_str().unwrap_or_default().to_owned();
+        seen.lock().unwrap().exchange = Some((field("code"), field("codeVerifier")));
+    }
+    let app = axum::Router::new()
+        .route("/oauth/authorize", get(authorize))
+        .route("/oauth/exchange", post(exchange))
+        .fallback_service(tower_http::services::ServeDir::new(e2e_harness::vite_example_path()))
+        .with_state(seen.clone());
+    let server = e2e_harness::Server::spawn(e2e_harness::free_listener().await, app);
+    let browser = Browser::launch().await;
+    browser.client.goto(&format!("http://127.0.0.1:{}/", server.addr.port())).await.unwrap();
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while seen.lock().unwrap().exchange.is_none() {
+        assert!(std::time::Instant::now() < deadline, "the callback example never posted the code to the backend");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (challenge, state) = seen.lock().unwrap().authorize.clone().expect("the sign-in example went to the authorize endpoint");
+    let (code, verifier) = seen.lock().unwrap().exchange.clone().unwrap();
+    assert_eq!(code, EXAMPLE_CODE);
+    assert_eq!(state.len(), 43, "the example's state is generateState()'s");
+    let verifier = pkce::CodeVerifier::parse(&verifier).expect("the backend got an RFC 7636 verifier");
+    assert_eq!(pkce::CodeChallenge::s256(&verifier).as_str(), challenge, "S256 of the verifier the backend got is the challenge sent");
+    let stored = browser.client.execute("return sessionStorage.getItem('pkce');", vec![]).await.unwrap();
+    assert_eq!(stored, serde_json::Value::Null, "the callback example used up the stored verifier");
     browser.close().await;
 }

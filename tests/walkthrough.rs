@@ -1,10 +1,13 @@
 //! The walkthrough end to end in headless Chromium: configuration, PKCE in WASM, consent at
 //! the stand-in, the callback, the companion's code exchange, and an API call.
 
-use e2e_harness::{Browser, Mode, Walkthrough, assert_nothing_secret_reached_the_browser, dist_dir, sign_in_and_call_the_api};
+use e2e_harness::{Browser, Need, Mode, Walkthrough, assert_nothing_secret_reached_the_browser, dist_dir, sign_in_and_call_the_api};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn local_flow_completes_and_no_secret_or_token_reaches_the_browser() {
+    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+        return;
+    }
     let wt = Walkthrough::start(Mode::Local).await;
     let browser = Browser::launch().await;
     sign_in_and_call_the_api(&browser, &wt, "local").await;
@@ -19,6 +22,9 @@ async fn local_flow_completes_and_no_secret_or_token_reaches_the_browser() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn custom_server_flow_runs_with_only_the_contract_variables() {
+    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+        return;
+    }
     let wt = Walkthrough::start(Mode::Custom).await;
     assert!(wt.state.stand_in.is_none(), "custom mode embeds no stand-in");
     let browser = Browser::launch().await;
@@ -32,6 +38,9 @@ async fn custom_server_flow_runs_with_only_the_contract_variables() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn denied_consent_is_shown_as_authorization_denied() {
+    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+        return;
+    }
     let wt = Walkthrough::start(Mode::Local).await;
     let browser = Browser::launch().await;
     browser.client.goto(&wt.url("/")).await.unwrap();
@@ -48,6 +57,9 @@ async fn denied_consent_is_shown_as_authorization_denied() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn all_six_steps_refresh_single_flight_revocation_and_a_return_to_step_6() {
+    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+        return;
+    }
     let wt = Walkthrough::start(Mode::Local).await;
     let browser = Browser::launch().await;
     sign_in_and_call_the_api(&browser, &wt, "steps").await;
@@ -96,6 +108,9 @@ async fn all_six_steps_refresh_single_flight_revocation_and_a_return_to_step_6()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_documentation_page_embeds_the_walkthrough_and_completes_step_2() {
+    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+        return;
+    }
     let wt = Walkthrough::start(Mode::Local).await;
     let browser = Browser::launch().await;
     browser.client.goto(&wt.url("/docs-example.html")).await.unwrap();
@@ -116,6 +131,9 @@ async fn the_documentation_page_embeds_the_walkthrough_and_completes_step_2() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn replayed_callback_is_refused_without_a_second_exchange() {
+    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+        return;
+    }
     let wt = Walkthrough::start(Mode::Local).await;
     let browser = Browser::launch().await;
     sign_in_and_call_the_api(&browser, &wt, "replay").await;
@@ -137,6 +155,9 @@ async fn replayed_callback_is_refused_without_a_second_exchange() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn page_names_the_command_when_the_companion_is_not_running() {
+    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+        return;
+    }
     // What `trunk serve` does when its /api/ proxy finds no companion: an empty 500.
     let app = axum::Router::new()
         .route("/api/{*rest}", axum::routing::any(|| async { axum::http::StatusCode::INTERNAL_SERVER_ERROR }))

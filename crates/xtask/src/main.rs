@@ -1,8 +1,8 @@
 //! The task runner behind the README's commands. The standard library and two small hashing
 //! crates only, so it builds in seconds on a fresh machine.
 //!
-//! - `cargo xtask demo`: installs what is missing, starts the companion (with the embedded
-//!   stand-in) on 127.0.0.1:3000 and `trunk serve` on http://localhost:8080/.
+//! - `cargo xtask demo`: installs what is missing, builds the app as users download it and serves
+//!   it from the companion (with the embedded stand-in) on http://localhost:8080/.
 //! - `cargo xtask test`: installs what is missing (Chromium included), builds the app, runs every
 //!   test suite (native, wasm in headless Chromium, end to end), ends with `N passed, N failed`.
 //! - `cargo xtask build-app`: the app as users download it (release, size settings) in dist/.
@@ -11,12 +11,16 @@
 //! - `cargo xtask attack-list`: writes the attack and fault cases the last test run recorded
 //!   into the README.
 //! - `cargo xtask setup [--browser]`: only the installation steps.
+//! - `cargo xtask fresh-check`: the test command in a clean clone with an empty cargo registry
+//!   cache, as on a new machine, with the time each phase took.
 
 mod attack_list;
+mod fresh_check;
 mod fuzz;
 mod pkce_package;
 mod setup;
 mod test_run;
+mod vite_example;
 mod wasm_release;
 
 use std::path::PathBuf;
@@ -31,12 +35,13 @@ fn main() -> ExitCode {
         Some("build-app") => setup::ensure_tools(false).and_then(|()| wasm_release::build_app()),
         Some("pkce-package") => setup::ensure_tools(false).and_then(|()| pkce_package::build()).map(|_| ()),
         Some("attack-list") => attack_list::write_readme(),
+        Some("fresh-check") => fresh_check::run(),
         Some("fuzz") => match args.get(1).map(|s| s.parse::<u64>()).unwrap_or(Ok(300)) {
             Ok(seconds) => fuzz::run(seconds).and_then(|failed| if failed.is_empty() { Ok(()) } else { Err(format!("fuzzing found failures in {failed:?}")) }),
             Err(_) => Err("usage: cargo xtask fuzz [seconds per target]".to_owned()),
         },
         _ => {
-            eprintln!("usage: cargo xtask <demo|test|build-app|pkce-package|fuzz [seconds]|attack-list|setup [--browser]>");
+            eprintln!("usage: cargo xtask <demo|test|fresh-check|build-app|pkce-package|fuzz [seconds]|attack-list|setup [--browser]>");
             return ExitCode::from(2);
         }
     };
@@ -72,18 +77,26 @@ pub fn run(command: &mut Command, what: &str) -> Result<(), String> {
     if status.success() { Ok(()) } else { Err(format!("{what} failed ({status})")) }
 }
 
+/// Where the demo serves the walkthrough unless `COMPANION_ADDR` says otherwise: the default
+/// redirect URI is `http://localhost:8080/callback`.
+const DEMO_ADDR: &str = "127.0.0.1:8080";
+
+/// Builds the app as users download it, then serves it from the companion (with the embedded
+/// stand-in). The app is built first so that a failed build stops here with its error, never
+/// serving a page without its app.
 fn demo() -> Result<(), String> {
     setup::ensure_tools(false)?;
+    wasm_release::build_app()?;
     step("Building the companion (release)");
     run(command("cargo").args(["build", "--release", "-p", "companion"]), "cargo build -p companion")?;
-    step("Starting the companion on COMPANION_ADDR (default 127.0.0.1:3000) with the embedded stand-in");
-    let mut companion = command(&repo_root().join("target/release/companion").display().to_string())
-        .spawn()
-        .map_err(|e| format!("could not start the companion: {e}"))?;
-    step("Building the app and serving it at http://localhost:8080/ (Ctrl-C stops both)");
-    println!("    Open http://localhost:8080/ and press \"Generate PKCE verifier, challenge and state\".");
-    let served = run(wasm_release::size_optimised(&mut command("trunk")).args(["serve", "--offline", "--release"]), "trunk serve");
-    let _ = companion.kill();
-    let _ = companion.wait();
-    served
+    let addr = std::env::var("COMPANION_ADDR").unwrap_or_else(|_| DEMO_ADDR.to_owned());
+    let port = addr.rsplit(':').next().unwrap_or_default();
+    step(&format!("Serving the walkthrough at http://localhost:{port}/ from the companion, with the embedded stand-in (Ctrl-C stops it)"));
+    println!("    Open http://localhost:{port}/ and press \"Generate PKCE verifier, challenge and state\".");
+    run(
+        command(&repo_root().join("target/release/companion").display().to_string())
+            .env("COMPANION_ADDR", &addr)
+            .env("COMPANION_STATIC_DIR", repo_root().join("dist")),
+        "the companion",
+    )
 }

@@ -29,10 +29,11 @@ pub struct Sizes {
 /// Builds the package and reports its sizes (the caller has run `setup::ensure_tools`).
 pub fn build() -> Result<Sizes, String> {
     step("Building the PKCE module (release, wasm32)");
-    run(
-        wasm_release::size_optimised(&mut command("cargo")).args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "pkce-js"]),
-        "cargo build -p pkce-js",
-    )?;
+    wasm_release::run_release_build("cargo build -p pkce-js", || {
+        let mut cargo = command("cargo");
+        cargo.args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "pkce-js"]);
+        cargo
+    })?;
     let out = out_dir();
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
@@ -122,7 +123,8 @@ initSync({ module: readFileSync(new URL("./pkce_bg.wasm", import.meta.url)) });
 export * from "./pkce.js";
 "#;
 
-const README: &str = r#"# @pleo-walkthrough/pkce
+/// The package's README; its two browser examples are built with Vite and run by the tests.
+pub const README: &str = r#"# @pleo-walkthrough/pkce
 
 RFC 7636 PKCE with S256 for any web app, in WebAssembly built from a Rust core that is tested
 against the RFC's Appendix B vector, property tests, Node's crypto and the browser's WebCrypto.
@@ -130,33 +132,52 @@ against the RFC's Appendix B vector, property tests, Node's crypto and the brows
 
 ## Browser (ES module)
 
+On the page that starts the sign-in:
+
 ```js
-import init, { generatePkce, generateState, buildAuthorizationUrl, parseCallback } from "@pleo-walkthrough/pkce";
+import init, { generatePkce, generateState, buildAuthorizationUrl } from "@pleo-walkthrough/pkce";
 
-await init(); // fetches pkce_bg.wasm next to pkce.js
-
-const { codeVerifier, codeChallenge } = generatePkce();
-const state = generateState();
-sessionStorage.setItem("pkce", JSON.stringify({ codeVerifier, state }));
-location.href = buildAuthorizationUrl({
-  authorizationEndpoint: "https://auth.staging.pleo.io/oauth/authorize",
-  clientId: "<your client id>",
-  redirectUri: "http://localhost:8080/callback",
-  scope: ["users:read"],
-  state,
-  codeChallenge,
+// init() fetches pkce_bg.wasm next to pkce.js. Wait for it with .then (or inside an async
+// function): a top-level await is refused by the default build targets of Vite and webpack.
+init().then(() => {
+  const { codeVerifier, codeChallenge } = generatePkce();
+  const state = generateState();
+  sessionStorage.setItem("pkce", JSON.stringify({ codeVerifier, state }));
+  location.href = buildAuthorizationUrl({
+    authorizationEndpoint: "https://auth.staging.pleo.io/oauth/authorize",
+    clientId: "<your client id>",
+    redirectUri: "http://localhost:8080/callback",
+    scope: ["users:read"],
+    state,
+    codeChallenge,
+  });
 });
-
-// On the redirect URI:
-const pending = JSON.parse(sessionStorage.getItem("pkce"));
-sessionStorage.removeItem("pkce"); // single use
-try {
-  const { code } = parseCallback(location.href, pending.state);
-  // send code + pending.codeVerifier to your backend, which holds the client secret
-} catch (e) {
-  console.error(e.code, e.message); // e.g. "state_mismatch", "authorization_denied"
-}
 ```
+
+On the redirect URI:
+
+```js
+import init, { parseCallback } from "@pleo-walkthrough/pkce";
+
+init().then(async () => {
+  const pending = JSON.parse(sessionStorage.getItem("pkce"));
+  sessionStorage.removeItem("pkce"); // single use
+  try {
+    const { code } = parseCallback(location.href, pending?.state);
+    // Your backend holds the client secret and exchanges the code (RFC 6749 §4.1.3).
+    await fetch("/oauth/exchange", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ code, codeVerifier: pending.codeVerifier }),
+    });
+  } catch (e) {
+    console.error(e.code, e.message); // e.g. "state_mismatch", "authorization_denied"
+  }
+});
+```
+
+Both build as they are in a new Vite project (`npm create vite`, default settings) and in
+plain `<script type="module">` pages.
 
 ## Node 20+
 

@@ -63,7 +63,7 @@ fn ensure_npm_tool(package: &str, version: &str, program: &str, wanted: &str) ->
 
 /// cargo-fuzz, installed with `cargo install` when missing.
 pub fn ensure_cargo_fuzz() -> Result<(), String> {
-    if version_of(&cargo_bin().join("cargo-fuzz").display().to_string(), &["fuzz", "--version"]).is_some_and(|v| v.contains(CARGO_FUZZ_VERSION)) {
+    if version_of("cargo-fuzz", &["fuzz", "--version"]).is_some_and(|v| v.contains(CARGO_FUZZ_VERSION)) {
         println!("    cargo-fuzz {CARGO_FUZZ_VERSION}: installed");
         return Ok(());
     }
@@ -125,6 +125,9 @@ pub fn ensure_tools(browser: bool) -> Result<(), String> {
     }
     ensure_wasm_opt()?;
     ensure_esbuild()?;
+    // Trunk runs cargo offline: every crate the app needs must be in cargo's cache first.
+    step("Fetching the workspace's dependencies (cargo fetch; Trunk builds offline)");
+    run(command("cargo").arg("fetch"), "cargo fetch")?;
     if browser {
         ensure_chromium()?;
     }

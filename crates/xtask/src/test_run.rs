@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use crate::{attack_list, command, fuzz, pkce_package, repo_root, setup, step, wasm_release};
+use crate::{attack_list, command, fuzz, pkce_package, repo_root, setup, step, vite_example, wasm_release};
 
 /// Seconds each fuzz target runs in the test command (`cargo xtask fuzz` runs longer).
 const FUZZ_SECONDS: u64 = 15;
@@ -77,6 +77,8 @@ pub fn run_all() -> Result<(), String> {
     let _ = std::fs::remove_dir_all(attack_list::cases_dir());
 
     let mut tally = Tally::default();
+    // Counted: a README example that a default Vite project refuses to build is a failure.
+    count(&mut tally, vite_example::build());
     suite(
         "Native tests: pkce, flow, stand-in, companion (unit, property, router)",
         // --show-output: the load test prints its requests per second and latencies.
@@ -96,11 +98,14 @@ pub fn run_all() -> Result<(), String> {
         &mut tally,
     );
     suite(
-        "End-to-end tests in headless Chromium: the walkthrough, and the package against WebCrypto",
+        "End-to-end tests in headless Chromium: the walkthrough, the package against WebCrypto, its README examples under Vite",
         command("cargo")
             .args(["test", "-p", "e2e", "--", "--test-threads=2"])
             .env("WALKTHROUGH_DIST", repo_root().join("dist"))
-            .env("PKCE_PACKAGE", pkce_package::out_dir()),
+            .env("PKCE_PACKAGE", pkce_package::out_dir())
+            .env("PKCE_VITE_EXAMPLE", vite_example::dist_dir())
+            // Everything they need was built and installed above: a missing piece fails.
+            .env("E2E_REQUIRE_ALL", "1"),
         &mut tally,
     );
     fuzz_suite(&mut tally);

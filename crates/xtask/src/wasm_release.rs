@@ -10,26 +10,69 @@
 //! (`-Zfmt-debug=none`: `{:?}` prints nothing; no user-facing text uses it, and the end-to-end
 //! tests read every message the page shows): about 4 KB gzipped of the app. These options are
 //! unstable: the build allows them on the stable toolchain with `RUSTC_BOOTSTRAP=1`, the way
-//! cargo-fuzz runs here, and needs the toolchain's `rust-src` component. Where that cannot be
-//! had, the build goes on with the stable standard library and says so.
+//! cargo-fuzz runs here. They need the toolchain's `rust-src` and, because Trunk builds offline,
+//! the standard library's own dependencies in cargo's cache: [`size_settings_usable`] adds the
+//! first and fetches the second (cheap once they are there). Where either cannot be had, the
+//! build goes on with the plain release settings and says so in one line.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use crate::{command, run, setup, step};
 
-/// Applies the size settings to a cargo or Trunk command that builds wasm32 in release.
-pub fn size_optimised(command: &mut Command) -> &mut Command {
-    if rust_src_available() {
-        command
+/// Runs a release build of wasm32 (`make` gives the cargo or Trunk command afresh) with the size
+/// settings when they can be used (see [`size_settings_usable`]). If that build fails, it runs
+/// once more with the plain release settings and says so in one line: a toolchain whose unstable
+/// options have changed still gets a working app.
+pub fn run_release_build(what: &str, make: impl Fn() -> Command) -> Result<(), String> {
+    if size_settings_usable() {
+        let mut sized = make();
+        sized
             .env("RUSTC_BOOTSTRAP", "1")
             .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
             // Cargo adds these to the target's rustflags in .cargo/config.toml.
             .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none");
-    } else {
-        println!("    rust-src is not installed and `rustup component add rust-src` failed: building with the stable standard library (a larger wasm)");
+        match run(&mut sized, what) {
+            Ok(()) => return Ok(()),
+            Err(e) => println!("    {e} with the size settings: building again with the plain release settings (a larger wasm)"),
+        }
     }
-    command
+    run(&mut make(), what)
+}
+
+/// Whether the standard library can be rebuilt offline: the toolchain's `rust-src` (added with
+/// rustup when missing) and its dependencies in cargo's registry cache (`cargo fetch` of the
+/// standard library's own `Cargo.toml`, which a new machine has never downloaded). Decided once a
+/// run; when not, one line says why and what the build does instead.
+pub fn size_settings_usable() -> bool {
+    static USABLE: OnceLock<bool> = OnceLock::new();
+    *USABLE.get_or_init(|| match prepare_std_source() {
+        Ok(()) => true,
+        Err(why) => {
+            println!("    {why}: building with the plain release settings instead (a larger wasm)");
+            false
+        }
+    })
+}
+
+/// Adds `rust-src` if missing and fetches the standard library's dependencies.
+fn prepare_std_source() -> Result<(), String> {
+    let sysroot = command("rustc").args(["--print", "sysroot"]).output().map_err(|e| format!("rustc --print sysroot: {e}"))?;
+    let library = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim()).join("lib/rustlib/src/rust/library");
+    if !library.join("std/Cargo.toml").is_file() {
+        step("Adding the standard library's source (rustup component add rust-src)");
+        let added = command("rustup").args(["component", "add", "rust-src"]).status().is_ok_and(|s| s.success());
+        if !added || !library.join("std/Cargo.toml").is_file() {
+            return Err("rust-src is not installed and `rustup component add rust-src` failed".to_owned());
+        }
+    }
+    step("Fetching the standard library's dependencies (cargo fetch; the size-optimised builds rebuild it offline)");
+    let fetched = command("cargo").env("RUSTC_BOOTSTRAP", "1").arg("fetch").arg("--manifest-path").arg(library.join("Cargo.toml")).status();
+    if !fetched.is_ok_and(|s| s.success()) {
+        return Err("the standard library's dependencies could not be fetched".to_owned());
+    }
+    Ok(())
 }
 
 /// The app, built by Trunk in release (wasm-opt -Oz) into dist/, its JavaScript glue and CSS
@@ -39,7 +82,11 @@ pub fn size_optimised(command: &mut Command) -> &mut Command {
 pub fn build_app() -> Result<(), String> {
     let esbuild = setup::npm_tool("esbuild");
     step("Building the app with Trunk (release, size settings) into dist/");
-    run(size_optimised(&mut command("trunk")).args(["build", "--offline", "--release"]), "trunk build")?;
+    run_release_build("trunk build", || {
+        let mut trunk = command("trunk");
+        trunk.args(["build", "--offline", "--release"]);
+        trunk
+    })?;
     step("Minifying the JavaScript glue and the CSS (esbuild); renewing their integrity hashes");
     let dist = crate::repo_root().join("dist");
     let index = dist.join("index.html");
@@ -68,17 +115,4 @@ fn integrity(path: &Path) -> Result<String, String> {
     use sha2::Digest as _;
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     Ok(format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(&bytes))))
-}
-
-/// Whether the toolchain has the standard library's source, adding it with rustup if not.
-fn rust_src_available() -> bool {
-    let has_source = || {
-        command("rustc")
-            .args(["--print", "sysroot"])
-            .output()
-            .ok()
-            .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-            .is_some_and(|sysroot| Path::new(&sysroot).join("lib/rustlib/src/rust/library/std/Cargo.toml").is_file())
-    };
-    has_source() || (command("rustup").args(["component", "add", "rust-src"]).status().is_ok_and(|s| s.success()) && has_source())
 }

@@ -1,0 +1,108 @@
+//! `cargo xtask fresh-check`: the newcomer's first run, rehearsed. Clones the committed
+//! repository into a temporary folder and runs the test command there with an empty cargo home
+//! (no registry cache, no git checkouts), so every crate, the standard library's dependencies
+//! included, is downloaded as on a new machine. The binaries already installed (Trunk,
+//! wasm-bindgen-cli, cargo-fuzz, Chromium) stay on PATH, so they are not rebuilt; the npm tools
+//! are installed afresh into the clone. Prints how long each phase took.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{repo_root, setup, step};
+
+/// One phase of the run: the `==> ` line that began it and how long it lasted.
+struct Phase {
+    name: String,
+    took: Duration,
+}
+
+/// Runs the rehearsal; fails if the test command in the clone fails.
+pub fn run() -> Result<(), String> {
+    let root = std::env::temp_dir().join(format!("pleo-fresh-check-{}", std::process::id()));
+    let clone = root.join("repo");
+    let cargo_home = root.join("cargo-home");
+    std::fs::create_dir_all(&cargo_home).map_err(|e| format!("cannot create {}: {e}", cargo_home.display()))?;
+    step(&format!("Cloning the committed repository into {}", clone.display()));
+    let cloned = Command::new("git").arg("clone").arg("--quiet").arg(repo_root()).arg(&clone).status();
+    if !cloned.is_ok_and(|s| s.success()) {
+        return Err("git clone failed".to_owned());
+    }
+    let head = Command::new("git").arg("-C").arg(&clone).args(["log", "-1", "--format=%h %s"]).output();
+    println!("    at {}", head.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()).unwrap_or_default());
+    step(&format!("Running `cargo xtask test` there with an empty CARGO_HOME ({})", cargo_home.display()));
+    let mut test = Command::new("cargo");
+    test.current_dir(&clone)
+        .args(["xtask", "test"])
+        .env("CARGO_HOME", &cargo_home)
+        // The toolchain stays where rustup keeps it; only cargo's home is new.
+        .env("RUSTUP_HOME", rustup_home())
+        .env("PATH", setup::path_with_cargo_bin())
+        .env_remove("CARGO_TARGET_DIR")
+        .stdout(Stdio::piped());
+    let (phases, closing, success) = timed(&mut test)?;
+    println!("\nfresh-check: time per phase (a clean clone, an empty cargo registry cache)");
+    for phase in &phases {
+        println!("  {:>7.1} s  {}", phase.took.as_secs_f64(), phase.name);
+    }
+    let total: Duration = phases.iter().map(|p| p.took).sum();
+    println!("  {:>7.1} s  in all ({:.1} minutes); the test command said: {closing}", total.as_secs_f64(), total.as_secs_f64() / 60.0);
+    if success {
+        let _ = std::fs::remove_dir_all(&root);
+        Ok(())
+    } else {
+        Err(format!("the test command failed in the fresh clone (left in {} to look at)", clone.display()))
+    }
+}
+
+/// Runs `command`, echoing its output, and times the phases its `==> ` lines mark (the first
+/// phase, before any such line, is cargo building xtask itself). Returns the phases, the last
+/// `N passed, N failed` line and whether the command succeeded.
+fn timed(command: &mut Command) -> Result<(Vec<Phase>, String, bool), String> {
+    let mut child = command.spawn().map_err(|e| format!("cannot start cargo xtask test: {e}"))?;
+    let mut phases = vec![];
+    let mut current = ("Building xtask (cargo downloads its first crates)".to_owned(), Instant::now());
+    let mut closing = String::from("no closing line");
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            println!("{line}");
+            if let Some(name) = line.strip_prefix("==> ") {
+                let (previous, began) = std::mem::replace(&mut current, (name.to_owned(), Instant::now()));
+                phases.push(Phase { name: previous, took: began.elapsed() });
+            } else if is_closing_line(&line) {
+                closing = line;
+            }
+        }
+    }
+    let success = child.wait().is_ok_and(|s| s.success());
+    phases.push(Phase { name: current.0, took: current.1.elapsed() });
+    Ok((phases, closing, success))
+}
+
+/// `N passed, N failed`, the test command's last line.
+fn is_closing_line(line: &str) -> bool {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    matches!(words.as_slice(), [p, "passed,", f, "failed"] if p.parse::<u64>().is_ok() && f.parse::<u64>().is_ok())
+}
+
+/// Where rustup keeps the toolchains (`RUSTUP_HOME`, else `~/.rustup`).
+fn rustup_home() -> std::path::PathBuf {
+    std::env::var_os("RUSTUP_HOME")
+        .map(Into::into)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".rustup")))
+        .unwrap_or_else(|| ".rustup".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_closing_line;
+
+    #[test]
+    fn only_the_test_commands_closing_line_counts_as_closing() {
+        assert!(is_closing_line("161 passed, 0 failed"));
+        assert!(is_closing_line("3 passed, 2 failed"));
+        assert!(!is_closing_line("test result: ok. 15 passed; 0 failed"));
+        assert!(!is_closing_line("many passed, 0 failed"));
+    }
+}
