@@ -180,7 +180,7 @@ async fn sign_in_http(wt: &Walkthrough, http: &reqwest::Client) -> String {
         let set = r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned());
         set.into_iter().find(|c| c.starts_with(name)).unwrap_or_else(|| panic!("no {name} cookie"))
     };
-    let attempt = cookie_of(&start, "pleo_walkthrough_attempt=");
+    let attempt = cookie_of(&start, "pleo_walkthrough_attempt_");
     let config = wt.state.config.public();
     let request = flow::AuthorizeRequest::for_config(&config, state.as_str(), challenge.as_str());
     let redirect = http.get(request.url().unwrap()).send().await.unwrap();

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use flow::authorize::check_endpoint;
 use flow::wire::PublicConfig;
 use secrecy::SecretString;
+use url::{Host, Url};
 
 /// Which authorisation server and API the companion talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +67,9 @@ pub struct Config {
     pub client_secret: SecretString,
     /// The registered redirect URI.
     pub redirect_uri: String,
+    /// The origin (`scheme://host[:port]`) the app is served from: the redirect URI's, as the
+    /// URL parser serialises it (the form browsers send in `Origin`).
+    pub app_origin: String,
     /// The scopes to request.
     pub scopes: Vec<String>,
     /// Where the companion listens.
@@ -76,6 +80,12 @@ pub struct Config {
     pub auto_approve: bool,
     /// Seconds an outgoing call (token endpoint, API) may take before it is a timeout (504).
     pub upstream_timeout_secs: u64,
+    /// Seconds a refresh may take before its outcome is unknown (longer than other calls:
+    /// giving up on a refresh costs the refresh token).
+    pub refresh_timeout_secs: u64,
+    /// Seconds a session lives at most from sign-in, however active (RFC 10017 asks for a
+    /// lifetime tied to the refresh token's).
+    pub session_max_secs: u64,
     /// API writes the proxy may forward (`COMPANION_API_WRITES`); none by default.
     pub api_writes: Vec<crate::api_catalog::WriteRule>,
 }
@@ -111,8 +121,9 @@ impl Config {
         // For `custom` the API defaults to the authorisation server's base: one URL is enough.
         let api_base_url = var("PLEO_API_BASE_URL").or(default_api).unwrap_or_else(|| authorization_server_url.clone());
         for (variable, url) in [("PLEO_AUTHORIZATION_SERVER_URL", &authorization_server_url), ("PLEO_API_BASE_URL", &api_base_url)] {
-            check_endpoint(url)
-                .map_err(|_| config_error(variable, format!("{url:?} must be an https URL (http only for localhost), without a fragment")))?;
+            parse_endpoint(url).ok_or_else(|| {
+                config_error(variable, format!("{url:?} must be an https URL (http only for localhost), without user:password@ or a fragment"))
+            })?;
         }
         let local = environment == PleoEnv::Local;
         let client_id = match var("PLEO_CLIENT_ID") {
@@ -127,7 +138,7 @@ impl Config {
             None => return Err(config_error("PLEO_CLIENT_SECRET", format!("is required when PLEO_ENV={}", environment.as_str()))),
         };
         let redirect_uri = var("PLEO_REDIRECT_URI").unwrap_or_else(|| "http://localhost:8080/callback".to_owned());
-        check_redirect_uri(&redirect_uri)?;
+        let app_origin = parse_redirect_uri(&redirect_uri)?.origin().ascii_serialization();
         let scopes = var("PLEO_SCOPES")
             .unwrap_or_else(|| if local { "users:read export-jobs:read test:test" } else { "users:read" }.to_owned())
             .split_whitespace()
@@ -140,26 +151,22 @@ impl Config {
             client_id,
             client_secret: SecretString::from(client_secret),
             redirect_uri,
+            app_origin,
             scopes,
             addr,
-            static_dir: var("COMPANION_STATIC_DIR").map(PathBuf::from),
+            static_dir: static_dir(var("COMPANION_STATIC_DIR"))?,
             auto_approve: local && var("STAND_IN_AUTO_APPROVE").is_some_and(|v| v == "1"),
-            upstream_timeout_secs: match var("COMPANION_UPSTREAM_TIMEOUT_SECS") {
-                None => 15,
-                Some(v) => v.parse().ok().filter(|s| (1..=300).contains(s)).ok_or_else(|| {
-                    config_error("COMPANION_UPSTREAM_TIMEOUT_SECS", format!("{v:?} is not a number of seconds from 1 to 300"))
-                })?,
-            },
+            upstream_timeout_secs: seconds(&var, "COMPANION_UPSTREAM_TIMEOUT_SECS", 15, 1..=300)?,
+            refresh_timeout_secs: seconds(&var, "COMPANION_REFRESH_TIMEOUT_SECS", crate::token_client::DEFAULT_REFRESH_TIMEOUT_SECS, 1..=300)?,
+            session_max_secs: seconds(&var, "COMPANION_SESSION_MAX_SECS", DEFAULT_SESSION_MAX_SECS, 60..=MAX_SESSION_MAX_SECS)?,
             api_writes: crate::api_catalog::parse_write_rules(&var("COMPANION_API_WRITES").unwrap_or_default())
                 .map_err(|problem| config_error("COMPANION_API_WRITES", problem))?,
         })
     }
 
-    /// The origin (`scheme://host[:port]`) the app is served from: the redirect URI's.
+    /// The origin the app is served from (see [`Config::app_origin`]).
     pub fn app_origin(&self) -> &str {
-        let after_scheme = self.redirect_uri.find("://").map_or(0, |i| i + 3);
-        let end = self.redirect_uri[after_scheme..].find('/').map_or(self.redirect_uri.len(), |i| after_scheme + i);
-        &self.redirect_uri[..end]
+        &self.app_origin
     }
 
     /// Whether the app is served over https: cookies then get `Secure` and the `__Host-` prefix.
@@ -183,15 +190,81 @@ impl Config {
     }
 }
 
-/// Pleo's rule: an absolute URI, https except for localhost, no fragment (RFC 6749 §3.1.2): the
-/// endpoint rule of [`check_endpoint`], and a path.
-fn check_redirect_uri(uri: &str) -> Result<(), ConfigError> {
-    let has_path = uri.split_once("://").is_some_and(|(_, rest)| rest.contains('/'));
-    if check_endpoint(uri).is_ok() && has_path {
-        Ok(())
-    } else {
-        Err(config_error("PLEO_REDIRECT_URI", format!("{uri:?} must be an absolute https URL with a path (http only for localhost), without a fragment")))
+/// What to say about a `.env` that could not be read: the number of the line at fault, never
+/// its text (which may hold the client secret). `text` is the file's content.
+pub fn env_file_error(error: &dotenvy::Error, text: &str) -> String {
+    match error {
+        dotenvy::Error::LineParse(line, _) => {
+            let number = text.lines().position(|l| l.trim_end() == line.trim_end() || l.contains(line.as_str())).map(|i| i + 1);
+            match number {
+                Some(n) => format!(".env line {n} could not be parsed (its content is not printed: it may hold a secret); quote values with spaces"),
+                None => ".env has a line that could not be parsed (its content is not printed: it may hold a secret); quote values with spaces".to_owned(),
+            }
+        }
+        dotenvy::Error::Io(e) => format!(".env could not be read: {e}"),
+        _ => ".env could not be read (a value is not valid UTF-8 or names an unknown variable)".to_owned(),
     }
+}
+
+/// The folder to serve the app from, refused when it holds a `.env` (a secret would be one
+/// misconfiguration away from being served).
+fn static_dir(value: Option<String>) -> Result<Option<PathBuf>, ConfigError> {
+    let Some(dir) = value.map(PathBuf::from) else { return Ok(None) };
+    if dir.join(".env").exists() {
+        return Err(config_error("COMPANION_STATIC_DIR", format!("{} holds a .env file; serve a folder with only the built app in it", dir.display())));
+    }
+    Ok(Some(dir))
+}
+
+/// A session's absolute lifetime unless configured: 7 days, well inside Pleo's refresh token
+/// lifetime (at least 60 days).
+pub const DEFAULT_SESSION_MAX_SECS: u64 = 7 * 24 * 3600;
+/// The longest absolute session lifetime that may be configured: Pleo's refresh token
+/// lifetime, 60 days (a session cannot outlive its refresh token).
+const MAX_SESSION_MAX_SECS: u64 = 60 * 24 * 3600;
+
+/// A number of seconds from `variable`, `default` when unset, refused outside `range`.
+fn seconds(var: &impl Fn(&str) -> Option<String>, variable: &'static str, default: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64, ConfigError> {
+    match var(variable) {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .ok()
+            .filter(|s| range.contains(s))
+            .ok_or_else(|| config_error(variable, format!("{v:?} is not a number of seconds from {} to {}", range.start(), range.end()))),
+    }
+}
+
+/// An endpoint as a real URL parser reads it (the `url` crate, as browsers and reqwest do):
+/// the shared textual rule of [`check_endpoint`] first, then on the parsed URL: https with a
+/// host, or http whose parsed host is loopback (`localhost`, 127.0.0.0/8, `::1`; RFC 8252 §7.3,
+/// RFC 9700 §2.6), and no userinfo (RFC 3986 §3.2.1: `http://127.0.0.1:1@evil.example/` is a
+/// request to evil.example).
+pub fn parse_endpoint(text: &str) -> Option<Url> {
+    check_endpoint(text).ok()?;
+    let url = Url::parse(text).ok()?;
+    if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
+        return None;
+    }
+    let loopback = match url.host()? {
+        Host::Domain(name) => name == "localhost",
+        Host::Ipv4(ip) => ip.is_loopback(),
+        Host::Ipv6(ip) => ip.is_loopback(),
+    };
+    match url.scheme() {
+        "https" => Some(url),
+        "http" if loopback => Some(url),
+        _ => None,
+    }
+}
+
+/// Pleo's rule: an absolute URI, https except for localhost, no fragment (RFC 6749 §3.1.2): the
+/// endpoint rule of [`parse_endpoint`], and a path.
+fn parse_redirect_uri(uri: &str) -> Result<Url, ConfigError> {
+    let has_path = uri.split_once("://").is_some_and(|(_, rest)| rest.contains('/'));
+    parse_endpoint(uri).filter(|_| has_path).ok_or_else(|| {
+        config_error("PLEO_REDIRECT_URI", format!("{uri:?} must be an absolute https URL with a path (http only for localhost), without a fragment"))
+    })
 }
 
 #[cfg(test)]
@@ -262,6 +335,47 @@ mod tests {
         }
         let err = config(&[("PLEO_ENV", "custom"), ("PLEO_AUTHORIZATION_SERVER_URL", "http://as.example")]).unwrap_err();
         assert_eq!(err.variable, "PLEO_AUTHORIZATION_SERVER_URL");
+    }
+
+    #[test]
+    fn a_malformed_env_line_is_named_by_number_and_never_printed() {
+        let text = "PLEO_ENV=local\nPLEO_CLIENT_SECRET=s3cr3t-VALUE with-a-space\n";
+        let error = dotenvy::from_read_iter(text.as_bytes()).find_map(Result::err).expect("dotenvy refuses the line");
+        let message = env_file_error(&error, text);
+        assert!(message.contains("line 2"), "{message}");
+        assert!(!message.contains("s3cr3t"), "{message}");
+        assert!(!format!("{error}").is_empty());
+    }
+
+    #[test]
+    fn a_static_folder_holding_a_env_file_is_refused() {
+        let dir = std::env::temp_dir().join(format!("static-env-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(".env"), "PLEO_CLIENT_SECRET=x").unwrap();
+        let err = config(&[("COMPANION_STATIC_DIR", dir.to_str().unwrap())]).unwrap_err();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(err.variable, "COMPANION_STATIC_DIR");
+    }
+
+    /// Userinfo made `http://127.0.0.1:1@192.0.2.2:4001` pass for a loopback server, and the
+    /// client secret went to 192.0.2.2 over plain http.
+    #[test]
+    fn userinfo_and_backslashes_never_pass_for_a_loopback_server() {
+        for bad in [
+            "http://127.0.0.1:1@192.0.2.2:4001",
+            "http://localhost:80@host.example/",
+            "http://[::1]@host.example/",
+            "https://user:secret@as.example",
+            "http://localhost\\@evil.example",
+        ] {
+            let custom = [("PLEO_ENV", "custom"), ("PLEO_AUTHORIZATION_SERVER_URL", bad), ("PLEO_CLIENT_ID", "id"), ("PLEO_CLIENT_SECRET", "s")];
+            assert_eq!(config(&custom).unwrap_err().variable, "PLEO_AUTHORIZATION_SERVER_URL", "{bad}");
+            let api = [("PLEO_API_BASE_URL", bad)];
+            assert_eq!(config(&api).unwrap_err().variable, "PLEO_API_BASE_URL", "{bad}");
+            assert!(parse_endpoint(bad).is_none(), "{bad}");
+        }
+        assert_eq!(parse_endpoint("http://127.0.0.1:4001/x").unwrap().host_str(), Some("127.0.0.1"));
+        assert_eq!(parse_endpoint("http://[::1]:4001/x").unwrap().host_str(), Some("[::1]"));
     }
 
     #[test]

@@ -14,7 +14,8 @@ use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
 use crate::sessions::Session;
-use crate::transcript::TranscriptEntry;
+use crate::transcript::{self, TranscriptEntry};
+use secrecy::ExposeSecret;
 use crate::{AppState, cookies, proxy};
 
 /// A JSON request body whose rejection is an [`AppError`]: `unsupported_media_type` (415),
@@ -102,37 +103,43 @@ pub async fn authorize_start(State(state): State<AppState>, jar: CookieJar, Json
         return Err(AppError::with_message(ErrorCode::InvalidRequest, "code_challenge must be a 43-character S256 challenge with code_challenge_method S256."));
     }
     let secure = state.config.secure_cookies();
-    let id = state.sessions.start_attempt(start.state, start.code_challenge, state.clock.now())?;
-    let mut ids = attempt_ids(&jar, secure);
-    ids.push(id);
-    let keep = ids.len().saturating_sub(MAX_ATTEMPTS_PER_BROWSER);
-    let jar = cookies::set(jar, cookies::ATTEMPT, ids[keep..].join("."), state.sessions.attempt_secs() as i64, secure);
+    let now = state.clock.now();
+    let name = cookies::attempt_name(&start.state);
+    let id = state.sessions.start_attempt(start.state, start.code_challenge, now)?;
+    // At most MAX_ATTEMPTS_PER_BROWSER attempt cookies: dead ones and the oldest go.
+    let mut others: Vec<(String, Option<u64>)> = cookies::attempts(&jar, secure)
+        .into_iter()
+        .filter(|(other, _)| *other != name)
+        .map(|(other, id)| (other, state.sessions.attempt_started_at(&id, now)))
+        .collect();
+    others.sort_by_key(|(_, started)| *started);
+    let excess = (others.len() + 1).saturating_sub(MAX_ATTEMPTS_PER_BROWSER);
+    let mut jar = jar;
+    for (i, (other, started)) in others.into_iter().enumerate() {
+        if started.is_none() || i < excess {
+            jar = cookies::clear(jar, &other, secure);
+        }
+    }
+    let jar = cookies::set(jar, &name, id, state.sessions.attempt_secs() as i64, secure);
     Ok((jar, StatusCode::NO_CONTENT))
 }
 
 /// Sign-in attempts one browser can have open at once (one per tab); older ones drop off.
 pub const MAX_ATTEMPTS_PER_BROWSER: usize = 4;
 
-/// The attempt ids in this browser's attempt cookie, oldest first.
-fn attempt_ids(jar: &CookieJar, secure: bool) -> Vec<String> {
-    let value = cookies::get(jar, cookies::ATTEMPT, secure).unwrap_or_default();
-    value.split('.').filter(|id| !id.is_empty()).map(str::to_owned).collect()
-}
-
 /// `POST /api/token`: checks the code against this browser's attempt, exchanges it with
 /// `client_secret_basic`, keeps the tokens, and answers with a session cookie and a summary.
 pub async fn token(State(state): State<AppState>, jar: CookieJar, JsonBody(exchange): JsonBody<TokenExchange>) -> Result<impl IntoResponse, AppError> {
     let secure = state.config.secure_cookies();
     let now = state.clock.now();
-    let ids = attempt_ids(&jar, secure);
-    let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let (used, attempt) = state.sessions.take_attempt_with_state(&id_refs, &exchange.state, now).map_err(AppError::new)?;
-    let rest: Vec<&str> = id_refs.into_iter().filter(|id| *id != used).collect();
-    let jar = if rest.is_empty() {
-        cookies::clear(jar, cookies::ATTEMPT, secure)
-    } else {
-        cookies::set(jar, cookies::ATTEMPT, rest.join("."), state.sessions.attempt_secs() as i64, secure)
+    let name = cookies::attempt_name(&exchange.state);
+    let Some(id) = cookies::get(&jar, &name, secure) else {
+        // No attempt of this state here: a mismatch if this browser has others, else none.
+        let others_live = cookies::attempts(&jar, secure).iter().any(|(_, id)| state.sessions.attempt_started_at(id, now).is_some());
+        return Err(AppError::new(if others_live { ErrorCode::AttemptMismatch } else { ErrorCode::AttemptMissing }));
     };
+    let attempt = state.sessions.take_attempt(&id, &exchange.state, now).map_err(AppError::new)?;
+    let jar = cookies::clear(jar, &name, secure);
     if pkce::CodeVerifier::parse(&exchange.code_verifier).is_err() {
         return Err(AppError::new(ErrorCode::VerifierInvalid));
     }
@@ -168,10 +175,22 @@ pub async fn refresh(State(state): State<AppState>, jar: CookieJar) -> Result<Js
     Ok(Json(summary))
 }
 
-/// `GET /api/transcript`: the server-side steps of this session, redacted.
+/// `GET /api/transcript`: the server-side steps of this session, redacted: each entry as it
+/// was recorded, and once more by value against every secret the companion holds for it (the
+/// client secret, the session's tokens), wherever in the text one might be.
 pub async fn transcript(State(state): State<AppState>, jar: CookieJar) -> Result<Json<Vec<TranscriptEntry>>, AppError> {
     let (_, session) = session_of(&state, &jar).ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
-    Ok(Json(session.transcript()))
+    let mut entries = session.transcript();
+    let tokens = session.tokens.lock().await;
+    let mut known = vec![state.config.client_secret.expose_secret()];
+    if let Some(tokens) = tokens.as_ref() {
+        known.push(tokens.access_token.expose_secret());
+        known.extend(tokens.refresh_token.as_ref().map(ExposeSecret::expose_secret));
+    }
+    for entry in &mut entries {
+        transcript::redact_entry(entry, &known);
+    }
+    Ok(Json(entries))
 }
 
 /// `POST /api/logout`: forgets the tokens and clears the cookie; with `disconnect`, first
@@ -197,6 +216,10 @@ pub async fn logout(State(state): State<AppState>, jar: CookieJar, RawBody(body)
 /// `ANY /api/pleo/{path}`: the allow-listed API proxy.
 /// `OriginalUri`: inside the nested `/api` router the plain `Uri` has lost its prefix.
 pub async fn pleo(State(state): State<AppState>, jar: CookieJar, method: Method, OriginalUri(uri): OriginalUri, RawBody(body): RawBody) -> Result<Response, AppError> {
+    // RFC 9110 §9.3.1: a GET body has no meaning; it is refused rather than sent upstream.
+    if matches!(method, Method::GET | Method::HEAD) && !body.is_empty() {
+        return Err(AppError::with_message(ErrorCode::InvalidRequest, "A GET or HEAD request carries no body; nothing was sent."));
+    }
     let url = proxy::upstream_url(&state.config.api_base_url, &method, &uri, &state.config.api_writes)?;
     let (_, session) = session_of(&state, &jar).ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
     proxy::forward(&state, &session, method, url, body).await

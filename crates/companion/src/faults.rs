@@ -1,6 +1,7 @@
 //! `POST /api/faults/{knob}`: the embedded stand-in's fault knobs, applied to this session's
-//! tokens, so the walkthrough can show expiry, revocation and an unreliable token endpoint.
-//! Only with `PLEO_ENV=local`; the tokens never leave the server.
+//! tokens and grant only, so the walkthrough can show expiry, revocation and an unreliable
+//! token endpoint without touching anyone else's sign-in. Every knob needs a session. Only with
+//! `PLEO_ENV=local`; the tokens never leave the server.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -17,40 +18,52 @@ use crate::AppState;
 use crate::endpoints::session_of;
 use crate::error::AppError;
 
-/// Applies one knob: `expire-access-token`, `revoke-refresh-token`, `token-endpoint`, `clock`.
+/// The `Retry-After` the `token-endpoint` knob sends with a 429 or 503.
+const KNOB_RETRY_AFTER_SECS: u64 = 1;
+/// The longest the `clock` knob moves a grant's time, either way.
+const MAX_SHIFT_SECS: i64 = 86_400 * 400;
+
+/// Applies one knob to this session: `expire-access-token`, `revoke-refresh-token`,
+/// `token-endpoint` (its refreshes only), `clock` (its grant's time only).
 pub async fn apply(State(state): State<AppState>, jar: CookieJar, Path(knob): Path<String>, body: Bytes) -> Result<impl IntoResponse, AppError> {
     let stand_in = state.stand_in.as_ref().ok_or_else(|| {
         AppError::with_message(ErrorCode::NotFound, "Fault knobs exist only with the embedded stand-in (PLEO_ENV=local).")
     })?;
+    if !KNOBS.contains(&knob.as_str()) {
+        return Err(AppError::with_message(ErrorCode::NotFound, format!("Knobs: {}.", KNOBS.join(", "))));
+    }
     let params: FaultParams = if body.is_empty() {
         FaultParams::default()
     } else {
         serde_json::from_slice(&body).map_err(|e| AppError::with_message(ErrorCode::InvalidRequest, format!("The knob parameters are not valid JSON: {e}")))?
     };
-    let session_tokens = || async {
-        let (_, session) = session_of(&state, &jar).ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
-        let tokens = session.tokens.lock().await;
-        let tokens = tokens.as_ref().ok_or_else(|| AppError::new(ErrorCode::ReauthorizationRequired))?;
-        Ok::<_, AppError>((tokens.access_token.clone(), tokens.refresh_token.clone()))
+    let (_, session) = session_of(&state, &jar).ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
+    let tokens = session.tokens.lock().await;
+    let tokens = tokens.as_ref().ok_or_else(|| AppError::new(ErrorCode::ReauthorizationRequired))?;
+    let access = tokens.access_token.expose_secret();
+    let refresh = tokens.refresh_token.as_ref().map(|t| t.expose_secret().to_owned());
+    let no_refresh_token = || AppError::with_message(ErrorCode::ReauthorizationRequired, "This session has no refresh token left to act on; authorise again.");
+    let applied = match knob.as_str() {
+        "expire-access-token" => stand_in.expire_access_token(access),
+        "revoke-refresh-token" => stand_in.revoke_refresh_token(&refresh.ok_or_else(no_refresh_token)?),
+        "token-endpoint" => {
+            let status = params.status.filter(|s| (400..=599).contains(s));
+            let faults = TokenFaults {
+                status,
+                delay_ms: params.delay_ms.min(60_000),
+                remaining: params.remaining.unwrap_or(1).min(100),
+                process_before_delay: params.process_before_delay,
+                retry_after_secs: status.filter(|s| matches!(s, 429 | 503)).map(|_| KNOB_RETRY_AFTER_SECS),
+            };
+            stand_in.set_token_faults_for(&refresh.ok_or_else(no_refresh_token)?, faults)
+        }
+        _ => stand_in.age_grant(access, params.shift_secs.unwrap_or(0).clamp(-MAX_SHIFT_SECS, MAX_SHIFT_SECS)),
     };
-    match knob.as_str() {
-        "expire-access-token" => {
-            let (access, _) = session_tokens().await?;
-            stand_in.expire_access_token(access.expose_secret());
-        }
-        "revoke-refresh-token" => {
-            let (_, refresh) = session_tokens().await?;
-            if let Some(refresh) = refresh {
-                stand_in.revoke_refresh_token(refresh.expose_secret());
-            }
-        }
-        "token-endpoint" => stand_in.set_token_faults(TokenFaults {
-            status: params.status.filter(|s| (400..=599).contains(s)),
-            delay_ms: params.delay_ms.min(60_000),
-            remaining: params.remaining.unwrap_or(1).min(100),
-        }),
-        "clock" => stand_in.clock().shift_by(params.shift_secs.unwrap_or(0).clamp(-86_400 * 400, 86_400 * 400)),
-        _ => return Err(AppError::with_message(ErrorCode::NotFound, "Knobs: expire-access-token, revoke-refresh-token, token-endpoint, clock.")),
+    if !applied {
+        return Err(AppError::new(ErrorCode::ReauthorizationRequired));
     }
     Ok(Json(json!({ "applied": knob })))
 }
+
+/// Every knob, by the name in its path.
+const KNOBS: [&str; 4] = ["expire-access-token", "revoke-refresh-token", "token-endpoint", "clock"];

@@ -13,7 +13,9 @@ pub mod endpoints;
 pub mod error;
 pub mod faults;
 pub mod proxy;
+pub mod security_headers;
 pub mod sessions;
+pub mod static_files;
 pub mod token_client;
 pub mod transcript;
 
@@ -64,7 +66,8 @@ impl Deref for AppState {
 impl AppState {
     /// The state for `config`, with the embedded stand-in when the environment is `local`.
     pub fn new(config: Config) -> Self {
-        Self::with_limits(config, Limits::default())
+        let limits = Limits { session_max_secs: config.session_max_secs, ..Limits::default() };
+        Self::with_limits(config, limits)
     }
 
     /// As [`AppState::new`], with session limits of the caller's choice.
@@ -76,6 +79,7 @@ impl AppState {
             config.client_id.clone(),
             config.client_secret.clone(),
             config.redirect_uri.clone(),
+            config.refresh_timeout_secs,
         );
         let stand_in = (config.environment == PleoEnv::Local).then(|| embedded_stand_in(&config));
         Self(Arc::new(Shared { sessions: Sessions::new(limits), token_client, http, clock: Clock::default(), stand_in, config }))
@@ -116,13 +120,15 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), csrf::require_csrf_header))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state.clone());
-    let mut app = Router::new().nest("/api", api);
+    let mut app = Router::new().nest("/api", security_headers::api(api));
     if let Some(stand_in) = &state.stand_in {
         app = app.nest(config::STAND_IN_PREFIX, stand_in::router(stand_in.clone()));
     }
     if let Some(dir) = &state.config.static_dir {
-        // A single-page app: unknown paths such as /callback get index.html.
-        app = app.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html"))));
+        // A single-page app: unknown paths such as /callback get index.html. No dotfile is
+        // served, whatever the folder holds.
+        let files = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
+        app = app.fallback_service(Router::new().fallback_service(files).layer(middleware::from_fn(static_files::refuse_dotfiles)));
     }
-    app
+    security_headers::everywhere(app, &security_headers::app_policy(state.config.static_dir.as_deref()))
 }

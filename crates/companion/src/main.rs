@@ -10,11 +10,12 @@ async fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "companion=info".into()))
         .init();
-    // A missing .env is normal; a malformed one is reported.
+    // A missing .env is normal; a malformed one is reported by line number, never its content.
     if let Err(e) = dotenvy::dotenv()
         && !e.not_found()
     {
-        eprintln!("companion: .env could not be read: {e}");
+        let text = std::fs::read_to_string(".env").unwrap_or_default();
+        eprintln!("companion: {}", companion::config::env_file_error(&e, &text));
         std::process::exit(2);
     }
     let config = match Config::from_lookup(|name| std::env::var(name).ok()) {

@@ -14,8 +14,8 @@ use crate::AppState;
 use crate::api_catalog::{WriteRule, check};
 use crate::error::AppError;
 use crate::sessions::{Session, TokenSet};
-use crate::token_client::TokenFailure;
-use crate::transcript::{self, TranscriptEntry};
+use crate::token_client::{TokenFailure, read_limited};
+use crate::transcript::{self, TranscriptEntry, TranscriptStep};
 
 /// Refresh this many seconds before expiry, for clock skew and request time.
 pub const REFRESH_SKEW_SECS: u64 = 30;
@@ -51,15 +51,8 @@ pub fn upstream_url(api_base: &str, method: &Method, uri: &Uri, writes: &[WriteR
 
 /// Forwards an API call to `url` (from [`upstream_url`]) with this session's access token.
 pub async fn forward(state: &AppState, session: &Arc<Session>, method: Method, url: String, body: Bytes) -> Result<Response, AppError> {
-    let token = current_access_token(state, session).await?;
-    let request = ApiRequest { method: &method, url: &url, body: Some(body).filter(|b| !b.is_empty()) };
-    let (mut status, mut body, mut elapsed) = call_api(state, session, &request, &token).await?;
-    if status == StatusCode::UNAUTHORIZED {
-        // RFC 6750 §3.1 invalid_token: refresh once (unless another request already did) and
-        // retry once; never loop.
-        let fresh = refreshed_after_rejection(state, session, &token).await?;
-        (status, body, elapsed) = call_api(state, session, &request, &fresh).await?;
-    }
+    let request = ApiRequest { step: TranscriptStep::ApiCall, method: &method, url: &url, body: Some(body).filter(|b| !b.is_empty()) };
+    let (status, body, elapsed) = call_with_one_refresh(state, session, &request).await?;
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     let headers = response.headers_mut();
@@ -70,17 +63,41 @@ pub async fn forward(state: &AppState, session: &Arc<Session>, method: Method, u
     Ok(response)
 }
 
-/// Pleo's "disconnect": `DELETE /v1/installations/me` revokes every token of the client.
+/// Calls the API with the session's access token; on a 401 (RFC 6750 §3.1 `invalid_token`),
+/// refreshes once (unless another request already did) and retries once; never loops.
+async fn call_with_one_refresh(state: &AppState, session: &Session, request: &ApiRequest<'_>) -> Result<(StatusCode, Bytes, u64), AppError> {
+    let token = current_access_token(state, session).await?;
+    let answer = call_api(state, session, request, &token).await?;
+    if answer.0 != StatusCode::UNAUTHORIZED {
+        return Ok(answer);
+    }
+    let fresh = refreshed_after_rejection(state, session, &token).await?;
+    call_api(state, session, request, &fresh).await
+}
+
+/// Pleo's "disconnect": `DELETE /v1/installations/me` revokes every token of the client. An
+/// expired access token is refreshed and the call retried once, as the proxy does; any answer
+/// but a 2xx is `disconnect_failed` (nothing was revoked), so the caller keeps the session.
 /// Returns the API's status.
 pub async fn disconnect(state: &AppState, session: &Session) -> Result<u16, AppError> {
-    let token = current_access_token(state, session).await?;
     let url = format!("{}/v1/installations/me", state.config.api_base_url);
-    let (status, _, _) = call_api(state, session, &ApiRequest { method: &Method::DELETE, url: &url, body: None }, &token).await?;
+    let request = ApiRequest { step: TranscriptStep::Disconnect, method: &Method::DELETE, url: &url, body: None };
+    let (status, _, _) = call_with_one_refresh(state, session, &request).await.map_err(|e| {
+        AppError::with_message(ErrorCode::DisconnectFailed, format!("{} ({}: {})", ErrorCode::DisconnectFailed.message(), e.code, e.message))
+    })?;
+    if !status.is_success() {
+        return Err(AppError::with_message(
+            ErrorCode::DisconnectFailed,
+            format!("{} (the API answered HTTP {}.)", ErrorCode::DisconnectFailed.message(), status.as_u16()),
+        ));
+    }
     Ok(status.as_u16())
 }
 
 /// An API request without its token.
 struct ApiRequest<'a> {
+    /// How the transcript names it.
+    step: TranscriptStep,
     method: &'a Method,
     url: &'a str,
     /// A JSON body, for allowed writes.
@@ -89,24 +106,18 @@ struct ApiRequest<'a> {
 
 /// One API call, recorded (redacted, body summarised) in the session's transcript.
 async fn call_api(state: &AppState, session: &Session, request: &ApiRequest<'_>, token: &SecretString) -> Result<(StatusCode, Bytes, u64), AppError> {
-    let started_at_ms = transcript::now_ms();
-    let (method, url) = (request.method, request.url);
+    let mut entry = TranscriptEntry::new(request.step, transcript::now_ms(), request.method.as_str(), request.url);
     let result = send_api(state, request, token).await;
-    session.record([TranscriptEntry {
-        step: "api_call".to_owned(),
-        started_at_ms,
-        method: method.to_string(),
-        url: url.to_owned(),
-        request_headers: vec![
-            ("Authorization".to_owned(), format!("Bearer {}", transcript::fingerprint(token.expose_secret()))),
-            ("Accept".to_owned(), "application/json".to_owned()),
-        ],
-        request_body: request.body.as_ref().map(|b| transcript::redact_json(b)),
-        status: result.as_ref().ok().map(|(s, _, _)| s.as_u16()),
-        duration_ms: result.as_ref().map_or(0, |(_, _, ms)| *ms),
-        response_body: result.as_ref().ok().map(|(_, body, _)| format!("({} bytes of JSON, shown in the browser)", body.len())),
-        error: result.as_ref().err().map(|e| e.message.clone()),
-    }]);
+    entry.request_headers = vec![
+        ("Authorization".to_owned(), format!("Bearer {}", transcript::fingerprint(token.expose_secret()))),
+        ("Accept".to_owned(), "application/json".to_owned()),
+    ];
+    entry.request_body = request.body.as_ref().map(|b| transcript::summarise_body(b));
+    entry.status = result.as_ref().ok().map(|(s, _, _)| s.as_u16());
+    entry.duration_ms = result.as_ref().map_or(0, |(_, _, ms)| *ms);
+    entry.response_body = result.as_ref().ok().map(|(_, body, _)| transcript::summarise_body(body));
+    entry.error = result.as_ref().err().map(|e| e.message.clone());
+    session.record([entry]);
     result
 }
 
@@ -125,13 +136,10 @@ async fn send_api(state: &AppState, request: &ApiRequest<'_>, token: &SecretStri
     }
     let response = outgoing.send().await.map_err(|e| api_transport_error(&e))?;
     let status = StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-    if response.content_length().is_some_and(|len| len > MAX_RESPONSE_BYTES as u64) {
-        return Err(AppError::with_message(ErrorCode::ApiUnreachable, "The API response is larger than the proxy relays."));
-    }
-    let body = response.bytes().await.map_err(|e| api_transport_error(&e))?;
-    if body.len() > MAX_RESPONSE_BYTES {
-        return Err(AppError::with_message(ErrorCode::ApiUnreachable, "The API response is larger than the proxy relays."));
-    }
+    let body = read_limited(response, MAX_RESPONSE_BYTES)
+        .await
+        .map_err(|e| api_transport_error(&e))?
+        .ok_or_else(|| AppError::with_message(ErrorCode::ApiUnreachable, "The API response is larger than the proxy relays."))?;
     let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok((status, body, elapsed))
 }
@@ -164,8 +172,10 @@ async fn refreshed_after_rejection(state: &AppState, session: &Session, used: &S
 }
 
 /// Refreshes with the lock held, replacing both tokens at once. A rejected refresh is terminal
-/// (Pleo: stop, discard the tokens, authorise again); a transient failure leaves the session as
-/// it was.
+/// (Pleo: stop, discard the tokens, authorise again). A refresh that was not processed leaves
+/// the session as it was. A refresh whose outcome is unknown spends the refresh token: it is
+/// dropped, never presented again (a rotated one presented twice revokes the grant), and the
+/// access token serves until it expires.
 pub async fn refresh_locked(state: &AppState, session: &Session, tokens: &mut Option<TokenSet>) -> Result<(), AppError> {
     let Some(refresh_token) = tokens.as_ref().and_then(|t| t.refresh_token.clone()) else {
         *tokens = None;
@@ -187,7 +197,13 @@ pub async fn refresh_locked(state: &AppState, session: &Session, tokens: &mut Op
             *tokens = None;
             Err(failure.into_app_error(true))
         }
-        Err(failure) => Err(failure.into_app_error(true)),
+        Err(failure @ TokenFailure::OutcomeUnknown(_)) => {
+            if let Some(tokens) = tokens.as_mut() {
+                tokens.refresh_token = None;
+            }
+            Err(failure.into_app_error(true))
+        }
+        Err(failure @ TokenFailure::NotProcessed(_)) => Err(failure.into_app_error(true)),
     }
 }
 

@@ -50,19 +50,24 @@ impl TokenSet {
 pub struct Session {
     /// `None` once the tokens were discarded (terminal refresh failure).
     pub tokens: tokio::sync::Mutex<Option<TokenSet>>,
+    /// When it was created (the sign-in), for the absolute lifetime.
+    created_at: u64,
     last_seen: AtomicU64,
     transcript: Mutex<VecDeque<TranscriptEntry>>,
 }
 
 impl Session {
-    /// Appends steps to this session's transcript, dropping the oldest past the bound.
+    /// Appends steps to this session's transcript, dropping the oldest past the bounds (entries
+    /// and bytes).
     pub fn record(&self, entries: impl IntoIterator<Item = TranscriptEntry>) {
         let mut transcript = locked(&self.transcript);
         for entry in entries {
-            if transcript.len() == transcript::MAX_ENTRIES {
-                transcript.pop_front();
-            }
             transcript.push_back(entry);
+        }
+        let mut bytes: usize = transcript.iter().map(transcript::size_of).sum();
+        while transcript.len() > transcript::MAX_ENTRIES || bytes > transcript::MAX_BYTES {
+            let Some(dropped) = transcript.pop_front() else { break };
+            bytes -= transcript::size_of(&dropped);
         }
     }
 
@@ -89,6 +94,9 @@ pub struct Limits {
     pub max_sessions: usize,
     /// Seconds a session lives without being used.
     pub session_idle_secs: u64,
+    /// Seconds a session lives at most from sign-in, however busy (RFC 10017 asks for an
+    /// absolute lifetime, tied to the refresh token's).
+    pub session_max_secs: u64,
     /// The most sign-in attempts held at once.
     pub max_attempts: usize,
     /// Seconds a sign-in attempt lives.
@@ -97,7 +105,13 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_sessions: 10_000, session_idle_secs: 8 * 3600, max_attempts: 10_000, attempt_secs: 600 }
+        Self {
+            max_sessions: 10_000,
+            session_idle_secs: 8 * 3600,
+            session_max_secs: crate::config::DEFAULT_SESSION_MAX_SECS,
+            max_attempts: 10_000,
+            attempt_secs: 600,
+        }
     }
 }
 
@@ -123,24 +137,28 @@ impl Sessions {
     pub fn create(&self, tokens: TokenSet, transcript: Vec<TranscriptEntry>, now: u64) -> Result<String, AppError> {
         let mut sessions = locked(&self.sessions);
         if sessions.len() >= self.limits.max_sessions {
-            let idle = self.limits.session_idle_secs;
-            sessions.retain(|_, s| s.last_seen.load(Ordering::Relaxed) + idle > now);
+            sessions.retain(|_, s| self.is_live(s, now));
             if sessions.len() >= self.limits.max_sessions {
                 return Err(AppError::new(flow::ErrorCode::Overloaded));
             }
         }
         let id = stand_in::opaque_secret();
-        let session = Session { tokens: tokio::sync::Mutex::new(Some(tokens)), last_seen: AtomicU64::new(now), ..Session::default() };
+        let session = Session { tokens: tokio::sync::Mutex::new(Some(tokens)), created_at: now, last_seen: AtomicU64::new(now), ..Session::default() };
         session.record(transcript);
         sessions.insert(id.clone(), Arc::new(session));
         Ok(id)
+    }
+
+    /// Whether `session` is within both its idle and its absolute lifetime at `now`.
+    fn is_live(&self, session: &Session, now: u64) -> bool {
+        session.last_seen.load(Ordering::Relaxed) + self.limits.session_idle_secs > now && session.created_at + self.limits.session_max_secs > now
     }
 
     /// The live session with this id, marked as used now.
     pub fn get(&self, id: &str, now: u64) -> Option<Arc<Session>> {
         let mut sessions = locked(&self.sessions);
         let session = sessions.get(id)?;
-        if session.last_seen.load(Ordering::Relaxed) + self.limits.session_idle_secs <= now {
+        if !self.is_live(session, now) {
             sessions.remove(id);
             return None;
         }
@@ -186,28 +204,27 @@ impl Sessions {
         Ok(id)
     }
 
-    /// Takes (single use) the live attempt among `ids` (this browser's, newest last) whose
-    /// state equals `state` in constant time. Other attempts stay, so two tabs can sign in at
-    /// once. `AttemptMissing` if none of `ids` is live, `AttemptMismatch` if none matches.
-    pub fn take_attempt_with_state(&self, ids: &[&str], state: &str, now: u64) -> Result<(String, Attempt), flow::ErrorCode> {
+    /// When the live attempt `id` started, or `None` if there is none.
+    pub fn attempt_started_at(&self, id: &str, now: u64) -> Option<u64> {
+        let attempts = locked(&self.attempts);
+        attempts.get(id).filter(|a| a.created_at + self.limits.attempt_secs > now).map(|a| a.created_at)
+    }
+
+    /// Takes (single use) the live attempt `id` if its state equals `state` (constant time).
+    /// `AttemptMissing` if it is not live, `AttemptMismatch` if the state differs (it then
+    /// stays, for the tab it belongs to).
+    pub fn take_attempt(&self, id: &str, state: &str, now: u64) -> Result<Attempt, flow::ErrorCode> {
         let mut attempts = locked(&self.attempts);
-        let ttl = self.limits.attempt_secs;
-        let live: Vec<&str> = ids.iter().copied().filter(|id| attempts.get(*id).is_some_and(|a| a.created_at + ttl > now)).collect();
-        if live.is_empty() {
-            return Err(flow::ErrorCode::AttemptMissing);
+        let attempt = attempts.get(id).filter(|a| a.created_at + self.limits.attempt_secs > now).ok_or(flow::ErrorCode::AttemptMissing)?;
+        if !pkce::constant_time_eq(attempt.state.as_bytes(), state.as_bytes()) {
+            return Err(flow::ErrorCode::AttemptMismatch);
         }
-        let id = live
-            .into_iter()
-            .find(|id| pkce::constant_time_eq(attempts[*id].state.as_bytes(), state.as_bytes()))
-            .ok_or(flow::ErrorCode::AttemptMismatch)?;
-        let attempt = attempts.remove(id).expect("found above");
-        Ok((id.to_owned(), attempt))
+        Ok(attempts.remove(id).expect("found above"))
     }
 
     /// Drops idle sessions and stale attempts; run periodically.
     pub fn sweep(&self, now: u64) {
-        let idle = self.limits.session_idle_secs;
-        locked(&self.sessions).retain(|_, s| s.last_seen.load(Ordering::Relaxed) + idle > now);
+        locked(&self.sessions).retain(|_, s| self.is_live(s, now));
         let ttl = self.limits.attempt_secs;
         locked(&self.attempts).retain(|_, a| a.created_at + ttl > now);
     }
@@ -265,18 +282,28 @@ mod tests {
     }
 
     #[test]
-    fn attempts_are_single_use_short_lived_and_found_by_state() {
+    fn attempts_are_single_use_short_lived_and_checked_by_state() {
         use flow::ErrorCode::{AttemptMismatch, AttemptMissing};
         let store = Sessions::new(Limits::default());
         let first = store.start_attempt("s1".into(), "c".into(), 1000).unwrap();
         let second = store.start_attempt("s2".into(), "c".into(), 1000).unwrap();
-        let ids = [first.as_str(), second.as_str()];
-        assert_eq!(store.take_attempt_with_state(&ids, "s3", 1001).unwrap_err(), AttemptMismatch);
-        let (used, attempt) = store.take_attempt_with_state(&ids, "s1", 1001).unwrap();
-        assert_eq!((used.as_str(), attempt.state.as_str()), (first.as_str(), "s1"));
-        assert_eq!(store.take_attempt_with_state(&[first.as_str()], "s1", 1001).unwrap_err(), AttemptMissing);
-        assert_eq!(store.take_attempt_with_state(&ids, "s2", 1001).unwrap().1.state, "s2", "the other tab's attempt stayed");
+        assert_eq!(store.take_attempt(&first, "s2", 1001).unwrap_err(), AttemptMismatch);
+        assert_eq!(store.take_attempt(&first, "s1", 1001).unwrap().state, "s1", "a mismatch left it in place");
+        assert_eq!(store.take_attempt(&first, "s1", 1001).unwrap_err(), AttemptMissing, "single use");
+        assert_eq!(store.attempt_started_at(&second, 1001), Some(1000), "the other tab's attempt stayed");
+        assert_eq!(store.take_attempt(&second, "s2", 1001).unwrap().state, "s2");
         let late = store.start_attempt("s".into(), "c".into(), 1000).unwrap();
-        assert_eq!(store.take_attempt_with_state(&[late.as_str()], "s", 1600).unwrap_err(), AttemptMissing);
+        assert_eq!(store.attempt_started_at(&late, 1600), None);
+        assert_eq!(store.take_attempt(&late, "s", 1600).unwrap_err(), AttemptMissing);
+    }
+
+    #[test]
+    fn a_busy_session_still_ends_at_its_absolute_lifetime() {
+        let store = Sessions::new(Limits { session_idle_secs: 100, session_max_secs: 250, ..Limits::default() });
+        let id = store.create(tokens(), vec![], 1000).unwrap();
+        for now in (1050..1250).step_by(50) {
+            assert!(store.get(&id, now).is_some(), "used every 50 s, never idle");
+        }
+        assert!(store.get(&id, 1250).is_none(), "250 s after sign-in it is over, however busy");
     }
 }

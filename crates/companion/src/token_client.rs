@@ -5,13 +5,14 @@ use std::time::Duration;
 use base64::Engine as _;
 use flow::ErrorCode;
 use flow::wire::OAuthErrorBody;
-use reqwest::header::{AUTHORIZATION, HeaderValue};
+use bytes::Bytes;
+use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::error::AppError;
 use crate::sessions::TokenSet;
-use crate::transcript::{self, TranscriptEntry};
+use crate::transcript::{self, TranscriptEntry, TranscriptStep};
 use std::time::Instant;
 
 /// Lifetime assumed when a token response has no `expires_in` (Pleo's documented 15 minutes).
@@ -32,14 +33,18 @@ struct TokenResponse {
 pub enum TokenFailure {
     /// The server refused the grant (RFC 6749 §5.2), with its `error` and description.
     Rejected { error: String, description: Option<String> },
-    /// A transient failure (5xx, timeout, unreachable): worth a bounded retry for refresh.
-    Transient(AppError),
-    /// An answer that is not a token response.
-    Malformed(AppError),
+    /// The request never reached the server (connection refused, DNS, TLS), or the server said
+    /// it did not take it (429 or 503 with `Retry-After`): the refresh token is unused.
+    NotProcessed(AppError),
+    /// The request may have reached the server and no token response came back (a timeout
+    /// after sending, a 5xx, a cut or unreadable answer): a refresh may have rotated the token.
+    /// The refresh token it presented must never be presented again.
+    OutcomeUnknown(AppError),
 }
 
 impl TokenFailure {
-    /// The error the browser gets. A rejected refresh is terminal: authorise again.
+    /// The error the browser gets. A rejected refresh is terminal: authorise again. A refresh
+    /// whose outcome is unknown says so (`refresh_outcome_unknown`).
     pub fn into_app_error(self, refreshing: bool) -> AppError {
         match self {
             Self::Rejected { .. } if refreshing => AppError::new(ErrorCode::ReauthorizationRequired),
@@ -50,10 +55,23 @@ impl TokenFailure {
                     description.map(|d| format!(" ({d})")).unwrap_or_default()
                 ),
             ),
-            Self::Transient(e) | Self::Malformed(e) => e,
+            Self::OutcomeUnknown(cause) if refreshing => {
+                AppError::with_message(ErrorCode::RefreshOutcomeUnknown, format!("{} {}", cause.message, ErrorCode::RefreshOutcomeUnknown.message()))
+            }
+            Self::NotProcessed(e) | Self::OutcomeUnknown(e) => e,
         }
     }
 }
+
+/// Seconds a refresh may take before its outcome is unknown, unless configured: longer than
+/// other calls, because giving up on a refresh costs the refresh token.
+pub const DEFAULT_REFRESH_TIMEOUT_SECS: u64 = 30;
+/// Retries of a refresh that did not reach the server or was refused with `Retry-After`.
+const REFRESH_RETRIES: u32 = 2;
+/// The longest `Retry-After` a refresh waits for; a longer one is answered at once.
+const MAX_RETRY_AFTER_SECS: u64 = 5;
+/// The largest token response read; a larger one is refused as it arrives.
+pub const MAX_TOKEN_RESPONSE_BYTES: usize = 64 * 1024;
 
 /// The HTTP client used for every outgoing call: no redirects (RFC 9700 §4.11, SSRF), timeouts.
 pub fn http_client(timeout_secs: u64) -> reqwest::Client {
@@ -74,12 +92,14 @@ pub struct TokenClient {
     client_id: String,
     client_secret: SecretString,
     redirect_uri: String,
+    refresh_timeout: Duration,
 }
 
 impl TokenClient {
-    /// A client for `token_url` authenticating as `client_id`.
-    pub fn new(http: reqwest::Client, token_url: String, client_id: String, client_secret: SecretString, redirect_uri: String) -> Self {
-        Self { http, token_url, client_id, client_secret, redirect_uri }
+    /// A client for `token_url` authenticating as `client_id`; refreshes may take
+    /// `refresh_timeout_secs`.
+    pub fn new(http: reqwest::Client, token_url: String, client_id: String, client_secret: SecretString, redirect_uri: String, refresh_timeout_secs: u64) -> Self {
+        Self { http, token_url, client_id, client_secret, redirect_uri, refresh_timeout: Duration::from_secs(refresh_timeout_secs) }
     }
 
     /// RFC 6749 §4.1.3 + RFC 7636 §4.5: exchanges `code` with its verifier. Not retried: a code
@@ -91,25 +111,29 @@ impl TokenClient {
             ("redirect_uri", &self.redirect_uri),
             ("code_verifier", verifier),
         ];
-        self.request("token_exchange", &form, now, log).await
+        self.request(TranscriptStep::TokenExchange, &form, None, now, log).await
     }
 
-    /// RFC 6749 §6: a refresh. Transient failures are retried twice with backoff (Pleo: back
-    /// off for transient failures only); a rejection is returned at once.
+    /// RFC 6749 §6: a refresh, with its own (longer) timeout. Pleo rotates refresh tokens and
+    /// revokes the grant when an old one is presented (RFC 9700 §4.14.2), so the same refresh
+    /// token is presented again only when the first request certainly was not processed: it
+    /// never reached the server, or the server refused it with 429/503 and `Retry-After`
+    /// (at most [`REFRESH_RETRIES`] times). Anything after the request may have reached the
+    /// server is [`TokenFailure::OutcomeUnknown`], and the caller must not present it again.
     pub async fn refresh(&self, refresh_token: &SecretString, now: u64, log: &mut Vec<TranscriptEntry>) -> Result<TokenSet, TokenFailure> {
         let form = [("grant_type", "refresh_token"), ("refresh_token", refresh_token.expose_secret())];
-        let mut delay = Duration::from_millis(200);
-        let mut attempt = 0;
-        loop {
-            match self.request("refresh", &form, now, log).await {
-                Err(TokenFailure::Transient(_)) if attempt < 2 => {
-                    attempt += 1;
-                    tokio::time::sleep(delay).await;
-                    delay *= 2;
+        let mut backoff = Duration::from_millis(200);
+        for attempt in 0..=REFRESH_RETRIES {
+            match self.request(TranscriptStep::Refresh, &form, Some(self.refresh_timeout), now, log).await {
+                Err(TokenFailure::NotProcessed(e)) if attempt < REFRESH_RETRIES => {
+                    let wait = e.retry_after.map_or(backoff, Duration::from_secs);
+                    tokio::time::sleep(wait).await;
+                    backoff *= 2;
                 }
                 other => return other,
             }
         }
+        unreachable!("the last attempt returns")
     }
 
     /// `client_secret_basic` (RFC 6749 §2.3.1): id and secret form-urlencoded, joined by `:`,
@@ -124,37 +148,36 @@ impl TokenClient {
     }
 
     /// One token request, recorded (redacted) in `log` whatever its outcome.
-    async fn request(&self, step: &'static str, form: &[(&str, &str)], now: u64, log: &mut Vec<TranscriptEntry>) -> Result<TokenSet, TokenFailure> {
+    async fn request(
+        &self,
+        step: TranscriptStep,
+        form: &[(&str, &str)],
+        timeout: Option<Duration>,
+        now: u64,
+        log: &mut Vec<TranscriptEntry>,
+    ) -> Result<TokenSet, TokenFailure> {
         let started = Instant::now();
-        let mut entry = TranscriptEntry {
-            step: step.to_owned(),
-            started_at_ms: transcript::now_ms(),
-            method: "POST".to_owned(),
-            url: self.token_url.clone(),
-            request_headers: vec![
-                ("Authorization".to_owned(), "Basic ••••".to_owned()),
-                ("Content-Type".to_owned(), "application/x-www-form-urlencoded".to_owned()),
-            ],
-            request_body: Some(transcript::redact_form(form)),
-            status: None,
-            duration_ms: 0,
-            response_body: None,
-            error: None,
-        };
-        let result = self.send(form).await;
+        let mut entry = TranscriptEntry::new(step, transcript::now_ms(), "POST", &self.token_url);
+        entry.request_headers = vec![
+            ("Authorization".to_owned(), "Basic ••••".to_owned()),
+            ("Content-Type".to_owned(), "application/x-www-form-urlencoded".to_owned()),
+        ];
+        entry.request_body = Some(transcript::redact_form(form));
+        let result = self.send(form, timeout).await;
         entry.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match &result {
-            Ok((status, body)) => {
-                entry.status = Some(status.as_u16());
-                entry.response_body = Some(transcript::redact_json(body));
+            Ok(answer) => {
+                entry.status = Some(answer.status.as_u16());
+                entry.response_body = Some(self.recorded_body(&answer.body, form));
             }
-            Err(e) => entry.error = Some(e.message.clone()),
+            Err(failure) => entry.error = Some(failure_message(failure)),
         }
         log.push(entry);
-        let (status, body) = result.map_err(TokenFailure::Transient)?;
+        let answer = result?;
+        let status = answer.status;
         if status.is_success() {
-            let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|_| {
-                TokenFailure::Malformed(AppError::with_message(ErrorCode::TokenEndpointFailed, "The token endpoint answered 200 with a body that is not a token response."))
+            let parsed: TokenResponse = serde_json::from_slice(&answer.body).map_err(|_| {
+                TokenFailure::OutcomeUnknown(AppError::with_message(ErrorCode::TokenEndpointFailed, "The token endpoint answered 200 with a body that is not a token response."))
             })?;
             let expires_in = parsed.expires_in.unwrap_or(DEFAULT_EXPIRES_IN);
             return Ok(TokenSet {
@@ -167,30 +190,90 @@ impl TokenClient {
             });
         }
         if status.is_client_error()
-            && let Ok(error) = serde_json::from_slice::<OAuthErrorBody>(&body)
+            && let Ok(error) = serde_json::from_slice::<OAuthErrorBody>(&answer.body)
         {
             return Err(TokenFailure::Rejected { error: error.error, description: error.error_description });
         }
         let failure = AppError::with_message(ErrorCode::TokenEndpointFailed, format!("The token endpoint answered HTTP {}.", status.as_u16()));
-        if status.is_server_error() { Err(TokenFailure::Transient(failure)) } else { Err(TokenFailure::Malformed(failure)) }
+        match answer.retry_after {
+            // RFC 9110 §10.2.3: the server did not take the request, and says when to come back.
+            Some(secs) if matches!(status.as_u16(), 429 | 503) => {
+                let mut failure = failure;
+                failure.retry_after = (secs <= MAX_RETRY_AFTER_SECS).then_some(secs);
+                Err(TokenFailure::NotProcessed(failure))
+            }
+            _ => Err(TokenFailure::OutcomeUnknown(failure)),
+        }
     }
-}
 
-impl TokenClient {
-    async fn send(&self, form: &[(&str, &str)]) -> Result<(reqwest::StatusCode, bytes::Bytes), AppError> {
-        let sent = self.http.post(&self.token_url).header(AUTHORIZATION, self.basic_authorization()).form(form).send().await;
-        let response = sent.map_err(|e| transport_error(&e))?;
+    /// A token endpoint answer as the transcript keeps it: a token response or an OAuth error
+    /// with every secret field fingerprinted at any depth, and every secret the request carried
+    /// (the client secret, code, verifier, refresh token) and every token in the answer
+    /// fingerprinted wherever else it appears; anything else only by size and hash.
+    fn recorded_body(&self, body: &[u8], form: &[(&str, &str)]) -> String {
+        let tokens = serde_json::from_slice::<TokenResponse>(body).ok();
+        if tokens.is_none() && serde_json::from_slice::<OAuthErrorBody>(body).is_err() {
+            return transcript::summarise_body(body);
+        }
+        let mut known: Vec<&str> = vec![self.client_secret.expose_secret()];
+        known.extend(form.iter().filter(|(name, _)| transcript::is_secret_field(name)).map(|(_, value)| *value));
+        if let Some(tokens) = &tokens {
+            known.push(tokens.access_token.expose_secret());
+            known.extend(tokens.refresh_token.as_ref().map(ExposeSecret::expose_secret));
+        }
+        transcript::redact_values(&transcript::redact_json(body), &known)
+    }
+
+    async fn send(&self, form: &[(&str, &str)], timeout: Option<Duration>) -> Result<TokenAnswer, TokenFailure> {
+        let mut request = self.http.post(&self.token_url).header(AUTHORIZATION, self.basic_authorization()).form(form);
+        if let Some(timeout) = timeout {
+            request = request.timeout(timeout);
+        }
+        let response = request.send().await.map_err(|e| transport_failure(&e))?;
         let status = response.status();
-        let body = response.bytes().await.map_err(|e| transport_error(&e))?;
-        Ok((status, body))
+        let retry_after = response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
+        let body = read_limited(response, MAX_TOKEN_RESPONSE_BYTES)
+            .await
+            .map_err(|e| transport_failure(&e))?
+            .ok_or_else(|| TokenFailure::OutcomeUnknown(AppError::with_message(ErrorCode::TokenEndpointFailed, "The token response is larger than any real one; it was not read.")))?;
+        Ok(TokenAnswer { status, retry_after, body })
     }
 }
 
-/// A transport error as the browser sees it: timeout (504) or unreachable (502).
-fn transport_error(error: &reqwest::Error) -> AppError {
-    if error.is_timeout() {
-        AppError::new(ErrorCode::TokenEndpointTimeout)
-    } else {
-        AppError::new(ErrorCode::TokenEndpointUnreachable)
+/// What the token endpoint answered.
+struct TokenAnswer {
+    status: reqwest::StatusCode,
+    /// `Retry-After` in seconds, when sent as a number.
+    retry_after: Option<u64>,
+    body: Bytes,
+}
+
+fn failure_message(failure: &TokenFailure) -> String {
+    match failure {
+        TokenFailure::Rejected { error, .. } => error.clone(),
+        TokenFailure::NotProcessed(e) | TokenFailure::OutcomeUnknown(e) => e.message.clone(),
     }
+}
+
+/// A transport error: before the request was sent (connecting: not processed) or after (its
+/// outcome unknown), as a timeout (504) or unreachable (502).
+fn transport_failure(error: &reqwest::Error) -> TokenFailure {
+    let e = if error.is_timeout() { AppError::new(ErrorCode::TokenEndpointTimeout) } else { AppError::new(ErrorCode::TokenEndpointUnreachable) };
+    if error.is_connect() { TokenFailure::NotProcessed(e) } else { TokenFailure::OutcomeUnknown(e) }
+}
+
+/// The body of `response`, read chunk by chunk up to `limit` bytes; `None` as soon as it is
+/// larger (the rest is never read).
+pub async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<Option<Bytes>, reqwest::Error> {
+    if response.content_length().is_some_and(|len| len > limit as u64) {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(Bytes::from(body)))
 }

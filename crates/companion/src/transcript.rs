@@ -2,14 +2,21 @@
 //! disconnect), with secrets and tokens replaced by a short fingerprint, so the walkthrough can
 //! show what the companion did without ever showing what it holds.
 
-pub use flow::wire::TranscriptEntry;
+pub use flow::wire::{TranscriptEntry, TranscriptStep};
 use sha2::{Digest, Sha256};
 
 /// How many steps a session keeps (the oldest go first).
 pub const MAX_ENTRIES: usize = 100;
+/// How many bytes of text a session's transcript holds at most (the oldest steps go first).
+pub const MAX_BYTES: usize = 128 * 1024;
 
 /// Form and JSON fields whose values are secrets or tokens.
 const SECRET_FIELDS: &[&str] = &["code", "code_verifier", "refresh_token", "access_token", "id_token", "client_secret", "token"];
+
+/// Whether a form or JSON field of this name holds a secret or a token.
+pub fn is_secret_field(name: &str) -> bool {
+    SECRET_FIELDS.contains(&name)
+}
 
 /// A short, stable fingerprint of a secret: enough to tell two apart, useless to an attacker.
 pub fn fingerprint(secret: &str) -> String {
@@ -22,7 +29,7 @@ pub fn fingerprint(secret: &str) -> String {
 pub fn redact_form(pairs: &[(&str, &str)]) -> String {
     let mut out = form_urlencoded::Serializer::new(String::new());
     for (name, value) in pairs {
-        if SECRET_FIELDS.contains(name) {
+        if is_secret_field(name) {
             out.append_pair(name, &fingerprint(value));
         } else {
             out.append_pair(name, value);
@@ -31,21 +38,75 @@ pub fn redact_form(pairs: &[(&str, &str)]) -> String {
     out.finish()
 }
 
-/// A JSON body with every secret field fingerprinted; a body that is not JSON is summarised.
+/// A token endpoint's JSON body with every secret field fingerprinted, at any depth (a server
+/// may nest its answer); a body that is not JSON is summarised.
 pub fn redact_json(body: &[u8]) -> String {
     match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(serde_json::Value::Object(mut object)) => {
-            for field in SECRET_FIELDS {
-                if let Some(value) = object.get_mut(*field) {
-                    let text = value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string());
-                    *value = serde_json::Value::String(fingerprint(&text));
-                }
-            }
-            serde_json::Value::Object(object).to_string()
+        Ok(mut value) => {
+            redact_fields(&mut value);
+            value.to_string()
         }
-        Ok(other) => other.to_string(),
         Err(_) => format!("({} bytes, not JSON)", body.len()),
     }
+}
+
+fn redact_fields(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(object) => {
+            for (name, field) in object.iter_mut() {
+                if is_secret_field(name) {
+                    let text = field.as_str().map(str::to_owned).unwrap_or_else(|| field.to_string());
+                    *field = serde_json::Value::String(fingerprint(&text));
+                } else {
+                    redact_fields(field);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_fields),
+        _ => {}
+    }
+}
+
+/// `text` with every occurrence of each of `secrets` replaced by its fingerprint: redaction
+/// by value, for whatever a server put where no field name gives it away.
+pub fn redact_values(text: &str, secrets: &[&str]) -> String {
+    let mut text = text.to_owned();
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        if text.contains(secret) {
+            text = text.replace(secret, &fingerprint(secret));
+        }
+    }
+    text
+}
+
+/// Every text field of `entry` redacted by value (see [`redact_values`]).
+pub fn redact_entry(entry: &mut TranscriptEntry, secrets: &[&str]) {
+    let fields = [Some(&mut entry.url), entry.request_body.as_mut(), entry.response_body.as_mut(), entry.error.as_mut()];
+    for field in fields.into_iter().flatten() {
+        *field = redact_values(field, secrets);
+    }
+    for (_, value) in &mut entry.request_headers {
+        *value = redact_values(value, secrets);
+    }
+}
+
+/// A body kept as its size and a hash only: API bodies are shown by the browser that received
+/// them, and the transcript holds no copy.
+pub fn summarise_body(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("({} bytes, sha256:{hex})", body.len())
+}
+
+/// The bytes of text an entry holds, for [`MAX_BYTES`].
+pub fn size_of(entry: &TranscriptEntry) -> usize {
+    let optional = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+    entry.url.len()
+        + entry.method.len()
+        + entry.request_headers.iter().map(|(n, v)| n.len() + v.len()).sum::<usize>()
+        + optional(&entry.request_body)
+        + optional(&entry.response_body)
+        + optional(&entry.error)
 }
 
 /// Milliseconds since the Unix epoch.
@@ -68,5 +129,21 @@ mod tests {
         assert_eq!(fingerprint("a"), fingerprint("a"));
         assert_ne!(fingerprint("a"), fingerprint("b"));
         assert_eq!(redact_json(b"<html>"), "(6 bytes, not JSON)");
+    }
+
+    #[test]
+    fn nested_secret_fields_and_known_values_anywhere_are_redacted() {
+        let nested = redact_json(br#"{"data":{"access_token":"at-nested"},"list":[{"refresh_token":"rt-in-list"}],"n":1}"#);
+        assert!(!nested.contains("at-nested") && !nested.contains("rt-in-list"), "{nested}");
+        assert!(nested.contains("\"n\":1"));
+        let renamed = redact_values(r#"{"accessTok":"the-known-token-value","x":"the-known-token-value"}"#, &["the-known-token-value", ""]);
+        assert!(!renamed.contains("the-known-token-value"), "{renamed}");
+        assert_eq!(renamed.matches(&fingerprint("the-known-token-value")).count(), 2);
+    }
+
+    #[test]
+    fn bodies_are_summarised_by_size_and_hash() {
+        let summary = summarise_body(b"{\"data\":[]}");
+        assert!(summary.starts_with("(11 bytes, sha256:") && !summary.contains("data"), "{summary}");
     }
 }

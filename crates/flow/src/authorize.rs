@@ -110,12 +110,17 @@ fn space_separated(scopes: &[String]) -> String {
 /// A URI is printable ASCII (RFC 3986 §2): whitespace, control and non-ASCII characters are
 /// refused (a host outside ASCII is written in its punycode form), as is a fragment (RFC 6749
 /// §3.1).
+///
+/// Userinfo (`user:password@`) is refused: `http://127.0.0.1:1@evil.example/` names the host
+/// after the `@`, and reading it as loopback would send the client secret there in plain text
+/// (RFC 3986 §3.2.1; RFC 9700 §2.6). So is a backslash anywhere, which browsers read as a `/`
+/// (WHATWG URL) where RFC 3986 does not.
 pub fn check_endpoint(url: &str) -> Result<(), ErrorCode> {
-    if !url.bytes().all(|b| b.is_ascii_graphic()) || url.contains('#') {
+    if !url.bytes().all(|b| b.is_ascii_graphic()) || url.contains('#') || url.contains('\\') {
         return Err(ErrorCode::ConfigInvalid);
     }
     let acceptable = match (url.strip_prefix("https://"), url.strip_prefix("http://")) {
-        (Some(rest), _) => !authority(rest).is_empty(),
+        (Some(rest), _) => !authority(rest).is_empty() && !authority(rest).contains('@'),
         (None, Some(rest)) => is_loopback_authority(rest),
         (None, None) => false,
     };
@@ -132,6 +137,9 @@ fn authority(rest: &str) -> &str {
 /// addresses are parsed, so a name such as `127.0.0.1.example.com` is not taken for one.
 pub fn is_loopback_authority(rest: &str) -> bool {
     let authority = authority(rest);
+    if authority.contains('@') {
+        return false;
+    }
     match authority.strip_prefix('[') {
         // The canonical text of the one IPv6 loopback address (RFC 5952 §4).
         Some(bracketed) => bracketed.split(']').next() == Some("::1"),
@@ -196,6 +204,18 @@ mod tests {
         assert_eq!(request("http://127.evil.example/x", &[]).url(), Err(ErrorCode::ConfigInvalid));
         assert_eq!(request("http://[::2]/x", &[]).url(), Err(ErrorCode::ConfigInvalid));
         assert_eq!(request("http://user@127.0.0.1/x", &[]).url(), Err(ErrorCode::ConfigInvalid));
+        // Userinfo before a non-loopback host, and backslashes (read as `/` by browsers).
+        for endpoint in [
+            "http://127.0.0.1:1@192.0.2.2:4001/oauth/authorize",
+            "http://localhost:80@host.example/",
+            "http://[::1]@host.example/",
+            "https://user:pass@as.example/authorize",
+            "http://localhost\\@evil.example/",
+            "https://as.example\\.localhost/authorize",
+            "https://as.example/a\\b",
+        ] {
+            assert_eq!(request(endpoint, &[]).url(), Err(ErrorCode::ConfigInvalid), "{endpoint}");
+        }
         assert_eq!(request("javascript:alert(1)", &[]).url(), Err(ErrorCode::ConfigInvalid));
         assert_eq!(request("https://as.example/a#frag", &[]).url(), Err(ErrorCode::ConfigInvalid));
         assert_eq!(request("https://", &[]).url(), Err(ErrorCode::ConfigInvalid));

@@ -55,6 +55,16 @@ pub enum ErrorCode {
     TokenEndpointUnreachable,
     /// The token endpoint did not answer in time.
     TokenEndpointTimeout,
+    /// A refresh may or may not have happened at the server (no answer after it was sent): the
+    /// refresh token is not presented again, since a rotated one presented twice revokes the
+    /// grant.
+    RefreshOutcomeUnknown,
+    /// "Disconnect" (`DELETE /v1/installations/me`) failed: nothing was revoked, the session is
+    /// kept.
+    DisconnectFailed,
+    /// The authorisation server sends `iss` (its metadata says so) and the callback has none
+    /// (RFC 9207 §2.4).
+    IssuerMissing,
     /// The API path is not on the proxy's allow-list.
     PathNotAllowed,
     /// The HTTP method is not allowed for this API path.
@@ -101,6 +111,9 @@ impl ErrorCode {
             Self::TokenEndpointFailed => "token_endpoint_failed",
             Self::TokenEndpointUnreachable => "token_endpoint_unreachable",
             Self::TokenEndpointTimeout => "token_endpoint_timeout",
+            Self::RefreshOutcomeUnknown => "refresh_outcome_unknown",
+            Self::DisconnectFailed => "disconnect_failed",
+            Self::IssuerMissing => "issuer_missing",
             Self::PathNotAllowed => "path_not_allowed",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::ApiUnreachable => "api_unreachable",
@@ -139,6 +152,9 @@ impl ErrorCode {
             Self::TokenEndpointFailed => "The token endpoint answered with an error; try again later.",
             Self::TokenEndpointUnreachable => "The token endpoint could not be reached; check the authorisation server URL.",
             Self::TokenEndpointTimeout => "The token endpoint did not answer in time; try again later.",
+            Self::RefreshOutcomeUnknown => "The refresh may have happened at the server, so the refresh token will not be presented again (a rotated one presented twice revokes the grant): the current access token works until it expires, then authorise again.",
+            Self::DisconnectFailed => "Disconnecting failed, so nothing was revoked; you are still signed in and can try again.",
+            Self::IssuerMissing => "The authorisation server says it names itself in every response (RFC 9207), and this one has no iss; it was not used. Start again.",
             Self::PathNotAllowed => "This API path is not on the companion's allow-list.",
             Self::MethodNotAllowed => "This HTTP method is not allowed for this API path.",
             Self::ApiUnreachable => "The API could not be reached; check the API base URL.",

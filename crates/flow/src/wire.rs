@@ -106,7 +106,11 @@ pub struct FaultParams {
     /// For `token-endpoint`: how many of the next token requests are affected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remaining: Option<u32>,
-    /// For `clock`: seconds to move the stand-in's clock.
+    /// For `token-endpoint`: process the refresh first, then wait and answer (a server that
+    /// finishes its work after the client has given up).
+    #[serde(default, skip_serializing_if = "core::ops::Not::not")]
+    pub process_before_delay: bool,
+    /// For `clock`: seconds that pass for this session's grant alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shift_secs: Option<i64>,
 }
@@ -148,11 +152,37 @@ pub fn token_hint(token: &str) -> String {
     format!("{head}… ({} chars)", token.chars().count())
 }
 
+/// What a transcript entry records; the wire form is the snake_case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TranscriptStep {
+    /// The code exchange at the token endpoint (RFC 6749 §4.1.3).
+    TokenExchange,
+    /// A refresh at the token endpoint (RFC 6749 §6).
+    Refresh,
+    /// A call to the API through the proxy.
+    ApiCall,
+    /// `DELETE /v1/installations/me`, Pleo's "disconnect".
+    Disconnect,
+}
+
+impl TranscriptStep {
+    /// The wire form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TokenExchange => "token_exchange",
+            Self::Refresh => "refresh",
+            Self::ApiCall => "api_call",
+            Self::Disconnect => "disconnect",
+        }
+    }
+}
+
 /// One server-side HTTP exchange of the companion, redacted (`GET /api/transcript`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TranscriptEntry {
-    /// `token_exchange`, `refresh`, `api_call` or `disconnect`.
-    pub step: String,
+    /// What the exchange was for.
+    pub step: TranscriptStep,
     /// When it started, in milliseconds since the Unix epoch.
     pub started_at_ms: u64,
     /// HTTP method.
@@ -171,4 +201,23 @@ pub struct TranscriptEntry {
     pub response_body: Option<String>,
     /// What went wrong, when no response came.
     pub error: Option<String>,
+}
+
+impl TranscriptEntry {
+    /// An entry for a `method` call of `url` started at `started_at_ms`, to be filled in as the
+    /// exchange goes.
+    pub fn new(step: TranscriptStep, started_at_ms: u64, method: &str, url: &str) -> Self {
+        Self {
+            step,
+            started_at_ms,
+            method: method.to_owned(),
+            url: url.to_owned(),
+            request_headers: Vec::new(),
+            request_body: None,
+            status: None,
+            duration_ms: 0,
+            response_body: None,
+            error: None,
+        }
+    }
 }

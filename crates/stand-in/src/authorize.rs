@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::demo_data::demo_users;
 use crate::html::{escape, page};
-use crate::store::{CodeGrant, PendingConsent};
+use crate::store::{CodeGrant, MAX_PENDING, PendingConsent};
 use crate::{StandIn, opaque_value};
 
 /// Query parameters by name; `Err(name)` when a parameter is repeated (RFC 6749 §3.1).
@@ -42,12 +42,14 @@ fn redirect_to(redirect_uri: &str, params: &[(&str, &str)]) -> Response {
     response
 }
 
-/// An RFC 6749 §4.1.2.1 error sent back to the client's redirect URI, with the state if any.
-fn redirect_error(redirect_uri: &str, error: &str, description: &str, state: Option<&str>) -> Response {
+/// An RFC 6749 §4.1.2.1 error sent back to the client's redirect URI, with the state if any
+/// and the issuer (RFC 9207 §2: every authorization response, errors included).
+fn redirect_error(stand_in: &StandIn, redirect_uri: &str, error: &str, description: &str, state: Option<&str>) -> Response {
     let mut params = vec![("error", error), ("error_description", description)];
     if let Some(state) = state {
         params.push(("state", state));
     }
+    params.extend(stand_in.settings.issuer.as_deref().map(|iss| ("iss", iss)));
     redirect_to(redirect_uri, &params)
 }
 
@@ -75,21 +77,21 @@ pub(crate) async fn authorize_page(State(stand_in): State<StandIn>, RawQuery(raw
     };
     let state = get("state");
     if get("response_type") != Some("code") {
-        return redirect_error(redirect_uri, "unsupported_response_type", "Only response_type=code is supported.", state);
+        return redirect_error(&stand_in, redirect_uri, "unsupported_response_type", "Only response_type=code is supported.", state);
     }
     let Some(state) = state else {
-        return redirect_error(redirect_uri, "invalid_request", "The state parameter is required.", None);
+        return redirect_error(&stand_in, redirect_uri, "invalid_request", "The state parameter is required.", None);
     };
     // RFC 7636 §4.4.1 and RFC 9700 §2.1.1: PKCE is required, and only S256.
     if get("code_challenge_method") != Some("S256") {
-        return redirect_error(redirect_uri, "invalid_request", "PKCE with code_challenge_method=S256 is required.", Some(state));
+        return redirect_error(&stand_in, redirect_uri, "invalid_request", "PKCE with code_challenge_method=S256 is required.", Some(state));
     }
     let Some(challenge) = get("code_challenge").filter(|c| c.len() == 43 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')) else {
-        return redirect_error(redirect_uri, "invalid_request", "code_challenge must be a 43-character S256 challenge.", Some(state));
+        return redirect_error(&stand_in, redirect_uri, "invalid_request", "code_challenge must be a 43-character S256 challenge.", Some(state));
     };
     let scope: Vec<String> = get("scope").unwrap_or("").split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
     if scope.is_empty() || scope.iter().any(|s| !registration.scopes.contains(s)) {
-        return redirect_error(redirect_uri, "invalid_scope", "The scope is empty or names a scope this client may not ask for.", Some(state));
+        return redirect_error(&stand_in, redirect_uri, "invalid_scope", "The scope is empty or names a scope this client may not ask for.", Some(state));
     }
 
     let now = stand_in.clock.now();
@@ -108,6 +110,9 @@ pub(crate) async fn authorize_page(State(stand_in): State<StandIn>, RawQuery(raw
     let consent = consent_page(&stand_in, &request_id, &pending);
     let mut inner = stand_in.lock();
     inner.sweep(now, stand_in.settings.code_ttl);
+    if inner.pending.len() >= MAX_PENDING {
+        return too_many_requests();
+    }
     inner.pending.insert(request_id, pending);
     consent
 }
@@ -173,10 +178,22 @@ pub(crate) async fn decision(State(stand_in): State<StandIn>, Form(form): Form<D
     }
 }
 
+/// The error page when the stand-in holds as many consent requests or codes as it may.
+fn too_many_requests() -> Response {
+    let mut page = error_page("Too many sign-ins at once", "The stand-in holds as many open sign-ins as it may. Try again in a minute.");
+    *page.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    page
+}
+
 fn approve(stand_in: &StandIn, pending: PendingConsent, user_id: String) -> Response {
     let code = opaque_value();
     let now = stand_in.clock.now();
-    stand_in.lock().codes.insert(
+    let mut inner = stand_in.lock();
+    inner.sweep(now, stand_in.settings.code_ttl);
+    if inner.codes.len() >= MAX_PENDING {
+        return too_many_requests();
+    }
+    inner.codes.insert(
         code.clone(),
         CodeGrant {
             redirect_uri: pending.redirect_uri.clone(),

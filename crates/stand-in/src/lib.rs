@@ -51,8 +51,20 @@ pub fn router(stand_in: StandIn) -> Router {
             .route("/_knobs/token-endpoint", post(knobs::token_endpoint))
             .route("/_knobs/clock", post(knobs::clock));
     }
-    router.with_state(stand_in)
+    // Every request the stand-in takes is small; a larger body is refused before it is read
+    // whole (413), so no caller can make it hold megabytes.
+    router
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Its pages: their own inline style, nothing else loaded, never framed (RFC 6749 §10.13).
+        .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            axum::http::HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'"),
+        ))
+        .with_state(stand_in)
 }
+
+/// The largest request body the stand-in reads.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// A fresh random client secret for a local run (32 random octets, base64url-encoded).
 pub fn opaque_secret() -> String {

@@ -1,6 +1,6 @@
 //! The stand-in's memory: pending consents, codes, grants and tokens.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::{Clock, Registration, opaque_value};
@@ -71,8 +71,22 @@ pub(crate) struct Grant {
     pub refresh_revoked: bool,
     /// The only refresh token of this grant that may be used (rotation).
     pub current_refresh: String,
+    /// The refresh tokens it replaced, newest last, at most [`REFRESH_HISTORY`]: presenting one
+    /// of them revokes the grant (reuse detection).
+    pub previous_refresh: VecDeque<String>,
     pub refresh_expires_at: u64,
 }
+
+/// How many of a grant's replaced refresh tokens are remembered for reuse detection; an older
+/// one is unknown (and refused as such).
+pub(crate) const REFRESH_HISTORY: usize = 64;
+/// The most live grants at once; past it the token endpoint answers `temporarily_unavailable`.
+pub(crate) const MAX_GRANTS: usize = 10_000;
+/// The most consent requests and unredeemed codes held at once (each); past it new
+/// authorization requests are refused.
+pub(crate) const MAX_PENDING: usize = 10_000;
+/// The grant types the token endpoint counts; anything else is counted as `unsupported`.
+const COUNTED_GRANT_TYPES: [&str; 2] = ["authorization_code", "refresh_token"];
 
 /// An access token and the grant it belongs to.
 #[derive(Debug, Clone)]
@@ -90,23 +104,40 @@ pub(crate) struct Inner {
     /// Every refresh token ever issued, with its grant, so an old one can be recognised.
     pub refresh_tokens: HashMap<String, u64>,
     pub next_grant: u64,
-    /// Requests the token endpoint has answered, by grant type (for tests and the walkthrough).
-    pub token_requests: HashMap<String, u64>,
-    /// Faults the token endpoint applies to its next requests.
+    /// Authenticated requests the token endpoint has answered, by grant type (for tests and
+    /// the walkthrough): the two it supports and `unsupported`, nothing a caller names.
+    pub token_requests: HashMap<&'static str, u64>,
+    /// Faults the token endpoint applies to its next requests, whoever sends them.
     pub token_faults: TokenFaults,
+    /// Faults that apply only to refreshes of one grant (the companion's knob for a session).
+    pub grant_faults: HashMap<u64, TokenFaults>,
+    /// The last [`ISSUED_LOG`] tokens issued, for [`StandIn::issued_tokens`]: outlives the
+    /// pruning of dead grants, so a leak scan still knows their tokens.
+    pub issued: VecDeque<String>,
 }
+
+/// How many issued tokens [`StandIn::issued_tokens`] remembers.
+const ISSUED_LOG: usize = 20_000;
 
 /// A fault the token endpoint applies to its next `remaining` requests: a delay, then
 /// optionally an error status instead of an answer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TokenFaults {
-    /// Answer with this status (500, 503, ...) instead of processing the request.
+    /// Answer with this status (500, 503, ...) instead of the token response.
     pub status: Option<u16>,
     /// Wait this long before answering.
     #[serde(default)]
     pub delay_ms: u64,
     /// How many of the next requests the fault applies to.
     pub remaining: u32,
+    /// Process the request first (a refresh rotates the tokens), then wait and answer: a server
+    /// that finishes its work after the client has given up, as one behind a load balancer
+    /// does. Off: the delay comes first, and a client that gives up leaves nothing done.
+    #[serde(default)]
+    pub process_before_delay: bool,
+    /// With a 503 or 429 `status`: the `Retry-After` seconds sent with it.
+    #[serde(default)]
+    pub retry_after_secs: Option<u64>,
 }
 
 /// What the token endpoint issued for one grant.
@@ -143,15 +174,28 @@ impl StandIn {
         &self.clock
     }
 
-    /// How many token requests of `grant_type` were answered (successfully or not).
+    /// How many authenticated token requests of `grant_type` were answered (successfully or
+    /// not); `unsupported` counts every other grant type.
     pub fn token_requests(&self, grant_type: &str) -> u64 {
         self.lock().token_requests.get(grant_type).copied().unwrap_or(0)
     }
 
-    /// Every access and refresh token ever issued: tests search for them where they must not be.
-    pub fn issued_tokens(&self) -> Vec<String> {
+    /// Counts one authenticated token request of `grant_type`.
+    pub(crate) fn count_token_request(&self, grant_type: &str) {
+        let counted = COUNTED_GRANT_TYPES.into_iter().find(|known| *known == grant_type).unwrap_or("unsupported");
+        *self.lock().token_requests.entry(counted).or_default() += 1;
+    }
+
+    /// How many grants, consent requests and codes are held: tests prove they stay bounded.
+    pub fn held(&self) -> (usize, usize, usize) {
         let inner = self.lock();
-        inner.access_tokens.keys().chain(inner.refresh_tokens.keys()).cloned().collect()
+        (inner.grants.len(), inner.pending.len(), inner.codes.len())
+    }
+
+    /// Every access and refresh token issued (the last 20,000): tests search for them where
+    /// they must not be.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.lock().issued.iter().cloned().collect()
     }
 
     /// Every refresh token ever issued, in no order: tests play the attacker who stole one.
@@ -172,15 +216,43 @@ impl StandIn {
         inner.grants.get_mut(&grant).map(|g| g.refresh_revoked = true).is_some()
     }
 
-    /// Fault knob: the token endpoint's next requests are delayed and/or fail.
+    /// Fault knob: the token endpoint's next requests, from anyone, are delayed and/or fail
+    /// (the standalone stand-in's `/_knobs`, and tests).
     pub fn set_token_faults(&self, faults: TokenFaults) {
         self.lock().token_faults = faults;
     }
 
-    /// Takes one request's share of the token endpoint faults, if any are left.
-    pub(crate) fn next_token_fault(&self) -> Option<TokenFaults> {
+    /// Fault knob for one session: only refreshes of the grant that refresh token `token`
+    /// belongs to are delayed and/or fail. False if the token is unknown.
+    pub fn set_token_faults_for(&self, token: &str, faults: TokenFaults) -> bool {
         let mut inner = self.lock();
-        let faults = &mut inner.token_faults;
+        let Some(&grant) = inner.refresh_tokens.get(token) else { return false };
+        inner.grant_faults.insert(grant, faults);
+        true
+    }
+
+    /// Fault knob for one session: the grant of `token` (access or refresh) ages by `secs`, as
+    /// if that much time had passed for it alone: its access token and refresh token come that
+    /// much nearer expiry (or move away from it, for a negative shift). False if unknown.
+    pub fn age_grant(&self, token: &str, secs: i64) -> bool {
+        let mut inner = self.lock();
+        let grant = inner.refresh_tokens.get(token).copied().or_else(|| inner.access_tokens.get(token).map(|t| t.grant));
+        let Some(grant) = grant else { return false };
+        let age = |at: &mut u64| *at = at.saturating_add_signed(secs.saturating_neg());
+        inner.access_tokens.values_mut().filter(|t| t.grant == grant).for_each(|t| age(&mut t.expires_at));
+        inner.grants.get_mut(&grant).map(|g| age(&mut g.refresh_expires_at)).is_some()
+    }
+
+    /// Takes one request's share of the token endpoint faults, if any are left: the faults of
+    /// the grant whose refresh token `refresh_token` is, else those for everyone.
+    pub(crate) fn next_token_fault(&self, refresh_token: Option<&str>) -> Option<TokenFaults> {
+        let mut inner = self.lock();
+        let grant = refresh_token.and_then(|token| inner.refresh_tokens.get(token).copied());
+        let inner = &mut *inner;
+        let faults = match grant.and_then(|g| inner.grant_faults.get_mut(&g)).filter(|f| f.remaining > 0) {
+            Some(scoped) => scoped,
+            None => &mut inner.token_faults,
+        };
         (faults.remaining > 0).then(|| {
             faults.remaining -= 1;
             *faults
@@ -210,7 +282,15 @@ impl Inner {
         self.next_grant += 1;
         self.grants.insert(
             id,
-            Grant { scope, user_id, revoked: false, refresh_revoked: false, current_refresh: String::new(), refresh_expires_at: 0 },
+            Grant {
+                scope,
+                user_id,
+                revoked: false,
+                refresh_revoked: false,
+                current_refresh: String::new(),
+                previous_refresh: VecDeque::new(),
+                refresh_expires_at: 0,
+            },
         );
         (id, self.rotate(settings, now, id))
     }
@@ -223,8 +303,22 @@ impl Inner {
         self.access_tokens
             .insert(access_token.clone(), AccessToken { grant, expires_at: now + settings.access_token_ttl });
         self.refresh_tokens.insert(refresh_token.clone(), grant);
+        for token in [&access_token, &refresh_token] {
+            if self.issued.len() == ISSUED_LOG {
+                self.issued.pop_front();
+            }
+            self.issued.push_back(token.clone());
+        }
         let entry = self.grants.get_mut(&grant).expect("rotate is called for a grant that exists");
-        entry.current_refresh = refresh_token.clone();
+        let replaced = std::mem::replace(&mut entry.current_refresh, refresh_token.clone());
+        if !replaced.is_empty() {
+            entry.previous_refresh.push_back(replaced);
+        }
+        if entry.previous_refresh.len() > REFRESH_HISTORY
+            && let Some(forgotten) = entry.previous_refresh.pop_front()
+        {
+            self.refresh_tokens.remove(&forgotten);
+        }
         entry.refresh_expires_at = now + settings.refresh_token_ttl;
         IssuedTokens { access_token, refresh_token, expires_in: settings.access_token_ttl, scope: entry.scope.clone() }
     }
@@ -237,9 +331,28 @@ impl Inner {
         self.access_tokens.retain(|_, token| token.grant != grant);
     }
 
-    /// Drops pending consents and codes older than they may live.
+    /// Drops consent requests and codes older than they may live, and dead grants (revoked,
+    /// or past their refresh token's expiry) with every token and fault that names them. A
+    /// redeemed code is kept while its grant lives, so that a replay still revokes it.
     pub fn sweep(&mut self, now: u64, code_ttl: u64) {
         self.pending.retain(|_, p| p.created_at + 600 > now);
-        self.codes.retain(|_, c| c.expires_at + code_ttl > now || c.redeemed_grant.is_some());
+        let dead: Vec<u64> = self.grants.iter().filter(|(_, g)| g.revoked || now >= g.refresh_expires_at).map(|(id, _)| *id).collect();
+        for id in &dead {
+            if let Some(grant) = self.grants.remove(id) {
+                self.refresh_tokens.remove(&grant.current_refresh);
+                for old in &grant.previous_refresh {
+                    self.refresh_tokens.remove(old);
+                }
+            }
+            self.grant_faults.remove(id);
+        }
+        if !dead.is_empty() {
+            self.access_tokens.retain(|_, token| !dead.contains(&token.grant));
+        }
+        let grants = &self.grants;
+        self.codes.retain(|_, c| match c.redeemed_grant {
+            Some(grant) => grants.contains_key(&grant),
+            None => c.expires_at + code_ttl > now,
+        });
     }
 }

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::StandIn;
 use crate::authorize::unique_params;
-use crate::store::IssuedTokens;
+use crate::store::{IssuedTokens, MAX_GRANTS, TokenFaults};
 
 /// A JSON response with the RFC 6749 §5.1 caching headers.
 pub(crate) fn no_store_json(status: StatusCode, body: serde_json::Value) -> Response {
@@ -95,24 +95,43 @@ pub(crate) async fn token(State(stand_in): State<StandIn>, headers: HeaderMap, b
         Ok(params) => params,
         Err(refusal) => return refusal,
     };
-    let grant_type = params.get("grant_type").cloned().unwrap_or_default();
-    *stand_in.lock().token_requests.entry(grant_type.clone()).or_default() += 1;
-    if let Some(fault) = stand_in.next_token_fault() {
-        tokio::time::sleep(std::time::Duration::from_millis(fault.delay_ms)).await;
-        if let Some(status) = fault.status.and_then(|s| StatusCode::from_u16(s).ok()) {
-            return no_store_json(status, json!({ "error": "server_error", "error_description": "Injected by a fault knob." }));
-        }
-    }
-
     if let Err(refusal) = authenticate_client(&stand_in, &headers, &params) {
         return refusal;
     }
-    match grant_type.as_str() {
+    let grant_type = params.get("grant_type").map(String::as_str).unwrap_or_default();
+    stand_in.count_token_request(grant_type);
+    let fault = stand_in.next_token_fault(params.get("refresh_token").map(String::as_str));
+    let delay = |fault: &TokenFaults| tokio::time::sleep(std::time::Duration::from_millis(fault.delay_ms));
+    if let Some(fault) = fault.filter(|f| !f.process_before_delay) {
+        delay(&fault).await;
+        if let Some(refusal) = injected_error(&fault) {
+            return refusal;
+        }
+    }
+    let answer = match grant_type {
         "authorization_code" => authorization_code(&stand_in, &params),
         "refresh_token" => refresh(&stand_in, &params),
         "" => oauth_error("invalid_request", "grant_type is required."),
         _ => oauth_error("unsupported_grant_type", "Only authorization_code and refresh_token are supported."),
+    };
+    match fault.filter(|f| f.process_before_delay) {
+        // The work is done (a refresh has rotated): whether the client waits or not.
+        Some(fault) => {
+            delay(&fault).await;
+            injected_error(&fault).unwrap_or(answer)
+        }
+        None => answer,
     }
+}
+
+/// The error status a fault answers with, if it has one (`Retry-After` with a 429 or 503).
+fn injected_error(fault: &TokenFaults) -> Option<Response> {
+    let status = fault.status.and_then(|s| StatusCode::from_u16(s).ok())?;
+    let mut response = no_store_json(status, json!({ "error": "server_error", "error_description": "Injected by a fault knob." }));
+    if let Some(secs) = fault.retry_after_secs.filter(|_| matches!(status.as_u16(), 429 | 503)) {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    Some(response)
 }
 
 /// RFC 6749 §4.1.3 with RFC 7636 §4.6: one use, unexpired, same redirect URI, and a verifier
@@ -138,6 +157,13 @@ fn authorization_code(stand_in: &StandIn, params: &HashMap<String, String>) -> R
         return oauth_error("invalid_grant", "The code_verifier is missing, malformed, or does not match the code_challenge.");
     }
     let (scope, user) = (code.scope.clone(), code.user_id.clone());
+    inner.sweep(now, stand_in.settings.code_ttl);
+    if inner.grants.len() >= MAX_GRANTS {
+        return no_store_json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "error": "temporarily_unavailable", "error_description": "The stand-in holds as many grants as it may." }),
+        );
+    }
     let (grant, issued) = inner.issue_for_new_grant(&stand_in.settings, now, scope, user);
     if let Some(code) = inner.codes.get_mut(get("code")) {
         code.redeemed_grant = Some(grant);

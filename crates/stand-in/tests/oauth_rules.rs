@@ -381,7 +381,7 @@ async fn fault_knobs_expire_revoke_and_break_the_token_endpoint() {
     assert_eq!(error_of(&send(&app, refresh(&t)).await.2), "invalid_grant");
 
     let t = tokens(&app).await;
-    si.set_token_faults(stand_in::TokenFaults { status: Some(503), delay_ms: 0, remaining: 2 });
+    si.set_token_faults(stand_in::TokenFaults { status: Some(503), remaining: 2, ..Default::default() });
     assert_eq!(send(&app, refresh(&t)).await.0, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(send(&app, refresh(&t)).await.0, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(send(&app, refresh(&t)).await.0, StatusCode::OK, "the fault applied to two requests only");

@@ -1,5 +1,6 @@
 //! Step 4: Pleo's API through the companion, with an explorer over the catalog.
 
+use flow::wire::TranscriptStep;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::Deserialize;
@@ -139,7 +140,7 @@ pub fn StepApi(compact: bool) -> impl IntoView {
                 Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
             })}
             <h3>"On the companion"</h3>
-            <TranscriptList steps=&["api_call"]/>
+            <TranscriptList steps=&[TranscriptStep::ApiCall]/>
         </StepCard>
     }
 }

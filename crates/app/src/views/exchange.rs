@@ -1,5 +1,6 @@
 //! Step 3: the callback and the code exchange, from both sides.
 
+use flow::wire::TranscriptStep;
 use leptos::prelude::*;
 
 use crate::views::widgets::{ErrorNotice, Field, TokenSummaryView, TranscriptList};
@@ -36,7 +37,7 @@ pub fn StepExchange(compact: bool) -> impl IntoView {
                 None => view! { <p class="muted">"No callback handled in this tab yet: complete step 2."</p> }.into_any(),
             }}
             <h3>"On the companion"</h3>
-            <TranscriptList steps=&["token_exchange"]/>
+            <TranscriptList steps=&[TranscriptStep::TokenExchange]/>
             {move || match live.session.get() {
                 Some(Ok(s)) => s.tokens.map(|summary| view! { <div id="exchanged"><TokenSummaryView summary=summary/></div> }.into_any()).unwrap_or_else(|| ().into_any()),
                 Some(Err(e)) => view! { <ErrorNotice error=e/> }.into_any(),

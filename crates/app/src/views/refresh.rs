@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use flow::wire::FaultParams;
+use flow::wire::{FaultParams, TranscriptStep};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -42,7 +42,7 @@ pub fn Outcome(outcome: RwSignal<Option<Result<String, ClientError>>>, busy: RwS
 
 /// How many refreshes the companion made since `since_ms`, from its transcript.
 pub async fn refreshes_since(since_ms: u64) -> usize {
-    api::transcript().await.unwrap_or_default().iter().filter(|e| e.step == "refresh" && e.started_at_ms >= since_ms).count()
+    api::transcript().await.unwrap_or_default().iter().filter(|e| e.step == TranscriptStep::Refresh && e.started_at_ms >= since_ms).count()
 }
 
 /// Step 5 of Pleo's guide.
@@ -106,7 +106,7 @@ pub fn StepRefresh(compact: bool) -> impl IntoView {
             })}
             <Outcome outcome=outcome busy=busy/>
             <h3>"On the companion"</h3>
-            <TranscriptList steps=&["refresh"]/>
+            <TranscriptList steps=&[TranscriptStep::Refresh]/>
         </StepCard>
     }
 }

@@ -47,7 +47,7 @@ pub fn StepRevocation(compact: bool) -> impl IntoView {
             let session = api::session().await?;
             match refreshed {
                 Err(e) => Ok(format!(
-                    "The token endpoint answered 503 three times (one try, two retries with backoff): {}. Still signed in: {}.",
+                    "The token endpoint answered 503 with Retry-After three times (one try, two retries after the wait it asked for): {}. Still signed in: {}.",
                     e.code(),
                     session.signed_in
                 )),

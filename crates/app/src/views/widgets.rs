@@ -1,7 +1,7 @@
 //! Small pieces every step uses.
 
 use flow::ErrorCode;
-use flow::wire::{TokenSummary, TranscriptEntry};
+use flow::wire::{TokenSummary, TranscriptEntry, TranscriptStep};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -108,7 +108,7 @@ pub fn TranscriptView(entry: TranscriptEntry) -> impl IntoView {
     let status = entry.status.map_or_else(|| "no response".to_owned(), |s| s.to_string());
     let headers = entry.request_headers.iter().map(|(name, value)| format!("{name}: {value}")).collect::<Vec<_>>().join("\n");
     view! {
-        <div class="transcript-entry" data-step=entry.step.clone()>
+        <div class="transcript-entry" data-step=entry.step.as_str()>
             <p class="request-line"><code>{format!("{} {}", entry.method, entry.url)}</code>
                 " → " <strong data-testid="transcript-status">{status}</strong>
                 {format!(" in {} ms", entry.duration_ms)}</p>
@@ -121,12 +121,12 @@ pub fn TranscriptView(entry: TranscriptEntry) -> impl IntoView {
 
 /// The transcript entries of kinds `steps`, newest last, or a note that there are none.
 #[component]
-pub fn TranscriptList(steps: &'static [&'static str]) -> impl IntoView {
+pub fn TranscriptList(steps: &'static [TranscriptStep]) -> impl IntoView {
     let live = expect_context::<Live>();
     view! {
         <div class="transcript" aria-label="What the companion did, server side">
             {move || {
-                let entries: Vec<TranscriptEntry> = live.transcript.get().into_iter().filter(|e| steps.contains(&e.step.as_str())).collect();
+                let entries: Vec<TranscriptEntry> = live.transcript.get().into_iter().filter(|e| steps.contains(&e.step)).collect();
                 if entries.is_empty() {
                     view! { <p class="muted">"Nothing yet on the server side for this step."</p> }.into_any()
                 } else {

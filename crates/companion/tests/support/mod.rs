@@ -81,6 +81,20 @@ pub async fn against_standalone_stand_in_with(extra: &[(&str, &str)]) -> (stand_
     (si, state.clone(), router(state))
 }
 
+/// A `local` companion (the stand-in embedded, auto-approving) serving on a free loopback port,
+/// so that a sign-in can go through its stand-in; more configuration variables in `extra`.
+pub async fn local_on_a_port(extra: &[(&str, &str)]) -> (AppState, Router) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let mut vars = vec![("COMPANION_ADDR", addr.as_str()), ("STAND_IN_AUTO_APPROVE", "1")];
+    vars.extend_from_slice(extra);
+    let state = AppState::new(config(&vars));
+    let app = router(state.clone());
+    let served = app.clone();
+    tokio::spawn(async move { axum::serve(listener, served).await.unwrap() });
+    (state, app)
+}
+
 /// Signs in through the router: start, authorize (auto-approved), exchange. Returns the cookie.
 pub async fn sign_in(state: &AppState, app: &Router) -> String {
     try_sign_in(state, app).await.unwrap_or_else(|(status, body)| panic!("sign-in failed: {status} {body}"))
