@@ -299,7 +299,7 @@ async fn refresh() {
         let wt = Walkthrough::start_unrecorded(Mode::Custom, &[("STAND_IN_AUTO_APPROVE", "1")]).await;
         let http = no_redirects();
         let cookie = sign_in_http(&wt, &http).await;
-        wt.stand_in.set_token_faults(stand_in::TokenFaults { status: None, delay_ms, remaining: u32::MAX });
+        wt.stand_in.set_token_faults(stand_in::TokenFaults { delay_ms, remaining: u32::MAX, ..Default::default() });
         let expire = || {
             wt.state.clock.shift_by(901);
             wt.stand_in.clock().shift_by(901);

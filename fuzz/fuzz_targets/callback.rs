@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 
 const STATE: &str = "s3cret-state";
-const ISSUER: &str = "https://auth.example";
+const ISSUER: flow::ExpectedIssuer<'static> = flow::ExpectedIssuer { identifier: "https://auth.example", always_sends_iss: true };
 
 fuzz_target!(|data: &[u8]| {
     let query = String::from_utf8_lossy(data);
@@ -14,6 +14,9 @@ fuzz_target!(|data: &[u8]| {
     for issuer in [None, Some(ISSUER)] {
         match flow::check_callback(&query, Some(STATE), issuer) {
             Ok(callback) => {
+                if issuer.is_some() {
+                    assert!(pairs.iter().any(|(n, v)| n == "iss" && v == ISSUER.identifier), "accepted without the issuer: {query:?}");
+                }
                 assert!(pairs.iter().any(|(n, v)| n == "state" && v == STATE), "accepted without the state: {query:?}");
                 assert!(!pairs.iter().any(|(n, _)| n == "error"), "an error response became a code: {query:?}");
                 assert!(!callback.code().is_empty());

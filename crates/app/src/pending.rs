@@ -18,9 +18,20 @@ pub struct PendingAuthorization {
     /// Where to return after the callback: a same-origin path such as `/#step-3`.
     #[serde(default = "default_return_to")]
     pub return_to: String,
-    /// The configured authorisation server: an `iss` in the response must equal it (RFC 9207).
+    /// The authorisation server's issuer identifier: an `iss` in the response must equal it
+    /// (RFC 9207 §2.4).
     #[serde(default)]
     pub issuer: Option<String>,
+    /// Whether that server names itself in every response: then `iss` is required.
+    #[serde(default)]
+    pub iss_always_sent: bool,
+}
+
+impl PendingAuthorization {
+    /// The issuer the callback must come from, if known.
+    pub fn expected_issuer(&self) -> Option<flow::ExpectedIssuer<'_>> {
+        self.issuer.as_deref().map(|identifier| flow::ExpectedIssuer { identifier, always_sends_iss: self.iss_always_sent })
+    }
 }
 
 fn default_return_to() -> String {

@@ -25,6 +25,8 @@ fn config() -> PublicConfig {
         scopes: vec!["users:read".into(), "test:test".into()],
         redirect_uri: "http://localhost:8080/callback".into(),
         token_endpoint_auth_method: "client_secret_basic".into(),
+        issuer: "http://127.0.0.1:3000/stand-in".into(),
+        iss_always_sent: true,
     }
 }
 
@@ -77,7 +79,7 @@ async fn authorize_panel_generates_an_s256_pair_and_a_full_authorize_url() {
 
 #[wasm_bindgen_test]
 async fn callback_without_state_is_refused_and_uses_up_the_pending_authorization() {
-    pending::store(&PendingAuthorization { state: "s".repeat(43), code_verifier: "v".repeat(43), return_to: "/#step-3".into(), issuer: None }).unwrap();
+    pending::store(&PendingAuthorization { state: "s".repeat(43), code_verifier: "v".repeat(43), return_to: "/#step-3".into(), issuer: None, iss_always_sent: false }).unwrap();
     assert!(pending::is_pending());
     let root = container();
     // The test page's address has no callback parameters at all.

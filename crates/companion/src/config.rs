@@ -186,6 +186,10 @@ impl Config {
             scopes: self.scopes.clone(),
             redirect_uri: self.redirect_uri.clone(),
             token_endpoint_auth_method: "client_secret_basic".to_owned(),
+            // Until metadata says otherwise (AppState::public_config): the configured server,
+            // which names itself in every response when it is the embedded stand-in.
+            issuer: self.authorization_server_url.clone(),
+            iss_always_sent: self.environment == PleoEnv::Local,
         }
     }
 }

@@ -67,7 +67,7 @@ pub(crate) fn session_of(state: &AppState, jar: &CookieJar) -> Option<(String, s
 
 /// `GET /api/config`: the public settings, never the secret.
 pub async fn config(State(state): State<AppState>) -> Json<PublicConfig> {
-    Json(state.config.public())
+    Json(state.public_config().await)
 }
 
 /// `GET /api/postman/{collection|environment}`: the step 1 export for Postman, built from the

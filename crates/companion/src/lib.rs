@@ -12,6 +12,7 @@ pub mod csrf;
 pub mod endpoints;
 pub mod error;
 pub mod faults;
+pub mod metadata;
 pub mod proxy;
 pub mod security_headers;
 pub mod sessions;
@@ -54,6 +55,8 @@ pub struct Shared {
     pub clock: Clock,
     /// The embedded stand-in when `PLEO_ENV=local`.
     pub stand_in: Option<StandIn>,
+    /// The authorisation server's metadata, fetched when first needed.
+    server_metadata: tokio::sync::OnceCell<Option<metadata::ServerMetadata>>,
 }
 
 impl Deref for AppState {
@@ -82,7 +85,30 @@ impl AppState {
             config.refresh_timeout_secs,
         );
         let stand_in = (config.environment == PleoEnv::Local).then(|| embedded_stand_in(&config));
-        Self(Arc::new(Shared { sessions: Sessions::new(limits), token_client, http, clock: Clock::default(), stand_in, config }))
+        Self(Arc::new(Shared {
+            sessions: Sessions::new(limits),
+            token_client,
+            http,
+            clock: Clock::default(),
+            stand_in,
+            server_metadata: tokio::sync::OnceCell::new(),
+            config,
+        }))
+    }
+
+    /// What `GET /api/config` shows: the public configuration with the issuer the callback
+    /// must check, from the server's RFC 8414 metadata where it publishes any (fetched once).
+    /// The embedded stand-in is known: it always sends `iss`.
+    pub async fn public_config(&self) -> flow::wire::PublicConfig {
+        let mut public = self.config.public();
+        if self.stand_in.is_none() {
+            let discovered = self.server_metadata.get_or_init(|| metadata::discover(&self.http, &self.config.authorization_server_url)).await;
+            if let Some(found) = discovered {
+                public.issuer = found.issuer.clone();
+                public.iss_always_sent = found.iss_always_sent;
+            }
+        }
+        public
     }
 }
 

@@ -39,6 +39,8 @@ async fn main() {
         println!("companion: serving the app at http://{}/", config.addr);
     }
     let state = AppState::new(config);
+    let issuer = state.public_config().await;
+    println!("companion: issuer {} ({})", issuer.issuer, if issuer.iss_always_sent { "sends iss in every response: required" } else { "iss optional" });
     let sweeper = state.clone();
     tokio::spawn(async move {
         loop {

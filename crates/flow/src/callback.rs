@@ -35,10 +35,11 @@ pub struct CallbackError {
 impl CallbackError {
     /// Every code [`check_callback`] can refuse with (its tests check each refusal against this
     /// list), for callers that carry only these codes' sentences, such as the JavaScript package.
-    pub const CODES: [ErrorCode; 9] = [
+    pub const CODES: [ErrorCode; 10] = [
         ErrorCode::CallbackTooLarge,
         ErrorCode::CallbackParameterRepeated,
         ErrorCode::IssuerMismatch,
+        ErrorCode::IssuerMissing,
         ErrorCode::StateMissing,
         ErrorCode::NoPendingAuthorization,
         ErrorCode::StateMismatch,
@@ -52,14 +53,28 @@ impl CallbackError {
     }
 }
 
+/// The authorisation server an authorization response must come from (RFC 9207 §2.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExpectedIssuer<'a> {
+    /// Its issuer identifier: the RFC 8414 metadata's `issuer` where the server publishes
+    /// metadata, else the configured base URL. An `iss` must equal it exactly.
+    pub identifier: &'a str,
+    /// Whether it names itself in every response (its metadata's
+    /// `authorization_response_iss_parameter_supported`): then a response without `iss` is
+    /// refused (`issuer_missing`).
+    pub always_sends_iss: bool,
+}
+
 /// Checks a callback query (without the leading `?`) as ordered guard clauses:
-/// size, repeated parameters, `iss` (RFC 9207 §2.4, only when both sides have one), `state`
-/// present, a pending authorization, `state` equal in constant time (RFC 6749 §10.12,
-/// RFC 9700 §4.7.1), an `error` response (RFC 6749 §4.1.2.1), and last the `code`.
+/// size, repeated parameters, `iss` (RFC 9207 §2.4: equal to the expected issuer when present,
+/// and required when the server always sends it), `state` present, a pending authorization,
+/// `state` equal in constant time (RFC 6749 §10.12, RFC 9700 §4.7.1), an `error` response (RFC
+/// 6749 §4.1.2.1), and last the `code`. Error responses are checked for `iss` too: RFC 9207 §2
+/// puts it in every authorization response.
 pub fn check_callback(
     query: &str,
     pending_state: Option<&str>,
-    expected_issuer: Option<&str>,
+    expected_issuer: Option<ExpectedIssuer<'_>>,
 ) -> Result<ValidatedCallback, CallbackError> {
     let query = query.strip_prefix('?').unwrap_or(query);
     if query.len() > MAX_QUERY_LEN {
@@ -74,10 +89,12 @@ pub fn check_callback(
     }
     let param = |name: &str| pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
 
-    if let (Some(iss), Some(expected)) = (param("iss"), expected_issuer)
-        && iss != expected
-    {
-        return Err(CallbackError::new(ErrorCode::IssuerMismatch));
+    if let Some(expected) = expected_issuer {
+        match param("iss") {
+            Some(iss) if iss != expected.identifier => return Err(CallbackError::new(ErrorCode::IssuerMismatch)),
+            None if expected.always_sends_iss => return Err(CallbackError::new(ErrorCode::IssuerMissing)),
+            _ => {}
+        }
     }
     let state = param("state").filter(|s| !s.is_empty()).ok_or(CallbackError::new(ErrorCode::StateMissing))?;
     let pending = pending_state.ok_or(CallbackError::new(ErrorCode::NoPendingAuthorization))?;
@@ -166,12 +183,22 @@ mod tests {
         assert_eq!(err("state=abc123&code="), ErrorCode::CodeMissing);
     }
 
+    const AS: ExpectedIssuer<'static> = ExpectedIssuer { identifier: "https://as", always_sends_iss: false };
+    const AS_ALWAYS: ExpectedIssuer<'static> = ExpectedIssuer { identifier: "https://as", always_sends_iss: true };
+
     #[test]
-    fn issuer_is_checked_only_when_both_sides_have_one() {
-        let ok = check_callback("code=x&state=abc123&iss=https%3A%2F%2Fas", Some(STATE), Some("https://as"));
-        assert!(ok.is_ok());
-        let bad = check_callback("code=x&state=abc123&iss=https%3A%2F%2Fevil", Some(STATE), Some("https://as"));
+    fn issuer_is_compared_when_present_and_required_when_the_server_always_sends_it() {
+        assert!(check_callback("code=x&state=abc123&iss=https%3A%2F%2Fas", Some(STATE), Some(AS_ALWAYS)).is_ok());
+        let bad = check_callback("code=x&state=abc123&iss=https%3A%2F%2Fevil", Some(STATE), Some(AS));
         assert_eq!(bad.unwrap_err().code, ErrorCode::IssuerMismatch);
+        // A trailing slash is another issuer: identifiers compare as strings (RFC 9207 §2.4).
+        let slash = check_callback("code=x&state=abc123&iss=https%3A%2F%2Fas%2F", Some(STATE), Some(AS));
+        assert_eq!(slash.unwrap_err().code, ErrorCode::IssuerMismatch);
+        assert!(check_callback("code=x&state=abc123", Some(STATE), Some(AS)).is_ok(), "optional unless the server always sends it");
+        let missing = check_callback("code=x&state=abc123", Some(STATE), Some(AS_ALWAYS));
+        assert_eq!(missing.unwrap_err().code, ErrorCode::IssuerMissing);
+        let error_without = check_callback("error=access_denied&state=abc123", Some(STATE), Some(AS_ALWAYS));
+        assert_eq!(error_without.unwrap_err().code, ErrorCode::IssuerMissing, "error responses carry iss too");
         assert!(check_callback("code=x&state=abc123&iss=x", Some(STATE), None).is_ok());
     }
 
@@ -182,7 +209,8 @@ mod tests {
         let refusals = [
             check_callback(&long, Some(STATE), None),
             check_callback("code=a&code=b&state=abc123", Some(STATE), None),
-            check_callback("code=x&state=abc123&iss=evil", Some(STATE), Some("https://as")),
+            check_callback("code=x&state=abc123&iss=evil", Some(STATE), Some(AS)),
+            check_callback("code=x&state=abc123", Some(STATE), Some(AS_ALWAYS)),
             check_callback("code=x", Some(STATE), None),
             check_callback("code=x&state=abc123", None, None),
             check_callback("code=x&state=other", Some(STATE), None),

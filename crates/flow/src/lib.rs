@@ -30,5 +30,5 @@ pub mod postman;
 pub mod wire;
 
 pub use authorize::{AuthorizeRequest, authorize_endpoint, token_endpoint};
-pub use callback::{CallbackError, ValidatedCallback, check_callback};
+pub use callback::{CallbackError, ExpectedIssuer, ValidatedCallback, check_callback};
 pub use error_code::ErrorCode;

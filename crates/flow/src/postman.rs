@@ -108,6 +108,8 @@ mod tests {
             scopes: vec!["users:read".into()],
             redirect_uri: "http://localhost:8080/callback".into(),
             token_endpoint_auth_method: "client_secret_basic".into(),
+            issuer: "https://auth.staging.pleo.io".into(),
+            iss_always_sent: false,
         }
     }
 

@@ -33,6 +33,16 @@ pub struct PublicConfig {
     pub redirect_uri: String,
     /// The client authentication method at the token endpoint.
     pub token_endpoint_auth_method: String,
+    /// The issuer identifier an `iss` in the authorization response must equal (RFC 9207
+    /// §2.4): the server's RFC 8414 metadata `issuer` when it publishes metadata, else the
+    /// authorisation server base URL.
+    #[serde(default)]
+    pub issuer: String,
+    /// Whether the server names itself (`iss`) in every authorization response, as its metadata
+    /// says (`authorization_response_iss_parameter_supported`): then a response without `iss`
+    /// is refused.
+    #[serde(default)]
+    pub iss_always_sent: bool,
 }
 
 /// `POST /api/authorize/start`: binds a sign-in attempt to this browser.

@@ -151,6 +151,7 @@ fn code_and_sentence(code: flow::ErrorCode) -> (&'static str, &'static str) {
         CallbackTooLarge => of(CallbackTooLarge),
         CallbackParameterRepeated => of(CallbackParameterRepeated),
         IssuerMismatch => of(IssuerMismatch),
+        IssuerMissing => of(IssuerMissing),
         StateMissing => of(StateMissing),
         NoPendingAuthorization => of(NoPendingAuthorization),
         StateMismatch => of(StateMismatch),
@@ -177,14 +178,17 @@ pub fn build_authorization_url(#[wasm_bindgen(unchecked_param_type = "Authorizat
 }
 
 /// Checks a callback URL (or its query) against the state this app sent, as ordered guard
-/// clauses: repeated parameters, `state`, an `error` response, the `code`. Throws with codes
-/// such as `state_mismatch`, `authorization_denied` (with `oauthError`, `errorDescription`).
+/// clauses: repeated parameters, `iss`, `state`, an `error` response, the `code`. With
+/// `expected_issuer` (for a server that sends `iss`, RFC 9207), the response must name exactly
+/// that issuer (`issuer_missing`, `issuer_mismatch`). Throws with codes such as
+/// `state_mismatch`, `authorization_denied` (with `oauthError`, `errorDescription`).
 #[wasm_bindgen(js_name = parseCallback, unchecked_return_type = "CallbackResult")]
-pub fn parse_callback(url: &str, expected_state: &str) -> Result<JsValue, JsValue> {
+pub fn parse_callback(url: &str, expected_state: &str, expected_issuer: Option<String>) -> Result<JsValue, JsValue> {
     let without_fragment = url.split('#').next().unwrap_or_default();
     let query = without_fragment.split_once('?').map_or(without_fragment, |(_, q)| q);
     let expected = Some(expected_state).filter(|s| !s.is_empty());
-    match flow::check_callback(query, expected, None) {
+    let issuer = expected_issuer.as_deref().map(|identifier| flow::ExpectedIssuer { identifier, always_sends_iss: true });
+    match flow::check_callback(query, expected, issuer) {
         Ok(callback) => Ok(callback_result(callback.code(), expected_state)),
         Err(refusal) => Err(flow_refusal(refusal.code, refusal.oauth_error, refusal.description)),
     }

@@ -58,6 +58,15 @@ test("errors carry stable codes", () => {
   assert.equal(code(() => pkce.parseCallback("https://app/cb?code=x&state=evil", "good")), "state_mismatch");
 });
 
+test("parseCallback with expectedIssuer requires exactly that iss (RFC 9207)", () => {
+  const as = "https://auth.example";
+  assert.equal(pkce.parseCallback(`https://app/cb?code=x&state=good&iss=${encodeURIComponent(as)}`, "good", as).code, "x");
+  assert.equal(code(() => pkce.parseCallback("https://app/cb?code=x&state=good", "good", as)), "issuer_missing");
+  assert.equal(code(() => pkce.parseCallback("https://app/cb?code=x&state=good&iss=https%3A%2F%2Fevil.example", "good", as)), "issuer_mismatch");
+  assert.equal(code(() => pkce.parseCallback(`https://app/cb?code=x&state=good&iss=${encodeURIComponent(as + "/")}`, "good", as)), "issuer_mismatch");
+  assert.equal(pkce.parseCallback("https://app/cb?code=x&state=good", "good").code, "x", "without expectedIssuer, iss is not checked");
+});
+
 test("buildAuthorizationUrl and parseCallback round-trip", () => {
   const state = pkce.generateState();
   assert.equal(state.length, 43);

@@ -195,7 +195,7 @@ import { generatePkce, calculateCodeChallenge } from "@pleo-walkthrough/pkce"; /
 | `generateState()` | 43 chars, 256 bits | `random_unavailable` |
 | `verifyCodeChallenge(verifier, challenge)` | `boolean` (server side, constant time) | never |
 | `buildAuthorizationUrl(options)` | the authorize URL with `response_type=code` and `code_challenge_method=S256`; `scope` is an array or a whitespace-separated string | `invalid_options` (options of another shape, or a NUL character in one), `config_invalid` (not https; http off loopback, which is `localhost`, 127.0.0.0/8 or `[::1]`; a fragment; or an endpoint query that repeats one of the parameters) |
-| `parseCallback(url, expectedState)` | `{ code, state }` | `callback_parameter_repeated`, `state_missing`, `no_pending_authorization`, `state_mismatch`, `authorization_denied`, `authorization_failed` (with `oauthError`, `errorDescription`), `code_missing`, `callback_too_large` |
+| `parseCallback(url, expectedState, expectedIssuer?)` | `{ code, state }`; with `expectedIssuer` (a server that sends `iss`, RFC 9207), the response must name exactly that issuer | `callback_parameter_repeated`, `issuer_missing`, `issuer_mismatch`, `state_missing`, `no_pending_authorization`, `state_mismatch`, `authorization_denied`, `authorization_failed` (with `oauthError`, `errorDescription`), `code_missing`, `callback_too_large` |
 
 `plain` is not offered: RFC 9700 §2.1.1 asks for S256.
 "#;

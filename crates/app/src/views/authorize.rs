@@ -25,6 +25,8 @@ pub struct Prepared {
     pub parameters: Vec<(&'static str, String)>,
     /// The issuer an `iss` in the response must name (RFC 9207 §2.4).
     pub issuer: String,
+    /// Whether the server always sends `iss` (then it is required).
+    pub iss_always_sent: bool,
 }
 
 fn internal(message: String) -> ClientError {
@@ -39,7 +41,7 @@ pub fn prepare(config: &PublicConfig) -> Result<Prepared, ClientError> {
     let request = AuthorizeRequest::for_config(config, state.as_str(), challenge.as_str());
     let url = request.url().map_err(ClientError::from)?;
     let parameters = request.parameters().map(|(name, value)| (name, value.into_owned())).to_vec();
-    Ok(Prepared { verifier: verifier.into_string(), challenge: challenge.as_str().to_owned(), state: state.as_str().to_owned(), url, parameters, issuer: config.authorization_server_url.clone() })
+    Ok(Prepared { verifier: verifier.into_string(), challenge: challenge.as_str().to_owned(), state: state.as_str().to_owned(), url, parameters, issuer: config.issuer.clone(), iss_always_sent: config.iss_always_sent })
 }
 
 /// Where the callback should bring the user back: this page at step `step`.
@@ -56,7 +58,7 @@ fn return_to(step: u8) -> String {
 pub async fn redirect(prepared: Prepared, step: u8) -> Result<(), ClientError> {
     let start = AuthorizeStart { state: prepared.state.clone(), code_challenge: prepared.challenge.clone(), code_challenge_method: "S256".into() };
     api::authorize_start(&start).await?;
-    let pending = PendingAuthorization { state: prepared.state, code_verifier: prepared.verifier, return_to: return_to(step), issuer: Some(prepared.issuer) };
+    let pending = PendingAuthorization { state: prepared.state, code_verifier: prepared.verifier, return_to: return_to(step), issuer: Some(prepared.issuer), iss_always_sent: prepared.iss_always_sent };
     pending::store(&pending).map_err(internal)?;
     if let Some(window) = web_sys::window() {
         window.location().set_href(&prepared.url).map_err(|_| internal("The browser refused to navigate.".into()))?;

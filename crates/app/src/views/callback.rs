@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{self, ClientError};
-use crate::pending::{self, CallbackReport};
+use crate::pending::{self, CallbackReport, PendingAuthorization};
 use crate::views::widgets::{ErrorNotice, Progress};
 
 /// The callback page.
@@ -21,7 +21,7 @@ pub fn CallbackPage() -> impl IntoView {
     if let Some(history) = window.as_ref().and_then(|w| w.history().ok()) {
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/callback"));
     }
-    let checked = flow::check_callback(&query, pending.as_ref().map(|p| p.state.as_str()), pending.as_ref().and_then(|p| p.issuer.as_deref()));
+    let checked = flow::check_callback(&query, pending.as_ref().map(|p| p.state.as_str()), pending.as_ref().and_then(PendingAuthorization::expected_issuer));
     match (checked, pending) {
         (Err(e), _) => {
             let mut error = ApiError::new(e.code);
