@@ -31,8 +31,16 @@ async fn consent(browser: &Browser) {
     browser.find("#approve").await;
 }
 
-/// Opens `/callback?{query}`, asserts the page shows `code`, and records the case.
+/// Opens `/callback?{query}&iss=…` with the server's real issuer (public, so any forger can
+/// add it: the cases test what comes after the RFC 9207 check), asserts the page shows `code`,
+/// and records the case.
 async fn forged(browser: &Browser, wt: &Walkthrough, case: &str, query: &str, code: &str) -> String {
+    let with_issuer = if query.contains("iss=") { query.to_owned() } else { format!("{query}&iss={}", encode(&wt.state.config.authorization_server_url)) };
+    forged_exactly(browser, wt, case, &with_issuer, code).await
+}
+
+/// Opens `/callback?{query}` as it is, asserts the page shows `code`, and records the case.
+async fn forged_exactly(browser: &Browser, wt: &Walkthrough, case: &str, query: &str, code: &str) -> String {
     browser.client.goto(&wt.url(&format!("/callback?{query}"))).await.unwrap();
     assert_eq!(browser.error_code("body").await, code, "{case}");
     let alert = browser.text("[role=alert]").await;
@@ -90,6 +98,9 @@ async fn forged_and_broken_callbacks_show_a_code_and_never_cost_the_session() {
     let pending = arm(&browser, &wt).await;
     assert_eq!(pending["issuer"], wt.state.config.authorization_server_url.as_str());
     forged(&browser, &wt, "`iss` naming another server (RFC 9207)", &format!("code=abc&state={}&iss={}", state(&pending), encode("https://evil.example")), "issuer_mismatch").await;
+    let pending = arm(&browser, &wt).await;
+    assert_eq!(pending["iss_always_sent"], true, "the embedded stand-in names itself in every response");
+    forged_exactly(&browser, &wt, "`iss` missing from a server whose metadata says it always sends it (RFC 9207)", &format!("code=abc&state={}", state(&pending)), "issuer_missing").await;
 
     assert_eq!(wt.stand_in.token_requests("authorization_code"), 1, "only the real sign-in reached the token endpoint");
     assert!(signed_in(&browser, &wt).await, "no forged callback cost the existing session");

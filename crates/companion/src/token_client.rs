@@ -125,7 +125,9 @@ impl TokenClient {
         let mut backoff = Duration::from_millis(200);
         for attempt in 0..=REFRESH_RETRIES {
             match self.request(TranscriptStep::Refresh, &form, Some(self.refresh_timeout), now, log).await {
-                Err(TokenFailure::NotProcessed(e)) if attempt < REFRESH_RETRIES => {
+                // A connect failure (no Retry-After) backs off; a refusal is retried only when
+                // the server said when.
+                Err(TokenFailure::NotProcessed(e)) if attempt < REFRESH_RETRIES && (e.retry_after.is_some() || e.code != ErrorCode::TokenEndpointFailed) => {
                     let wait = e.retry_after.map_or(backoff, Duration::from_secs);
                     tokio::time::sleep(wait).await;
                     backoff *= 2;
@@ -189,21 +191,20 @@ impl TokenClient {
                 expires_at: flow::expiry::expires_at(now, expires_in),
             });
         }
+        let mut failure = AppError::with_message(ErrorCode::TokenEndpointFailed, format!("The token endpoint answered HTTP {}.", status.as_u16()));
+        // RFC 6585 §4: 429 refuses the request for its rate; a 503 with Retry-After (RFC 9110
+        // §10.2.3) says the server did not take it and when to come back. Only these are
+        // known not to have been processed, and only with Retry-After is another try worth it.
+        if status.as_u16() == 429 || (status.as_u16() == 503 && answer.retry_after.is_some()) {
+            failure.retry_after = answer.retry_after.filter(|secs| *secs <= MAX_RETRY_AFTER_SECS);
+            return Err(TokenFailure::NotProcessed(failure));
+        }
         if status.is_client_error()
             && let Ok(error) = serde_json::from_slice::<OAuthErrorBody>(&answer.body)
         {
             return Err(TokenFailure::Rejected { error: error.error, description: error.error_description });
         }
-        let failure = AppError::with_message(ErrorCode::TokenEndpointFailed, format!("The token endpoint answered HTTP {}.", status.as_u16()));
-        match answer.retry_after {
-            // RFC 9110 §10.2.3: the server did not take the request, and says when to come back.
-            Some(secs) if matches!(status.as_u16(), 429 | 503) => {
-                let mut failure = failure;
-                failure.retry_after = (secs <= MAX_RETRY_AFTER_SECS).then_some(secs);
-                Err(TokenFailure::NotProcessed(failure))
-            }
-            _ => Err(TokenFailure::OutcomeUnknown(failure)),
-        }
+        Err(TokenFailure::OutcomeUnknown(failure))
     }
 
     /// A token endpoint answer as the transcript keeps it: a token response or an OAuth error
@@ -276,4 +277,22 @@ pub async fn read_limited(mut response: reqwest::Response, limit: usize) -> Resu
         body.extend_from_slice(&chunk);
     }
     Ok(Some(Bytes::from(body)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Nothing listens at the token endpoint: the request never left, so the refresh token is
+    /// unused and the same refresh may be tried again (here: twice more, then reported).
+    #[tokio::test]
+    async fn a_refresh_that_cannot_connect_is_not_processed_and_is_retried() {
+        let port = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
+        let client = TokenClient::new(http_client(5), format!("http://127.0.0.1:{port}/oauth/token"), "c".into(), SecretString::from("s"), "http://localhost/cb".into(), 5);
+        let mut log = Vec::new();
+        let failure = client.refresh(&SecretString::from("rt"), 0, &mut log).await.unwrap_err();
+        assert!(matches!(&failure, TokenFailure::NotProcessed(e) if e.code == ErrorCode::TokenEndpointUnreachable), "{failure:?}");
+        assert_eq!(log.len(), 1 + REFRESH_RETRIES as usize, "one try and the retries, each in the transcript");
+        assert_eq!(failure.into_app_error(true).code, ErrorCode::TokenEndpointUnreachable, "not `refresh_outcome_unknown`: nothing was sent");
+    }
 }

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing;
 use companion::sessions::Limits;
 use companion::{AppState, router};
+use futures_util::StreamExt as _;
 use serde_json::{Value, json};
 
 mod support;
@@ -100,6 +101,24 @@ enum RefreshAnswer {
     Tokens,
     NotJson,
     HtmlServerError,
+    /// Tokens, and the same values again nested and under names no spec gives them.
+    TokensEchoedElsewhere,
+    /// 200 with a body of [`HUGE_BYTES`], sent in chunks as the client reads.
+    Huge,
+}
+
+/// The size of a huge scripted answer: far more than the companion reads of anything.
+const HUGE_BYTES: usize = 256 * 1024 * 1024;
+/// The chunk a huge scripted answer is sent in.
+const HUGE_CHUNK: usize = 64 * 1024;
+
+/// A body of [`HUGE_BYTES`] made as it is read, counting in `produced` what the reader took.
+fn huge_body(produced: Arc<AtomicUsize>) -> Body {
+    let chunks = futures_util::stream::iter(0..HUGE_BYTES / HUGE_CHUNK).map(move |_| {
+        produced.fetch_add(HUGE_CHUNK, Ordering::SeqCst);
+        Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(vec![b'x'; HUGE_CHUNK]))
+    });
+    Body::from_stream(chunks)
 }
 
 /// What the scripted upstream's API answers.
@@ -109,6 +128,8 @@ enum ApiAnswer {
     Echo,
     /// 401 `invalid_token`, whatever the token.
     Unauthorized,
+    /// 200 with a body of [`HUGE_BYTES`].
+    Huge,
 }
 
 /// An authorisation server and API that answer as scripted and record what reached them.
@@ -118,6 +139,8 @@ struct Scripted {
     api: ApiAnswer,
     refreshes: Arc<AtomicUsize>,
     api_requests: Arc<Mutex<Vec<Value>>>,
+    /// Bytes of huge answers the companion read.
+    produced: Arc<AtomicUsize>,
 }
 
 async fn scripted_authorize(Query(query): Query<HashMap<String, String>>) -> Redirect {
@@ -135,6 +158,14 @@ async fn scripted_token(State(scripted): State<Scripted>, Form(form): Form<HashM
         RefreshAnswer::Tokens => axum::Json(tokens(n)).into_response(),
         RefreshAnswer::NotJson => ([(header::CONTENT_TYPE, "text/html")], "<html>Welcome to our captive portal</html>").into_response(),
         RefreshAnswer::HtmlServerError => (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, "text/html")], "<h1>500</h1>").into_response(),
+        RefreshAnswer::TokensEchoedElsewhere => {
+            let mut answer = tokens(n);
+            answer["debug"] = json!({"issued": {"access_token": format!("at-{n}")}, "grant": [format!("rt-{n}")]});
+            answer["accessTok"] = json!(format!("at-{n}"));
+            answer["note"] = json!(format!("rotated rt-{} into rt-{n}", n - 1));
+            axum::Json(answer).into_response()
+        }
+        RefreshAnswer::Huge => ([(header::CONTENT_TYPE, "application/json")], huge_body(scripted.produced.clone())).into_response(),
     }
 }
 
@@ -147,12 +178,13 @@ async fn scripted_api(State(scripted): State<Scripted>, method: Method, uri: axu
         ApiAnswer::Unauthorized => {
             (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"")], axum::Json(json!({"type": "invalid_token"}))).into_response()
         }
+        ApiAnswer::Huge => ([(header::CONTENT_TYPE, "application/json")], huge_body(scripted.produced.clone())).into_response(),
     }
 }
 
 /// A scripted upstream on a free port, a companion configured as `custom` for it, and a session.
 async fn against_scripted(refresh: RefreshAnswer, api: ApiAnswer) -> (Scripted, AppState, axum::Router, String) {
-    let scripted = Scripted { refresh, api, refreshes: Arc::default(), api_requests: Arc::default() };
+    let scripted = Scripted { refresh, api, refreshes: Arc::default(), api_requests: Arc::default(), produced: Arc::default() };
     let upstream = axum::Router::new()
         .route("/oauth/authorize", routing::get(scripted_authorize))
         .route("/oauth/token", routing::post(scripted_token))
@@ -361,4 +393,53 @@ async fn raw_requests_with_a_cr_or_lf_inside_a_header_are_refused_by_the_http_la
     let fine = raw(b"GET /api/config HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await;
     assert!(fine.starts_with("HTTP/1.1 200"), "the server goes on serving: {fine:?}");
     server.abort();
+}
+
+#[tokio::test]
+async fn tokens_an_upstream_nests_or_renames_are_redacted_by_value_in_the_transcript() {
+    let (scripted, _, app, cookie) = against_scripted(RefreshAnswer::TokensEchoedElsewhere, ApiAnswer::Echo).await;
+    let (status, _, _) = send(&app, json_post("/api/refresh", "", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(scripted.refreshes.load(Ordering::SeqCst), 1);
+    let (_, _, transcript) = send(&app, get_with_cookie("/api/transcript", Some(&cookie))).await;
+    let text = transcript.to_string();
+    for token in ["at-0", "rt-0", "at-1", "rt-1"] {
+        assert!(!text.contains(token), "{token} is in the transcript: {text}");
+    }
+    assert!(text.contains("accessTok") && text.contains("[redacted sha256:"), "the answer is shown, redacted: {text}");
+    record_case(AREA, "token endpoint nests, renames and repeats the tokens in its answer", "every token it holds is fingerprinted wherever it appears in `/api/transcript`");
+}
+
+#[tokio::test]
+async fn huge_upstream_answers_are_refused_as_they_arrive_never_read_whole() {
+    let (scripted, _, app, cookie) = against_scripted(RefreshAnswer::Huge, ApiAnswer::Huge).await;
+    let (_, _, body) = send(&app, get_with_cookie("/api/pleo/v2/employees", Some(&cookie))).await;
+    assert_eq!(body["error"], "api_unreachable", "{body}");
+    let read = scripted.produced.swap(0, Ordering::SeqCst);
+    assert!(read < 32 * 1024 * 1024, "the proxy read {read} bytes of a 256 MiB answer");
+    record_case(AREA, "API answers 256 MiB, chunked", "502 `api_unreachable` after at most the 4 MiB limit and socket buffers were read");
+    let (_, _, body) = send(&app, json_post("/api/refresh", "", Some(&cookie))).await;
+    assert_eq!(body["error"], "refresh_outcome_unknown", "{body}");
+    let read = scripted.produced.load(Ordering::SeqCst);
+    assert!(read < 32 * 1024 * 1024, "the token client read {read} bytes of a 256 MiB answer");
+    record_case(AREA, "token endpoint answers 256 MiB, chunked", "502 `refresh_outcome_unknown` after at most the 64 KiB limit and socket buffers were read");
+}
+
+#[tokio::test]
+async fn a_get_with_a_body_is_refused_and_the_transcript_stays_small() {
+    let (scripted, _, app, cookie) = against_scripted(RefreshAnswer::Tokens, ApiAnswer::Echo).await;
+    let with_body = Request::get("/api/pleo/v2/employees").header(header::COOKIE, &cookie).body(Body::from("x".repeat(16 * 1024))).unwrap();
+    expect(&app, "GET with a 16 KiB body", with_body, StatusCode::BAD_REQUEST, "invalid_request").await;
+    assert!(scripted.api_requests.lock().unwrap().is_empty(), "nothing was sent upstream");
+    for _ in 0..150 {
+        assert_eq!(send(&app, get_with_cookie("/api/pleo/v2/employees?limit=10", Some(&cookie))).await.0, StatusCode::OK);
+    }
+    let (_, _, transcript) = send(&app, get_with_cookie("/api/transcript", Some(&cookie))).await;
+    let entries = transcript.as_array().unwrap();
+    assert!(entries.len() <= companion::transcript::MAX_ENTRIES);
+    assert!(transcript.to_string().len() < 2 * companion::transcript::MAX_BYTES, "{} bytes", transcript.to_string().len());
+    let last = entries.last().unwrap();
+    assert!(last["response_body"].as_str().unwrap().contains("bytes, sha256:"), "API bodies are kept as size and hash: {last}");
+    assert!(!last["response_body"].as_str().unwrap().contains("headers"), "no copy of the API's answer");
+    record_case(AREA, "150 API calls in one session", "the transcript keeps the last 100 steps, bodies as size and hash only");
 }

@@ -414,3 +414,23 @@ async fn a_code_older_than_60_seconds_is_refused() {
     si.clock().shift_by(60);
     assert_eq!(error_of(&send(&app, exchange(&code, v.as_str())).await.2), "invalid_grant");
 }
+
+#[tokio::test]
+async fn consent_requests_are_capped() {
+    let (si, app) = stand_in(false);
+    let v = pkce::CodeVerifier::generate().unwrap();
+    let challenge = pkce::CodeChallenge::s256(&v);
+    let uri = format!(
+        "/oauth/authorize?response_type=code&client_id={CLIENT}&redirect_uri={}&scope=users%3Aread&state=s&code_challenge={}&code_challenge_method=S256",
+        form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>(),
+        challenge.as_str()
+    );
+    for _ in 0..10_000 {
+        assert_eq!(send(&app, Request::get(&uri).body(Body::empty()).unwrap()).await.0, StatusCode::OK);
+    }
+    assert_eq!(send(&app, Request::get(&uri).body(Body::empty()).unwrap()).await.0, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(si.held().1, 10_000);
+    si.clock().shift_by(601);
+    assert_eq!(send(&app, Request::get(&uri).body(Body::empty()).unwrap()).await.0, StatusCode::OK, "expired ones were swept");
+    assert_eq!(si.held().1, 1);
+}
