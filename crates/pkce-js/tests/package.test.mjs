@@ -35,8 +35,10 @@ test("generatePkce returns a matching S256 pair", () => {
   assert.ok(!pkce.verifyCodeChallenge(pair.codeVerifier, pair.codeVerifier));
 });
 
+/** The `code` of the error `fn` throws, or "no error". */
+const code = (fn) => { try { fn(); } catch (e) { assert.ok(e instanceof Error); return e.code; } return "no error"; };
+
 test("errors carry stable codes", () => {
-  const code = (fn) => { try { fn(); } catch (e) { assert.ok(e instanceof Error); return e.code; } return "no error"; };
   assert.equal(code(() => pkce.calculateCodeChallenge("a".repeat(42))), "verifier_too_short");
   assert.equal(code(() => pkce.calculateCodeChallenge("a".repeat(129))), "verifier_too_long");
   assert.equal(code(() => pkce.calculateCodeChallenge("a".repeat(42) + "+")), "verifier_invalid_character");
