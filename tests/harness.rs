@@ -496,7 +496,7 @@ pub async fn assert_nothing_secret_reached_the_browser(browser: &Browser, wt: &W
     assert_eq!(state["local"], serde_json::json!([]));
 }
 
-/// Adds a row to the attack-case list in the README (`cargo xtask attack-list` gathers them):
+/// Adds a row to the attack-case list in docs/attacks.md (`cargo xtask attack-list` gathers them):
 /// `outcome` is what the test observed, after asserting it.
 pub fn record_case(area: &str, case: &str, outcome: &str) {
     let dir = std::env::var("ATTACK_CASES_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/attack-cases").to_owned());

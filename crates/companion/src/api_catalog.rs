@@ -14,7 +14,7 @@ pub struct ApiRoute {
     pub scope: Option<&'static str>,
 }
 
-/// Pleo's read endpoints (../shared/pleo-facts.md). Writes are not forwarded: they need
+/// Pleo's read endpoints (docs/pleo.md). Writes are not forwarded: they need
 /// explicit configuration (the BFF rule: the proxy is not an open relay).
 pub const API_CATALOG: &[ApiRoute] = &[
     ApiRoute { pattern: "v2/employees", methods: &[Method::GET], scope: Some("users:read") },

@@ -1,4 +1,5 @@
-//! The configuration contract of ../shared/design.md, read from the environment.
+//! The configuration contract (docs/architecture.md#the-configuration-contract), read from the
+//! environment.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

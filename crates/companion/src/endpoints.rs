@@ -1,4 +1,4 @@
-//! The browser <-> companion API of ../shared/design.md.
+//! The browser <-> companion API (docs/architecture.md#the-browser---companion-api).
 
 use axum::Json;
 use axum::body::Bytes;

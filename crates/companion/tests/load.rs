@@ -86,6 +86,6 @@ async fn many_sessions_calling_through_an_expiry_refresh_once_each_with_zero_err
     record_case(
         "Load",
         &format!("{SESSIONS} sessions x {CALLERS} concurrent callers, {} calls, every access token expiring half way", requests),
-        "0 errors; exactly 1 refresh per session for the expiry (figures in the test output and under Figures)",
+        "0 errors; exactly 1 refresh per session for the expiry (figures in the test output and in docs/benchmarks.md)",
     );
 }

@@ -1,4 +1,4 @@
-//! The JSON spoken between the browser and the companion (../shared/design.md), and the
+//! The JSON spoken between the browser and the companion (docs/architecture.md), and the
 //! token endpoint's error body (RFC 6749 §5.2).
 
 use crate::prelude::*;

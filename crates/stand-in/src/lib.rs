@@ -1,4 +1,4 @@
-//! A local stand-in for Pleo's authorisation server and API (../shared/pleo-facts.md).
+//! A local stand-in for Pleo's authorisation server and API, as docs/pleo.md describes them.
 //!
 //! It is embedded in the companion when `PLEO_ENV=local` and also runs on its own
 //! (`cargo run -p stand-in`), so the walkthrough and every test work without a Pleo account.

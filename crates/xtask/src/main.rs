@@ -9,7 +9,7 @@
 //! - `cargo xtask pkce-package`: the npm-ready PKCE package in `target/pkce-package/`.
 //! - `cargo xtask fuzz [seconds]`: every cargo-fuzz target, for that long each (default 300).
 //! - `cargo xtask attack-list`: writes the attack and fault cases the last test run recorded
-//!   into the README.
+//!   into `docs/attacks.md`.
 //! - `cargo xtask setup [--browser]`: only the installation steps.
 //! - `cargo xtask fresh-check`: the test command in a clean clone with an empty cargo registry
 //!   cache, as on a new machine, with the time each phase took.
@@ -34,7 +34,7 @@ fn main() -> ExitCode {
         Some("setup") => setup::ensure_tools(args.iter().any(|a| a == "--browser")),
         Some("build-app") => setup::ensure_tools(false).and_then(|()| wasm_release::build_app()),
         Some("pkce-package") => setup::ensure_tools(false).and_then(|()| pkce_package::build()).map(|_| ()),
-        Some("attack-list") => attack_list::write_readme(),
+        Some("attack-list") => attack_list::write_page(),
         Some("fresh-check") => fresh_check::run(),
         Some("fuzz") => match args.get(1).map(|s| s.parse::<u64>()).unwrap_or(Ok(300)) {
             Ok(seconds) => fuzz::run(seconds).and_then(|failed| if failed.is_empty() { Ok(()) } else { Err(format!("fuzzing found failures in {failed:?}")) }),
