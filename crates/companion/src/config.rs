@@ -127,6 +127,12 @@ impl Config {
             })?;
         }
         let local = environment == PleoEnv::Local;
+        if local && !cfg!(feature = "stand-in") {
+            return Err(config_error(
+                "PLEO_ENV",
+                "local needs the embedded stand-in, which this build leaves out: build with the `stand-in` feature (the default), or set staging, production or custom",
+            ));
+        }
         let client_id = match var("PLEO_CLIENT_ID") {
             Some(id) => id,
             None if local => LOCAL_CLIENT_ID.to_owned(),
@@ -135,7 +141,7 @@ impl Config {
         let client_secret = match var("PLEO_CLIENT_SECRET") {
             Some(secret) => secret,
             // The embedded stand-in gets a fresh secret every run: none is written anywhere.
-            None if local => stand_in::opaque_secret(),
+            None if local => pkce::State::generate().map(|s| s.as_str().to_owned()).map_err(|_| config_error("PLEO_CLIENT_SECRET", "no random source to make one"))?,
             None => return Err(config_error("PLEO_CLIENT_SECRET", format!("is required when PLEO_ENV={}", environment.as_str()))),
         };
         let redirect_uri = var("PLEO_REDIRECT_URI").unwrap_or_else(|| "http://localhost:8080/callback".to_owned());

@@ -3,7 +3,8 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
 use axum::extract::OriginalUri;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -13,6 +14,8 @@ use flow::wire::{AuthorizeStart, Logout, PublicConfig, SessionInfo, TokenExchang
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
+use std::sync::Arc;
+
 use crate::sessions::Session;
 use crate::transcript::{self, TranscriptEntry};
 use secrecy::ExposeSecret;
@@ -58,11 +61,25 @@ fn body_error(status: StatusCode) -> AppError {
     }
 }
 
-/// The session this browser's cookie names, if it is live.
-pub(crate) fn session_of(state: &AppState, jar: &CookieJar) -> Option<(String, std::sync::Arc<Session>)> {
-    let id = cookies::get(jar, cookies::SESSION, state.config.secure_cookies())?;
-    let session = state.sessions.get(&id, state.clock.now())?;
-    Some((id, session))
+/// The live session the browser's session cookie names. As an extractor, a handler that needs
+/// one says so in its signature, and a request without one is 401 `not_signed_in`; a handler
+/// that decides the order of its checks takes `Result<SignedIn, AppError>`.
+pub struct SignedIn {
+    /// The session's id (the cookie's value).
+    pub id: String,
+    /// The session.
+    pub session: Arc<Session>,
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let id = cookies::get(&jar, cookies::SESSION, state.config.secure_cookies()).ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
+        let session = state.sessions.get(&id, state.clock.now()).ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
+        Ok(Self { id, session })
+    }
 }
 
 /// `GET /api/config`: the public settings, never the secret.
@@ -129,7 +146,12 @@ pub const MAX_ATTEMPTS_PER_BROWSER: usize = 4;
 
 /// `POST /api/token`: checks the code against this browser's attempt, exchanges it with
 /// `client_secret_basic`, keeps the tokens, and answers with a session cookie and a summary.
-pub async fn token(State(state): State<AppState>, jar: CookieJar, JsonBody(exchange): JsonBody<TokenExchange>) -> Result<impl IntoResponse, AppError> {
+pub async fn token(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    signed_in: Result<SignedIn, AppError>,
+    JsonBody(exchange): JsonBody<TokenExchange>,
+) -> Result<impl IntoResponse, AppError> {
     let secure = state.config.secure_cookies();
     let now = state.clock.now();
     let name = cookies::attempt_name(&exchange.state);
@@ -149,8 +171,8 @@ pub async fn token(State(state): State<AppState>, jar: CookieJar, JsonBody(excha
     let mut log = Vec::new();
     let tokens = state.token_client.exchange(&exchange.code, &exchange.code_verifier, now, &mut log).await.map_err(|f| f.into_app_error(false))?;
     let summary = tokens.summary();
-    if let Some((old, _)) = session_of(&state, &jar) {
-        state.sessions.remove(&old);
+    if let Ok(old) = signed_in {
+        state.sessions.remove(&old.id);
     }
     let id = state.sessions.create(tokens, log, now)?;
     let jar = cookies::set(jar, cookies::SESSION, id, state.sessions.session_idle_secs() as i64, secure);
@@ -158,17 +180,16 @@ pub async fn token(State(state): State<AppState>, jar: CookieJar, JsonBody(excha
 }
 
 /// `GET /api/session`: signed in or not, with the token summary.
-pub async fn session(State(state): State<AppState>, jar: CookieJar) -> Json<SessionInfo> {
-    let tokens = match session_of(&state, &jar) {
-        Some((_, session)) => session.tokens.lock().await.as_ref().map(|t| t.summary()),
-        None => None,
+pub async fn session(State(state): State<AppState>, signed_in: Result<SignedIn, AppError>) -> Json<SessionInfo> {
+    let tokens = match signed_in {
+        Ok(SignedIn { session, .. }) => session.tokens.lock().await.as_ref().map(|t| t.summary()),
+        Err(_) => None,
     };
     Json(SessionInfo { signed_in: tokens.is_some(), environment: state.config.environment.as_str().to_owned(), tokens })
 }
 
 /// `POST /api/refresh`: refreshes now (single flight with every other caller).
-pub async fn refresh(State(state): State<AppState>, jar: CookieJar) -> Result<Json<TokenSummary>, AppError> {
-    let (_, session) = session_of(&state, &jar).ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
+pub async fn refresh(State(state): State<AppState>, SignedIn { session, .. }: SignedIn) -> Result<Json<TokenSummary>, AppError> {
     let mut tokens = session.tokens.lock().await;
     proxy::refresh_locked(&state, &session, &mut tokens).await?;
     let summary = tokens.as_ref().map(|t| t.summary()).ok_or_else(|| AppError::new(ErrorCode::ReauthorizationRequired))?;
@@ -178,8 +199,7 @@ pub async fn refresh(State(state): State<AppState>, jar: CookieJar) -> Result<Js
 /// `GET /api/transcript`: the server-side steps of this session, redacted: each entry as it
 /// was recorded, and once more by value against every secret the companion holds for it (the
 /// client secret, the session's tokens), wherever in the text one might be.
-pub async fn transcript(State(state): State<AppState>, jar: CookieJar) -> Result<Json<Vec<TranscriptEntry>>, AppError> {
-    let (_, session) = session_of(&state, &jar).ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
+pub async fn transcript(State(state): State<AppState>, SignedIn { session, .. }: SignedIn) -> Result<Json<Vec<TranscriptEntry>>, AppError> {
     let mut entries = session.transcript();
     let tokens = session.tokens.lock().await;
     let mut known = vec![state.config.client_secret.expose_secret()];
@@ -195,7 +215,12 @@ pub async fn transcript(State(state): State<AppState>, jar: CookieJar) -> Result
 
 /// `POST /api/logout`: forgets the tokens and clears the cookie; with `disconnect`, first
 /// deletes the installation at the API (which revokes every token of the client).
-pub async fn logout(State(state): State<AppState>, jar: CookieJar, RawBody(body): RawBody) -> Result<impl IntoResponse, AppError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    signed_in: Result<SignedIn, AppError>,
+    RawBody(body): RawBody,
+) -> Result<impl IntoResponse, AppError> {
     let request: Logout = if body.is_empty() {
         Logout::default()
     } else {
@@ -203,7 +228,7 @@ pub async fn logout(State(state): State<AppState>, jar: CookieJar, RawBody(body)
     };
     let secure = state.config.secure_cookies();
     let mut disconnect_status = None;
-    if let Some((id, session)) = session_of(&state, &jar) {
+    if let Ok(SignedIn { id, session }) = signed_in {
         if request.disconnect {
             disconnect_status = Some(proxy::disconnect(&state, &session).await?);
         }
@@ -215,14 +240,20 @@ pub async fn logout(State(state): State<AppState>, jar: CookieJar, RawBody(body)
 
 /// `ANY /api/pleo/{path}`: the allow-listed API proxy.
 /// `OriginalUri`: inside the nested `/api` router the plain `Uri` has lost its prefix.
-pub async fn pleo(State(state): State<AppState>, jar: CookieJar, method: Method, OriginalUri(uri): OriginalUri, RawBody(body): RawBody) -> Result<Response, AppError> {
+pub async fn pleo(
+    State(state): State<AppState>,
+    signed_in: Result<SignedIn, AppError>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    RawBody(body): RawBody,
+) -> Result<Response, AppError> {
     // RFC 9110 §9.3.1: a GET body has no meaning; it is refused rather than sent upstream.
     if matches!(method, Method::GET | Method::HEAD) && !body.is_empty() {
         return Err(AppError::with_message(ErrorCode::InvalidRequest, "A GET or HEAD request carries no body; nothing was sent."));
     }
+    // The allow-list first: a path off it is refused whoever asks.
     let url = proxy::upstream_url(&state.config.api_base_url, &method, &uri, &state.config.api_writes)?;
-    let (_, session) = session_of(&state, &jar).ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
-    proxy::forward(&state, &session, method, url, body).await
+    proxy::forward(&state, &signed_in?.session, method, url, body).await
 }
 
 /// Any other `/api` path.

@@ -7,7 +7,6 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
-use axum_extra::extract::CookieJar;
 use flow::ErrorCode;
 use flow::wire::FaultParams;
 use secrecy::ExposeSecret;
@@ -15,7 +14,7 @@ use serde_json::json;
 use stand_in::TokenFaults;
 
 use crate::AppState;
-use crate::endpoints::session_of;
+use crate::endpoints::SignedIn;
 use crate::error::AppError;
 
 /// The `Retry-After` the `token-endpoint` knob sends with a 429 or 503.
@@ -25,7 +24,12 @@ const MAX_SHIFT_SECS: i64 = 86_400 * 400;
 
 /// Applies one knob to this session: `expire-access-token`, `revoke-refresh-token`,
 /// `token-endpoint` (its refreshes only), `clock` (its grant's time only).
-pub async fn apply(State(state): State<AppState>, jar: CookieJar, Path(knob): Path<String>, body: Bytes) -> Result<impl IntoResponse, AppError> {
+pub async fn apply(
+    State(state): State<AppState>,
+    signed_in: Result<SignedIn, AppError>,
+    Path(knob): Path<String>,
+    body: Bytes,
+) -> Result<impl IntoResponse, AppError> {
     let stand_in = state.stand_in.as_ref().ok_or_else(|| {
         AppError::with_message(ErrorCode::NotFound, "Fault knobs exist only with the embedded stand-in (PLEO_ENV=local).")
     })?;
@@ -37,7 +41,7 @@ pub async fn apply(State(state): State<AppState>, jar: CookieJar, Path(knob): Pa
     } else {
         serde_json::from_slice(&body).map_err(|e| AppError::with_message(ErrorCode::InvalidRequest, format!("The knob parameters are not valid JSON: {e}")))?
     };
-    let (_, session) = session_of(&state, &jar).ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
+    let session = signed_in?.session;
     let tokens = session.tokens.lock().await;
     let tokens = tokens.as_ref().ok_or_else(|| AppError::new(ErrorCode::ReauthorizationRequired))?;
     let access = tokens.access_token.expose_secret();

@@ -11,6 +11,7 @@ pub mod cookies;
 pub mod csrf;
 pub mod endpoints;
 pub mod error;
+#[cfg(feature = "stand-in")]
 pub mod faults;
 pub mod metadata;
 pub mod proxy;
@@ -31,7 +32,9 @@ use tower_http::services::{ServeDir, ServeFile};
 
 pub use config::{Config, PleoEnv};
 use sessions::{Limits, Sessions};
-use stand_in::{Clock, StandIn};
+use flow::expiry::Clock;
+#[cfg(feature = "stand-in")]
+use stand_in::StandIn;
 use token_client::TokenClient;
 
 /// The largest JSON body `/api` accepts.
@@ -54,6 +57,7 @@ pub struct Shared {
     /// Seconds since the epoch.
     pub clock: Clock,
     /// The embedded stand-in when `PLEO_ENV=local`.
+    #[cfg(feature = "stand-in")]
     pub stand_in: Option<StandIn>,
     /// The authorisation server's metadata, fetched when first needed.
     server_metadata: tokio::sync::OnceCell<Option<metadata::ServerMetadata>>,
@@ -84,12 +88,14 @@ impl AppState {
             config.redirect_uri.clone(),
             config.refresh_timeout_secs,
         );
+        #[cfg(feature = "stand-in")]
         let stand_in = (config.environment == PleoEnv::Local).then(|| embedded_stand_in(&config));
         Self(Arc::new(Shared {
             sessions: Sessions::new(limits),
             token_client,
             http,
             clock: Clock::default(),
+            #[cfg(feature = "stand-in")]
             stand_in,
             server_metadata: tokio::sync::OnceCell::new(),
             config,
@@ -101,7 +107,7 @@ impl AppState {
     /// The embedded stand-in is known: it always sends `iss`.
     pub async fn public_config(&self) -> flow::wire::PublicConfig {
         let mut public = self.config.public();
-        if self.stand_in.is_none() {
+        if self.config.environment != PleoEnv::Local {
             let discovered = self.server_metadata.get_or_init(|| metadata::discover(&self.http, &self.config.authorization_server_url)).await;
             if let Some(found) = discovered {
                 public.issuer = found.issuer.clone();
@@ -113,6 +119,7 @@ impl AppState {
 }
 
 /// The stand-in, registered with the companion's own client ID, secret and redirect URI.
+#[cfg(feature = "stand-in")]
 fn embedded_stand_in(config: &Config) -> StandIn {
     let registration = stand_in::Registration {
         client_id: config.client_id.clone(),
@@ -140,13 +147,17 @@ pub fn router(state: AppState) -> Router {
         .route("/refresh", post(endpoints::refresh))
         .route("/logout", post(endpoints::logout))
         .route("/pleo/{*path}", any(endpoints::pleo))
-        .route("/faults/{knob}", post(faults::apply))
-        .route("/transcript", get(endpoints::transcript))
+        .route("/transcript", get(endpoints::transcript));
+    // Without the stand-in there are no knobs: `/api/faults/*` is `not_found` like any path.
+    #[cfg(feature = "stand-in")]
+    let api = api.route("/faults/{knob}", post(faults::apply));
+    let api = api
         .fallback(endpoints::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::require_csrf_header))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state.clone());
     let mut app = Router::new().nest("/api", security_headers::api(api));
+    #[cfg(feature = "stand-in")]
     if let Some(stand_in) = &state.stand_in {
         app = app.nest(config::STAND_IN_PREFIX, stand_in::router(stand_in.clone()));
     }

@@ -123,6 +123,14 @@ pub struct Sessions {
     attempts: Mutex<HashMap<String, Attempt>>,
 }
 
+/// A session or attempt id: 256 bits from the operating system's CSPRNG, base64url (the
+/// `pkce` crate's state generator, RFC 6749 §10.10).
+fn random_id() -> Result<String, AppError> {
+    pkce::State::generate()
+        .map(|id| id.as_str().to_owned())
+        .map_err(|_| AppError::with_message(flow::ErrorCode::Internal, "The operating system's random source failed."))
+}
+
 fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -142,7 +150,7 @@ impl Sessions {
                 return Err(AppError::new(flow::ErrorCode::Overloaded));
             }
         }
-        let id = stand_in::opaque_secret();
+        let id = random_id()?;
         let session = Session { tokens: tokio::sync::Mutex::new(Some(tokens)), created_at: now, last_seen: AtomicU64::new(now), ..Session::default() };
         session.record(transcript);
         sessions.insert(id.clone(), Arc::new(session));
@@ -199,7 +207,7 @@ impl Sessions {
         if attempts.len() >= self.limits.max_attempts {
             return Err(AppError::new(flow::ErrorCode::Overloaded));
         }
-        let id = stand_in::opaque_secret();
+        let id = random_id()?;
         attempts.insert(id.clone(), Attempt { state, code_challenge, created_at: now });
         Ok(id)
     }

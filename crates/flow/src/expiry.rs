@@ -16,6 +16,28 @@ pub fn seconds_left(now: u64, expires_at: u64) -> u64 {
     expires_at.saturating_sub(now)
 }
 
+/// The servers' clock: seconds since the Unix epoch, shifted by an offset that tests (and the
+/// stand-in's fault knobs) can move; clones share the offset.
+#[cfg(feature = "std")]
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    shift: alloc::sync::Arc<core::sync::atomic::AtomicI64>,
+}
+
+#[cfg(feature = "std")]
+impl Clock {
+    /// Now, in seconds since the Unix epoch, with the shift applied.
+    pub fn now(&self) -> u64 {
+        let wall = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        wall.saturating_add_signed(self.shift.load(core::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Moves the clock by `seconds` (may be negative).
+    pub fn shift_by(&self, seconds: i64) {
+        self.shift.fetch_add(seconds, core::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

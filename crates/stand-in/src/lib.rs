@@ -6,7 +6,6 @@
 
 mod api;
 mod authorize;
-mod clock;
 mod demo_data;
 mod html;
 mod introspection;
@@ -19,7 +18,7 @@ mod token;
 use axum::Router;
 use axum::routing::{get, post};
 
-pub use clock::Clock;
+pub use flow::expiry::Clock;
 pub use registration::Registration;
 pub use store::{Settings, StandIn, TokenFaults};
 

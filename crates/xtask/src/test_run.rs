@@ -108,12 +108,32 @@ pub fn run_all() -> Result<(), String> {
             .env("E2E_REQUIRE_ALL", "1"),
         &mut tally,
     );
+    step("The production companion (--no-default-features) builds and holds no stand-in code");
+    count(&mut tally, production_companion_has_no_stand_in());
     fuzz_suite(&mut tally);
     step("The attack-case list in docs/attacks.md matches what the tests recorded");
     count(&mut tally, attack_list::check_page());
     println!("\nPKCE package size: {} B gzipped (.wasm + .js)", package.gzipped);
     println!("\n{} passed, {} failed", tally.passed, tally.failed);
     if tally.failed == 0 { Ok(()) } else { Err(format!("{} test(s) failed", tally.failed)) }
+}
+
+/// `cargo check -p companion --no-default-features` passes, and `cargo tree` of that build
+/// names no `stand-in` among its dependencies.
+fn production_companion_has_no_stand_in() -> Result<(), String> {
+    crate::run(command("cargo").args(["check", "--quiet", "-p", "companion", "--no-default-features"]), "cargo check -p companion --no-default-features")?;
+    let tree = command("cargo")
+        .args(["tree", "-p", "companion", "--no-default-features", "--edges", "normal", "--prefix", "none"])
+        .output()
+        .map_err(|e| format!("cargo tree: {e}"))?;
+    let listed = String::from_utf8_lossy(&tree.stdout).into_owned();
+    if !tree.status.success() || !listed.contains("companion v") {
+        return Err("cargo tree -p companion failed".to_owned());
+    }
+    match listed.lines().find(|line| line.starts_with("stand-in ")) {
+        Some(line) => Err(format!("the production companion depends on {line}")),
+        None => Ok(()),
+    }
 }
 
 /// One check counted as a test: passed, or failed with its reason printed.
