@@ -33,7 +33,11 @@ async fn main() {
 async fn pkce() {
     let server = serve_pkce_package().await;
     let browser = Browser::launch().await;
-    browser.client.goto(&format!("http://localhost:{}/", server.addr.port())).await.unwrap();
+    browser
+        .client
+        .goto(&format!("http://localhost:{}/", server.addr.port()))
+        .await
+        .unwrap();
     let script = r#"
         const done = arguments[arguments.length - 1];
         (async () => {
@@ -67,12 +71,25 @@ async fn pkce() {
         eprintln!("benchmark failed: {}", result["error"]);
         std::process::exit(1);
     }
-    let (ours, seq, batched) = (result["ours"].as_f64().unwrap(), result["seq"].as_f64().unwrap(), result["batched"].as_f64().unwrap());
+    let (ours, seq, batched) = (
+        result["ours"].as_f64().unwrap(),
+        result["seq"].as_f64().unwrap(),
+        result["batched"].as_f64().unwrap(),
+    );
     println!("browser: {}", result["ua"].as_str().unwrap_or("?"));
     println!("pkce pairs/s, package (generatePkce, sync):              {ours:>12.0}");
-    println!("pkce pairs/s, WebCrypto (await per pair):                {seq:>12.0}   ratio {:.1}x", ours / seq);
-    println!("pkce pairs/s, WebCrypto (20,000 digests in Promise.all): {batched:>12.0}   ratio {:.1}x", ours / batched);
-    println!("target: package >= 5x WebCrypto (await per pair): {}", if ours >= 5.0 * seq { "met" } else { "NOT met" });
+    println!(
+        "pkce pairs/s, WebCrypto (await per pair):                {seq:>12.0}   ratio {:.1}x",
+        ours / seq
+    );
+    println!(
+        "pkce pairs/s, WebCrypto (20,000 digests in Promise.all): {batched:>12.0}   ratio {:.1}x",
+        ours / batched
+    );
+    println!(
+        "target: package >= 5x WebCrypto (await per pair): {}",
+        if ours >= 5.0 * seq { "met" } else { "NOT met" }
+    );
     browser.close().await;
 }
 
@@ -90,18 +107,28 @@ fn verdict(met: bool) -> &'static str {
 /// button from the same server (its DOMContentLoaded).
 async fn interactive() {
     let wt = Walkthrough::start_unrecorded(Mode::Local, &[]).await;
-    let reference = axum::Router::new().route("/", axum::routing::get(|| async { axum::response::Html("<!doctype html><title>reference</title><button>Go</button>") }));
+    let reference = axum::Router::new().route(
+        "/",
+        axum::routing::get(|| async {
+            axum::response::Html("<!doctype html><title>reference</title><button>Go</button>")
+        }),
+    );
     let static_server = e2e_harness::Server::spawn(e2e_harness::free_listener().await, reference);
     let browser = Browser::launch().await;
     let mark = "const m = performance.getEntriesByName('walkthrough-interactive')[0]; return m ? m.startTime : null;";
-    let dom_ready = "const n = performance.getEntriesByType('navigation')[0]; return n.domContentLoadedEventEnd || null;";
+    let dom_ready =
+        "const n = performance.getEntriesByType('navigation')[0]; return n.domContentLoadedEventEnd || null;";
     let (mut ours, mut reference) = (Vec::new(), Vec::new());
     for run in 0..=RUNS {
         browser.client.goto("about:blank").await.unwrap();
         browser.client.goto(&wt.url("/")).await.unwrap();
         let ms = poll(&browser, mark).await;
         browser.client.goto("about:blank").await.unwrap();
-        browser.client.goto(&format!("http://localhost:{}/", static_server.addr.port())).await.unwrap();
+        browser
+            .client
+            .goto(&format!("http://localhost:{}/", static_server.addr.port()))
+            .await
+            .unwrap();
         let reference_ms = poll(&browser, dom_ready).await;
         if run > 0 {
             // The first run warms the HTTP cache and compiles the wasm; the rest are measured.
@@ -110,7 +137,9 @@ async fn interactive() {
         }
     }
     let (ours, reference) = (median(ours), median(reference));
-    println!("navigation to interactive, median of {RUNS}: walkthrough {ours:.1} ms; static page with one button {reference:.1} ms");
+    println!(
+        "navigation to interactive, median of {RUNS}: walkthrough {ours:.1} ms; static page with one button {reference:.1} ms"
+    );
     println!("target: <= 150 ms: {}", verdict(ours <= 150.0));
     browser.close().await;
 }
@@ -149,7 +178,12 @@ async fn flow() {
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         let started = Instant::now();
         let cookie = sign_in_http(&wt, &http).await;
-        let response = http.get(wt.url("/api/pleo/v2/employees")).header("cookie", &cookie).send().await.unwrap();
+        let response = http
+            .get(wt.url("/api/pleo/v2/employees"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
         assert!(response.text().await.unwrap().contains("\"email\""));
         let reference_ms = started.elapsed().as_secs_f64() * 1000.0;
         if run > 0 {
@@ -158,13 +192,18 @@ async fn flow() {
         }
     }
     let (ours, reference) = (median(ours), median(reference));
-    println!("whole flow, click on authorize to employees JSON on the page, median of {RUNS}: browser {ours:.1} ms; plain HTTP client {reference:.1} ms");
+    println!(
+        "whole flow, click on authorize to employees JSON on the page, median of {RUNS}: browser {ours:.1} ms; plain HTTP client {reference:.1} ms"
+    );
     println!("target: <= 500 ms: {}", verdict(ours <= 500.0));
     browser.close().await;
 }
 
 fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 /// Signs in over HTTP as the app does (start, authorize auto-approved, exchange); returns the
@@ -174,11 +213,25 @@ async fn sign_in_http(wt: &Walkthrough, http: &reqwest::Client) -> String {
     let state = pkce::State::generate().unwrap();
     let challenge = pkce::CodeChallenge::s256(&verifier);
     let origin = wt.url("");
-    let post = |path: &str| http.post(wt.url(path)).header("x-requested-with", "pleo-walkthrough").header("origin", &origin);
-    let start = post("/api/authorize/start").json(&json!({"state": state.as_str(), "code_challenge": challenge.as_str(), "code_challenge_method": "S256"})).send().await.unwrap();
+    let post = |path: &str| {
+        http.post(wt.url(path))
+            .header("x-requested-with", "pleo-walkthrough")
+            .header("origin", &origin)
+    };
+    let start = post("/api/authorize/start")
+        .json(&json!({"state": state.as_str(), "code_challenge": challenge.as_str(), "code_challenge_method": "S256"}))
+        .send()
+        .await
+        .unwrap();
     let cookie_of = |r: &reqwest::Response, name: &str| {
-        let set = r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned());
-        set.into_iter().find(|c| c.starts_with(name)).unwrap_or_else(|| panic!("no {name} cookie"))
+        let set = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned());
+        set.into_iter()
+            .find(|c| c.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} cookie"))
     };
     let attempt = cookie_of(&start, "pleo_walkthrough_attempt_");
     let config = wt.state.config.public();
@@ -187,14 +240,22 @@ async fn sign_in_http(wt: &Walkthrough, http: &reqwest::Client) -> String {
     let location = redirect.headers()["location"].to_str().unwrap().to_owned();
     let code = flow::check_callback(location.split_once('?').unwrap().1, Some(state.as_str()), None).unwrap();
     let exchange = json!({"code": code.code(), "code_verifier": verifier.as_str(), "state": state.as_str()});
-    let token = post("/api/token").header("cookie", attempt).json(&exchange).send().await.unwrap();
+    let token = post("/api/token")
+        .header("cookie", attempt)
+        .json(&exchange)
+        .send()
+        .await
+        .unwrap();
     assert!(token.status().is_success(), "sign-in failed: {}", token.status());
     cookie_of(&token, "pleo_walkthrough_session=")
 }
 
 /// Requests per second and latency percentiles of `concurrency` workers calling `url` for `secs`.
 async fn load(url: &str, headers: Vec<(&'static str, String)>, concurrency: usize, secs: u64) -> (f64, f64, f64) {
-    let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(secs);
     let started = Instant::now();
     let workers: Vec<_> = (0..concurrency)
@@ -235,7 +296,11 @@ async fn load(url: &str, headers: Vec<(&'static str, String)>, concurrency: usiz
 /// as the stand-in itself), and with the API answering after 20 ms, as a remote API does.
 async fn proxy() {
     for latency in ["0", "20"] {
-        let wt = Walkthrough::start_unrecorded(Mode::Custom, &[("STAND_IN_AUTO_APPROVE", "1"), ("STAND_IN_API_LATENCY_MS", latency)]).await;
+        let wt = Walkthrough::start_unrecorded(
+            Mode::Custom,
+            &[("STAND_IN_AUTO_APPROVE", "1"), ("STAND_IN_API_LATENCY_MS", latency)],
+        )
+        .await;
         let cookie = sign_in_http(&wt, &no_redirects()).await;
         let token = wt.stand_in.issued_tokens().into_iter().next().unwrap();
         let direct_url = format!("{}/v2/employees", wt.state.config.api_base_url);
@@ -253,12 +318,24 @@ async fn proxy() {
             forwardeds.push(load(&forwarded_url, Vec::new(), 16, 3).await);
         }
         let medians = |runs: &[(f64, f64, f64)]| {
-            (median(runs.iter().map(|r| r.0).collect()), median(runs.iter().map(|r| r.1).collect()), median(runs.iter().map(|r| r.2).collect()))
+            (
+                median(runs.iter().map(|r| r.0).collect()),
+                median(runs.iter().map(|r| r.1).collect()),
+                median(runs.iter().map(|r| r.2).collect()),
+            )
         };
         let (direct, proxied, forwarded) = (medians(&directs), medians(&proxieds), medians(&forwardeds));
-        println!("GET /v2/employees, API latency {latency} ms, 16 concurrent workers, medians of {ROUNDS} alternating 3 s rounds:");
-        println!("  straight to the stand-in:  {:>8.0} requests/s  p50 {:.2} ms  p99 {:.2} ms", direct.0, direct.1, direct.2);
-        println!("  through the companion:     {:>8.0} requests/s  p50 {:.2} ms  p99 {:.2} ms", proxied.0, proxied.1, proxied.2);
+        println!(
+            "GET /v2/employees, API latency {latency} ms, 16 concurrent workers, medians of {ROUNDS} alternating 3 s rounds:"
+        );
+        println!(
+            "  straight to the stand-in:  {:>8.0} requests/s  p50 {:.2} ms  p99 {:.2} ms",
+            direct.0, direct.1, direct.2
+        );
+        println!(
+            "  through the companion:     {:>8.0} requests/s  p50 {:.2} ms  p99 {:.2} ms",
+            proxied.0, proxied.1, proxied.2
+        );
         println!(
             "  through a bare forwarder:  {:>8.0} requests/s  p50 {:.2} ms  p99 {:.2} ms  ({:.0}% of direct: any proxy hop on this stack)",
             forwarded.0,
@@ -268,7 +345,11 @@ async fn proxy() {
         );
         let share = proxied.0 / direct.0 * 100.0;
         let added_p99 = proxied.2 - direct.2;
-        println!("  throughput {share:.0}% of direct (target >= 80%: {}); p99 added {added_p99:.2} ms (target <= 2 ms: {})", verdict(share >= 80.0), verdict(added_p99 <= 2.0));
+        println!(
+            "  throughput {share:.0}% of direct (target >= 80%: {}); p99 added {added_p99:.2} ms (target <= 2 ms: {})",
+            verdict(share >= 80.0),
+            verdict(added_p99 <= 2.0)
+        );
     }
 }
 
@@ -299,7 +380,11 @@ async fn refresh() {
         let wt = Walkthrough::start_unrecorded(Mode::Custom, &[("STAND_IN_AUTO_APPROVE", "1")]).await;
         let http = no_redirects();
         let cookie = sign_in_http(&wt, &http).await;
-        wt.stand_in.set_token_faults(stand_in::TokenFaults { delay_ms, remaining: u32::MAX, ..Default::default() });
+        wt.stand_in.set_token_faults(stand_in::TokenFaults {
+            delay_ms,
+            remaining: u32::MAX,
+            ..Default::default()
+        });
         let expire = || {
             wt.state.clock.shift_by(901);
             wt.stand_in.clock().shift_by(901);
@@ -314,7 +399,12 @@ async fn refresh() {
         for _ in 0..RUNS {
             expire();
             let started = Instant::now();
-            let response = http.get(wt.url("/api/pleo/v2/employees")).header("cookie", &cookie).send().await.unwrap();
+            let response = http
+                .get(wt.url("/api/pleo/v2/employees"))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap();
             assert_eq!(response.status(), 200);
             one.push(started.elapsed().as_secs_f64() * 1000.0);
         }
@@ -328,10 +418,24 @@ async fn refresh() {
         }
         let total = median(totals);
         let exactly_one = refreshes.iter().all(|r| *r == 1);
-        println!("token endpoint delay {delay_ms} ms: 100 concurrent calls with an expired access token, {RUNS} rounds: {} refresh(es) per round", if exactly_one { "1".to_owned() } else { format!("{refreshes:?}") });
-        println!("  total {total:.1} ms (median); one call with an expired token (refresh + API call) {one:.1} ms (median): {:.2}x", total / one);
+        println!(
+            "token endpoint delay {delay_ms} ms: 100 concurrent calls with an expired access token, {RUNS} rounds: {} refresh(es) per round",
+            if exactly_one {
+                "1".to_owned()
+            } else {
+                format!("{refreshes:?}")
+            }
+        );
+        println!(
+            "  total {total:.1} ms (median); one call with an expired token (refresh + API call) {one:.1} ms (median): {:.2}x",
+            total / one
+        );
         println!("  the same 100 calls with a valid token (no refresh): {fresh:.1} ms (median)");
-        println!("  target exactly 1 refresh: {}; total <= 2x one refresh: {}", verdict(exactly_one), verdict(total <= 2.0 * one));
+        println!(
+            "  target exactly 1 refresh: {}; total <= 2x one refresh: {}",
+            verdict(exactly_one),
+            verdict(total <= 2.0 * one)
+        );
     }
 }
 
@@ -340,7 +444,10 @@ async fn hundred_calls(http: &reqwest::Client, wt: &Walkthrough, cookie: &str) -
     let started = Instant::now();
     let calls: Vec<_> = (0..100)
         .map(|_| {
-            let request = http.get(wt.url("/api/pleo/v2/employees")).header("cookie", cookie).send();
+            let request = http
+                .get(wt.url("/api/pleo/v2/employees"))
+                .header("cookie", cookie)
+                .send();
             tokio::spawn(async move { request.await.unwrap().status().as_u16() })
         })
         .collect();

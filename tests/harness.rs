@@ -67,7 +67,11 @@ impl Recorder {
                 let (parts, body) = response.into_parts();
                 let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
                 let head = format!("{} {:?}", parts.status, parts.headers);
-                recorder.0.lock().unwrap().push(Seen { request: label, head, body: String::from_utf8_lossy(&bytes).into_owned() });
+                recorder.0.lock().unwrap().push(Seen {
+                    request: label,
+                    head,
+                    body: String::from_utf8_lossy(&bytes).into_owned(),
+                });
                 Response::from_parts(parts, Body::from(bytes))
             }
         }))
@@ -87,7 +91,12 @@ impl Server {
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
-            axum::serve(listener, router).with_graceful_shutdown(async { stopped.await.ok(); }).await.unwrap();
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    stopped.await.ok();
+                })
+                .await
+                .unwrap();
         });
         Self { addr, stop: Some(stop) }
     }
@@ -122,12 +131,17 @@ pub enum Need {
 impl Need {
     /// What is missing, as a sentence, or `None` when it is there.
     fn missing(self) -> Option<String> {
-        let absent = |path: PathBuf, what: &str| (!path.exists()).then(|| format!("{what} ({} is missing)", path.display()));
+        let absent =
+            |path: PathBuf, what: &str| (!path.exists()).then(|| format!("{what} ({} is missing)", path.display()));
         match self {
             Need::App => absent(dist_path().join("index.html"), "the built app"),
-            Need::Browser => absent(chromedriver_path().into(), "chromedriver").or_else(|| absent(chromium_path().into(), "Chromium")),
+            Need::Browser => absent(chromedriver_path().into(), "chromedriver")
+                .or_else(|| absent(chromium_path().into(), "Chromium")),
             Need::PkcePackage => absent(pkce_package_path().join("pkce.js"), "the built PKCE package"),
-            Need::ViteExample => absent(vite_example_path().join("index.html"), "the Vite build of the package README's example"),
+            Need::ViteExample => absent(
+                vite_example_path().join("index.html"),
+                "the Vite build of the package README's example",
+            ),
         }
     }
 }
@@ -142,13 +156,22 @@ pub fn skipped(needs: &[Need]) -> bool {
         return false;
     }
     let test = std::thread::current().name().unwrap_or("an end-to-end test").to_owned();
-    assert!(std::env::var_os("E2E_REQUIRE_ALL").is_none(), "{test}: needs {}", missing.join(", "));
-    println!("skipped {test}: needs {}; `cargo xtask test` builds and installs it", missing.join(", "));
+    assert!(
+        std::env::var_os("E2E_REQUIRE_ALL").is_none(),
+        "{test}: needs {}",
+        missing.join(", ")
+    );
+    println!(
+        "skipped {test}: needs {}; `cargo xtask test` builds and installs it",
+        missing.join(", ")
+    );
     true
 }
 
 fn dist_path() -> PathBuf {
-    std::env::var("WALKTHROUGH_DIST").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dist"))
+    std::env::var("WALKTHROUGH_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dist"))
 }
 
 fn chromedriver_path() -> String {
@@ -175,7 +198,11 @@ pub fn vite_example_path() -> PathBuf {
 /// The built app (Trunk's `dist/`).
 pub fn dist_dir() -> PathBuf {
     let dir = dist_path();
-    assert!(dir.join("index.html").exists(), "no built app at {}: run `cargo xtask test` (it builds the app with Trunk)", dir.display());
+    assert!(
+        dir.join("index.html").exists(),
+        "no built app at {}: run `cargo xtask test` (it builds the app with Trunk)",
+        dir.display()
+    );
     dir
 }
 
@@ -237,17 +264,33 @@ impl Walkthrough {
                 client_id: CUSTOM_CLIENT_ID.to_owned(),
                 client_secret: SecretString::from(SECRET),
                 redirect_uris: vec![redirect_uri],
-                scopes: stand_in::Registration::ALL_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+                scopes: stand_in::Registration::ALL_SCOPES
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .collect(),
                 client_name: "Custom server client".to_owned(),
             };
             let auto_approve = extra.iter().any(|(n, v)| *n == "STAND_IN_AUTO_APPROVE" && *v == "1");
-            let api_latency_ms = extra.iter().find(|(n, _)| *n == "STAND_IN_API_LATENCY_MS").map_or(0, |(_, v)| v.parse().unwrap());
-            let si = stand_in::StandIn::new(registration, stand_in::Settings { auto_approve, api_latency_ms, ..stand_in::Settings::default() });
+            let api_latency_ms = extra
+                .iter()
+                .find(|(n, _)| *n == "STAND_IN_API_LATENCY_MS")
+                .map_or(0, |(_, v)| v.parse().unwrap());
+            let si = stand_in::StandIn::new(
+                registration,
+                stand_in::Settings {
+                    auto_approve,
+                    api_latency_ms,
+                    ..stand_in::Settings::default()
+                },
+            );
             let si_listener = free_listener().await;
             let server = Server::spawn(si_listener, served(stand_in::router(si.clone())));
             vars.extend([
                 ("PLEO_ENV", "custom".to_owned()),
-                ("PLEO_AUTHORIZATION_SERVER_URL", format!("http://127.0.0.1:{}", server.addr.port())),
+                (
+                    "PLEO_AUTHORIZATION_SERVER_URL",
+                    format!("http://127.0.0.1:{}", server.addr.port()),
+                ),
                 ("PLEO_CLIENT_ID", CUSTOM_CLIENT_ID.to_owned()),
             ]);
             standalone = Some(server);
@@ -258,7 +301,13 @@ impl Walkthrough {
         let state = AppState::new(config);
         let stand_in = separate_stand_in.or_else(|| state.stand_in.clone()).unwrap();
         let companion = Server::spawn(listener, served(companion::router(state.clone())));
-        Self { companion, standalone, stand_in, recorder, state }
+        Self {
+            companion,
+            standalone,
+            stand_in,
+            recorder,
+            state,
+        }
     }
 
     /// The app's address, as the browser opens it.
@@ -326,8 +375,18 @@ impl Browser {
         let url = format!("http://127.0.0.1:{port}");
         let mut last_error = String::new();
         for _ in 0..100 {
-            match ClientBuilder::new(HttpConnector::new()).capabilities(caps.clone()).connect(&url).await {
-                Ok(client) => return Self { client, driver, _profile: TempDir(profile) },
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => {
+                    return Self {
+                        client,
+                        driver,
+                        _profile: TempDir(profile),
+                    };
+                }
                 Err(e) => last_error = e.to_string(),
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -352,7 +411,11 @@ impl Browser {
 
     /// Clicks the element matching `css`, once it exists.
     pub async fn click(&self, css: &str) {
-        self.find(css).await.click().await.unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+        self.find(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
     }
 
     /// Waits (up to 15 s) until the element matching `css` has text containing `needle`.
@@ -383,7 +446,10 @@ impl Browser {
 
     /// Scrolls `#id` into view and saves a screenshot named `name`.
     pub async fn screenshot_of(&self, id: &str, name: &str) {
-        let _ = self.client.execute(&format!("document.getElementById('{id}')?.scrollIntoView()"), vec![]).await;
+        let _ = self
+            .client
+            .execute(&format!("document.getElementById('{id}')?.scrollIntoView()"), vec![])
+            .await;
         self.screenshot(name).await;
     }
 
@@ -391,7 +457,13 @@ impl Browser {
     pub async fn page_state(&self) -> String {
         let script = "return JSON.stringify({session: Object.entries(sessionStorage), local: Object.entries(localStorage), \
                       cookie: document.cookie, html: document.documentElement.outerHTML});";
-        self.client.execute(script, vec![]).await.unwrap().as_str().unwrap_or_default().to_owned()
+        self.client
+            .execute(script, vec![])
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// Saves a screenshot under `tests/artifacts/` (kept by CI as a test artifact).
@@ -417,7 +489,11 @@ impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
-        let _ = Command::new("pkill").arg("-f").arg(format!("user-data-dir={}", self._profile.0.display())).stderr(Stdio::null()).status();
+        let _ = Command::new("pkill")
+            .arg("-f")
+            .arg(format!("user-data-dir={}", self._profile.0.display()))
+            .stderr(Stdio::null())
+            .status();
     }
 }
 
@@ -434,10 +510,17 @@ pub async fn sign_in_and_call_the_api(browser: &Browser, wt: &Walkthrough, shots
     let challenge = browser.text("[data-testid=challenge]").await;
     let state = browser.text("[data-testid=state]").await;
     let parsed = pkce::CodeVerifier::parse(&verifier).expect("the page shows an RFC 7636 verifier");
-    assert_eq!(pkce::CodeChallenge::s256(&parsed).as_str(), challenge, "the WASM challenge is S256 of the verifier");
+    assert_eq!(
+        pkce::CodeChallenge::s256(&parsed).as_str(),
+        challenge,
+        "the WASM challenge is S256 of the verifier"
+    );
     assert_eq!(state.len(), 43);
     let url = browser.text("[data-testid=authorize-request-url]").await;
-    assert!(url.starts_with(&format!("{}/oauth/authorize?", wt.state.config.authorization_server_url)));
+    assert!(url.starts_with(&format!(
+        "{}/oauth/authorize?",
+        wt.state.config.authorization_server_url
+    )));
     assert!(url.contains(&format!("code_challenge={challenge}")) && url.contains("code_challenge_method=S256"));
     browser.screenshot(&format!("{shots}-2-authorize")).await;
 
@@ -450,11 +533,18 @@ pub async fn sign_in_and_call_the_api(browser: &Browser, wt: &Walkthrough, shots
     assert!(browser.text("[data-testid=access-token-hint]").await.contains("chars"));
     let address = browser.client.current_url().await.unwrap();
     assert_eq!(address.query(), None, "the code is removed from the address bar");
-    assert_eq!((address.path(), address.fragment()), ("/", Some("step-3")), "back at step 3");
+    assert_eq!(
+        (address.path(), address.fragment()),
+        ("/", Some("step-3")),
+        "back at step 3"
+    );
     browser.find("#callback-checks").await;
     assert_eq!(browser.text("#step-3 [data-testid=transcript-status]").await, "200");
     let exchange = browser.text("#step-3 .transcript").await;
-    assert!(exchange.contains("Authorization: Basic ••••") && exchange.contains("grant_type=authorization_code"), "{exchange}");
+    assert!(
+        exchange.contains("Authorization: Basic ••••") && exchange.contains("grant_type=authorization_code"),
+        "{exchange}"
+    );
     browser.screenshot_of("step-3", &format!("{shots}-4-exchanged")).await;
 
     browser.click("#call-employees").await;
@@ -471,13 +561,27 @@ pub async fn sign_in_and_call_the_api(browser: &Browser, wt: &Walkthrough, shots
 /// or in the page's storage, script-visible cookies and DOM.
 pub async fn assert_nothing_secret_reached_the_browser(browser: &Browser, wt: &Walkthrough) {
     let forbidden = wt.forbidden_strings();
-    assert!(forbidden.len() >= 5, "the secret, its Basic forms, and at least one access and refresh token");
+    assert!(
+        forbidden.len() >= 5,
+        "the secret, its Basic forms, and at least one access and refresh token"
+    );
     let seen = wt.recorder.seen();
-    assert!(seen.iter().any(|s| s.request.starts_with("POST /api/token")), "the recorder saw the browser's calls");
+    assert!(
+        seen.iter().any(|s| s.request.starts_with("POST /api/token")),
+        "the recorder saw the browser's calls"
+    );
     for response in &seen {
         for secret in &forbidden {
-            assert!(!response.body.contains(secret.as_str()), "a secret is in the body of {}", response.request);
-            assert!(!response.head.contains(secret.as_str()), "a secret is in the headers of {}", response.request);
+            assert!(
+                !response.body.contains(secret.as_str()),
+                "a secret is in the body of {}",
+                response.request
+            );
+            assert!(
+                !response.head.contains(secret.as_str()),
+                "a secret is in the headers of {}",
+                response.request
+            );
         }
     }
     for file in std::fs::read_dir(dist_dir()).unwrap() {
@@ -487,27 +591,53 @@ pub async fn assert_nothing_secret_reached_the_browser(browser: &Browser, wt: &W
     }
     let page = browser.page_state().await;
     for secret in &forbidden {
-        assert!(!page.contains(secret.as_str()), "a secret is in the page's storage, cookies or DOM");
+        assert!(
+            !page.contains(secret.as_str()),
+            "a secret is in the page's storage, cookies or DOM"
+        );
     }
     let state: serde_json::Value = serde_json::from_str(&page).unwrap();
     assert_eq!(state["cookie"], "", "the session cookie is HttpOnly");
-    let stored: Vec<&str> = state["session"].as_array().unwrap().iter().map(|e| e[0].as_str().unwrap()).collect();
-    assert!(!stored.contains(&"pleo-walkthrough.pending-authorization"), "the verifier and state were used up: {stored:?}");
+    let stored: Vec<&str> = state["session"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e[0].as_str().unwrap())
+        .collect();
+    assert!(
+        !stored.contains(&"pleo-walkthrough.pending-authorization"),
+        "the verifier and state were used up: {stored:?}"
+    );
     assert_eq!(state["local"], serde_json::json!([]));
 }
 
 /// Adds a row to the attack-case list in docs/attacks.md (`cargo xtask attack-list` gathers them):
 /// `outcome` is what the test observed, after asserting it.
 pub fn record_case(area: &str, case: &str, outcome: &str) {
-    let dir = std::env::var("ATTACK_CASES_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/attack-cases").to_owned());
-    let file: String = format!("{area} {case}").chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
-    std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(std::path::Path::new(&dir).join(file + ".tsv"), format!("{area}\t{case}\t{outcome}\n"))).unwrap();
+    let dir = std::env::var("ATTACK_CASES_DIR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/attack-cases").to_owned());
+    let file: String = format!("{area} {case}")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    std::fs::create_dir_all(&dir)
+        .and_then(|()| {
+            std::fs::write(
+                std::path::Path::new(&dir).join(file + ".tsv"),
+                format!("{area}\t{case}\t{outcome}\n"),
+            )
+        })
+        .unwrap();
 }
 
 /// The built PKCE package (`cargo xtask pkce-package`).
 pub fn pkce_package_dir() -> PathBuf {
     let dir = pkce_package_path();
-    assert!(dir.join("pkce.js").exists(), "no PKCE package at {}: run `cargo xtask pkce-package` (`cargo xtask test` does)", dir.display());
+    assert!(
+        dir.join("pkce.js").exists(),
+        "no PKCE package at {}: run `cargo xtask pkce-package` (`cargo xtask test` does)",
+        dir.display()
+    );
     dir
 }
 

@@ -9,7 +9,11 @@ async fn package_challenges_match_webcrypto_for_10000_random_verifiers() {
     }
     let server = serve_pkce_package().await;
     let browser = Browser::launch().await;
-    browser.client.goto(&format!("http://localhost:{}/", server.addr.port())).await.unwrap();
+    browser
+        .client
+        .goto(&format!("http://localhost:{}/", server.addr.port()))
+        .await
+        .unwrap();
     let script = r#"
         const done = arguments[arguments.length - 1];
         (async () => {
@@ -45,8 +49,17 @@ async fn the_plain_html_example_uses_the_package() {
     }
     let server = serve_pkce_package().await;
     let browser = Browser::launch().await;
-    browser.client.goto(&format!("http://localhost:{}/", server.addr.port())).await.unwrap();
-    browser.client.wait().for_element(fantoccini::Locator::Css("#generate:not([disabled])")).await.unwrap();
+    browser
+        .client
+        .goto(&format!("http://localhost:{}/", server.addr.port()))
+        .await
+        .unwrap();
+    browser
+        .client
+        .wait()
+        .for_element(fantoccini::Locator::Css("#generate:not([disabled])"))
+        .await
+        .unwrap();
     browser.click("#generate").await;
     let verifier = browser.text("#verifier").await;
     let challenge = browser.text("#challenge").await;
@@ -84,7 +97,10 @@ async fn the_readme_examples_bundled_by_vite_complete_a_sign_in_in_chromium() {
     let seen = Seen::default();
     async fn authorize(State(seen): State<Seen>, Query(q): Query<HashMap<String, String>>) -> Redirect {
         let get = |name: &str| q.get(name).cloned().unwrap_or_default();
-        assert_eq!((get("response_type").as_str(), get("code_challenge_method").as_str()), ("code", "S256"));
+        assert_eq!(
+            (get("response_type").as_str(), get("code_challenge_method").as_str()),
+            ("code", "S256")
+        );
         seen.lock().unwrap().authorize = Some((get("code_challenge"), get("state")));
         let state: String = form_urlencoded::byte_serialize(get("state").as_bytes()).collect();
         Redirect::to(&format!("{}?code={EXAMPLE_CODE}&state={state}", get("redirect_uri")))
@@ -100,20 +116,44 @@ async fn the_readme_examples_bundled_by_vite_complete_a_sign_in_in_chromium() {
         .with_state(seen.clone());
     let server = e2e_harness::Server::spawn(e2e_harness::free_listener().await, app);
     let browser = Browser::launch().await;
-    browser.client.goto(&format!("http://127.0.0.1:{}/", server.addr.port())).await.unwrap();
+    browser
+        .client
+        .goto(&format!("http://127.0.0.1:{}/", server.addr.port()))
+        .await
+        .unwrap();
 
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
     while seen.lock().unwrap().exchange.is_none() {
-        assert!(std::time::Instant::now() < deadline, "the callback example never posted the code to the backend");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the callback example never posted the code to the backend"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let (challenge, state) = seen.lock().unwrap().authorize.clone().expect("the sign-in example went to the authorize endpoint");
+    let (challenge, state) = seen
+        .lock()
+        .unwrap()
+        .authorize
+        .clone()
+        .expect("the sign-in example went to the authorize endpoint");
     let (code, verifier) = seen.lock().unwrap().exchange.clone().unwrap();
     assert_eq!(code, EXAMPLE_CODE);
     assert_eq!(state.len(), 43, "the example's state is generateState()'s");
     let verifier = pkce::CodeVerifier::parse(&verifier).expect("the backend got an RFC 7636 verifier");
-    assert_eq!(pkce::CodeChallenge::s256(&verifier).as_str(), challenge, "S256 of the verifier the backend got is the challenge sent");
-    let stored = browser.client.execute("return sessionStorage.getItem('pkce');", vec![]).await.unwrap();
-    assert_eq!(stored, serde_json::Value::Null, "the callback example used up the stored verifier");
+    assert_eq!(
+        pkce::CodeChallenge::s256(&verifier).as_str(),
+        challenge,
+        "S256 of the verifier the backend got is the challenge sent"
+    );
+    let stored = browser
+        .client
+        .execute("return sessionStorage.getItem('pkce');", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        stored,
+        serde_json::Value::Null,
+        "the callback example used up the stored verifier"
+    );
     browser.close().await;
 }

@@ -1,7 +1,9 @@
 //! The walkthrough end to end in headless Chromium: configuration, PKCE in WASM, consent at
 //! the stand-in, the callback, the companion's code exchange, and an API call.
 
-use e2e_harness::{Browser, Need, Mode, Walkthrough, assert_nothing_secret_reached_the_browser, dist_dir, sign_in_and_call_the_api};
+use e2e_harness::{
+    Browser, Mode, Need, Walkthrough, assert_nothing_secret_reached_the_browser, dist_dir, sign_in_and_call_the_api,
+};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn local_flow_completes_and_no_secret_or_token_reaches_the_browser() {
@@ -49,8 +51,16 @@ async fn denied_consent_is_shown_as_authorization_denied() {
     browser.click("#deny").await;
     assert_eq!(browser.error_code("body").await, "authorization_denied");
     assert!(browser.text("[role=alert]").await.contains("access_denied"));
-    assert_eq!(wt.stand_in.token_requests("authorization_code"), 0, "no exchange after a denial");
-    e2e_harness::record_case("Callback and flow", "Deny on the consent screen", "page shows `authorization_denied` with the server's `access_denied`");
+    assert_eq!(
+        wt.stand_in.token_requests("authorization_code"),
+        0,
+        "no exchange after a denial"
+    );
+    e2e_harness::record_case(
+        "Callback and flow",
+        "Deny on the consent screen",
+        "page shows `authorization_denied` with the server's `access_denied`",
+    );
     browser.find("#start-again").await;
     browser.close().await;
 }
@@ -74,9 +84,13 @@ async fn all_six_steps_refresh_single_flight_revocation_and_a_return_to_step_6()
     let left: u64 = browser.text("[data-testid=expires-left]").await.parse().unwrap();
     assert!((800..=900).contains(&left), "{left}");
     browser.click("#refresh-now").await;
-    browser.wait_for_text("#step-5 [data-testid=outcome]", "Refreshed").await;
+    browser
+        .wait_for_text("#step-5 [data-testid=outcome]", "Refreshed")
+        .await;
     browser.click("#single-flight").await;
-    let proof = browser.wait_for_text("#step-5 [data-testid=outcome]", "after 1 refresh").await;
+    let proof = browser
+        .wait_for_text("#step-5 [data-testid=outcome]", "after 1 refresh")
+        .await;
     assert!(proof.contains("[200, 200, 200, 200, 200]"), "{proof}");
     browser.screenshot_of("step-5", "steps-6-refresh").await;
 
@@ -84,7 +98,9 @@ async fn all_six_steps_refresh_single_flight_revocation_and_a_return_to_step_6()
     browser.click("#fault-expire").await;
     browser.wait_for_text("#step-6 [data-testid=outcome]", "HTTP 200").await;
     browser.click("#fault-token-endpoint").await;
-    let survived = browser.wait_for_text("#step-6 [data-testid=outcome]", "token_endpoint_failed").await;
+    let survived = browser
+        .wait_for_text("#step-6 [data-testid=outcome]", "token_endpoint_failed")
+        .await;
     assert!(survived.contains("Still signed in: true"), "{survived}");
     browser.click("#fault-revoke").await;
     assert_eq!(browser.error_code("#step-6").await, "reauthorization_required");
@@ -102,7 +118,9 @@ async fn all_six_steps_refresh_single_flight_revocation_and_a_return_to_step_6()
     assert!(disconnect.attr("disabled").await.unwrap().is_some());
     browser.click("#confirm-disconnect").await;
     browser.click("#disconnect").await;
-    browser.wait_for_text("#step-6 [data-testid=outcome]", "Disconnected").await;
+    browser
+        .wait_for_text("#step-6 [data-testid=outcome]", "Disconnected")
+        .await;
     browser.close().await;
 }
 
@@ -115,9 +133,22 @@ async fn the_documentation_page_embeds_the_walkthrough_and_completes_step_2() {
     let browser = Browser::launch().await;
     browser.client.goto(&wt.url("/docs-example.html")).await.unwrap();
     browser.find("#pleo-oauth-walkthrough #step-1").await;
-    assert_eq!(browser.text("#pleo-oauth-walkthrough [data-testid=client-id]").await, wt.state.config.client_id);
-    assert!(browser.client.find(fantoccini::Locator::Css("#step-4")).await.is_err(), "data-steps=1-3 shows steps 1 to 3 only");
-    assert!(browser.client.find(fantoccini::Locator::Css("#step-1 details.guide-details")).await.is_ok(), "compact mode");
+    assert_eq!(
+        browser.text("#pleo-oauth-walkthrough [data-testid=client-id]").await,
+        wt.state.config.client_id
+    );
+    assert!(
+        browser.client.find(fantoccini::Locator::Css("#step-4")).await.is_err(),
+        "data-steps=1-3 shows steps 1 to 3 only"
+    );
+    assert!(
+        browser
+            .client
+            .find(fantoccini::Locator::Css("#step-1 details.guide-details"))
+            .await
+            .is_ok(),
+        "compact mode"
+    );
     browser.click("#generate").await;
     browser.click("#authorize-go").await;
     browser.find("#approve").await;
@@ -125,7 +156,10 @@ async fn the_documentation_page_embeds_the_walkthrough_and_completes_step_2() {
     browser.click("#approve").await;
     browser.find("#pleo-oauth-walkthrough #exchanged").await;
     let address = browser.client.current_url().await.unwrap();
-    assert_eq!((address.path(), address.fragment()), ("/docs-example.html", Some("step-3")));
+    assert_eq!(
+        (address.path(), address.fragment()),
+        ("/docs-example.html", Some("step-3"))
+    );
     browser.close().await;
 }
 
@@ -144,12 +178,28 @@ async fn replayed_callback_is_refused_without_a_second_exchange() {
         .into_iter()
         .find(|s| s.request.starts_with("POST /stand-in/oauth/authorize/decision"))
         .expect("the consent decision was recorded");
-    let location = redirect.head.split("\"location\": \"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let location = redirect
+        .head
+        .split("\"location\": \"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
     assert!(location.contains("code=") && location.contains("state="));
     browser.client.goto(&location).await.unwrap();
     assert_eq!(browser.error_code("body").await, "no_pending_authorization");
-    assert_eq!(wt.stand_in.token_requests("authorization_code"), 1, "the replayed code never reached the token endpoint");
-    e2e_harness::record_case("Callback and flow", "callback replayed after success (back button)", "page shows `no_pending_authorization`; no second exchange");
+    assert_eq!(
+        wt.stand_in.token_requests("authorization_code"),
+        1,
+        "the replayed code never reached the token endpoint"
+    );
+    e2e_harness::record_case(
+        "Callback and flow",
+        "callback replayed after success (back button)",
+        "page shows `no_pending_authorization`; no second exchange",
+    );
     browser.close().await;
 }
 
@@ -160,11 +210,18 @@ async fn page_names_the_command_when_the_companion_is_not_running() {
     }
     // What `trunk serve` does when its /api/ proxy finds no companion: an empty 500.
     let app = axum::Router::new()
-        .route("/api/{*rest}", axum::routing::any(|| async { axum::http::StatusCode::INTERNAL_SERVER_ERROR }))
+        .route(
+            "/api/{*rest}",
+            axum::routing::any(|| async { axum::http::StatusCode::INTERNAL_SERVER_ERROR }),
+        )
         .fallback_service(tower_http::services::ServeDir::new(dist_dir()));
     let server = e2e_harness::Server::spawn(e2e_harness::free_listener().await, app);
     let browser = Browser::launch().await;
-    browser.client.goto(&format!("http://localhost:{}/", server.addr.port())).await.unwrap();
+    browser
+        .client
+        .goto(&format!("http://localhost:{}/", server.addr.port()))
+        .await
+        .unwrap();
     assert_eq!(browser.error_code("body").await, "companion_unreachable");
     assert!(browser.text("[role=alert]").await.contains("cargo run -p companion"));
     browser.screenshot("companion-down").await;

@@ -1,7 +1,10 @@
 //! The companion's API, typed over the `flow::wire` types. Views never build URLs.
 
 use flow::ErrorCode;
-use flow::wire::{ApiError, AuthorizeStart, CSRF_HEADER, CSRF_HEADER_VALUE, FaultParams, Logout, PublicConfig, SessionInfo, TokenExchange, TokenSummary, TranscriptEntry};
+use flow::wire::{
+    ApiError, AuthorizeStart, CSRF_HEADER, CSRF_HEADER_VALUE, FaultParams, Logout, PublicConfig, SessionInfo,
+    TokenExchange, TokenSummary, TranscriptEntry,
+};
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
@@ -51,7 +54,10 @@ async fn error_of(response: Response) -> ClientError {
     match response.json::<ApiError>().await {
         Ok(error) => ClientError(error),
         Err(_) if status >= 500 || status == 404 => ErrorCode::CompanionUnreachable.into(),
-        Err(_) => ClientError(ApiError::with_message(ErrorCode::Internal, format!("The companion answered HTTP {status} without an error body."))),
+        Err(_) => ClientError(ApiError::with_message(
+            ErrorCode::Internal,
+            format!("The companion answered HTTP {status} without an error body."),
+        )),
     }
 }
 
@@ -59,7 +65,10 @@ async fn json_of<T: DeserializeOwned>(response: Response) -> Result<T, ClientErr
     if !response.ok() {
         return Err(error_of(response).await);
     }
-    response.json::<T>().await.map_err(|_| ErrorCode::CompanionUnreachable.into())
+    response
+        .json::<T>()
+        .await
+        .map_err(|_| ErrorCode::CompanionUnreachable.into())
 }
 
 fn post(path: &str) -> gloo_net::http::RequestBuilder {
@@ -79,7 +88,11 @@ pub async fn session() -> Result<SessionInfo, ClientError> {
 /// `POST /api/authorize/start`: binds state and challenge to this browser.
 pub async fn authorize_start(start: &AuthorizeStart) -> Result<(), ClientError> {
     let response = send(post("/api/authorize/start").json(start)).await?;
-    if response.ok() { Ok(()) } else { Err(error_of(response).await) }
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(error_of(response).await)
+    }
 }
 
 /// `POST /api/token`: the code exchange, done by the companion.
@@ -95,7 +108,11 @@ pub async fn refresh() -> Result<TokenSummary, ClientError> {
 /// `POST /api/logout`; with `disconnect`, the companion first revokes every token at Pleo.
 pub async fn logout(disconnect: bool) -> Result<(), ClientError> {
     let response = send(post("/api/logout").json(&Logout { disconnect })).await?;
-    if response.ok() { Ok(()) } else { Err(error_of(response).await) }
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(error_of(response).await)
+    }
 }
 
 /// `GET /api/transcript`: the companion's server-side steps, redacted.
@@ -106,7 +123,11 @@ pub async fn transcript() -> Result<Vec<TranscriptEntry>, ClientError> {
 /// `POST /api/faults/{knob}`: a fault knob of the embedded stand-in (local only).
 pub async fn fault(knob: &str, params: FaultParams) -> Result<(), ClientError> {
     let response = send(post(&format!("/api/faults/{knob}")).json(&params)).await?;
-    if response.ok() { Ok(()) } else { Err(error_of(response).await) }
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(error_of(response).await)
+    }
 }
 
 /// `GET /api/pleo/{path}`: an API call through the companion. The API's own error statuses
@@ -117,8 +138,14 @@ pub async fn call_api(path: &str) -> Result<ApiCall, ClientError> {
     let Some(upstream_status) = response.headers().get("x-upstream-status") else {
         return Err(error_of(response).await);
     };
-    let upstream_ms = response.headers().get("x-upstream-duration-ms").and_then(|v| v.parse().ok());
-    let text = response.text().await.map_err(|_| ClientError::from(ErrorCode::CompanionUnreachable))?;
+    let upstream_ms = response
+        .headers()
+        .get("x-upstream-duration-ms")
+        .and_then(|v| v.parse().ok());
+    let text = response
+        .text()
+        .await
+        .map_err(|_| ClientError::from(ErrorCode::CompanionUnreachable))?;
     Ok(ApiCall {
         label: format!("GET /{}", path.trim_start_matches('/')),
         status: upstream_status.parse().unwrap_or(response.status()),
@@ -133,7 +160,9 @@ pub async fn call_api(path: &str) -> Result<ApiCall, ClientError> {
 /// pretty-printer.
 pub fn pretty_json(text: &str) -> String {
     js_sys::JSON::parse(text)
-        .and_then(|value| js_sys::JSON::stringify_with_replacer_and_space(&value, &JsValue::NULL, &JsValue::from_f64(2.0)))
+        .and_then(|value| {
+            js_sys::JSON::stringify_with_replacer_and_space(&value, &JsValue::NULL, &JsValue::from_f64(2.0))
+        })
         .map_or_else(|_| text.to_owned(), String::from)
 }
 

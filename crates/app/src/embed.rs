@@ -27,7 +27,11 @@ pub struct EmbedOptions {
 
 impl Default for EmbedOptions {
     fn default() -> Self {
-        Self { steps: (1..=6).collect(), compact: false, start_step: 1 }
+        Self {
+            steps: (1..=6).collect(),
+            compact: false,
+            start_step: 1,
+        }
     }
 }
 
@@ -38,7 +42,12 @@ impl EmbedOptions {
         let defaults = Self::default();
         // Indexed by step number: in order and without repeats, with no sorting code in the wasm.
         let mut wanted = [false; 7];
-        for part in steps.unwrap_or_default().split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        for part in steps
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             let range = match part.split_once('-') {
                 Some((a, b)) => a.trim().parse::<u8>().ok().zip(b.trim().parse::<u8>().ok()),
                 None => part.parse::<u8>().ok().map(|n| (n, n)),
@@ -53,24 +62,38 @@ impl EmbedOptions {
         Self {
             steps: if chosen.is_empty() { defaults.steps } else { chosen },
             compact: matches!(compact.map(str::trim), Some("" | "true" | "1" | "yes")),
-            start_step: start_step.and_then(|s| s.trim().parse().ok()).filter(|n| (1..=6).contains(n)).unwrap_or(1),
+            start_step: start_step
+                .and_then(|s| s.trim().parse().ok())
+                .filter(|n| (1..=6).contains(n))
+                .unwrap_or(1),
         }
     }
 
     /// From the mount element's data attributes.
     pub fn from_element(element: &web_sys::HtmlElement) -> Self {
         let data = element.dataset();
-        Self::parse(data.get("steps").as_deref(), data.get("compact").as_deref(), data.get("startStep").as_deref())
+        Self::parse(
+            data.get("steps").as_deref(),
+            data.get("compact").as_deref(),
+            data.get("startStep").as_deref(),
+        )
     }
 }
 
 /// Mounts the walkthrough into `#pleo-oauth-walkthrough` if the page has one; returns whether it did.
 pub fn mount_embedded() -> bool {
     use wasm_bindgen::JsCast;
-    let Some(element) = document().get_element_by_id(MOUNT_ID).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) else {
+    let Some(element) = document()
+        .get_element_by_id(MOUNT_ID)
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    else {
         return false;
     };
     let options = EmbedOptions::from_element(&element);
-    leptos::mount::mount_to(element, move || view! { <div class="pleo-walkthrough embedded"><WalkthroughPage options=options/></div> }).forget();
+    leptos::mount::mount_to(
+        element,
+        move || view! { <div class="pleo-walkthrough embedded"><WalkthroughPage options=options/></div> },
+    )
+    .forget();
     true
 }

@@ -16,7 +16,9 @@ use leptos::prelude::*;
 /// about 15 KB of gzipped wasm for nothing.
 #[component]
 pub fn App() -> impl IntoView {
-    let path = web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default();
+    let path = web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_default();
     let page = match path.as_str() {
         "/" | "/index.html" => view! { <views::WalkthroughPage/> }.into_any(),
         "/callback" => view! { <views::CallbackPage/> }.into_any(),

@@ -30,7 +30,10 @@ pub struct PendingAuthorization {
 impl PendingAuthorization {
     /// The issuer the callback must come from, if known.
     pub fn expected_issuer(&self) -> Option<flow::ExpectedIssuer<'_>> {
-        self.issuer.as_deref().map(|identifier| flow::ExpectedIssuer { identifier, always_sends_iss: self.iss_always_sent })
+        self.issuer.as_deref().map(|identifier| flow::ExpectedIssuer {
+            identifier,
+            always_sends_iss: self.iss_always_sent,
+        })
     }
 }
 

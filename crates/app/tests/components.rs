@@ -3,14 +3,14 @@
 
 use flow::wire::PublicConfig;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use walkthrough_app::embed::EmbedOptions;
 use walkthrough_app::pending::{self, PendingAuthorization};
+use walkthrough_app::views::CallbackPage;
 use walkthrough_app::views::api_explorer::pagination_summary;
 use walkthrough_app::views::authorize::AuthorizePanel;
 use walkthrough_app::views::register::StepRegister;
-use walkthrough_app::views::CallbackPage;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -38,7 +38,11 @@ fn container() -> web_sys::HtmlElement {
 }
 
 fn text_of(root: &web_sys::HtmlElement, css: &str) -> String {
-    root.query_selector(css).unwrap().unwrap_or_else(|| panic!("no {css}")).text_content().unwrap_or_default()
+    root.query_selector(css)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no {css}"))
+        .text_content()
+        .unwrap_or_default()
 }
 
 #[wasm_bindgen_test]
@@ -46,16 +50,28 @@ async fn step_1_shows_the_registration_values_and_links_the_companions_postman_e
     let root = container();
     let handle = leptos::mount::mount_to(root.clone(), || view! { <StepRegister config=config() compact=false/> });
     leptos::task::tick().await;
-    assert_eq!(text_of(&root, "[data-testid=client-id]"), "6f1f5c4e-3c55-4a0e-9d4b-1f0d5b7a2c01");
+    assert_eq!(
+        text_of(&root, "[data-testid=client-id]"),
+        "6f1f5c4e-3c55-4a0e-9d4b-1f0d5b7a2c01"
+    );
     assert_eq!(text_of(&root, "[data-testid=auth-method]"), "client_secret_basic");
     let registration = text_of(&root, "table.registration");
     assert!(registration.contains("https://oauth.pstmn.io/v1/browser-callback"));
     assert!(registration.contains("Supported"));
     assert!(text_of(&root, "#step-1").contains("Why it matters"));
     let link = |id: &str| root.query_selector(id).unwrap().unwrap();
-    assert_eq!(link("#postman-collection").get_attribute("href").unwrap(), "/api/postman/collection");
-    assert_eq!(link("#postman-collection").get_attribute("download").unwrap(), "pleo-local.postman_collection.json");
-    assert_eq!(link("#postman-environment").get_attribute("href").unwrap(), "/api/postman/environment");
+    assert_eq!(
+        link("#postman-collection").get_attribute("href").unwrap(),
+        "/api/postman/collection"
+    );
+    assert_eq!(
+        link("#postman-collection").get_attribute("download").unwrap(),
+        "pleo-local.postman_collection.json"
+    );
+    assert_eq!(
+        link("#postman-environment").get_attribute("href").unwrap(),
+        "/api/postman/environment"
+    );
     drop(handle);
 }
 
@@ -64,7 +80,11 @@ async fn authorize_panel_generates_an_s256_pair_and_a_full_authorize_url() {
     let root = container();
     let handle = leptos::mount::mount_to(root.clone(), || view! { <AuthorizePanel config=config()/> });
     leptos::task::tick().await;
-    root.query_selector("#generate").unwrap().unwrap().unchecked_into::<web_sys::HtmlElement>().click();
+    root.query_selector("#generate")
+        .unwrap()
+        .unwrap()
+        .unchecked_into::<web_sys::HtmlElement>()
+        .click();
     leptos::task::tick().await;
     let verifier = text_of(&root, "[data-testid=verifier]");
     let challenge = text_of(&root, "[data-testid=challenge]");
@@ -79,13 +99,23 @@ async fn authorize_panel_generates_an_s256_pair_and_a_full_authorize_url() {
 
 #[wasm_bindgen_test]
 async fn callback_without_state_is_refused_and_uses_up_the_pending_authorization() {
-    pending::store(&PendingAuthorization { state: "s".repeat(43), code_verifier: "v".repeat(43), return_to: "/#step-3".into(), issuer: None, iss_always_sent: false }).unwrap();
+    pending::store(&PendingAuthorization {
+        state: "s".repeat(43),
+        code_verifier: "v".repeat(43),
+        return_to: "/#step-3".into(),
+        issuer: None,
+        iss_always_sent: false,
+    })
+    .unwrap();
     assert!(pending::is_pending());
     let root = container();
     // The test page's address has no callback parameters at all.
     let handle = leptos::mount::mount_to(root.clone(), || view! { <CallbackPage/> });
     leptos::task::tick().await;
-    let error = root.query_selector("[data-error-code]").unwrap().expect("an error is shown");
+    let error = root
+        .query_selector("[data-error-code]")
+        .unwrap()
+        .expect("an error is shown");
     assert_eq!(error.get_attribute("data-error-code").as_deref(), Some("state_missing"));
     assert!(!pending::is_pending(), "the verifier and state are single use");
     drop(handle);
@@ -107,7 +137,10 @@ fn embed_options_come_from_data_attributes_with_safe_defaults() {
 #[wasm_bindgen_test]
 fn pagination_is_summarised_from_pleos_shape() {
     let body = r#"{"data":[{},{}],"pagination":{"total":24,"hasNextPage":true,"hasPreviousPage":false}}"#;
-    assert_eq!(pagination_summary(body).unwrap(), "2 item(s) here, 24 in all; next page: true, previous page: false");
+    assert_eq!(
+        pagination_summary(body).unwrap(),
+        "2 item(s) here, 24 in all; next page: true, previous page: false"
+    );
     assert_eq!(pagination_summary(r#"{"data":{}}"#), None);
 }
 

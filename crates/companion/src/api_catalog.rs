@@ -17,20 +17,51 @@ pub struct ApiRoute {
 /// Pleo's read endpoints (docs/pleo.md). Writes are not forwarded: they need
 /// explicit configuration (the BFF rule: the proxy is not an open relay).
 pub const API_CATALOG: &[ApiRoute] = &[
-    ApiRoute { pattern: "v2/employees", methods: &[Method::GET], scope: Some("users:read") },
-    ApiRoute { pattern: "v2/employees/{id}", methods: &[Method::GET], scope: Some("users:read") },
-    ApiRoute { pattern: "v1/companies", methods: &[Method::GET], scope: None },
-    ApiRoute { pattern: "v1/companies/{id}", methods: &[Method::GET], scope: None },
-    ApiRoute { pattern: "v1/introspect", methods: &[Method::GET], scope: None },
-    ApiRoute { pattern: "v3/export-jobs", methods: &[Method::GET], scope: Some("export-jobs:read") },
-    ApiRoute { pattern: "v1/installations/me", methods: &[Method::GET], scope: None },
+    ApiRoute {
+        pattern: "v2/employees",
+        methods: &[Method::GET],
+        scope: Some("users:read"),
+    },
+    ApiRoute {
+        pattern: "v2/employees/{id}",
+        methods: &[Method::GET],
+        scope: Some("users:read"),
+    },
+    ApiRoute {
+        pattern: "v1/companies",
+        methods: &[Method::GET],
+        scope: None,
+    },
+    ApiRoute {
+        pattern: "v1/companies/{id}",
+        methods: &[Method::GET],
+        scope: None,
+    },
+    ApiRoute {
+        pattern: "v1/introspect",
+        methods: &[Method::GET],
+        scope: None,
+    },
+    ApiRoute {
+        pattern: "v3/export-jobs",
+        methods: &[Method::GET],
+        scope: Some("export-jobs:read"),
+    },
+    ApiRoute {
+        pattern: "v1/installations/me",
+        methods: &[Method::GET],
+        scope: None,
+    },
 ];
 
 /// Whether a raw (still percent-encoded) path segment is a plain identifier: ASCII letters,
 /// digits, `-` and `_`, 1 to 64 of them. Rules out `..`, `%2F`, `%0D%0A`, `@host`, `:` and
 /// anything else that could steer the request elsewhere.
 fn is_plain_segment(segment: &str) -> bool {
-    (1..=64).contains(&segment.len()) && segment.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    (1..=64).contains(&segment.len())
+        && segment
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Whether `pattern` (`v2/employees/{id}`) matches the path `segments`.
@@ -48,7 +79,9 @@ fn plain_segments(raw_path: &str) -> Option<Vec<&str>> {
 /// The catalog entry `raw_path` (below `/api/pleo/`, as received, not decoded) matches.
 pub fn match_route(raw_path: &str) -> Option<&'static ApiRoute> {
     let segments = plain_segments(raw_path)?;
-    API_CATALOG.iter().find(|route| pattern_matches(route.pattern, &segments))
+    API_CATALOG
+        .iter()
+        .find(|route| pattern_matches(route.pattern, &segments))
 }
 
 /// A write the operator allowed explicitly (`COMPANION_API_WRITES`), e.g. `DELETE v1/installations/me`.
@@ -66,7 +99,9 @@ pub fn parse_write_rules(text: &str) -> Result<Vec<WriteRule>, String> {
         .map(str::trim)
         .filter(|entry| !entry.is_empty())
         .map(|entry| {
-            let (method, pattern) = entry.split_once(' ').ok_or_else(|| format!("{entry:?} is not \"METHOD path\""))?;
+            let (method, pattern) = entry
+                .split_once(' ')
+                .ok_or_else(|| format!("{entry:?} is not \"METHOD path\""))?;
             let method = match method {
                 "POST" => Method::POST,
                 "PUT" => Method::PUT,
@@ -87,10 +122,16 @@ pub fn parse_write_rules(text: &str) -> Result<Vec<WriteRule>, String> {
 /// methods only where a write rule allows them.
 pub fn check(raw_path: &str, method: &Method, writes: &[WriteRule]) -> Result<(), ErrorCode> {
     let segments = plain_segments(raw_path).ok_or(ErrorCode::PathNotAllowed)?;
-    let in_catalog = API_CATALOG.iter().find(|route| pattern_matches(route.pattern, &segments));
+    let in_catalog = API_CATALOG
+        .iter()
+        .find(|route| pattern_matches(route.pattern, &segments));
     let writable = writes.iter().filter(|w| pattern_matches(&w.pattern, &segments));
     let allowed = match in_catalog {
-        Some(route) if route.methods.contains(method) || (*method == Method::HEAD && route.methods.contains(&Method::GET)) => true,
+        Some(route)
+            if route.methods.contains(method) || (*method == Method::HEAD && route.methods.contains(&Method::GET)) =>
+        {
+            true
+        }
         _ => writable.clone().any(|w| w.method == *method),
     };
     match (allowed, in_catalog.is_some() || writable.count() > 0) {
@@ -107,18 +148,30 @@ mod tests {
     #[test]
     fn catalog_paths_match() {
         assert_eq!(match_route("v2/employees").unwrap().pattern, "v2/employees");
-        assert_eq!(match_route("v2/employees/e123-abc").unwrap().pattern, "v2/employees/{id}");
-        assert_eq!(match_route("v1/installations/me").unwrap().pattern, "v1/installations/me");
+        assert_eq!(
+            match_route("v2/employees/e123-abc").unwrap().pattern,
+            "v2/employees/{id}"
+        );
+        assert_eq!(
+            match_route("v1/installations/me").unwrap().pattern,
+            "v1/installations/me"
+        );
     }
 
     #[test]
     fn writes_are_refused_unless_configured() {
-        assert_eq!(check("v1/installations/me", &Method::DELETE, &[]), Err(ErrorCode::MethodNotAllowed));
+        assert_eq!(
+            check("v1/installations/me", &Method::DELETE, &[]),
+            Err(ErrorCode::MethodNotAllowed)
+        );
         assert_eq!(check("v1/installations/me", &Method::GET, &[]), Ok(()));
         let writes = parse_write_rules("DELETE v1/installations/me, POST /v3/export-jobs").unwrap();
         assert_eq!(check("v1/installations/me", &Method::DELETE, &writes), Ok(()));
         assert_eq!(check("v3/export-jobs", &Method::POST, &writes), Ok(()));
-        assert_eq!(check("v3/export-jobs", &Method::PUT, &writes), Err(ErrorCode::MethodNotAllowed));
+        assert_eq!(
+            check("v3/export-jobs", &Method::PUT, &writes),
+            Err(ErrorCode::MethodNotAllowed)
+        );
         assert_eq!(check("v9/x", &Method::POST, &writes), Err(ErrorCode::PathNotAllowed));
         assert!(parse_write_rules("GET v1/x").is_err());
         assert!(parse_write_rules("POST v1/../x").is_err());

@@ -50,7 +50,10 @@ pub struct ConfigError {
 }
 
 fn config_error(variable: &'static str, problem: impl Into<String>) -> ConfigError {
-    ConfigError { variable, problem: problem.into() }
+    ConfigError {
+        variable,
+        problem: problem.into(),
+    }
 }
 
 /// The companion's settings. The secret is a [`SecretString`]: its `Debug` is redacted.
@@ -100,30 +103,54 @@ impl Config {
             "staging" => PleoEnv::Staging,
             "production" => PleoEnv::Production,
             "custom" => PleoEnv::Custom,
-            other => return Err(config_error("PLEO_ENV", format!("{other:?} is not one of local, staging, production, custom"))),
+            other => {
+                return Err(config_error(
+                    "PLEO_ENV",
+                    format!("{other:?} is not one of local, staging, production, custom"),
+                ));
+            }
         };
         let addr_text = var("COMPANION_ADDR").unwrap_or_else(|| "127.0.0.1:3000".to_owned());
-        let addr: SocketAddr = addr_text
-            .parse()
-            .map_err(|_| config_error("COMPANION_ADDR", format!("{addr_text:?} is not an address such as 127.0.0.1:3000")))?;
+        let addr: SocketAddr = addr_text.parse().map_err(|_| {
+            config_error(
+                "COMPANION_ADDR",
+                format!("{addr_text:?} is not an address such as 127.0.0.1:3000"),
+            )
+        })?;
 
         let (default_auth, default_api) = match environment {
             PleoEnv::Local => {
                 let base = format!("http://{addr}{STAND_IN_PREFIX}");
                 (Some(base.clone()), Some(base))
             }
-            PleoEnv::Staging => (Some("https://auth.staging.pleo.io".to_owned()), Some("https://external.staging.pleo.io".to_owned())),
-            PleoEnv::Production => (Some("https://auth.pleo.io".to_owned()), Some("https://external.pleo.io".to_owned())),
+            PleoEnv::Staging => (
+                Some("https://auth.staging.pleo.io".to_owned()),
+                Some("https://external.staging.pleo.io".to_owned()),
+            ),
+            PleoEnv::Production => (
+                Some("https://auth.pleo.io".to_owned()),
+                Some("https://external.pleo.io".to_owned()),
+            ),
             PleoEnv::Custom => (None, None),
         };
         let authorization_server_url = var("PLEO_AUTHORIZATION_SERVER_URL")
             .or(default_auth)
             .ok_or_else(|| config_error("PLEO_AUTHORIZATION_SERVER_URL", "is required when PLEO_ENV=custom"))?;
         // For `custom` the API defaults to the authorisation server's base: one URL is enough.
-        let api_base_url = var("PLEO_API_BASE_URL").or(default_api).unwrap_or_else(|| authorization_server_url.clone());
-        for (variable, url) in [("PLEO_AUTHORIZATION_SERVER_URL", &authorization_server_url), ("PLEO_API_BASE_URL", &api_base_url)] {
+        let api_base_url = var("PLEO_API_BASE_URL")
+            .or(default_api)
+            .unwrap_or_else(|| authorization_server_url.clone());
+        for (variable, url) in [
+            ("PLEO_AUTHORIZATION_SERVER_URL", &authorization_server_url),
+            ("PLEO_API_BASE_URL", &api_base_url),
+        ] {
             parse_endpoint(url).ok_or_else(|| {
-                config_error(variable, format!("{url:?} must be an https URL (http only for localhost), without user:password@ or a fragment"))
+                config_error(
+                    variable,
+                    format!(
+                        "{url:?} must be an https URL (http only for localhost), without user:password@ or a fragment"
+                    ),
+                )
             })?;
         }
         let local = environment == PleoEnv::Local;
@@ -136,18 +163,37 @@ impl Config {
         let client_id = match var("PLEO_CLIENT_ID") {
             Some(id) => id,
             None if local => LOCAL_CLIENT_ID.to_owned(),
-            None => return Err(config_error("PLEO_CLIENT_ID", format!("is required when PLEO_ENV={}", environment.as_str()))),
+            None => {
+                return Err(config_error(
+                    "PLEO_CLIENT_ID",
+                    format!("is required when PLEO_ENV={}", environment.as_str()),
+                ));
+            }
         };
         let client_secret = match var("PLEO_CLIENT_SECRET") {
             Some(secret) => secret,
             // The embedded stand-in gets a fresh secret every run: none is written anywhere.
-            None if local => pkce::State::generate().map(|s| s.as_str().to_owned()).map_err(|_| config_error("PLEO_CLIENT_SECRET", "no random source to make one"))?,
-            None => return Err(config_error("PLEO_CLIENT_SECRET", format!("is required when PLEO_ENV={}", environment.as_str()))),
+            None if local => pkce::State::generate()
+                .map(|s| s.as_str().to_owned())
+                .map_err(|_| config_error("PLEO_CLIENT_SECRET", "no random source to make one"))?,
+            None => {
+                return Err(config_error(
+                    "PLEO_CLIENT_SECRET",
+                    format!("is required when PLEO_ENV={}", environment.as_str()),
+                ));
+            }
         };
         let redirect_uri = var("PLEO_REDIRECT_URI").unwrap_or_else(|| "http://localhost:8080/callback".to_owned());
         let app_origin = parse_redirect_uri(&redirect_uri)?.origin().ascii_serialization();
         let scopes = var("PLEO_SCOPES")
-            .unwrap_or_else(|| if local { "users:read export-jobs:read test:test" } else { "users:read" }.to_owned())
+            .unwrap_or_else(|| {
+                if local {
+                    "users:read export-jobs:read test:test"
+                } else {
+                    "users:read"
+                }
+                .to_owned()
+            })
             .split_whitespace()
             .map(str::to_owned)
             .collect();
@@ -164,8 +210,18 @@ impl Config {
             static_dir: static_dir(var("COMPANION_STATIC_DIR"))?,
             auto_approve: local && var("STAND_IN_AUTO_APPROVE").is_some_and(|v| v == "1"),
             upstream_timeout_secs: seconds(&var, "COMPANION_UPSTREAM_TIMEOUT_SECS", 15, 1..=300)?,
-            refresh_timeout_secs: seconds(&var, "COMPANION_REFRESH_TIMEOUT_SECS", crate::token_client::DEFAULT_REFRESH_TIMEOUT_SECS, 1..=300)?,
-            session_max_secs: seconds(&var, "COMPANION_SESSION_MAX_SECS", DEFAULT_SESSION_MAX_SECS, 60..=MAX_SESSION_MAX_SECS)?,
+            refresh_timeout_secs: seconds(
+                &var,
+                "COMPANION_REFRESH_TIMEOUT_SECS",
+                crate::token_client::DEFAULT_REFRESH_TIMEOUT_SECS,
+                1..=300,
+            )?,
+            session_max_secs: seconds(
+                &var,
+                "COMPANION_SESSION_MAX_SECS",
+                DEFAULT_SESSION_MAX_SECS,
+                60..=MAX_SESSION_MAX_SECS,
+            )?,
             api_writes: crate::api_catalog::parse_write_rules(&var("COMPANION_API_WRITES").unwrap_or_default())
                 .map_err(|problem| config_error("COMPANION_API_WRITES", problem))?,
         })
@@ -206,7 +262,10 @@ impl Config {
 pub fn env_file_error(error: &dotenvy::Error, text: &str) -> String {
     match error {
         dotenvy::Error::LineParse(line, _) => {
-            let number = text.lines().position(|l| l.trim_end() == line.trim_end() || l.contains(line.as_str())).map(|i| i + 1);
+            let number = text
+                .lines()
+                .position(|l| l.trim_end() == line.trim_end() || l.contains(line.as_str()))
+                .map(|i| i + 1);
             match number {
                 Some(n) => format!(".env line {n} could not be parsed (its content is not printed: it may hold a secret); quote values with spaces"),
                 None => ".env has a line that could not be parsed (its content is not printed: it may hold a secret); quote values with spaces".to_owned(),
@@ -220,9 +279,17 @@ pub fn env_file_error(error: &dotenvy::Error, text: &str) -> String {
 /// The folder to serve the app from, refused when it holds a `.env` (a secret would be one
 /// misconfiguration away from being served).
 fn static_dir(value: Option<String>) -> Result<Option<PathBuf>, ConfigError> {
-    let Some(dir) = value.map(PathBuf::from) else { return Ok(None) };
+    let Some(dir) = value.map(PathBuf::from) else {
+        return Ok(None);
+    };
     if dir.join(".env").exists() {
-        return Err(config_error("COMPANION_STATIC_DIR", format!("{} holds a .env file; serve a folder with only the built app in it", dir.display())));
+        return Err(config_error(
+            "COMPANION_STATIC_DIR",
+            format!(
+                "{} holds a .env file; serve a folder with only the built app in it",
+                dir.display()
+            ),
+        ));
     }
     Ok(Some(dir))
 }
@@ -235,14 +302,24 @@ pub const DEFAULT_SESSION_MAX_SECS: u64 = 7 * 24 * 3600;
 const MAX_SESSION_MAX_SECS: u64 = 60 * 24 * 3600;
 
 /// A number of seconds from `variable`, `default` when unset, refused outside `range`.
-fn seconds(var: &impl Fn(&str) -> Option<String>, variable: &'static str, default: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64, ConfigError> {
+fn seconds(
+    var: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
     match var(variable) {
         None => Ok(default),
-        Some(v) => v
-            .parse()
-            .ok()
-            .filter(|s| range.contains(s))
-            .ok_or_else(|| config_error(variable, format!("{v:?} is not a number of seconds from {} to {}", range.start(), range.end()))),
+        Some(v) => v.parse().ok().filter(|s| range.contains(s)).ok_or_else(|| {
+            config_error(
+                variable,
+                format!(
+                    "{v:?} is not a number of seconds from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )
+        }),
     }
 }
 
@@ -274,7 +351,10 @@ pub fn parse_endpoint(text: &str) -> Option<Url> {
 fn parse_redirect_uri(uri: &str) -> Result<Url, ConfigError> {
     let has_path = uri.split_once("://").is_some_and(|(_, rest)| rest.contains('/'));
     parse_endpoint(uri).filter(|_| has_path).ok_or_else(|| {
-        config_error("PLEO_REDIRECT_URI", format!("{uri:?} must be an absolute https URL with a path (http only for localhost), without a fragment"))
+        config_error(
+            "PLEO_REDIRECT_URI",
+            format!("{uri:?} must be an absolute https URL with a path (http only for localhost), without a fragment"),
+        )
     })
 }
 
@@ -300,7 +380,10 @@ mod tests {
         assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
         assert!(c.scopes.contains(&"users:read".to_owned()));
         assert_eq!(c.client_secret.expose_secret().len(), 43);
-        assert_ne!(c.client_secret.expose_secret(), config(&[]).unwrap().client_secret.expose_secret());
+        assert_ne!(
+            c.client_secret.expose_secret(),
+            config(&[]).unwrap().client_secret.expose_secret()
+        );
         assert!(!c.secure_cookies());
     }
 
@@ -308,19 +391,32 @@ mod tests {
     fn staging_and_production_use_pleos_urls_and_need_credentials() {
         let err = config(&[("PLEO_ENV", "staging")]).unwrap_err();
         assert_eq!(err.variable, "PLEO_CLIENT_ID");
-        let c = config(&[("PLEO_ENV", "staging"), ("PLEO_CLIENT_ID", "id"), ("PLEO_CLIENT_SECRET", "s")]).unwrap();
+        let c = config(&[
+            ("PLEO_ENV", "staging"),
+            ("PLEO_CLIENT_ID", "id"),
+            ("PLEO_CLIENT_SECRET", "s"),
+        ])
+        .unwrap();
         assert_eq!(c.authorization_server_url, "https://auth.staging.pleo.io");
         assert_eq!(c.api_base_url, "https://external.staging.pleo.io");
         assert_eq!(c.scopes, vec!["users:read".to_owned()]);
         assert_eq!(c.public().authorize_url, "https://auth.staging.pleo.io/oauth/authorize");
         assert_eq!(c.public().token_url, "https://auth.staging.pleo.io/oauth/token");
-        let p = config(&[("PLEO_ENV", "production"), ("PLEO_CLIENT_ID", "id"), ("PLEO_CLIENT_SECRET", "s")]).unwrap();
+        let p = config(&[
+            ("PLEO_ENV", "production"),
+            ("PLEO_CLIENT_ID", "id"),
+            ("PLEO_CLIENT_SECRET", "s"),
+        ])
+        .unwrap();
         assert_eq!(p.api_base_url, "https://external.pleo.io");
     }
 
     #[test]
     fn custom_needs_only_the_authorization_server_url_besides_credentials() {
-        assert_eq!(config(&[("PLEO_ENV", "custom")]).unwrap_err().variable, "PLEO_AUTHORIZATION_SERVER_URL");
+        assert_eq!(
+            config(&[("PLEO_ENV", "custom")]).unwrap_err().variable,
+            "PLEO_AUTHORIZATION_SERVER_URL"
+        );
         let c = config(&[
             ("PLEO_ENV", "custom"),
             ("PLEO_AUTHORIZATION_SERVER_URL", "https://as.example/"),
@@ -335,23 +431,55 @@ mod tests {
     #[test]
     fn bad_values_name_their_variable() {
         assert_eq!(config(&[("PLEO_ENV", "prod")]).unwrap_err().variable, "PLEO_ENV");
-        assert_eq!(config(&[("COMPANION_ADDR", "nope")]).unwrap_err().variable, "COMPANION_ADDR");
-        assert_eq!(config(&[("PLEO_REDIRECT_URI", "http://example.com/cb")]).unwrap_err().variable, "PLEO_REDIRECT_URI");
-        assert_eq!(config(&[("PLEO_REDIRECT_URI", "https://example.com")]).unwrap_err().variable, "PLEO_REDIRECT_URI");
-        for bad in ["http://127.0.0.1.evil.example/cb", "https://app.example/cb#x", "https://app.example/c b", "app.example/cb"] {
-            assert_eq!(config(&[("PLEO_REDIRECT_URI", bad)]).unwrap_err().variable, "PLEO_REDIRECT_URI", "{bad}");
+        assert_eq!(
+            config(&[("COMPANION_ADDR", "nope")]).unwrap_err().variable,
+            "COMPANION_ADDR"
+        );
+        assert_eq!(
+            config(&[("PLEO_REDIRECT_URI", "http://example.com/cb")])
+                .unwrap_err()
+                .variable,
+            "PLEO_REDIRECT_URI"
+        );
+        assert_eq!(
+            config(&[("PLEO_REDIRECT_URI", "https://example.com")])
+                .unwrap_err()
+                .variable,
+            "PLEO_REDIRECT_URI"
+        );
+        for bad in [
+            "http://127.0.0.1.evil.example/cb",
+            "https://app.example/cb#x",
+            "https://app.example/c b",
+            "app.example/cb",
+        ] {
+            assert_eq!(
+                config(&[("PLEO_REDIRECT_URI", bad)]).unwrap_err().variable,
+                "PLEO_REDIRECT_URI",
+                "{bad}"
+            );
         }
-        for good in ["http://127.0.0.1:8080/callback", "http://[::1]:8080/callback", "https://app.example/callback?x=1"] {
+        for good in [
+            "http://127.0.0.1:8080/callback",
+            "http://[::1]:8080/callback",
+            "https://app.example/callback?x=1",
+        ] {
             assert!(config(&[("PLEO_REDIRECT_URI", good)]).is_ok(), "{good}");
         }
-        let err = config(&[("PLEO_ENV", "custom"), ("PLEO_AUTHORIZATION_SERVER_URL", "http://as.example")]).unwrap_err();
+        let err = config(&[
+            ("PLEO_ENV", "custom"),
+            ("PLEO_AUTHORIZATION_SERVER_URL", "http://as.example"),
+        ])
+        .unwrap_err();
         assert_eq!(err.variable, "PLEO_AUTHORIZATION_SERVER_URL");
     }
 
     #[test]
     fn a_malformed_env_line_is_named_by_number_and_never_printed() {
         let text = "PLEO_ENV=local\nPLEO_CLIENT_SECRET=s3cr3t-VALUE with-a-space\n";
-        let error = dotenvy::from_read_iter(text.as_bytes()).find_map(Result::err).expect("dotenvy refuses the line");
+        let error = dotenvy::from_read_iter(text.as_bytes())
+            .find_map(Result::err)
+            .expect("dotenvy refuses the line");
         let message = env_file_error(&error, text);
         assert!(message.contains("line 2"), "{message}");
         assert!(!message.contains("s3cr3t"), "{message}");
@@ -379,19 +507,35 @@ mod tests {
             "https://user:secret@as.example",
             "http://localhost\\@evil.example",
         ] {
-            let custom = [("PLEO_ENV", "custom"), ("PLEO_AUTHORIZATION_SERVER_URL", bad), ("PLEO_CLIENT_ID", "id"), ("PLEO_CLIENT_SECRET", "s")];
-            assert_eq!(config(&custom).unwrap_err().variable, "PLEO_AUTHORIZATION_SERVER_URL", "{bad}");
+            let custom = [
+                ("PLEO_ENV", "custom"),
+                ("PLEO_AUTHORIZATION_SERVER_URL", bad),
+                ("PLEO_CLIENT_ID", "id"),
+                ("PLEO_CLIENT_SECRET", "s"),
+            ];
+            assert_eq!(
+                config(&custom).unwrap_err().variable,
+                "PLEO_AUTHORIZATION_SERVER_URL",
+                "{bad}"
+            );
             let api = [("PLEO_API_BASE_URL", bad)];
             assert_eq!(config(&api).unwrap_err().variable, "PLEO_API_BASE_URL", "{bad}");
             assert!(parse_endpoint(bad).is_none(), "{bad}");
         }
-        assert_eq!(parse_endpoint("http://127.0.0.1:4001/x").unwrap().host_str(), Some("127.0.0.1"));
+        assert_eq!(
+            parse_endpoint("http://127.0.0.1:4001/x").unwrap().host_str(),
+            Some("127.0.0.1")
+        );
         assert_eq!(parse_endpoint("http://[::1]:4001/x").unwrap().host_str(), Some("[::1]"));
     }
 
     #[test]
     fn https_app_gets_secure_cookies_and_the_public_config_has_no_secret() {
-        let c = config(&[("PLEO_REDIRECT_URI", "https://app.example/callback"), ("PLEO_CLIENT_SECRET", "top-secret-value")]).unwrap();
+        let c = config(&[
+            ("PLEO_REDIRECT_URI", "https://app.example/callback"),
+            ("PLEO_CLIENT_SECRET", "top-secret-value"),
+        ])
+        .unwrap();
         assert!(c.secure_cookies());
         assert_eq!(c.app_origin(), "https://app.example");
         let public = serde_json::to_string(&c.public()).unwrap();

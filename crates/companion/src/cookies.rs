@@ -16,7 +16,10 @@ pub const ATTEMPT: &str = "pleo_walkthrough_attempt";
 pub fn attempt_name(state: &str) -> String {
     use sha2::Digest as _;
     let digest = sha2::Sha256::digest(state.as_bytes());
-    format!("{ATTEMPT}_{}", digest.iter().take(4).map(|b| format!("{b:02x}")).collect::<String>())
+    format!(
+        "{ATTEMPT}_{}",
+        digest.iter().take(4).map(|b| format!("{b:02x}")).collect::<String>()
+    )
 }
 
 /// The attempt cookies the browser sent, as (name without prefix, attempt id).
@@ -32,12 +35,20 @@ pub fn attempts(jar: &CookieJar, secure: bool) -> Vec<(String, String)> {
 
 /// The cookie's name as set: `__Host-` prefixed over https.
 pub fn name(base: &str, secure: bool) -> String {
-    if secure { format!("__Host-{base}") } else { base.to_owned() }
+    if secure {
+        format!("__Host-{base}")
+    } else {
+        base.to_owned()
+    }
 }
 
 /// `jar` with cookie `base` set to `value` for `max_age_secs`.
 pub fn set(jar: CookieJar, base: &str, value: String, max_age_secs: i64, secure: bool) -> CookieJar {
-    jar.add(built(base, value, secure).max_age(Duration::seconds(max_age_secs)).build())
+    jar.add(
+        built(base, value, secure)
+            .max_age(Duration::seconds(max_age_secs))
+            .build(),
+    )
 }
 
 /// `jar` with cookie `base` removed in the browser: the same attributes as when it was set (a
@@ -49,7 +60,11 @@ pub fn clear(jar: CookieJar, base: &str, secure: bool) -> CookieJar {
 
 /// Cookie `base` with the attributes every companion cookie has.
 fn built(base: &str, value: String, secure: bool) -> cookie::CookieBuilder<'static> {
-    Cookie::build((name(base, secure), value)).http_only(true).same_site(SameSite::Strict).path("/").secure(secure)
+    Cookie::build((name(base, secure), value))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .path("/")
+        .secure(secure)
 }
 
 /// The value of cookie `base`, if the browser sent it.
@@ -64,7 +79,10 @@ mod tests {
     fn set_cookie_header(jar: CookieJar) -> String {
         use axum::response::IntoResponse as _;
         let response = jar.into_response();
-        response.headers()[axum::http::header::SET_COOKIE].to_str().unwrap().to_owned()
+        response.headers()[axum::http::header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .to_owned()
     }
 
     /// RFC 6265bis §4.1.3.2: a browser ignores a `__Host-` cookie without `Secure`, so a
@@ -74,15 +92,24 @@ mod tests {
         for secure in [false, true] {
             // The browser sent the cookie: only then is there one to remove.
             let mut sent = axum::http::HeaderMap::new();
-            sent.insert(axum::http::header::COOKIE, format!("{}=v", name(SESSION, secure)).parse().unwrap());
+            sent.insert(
+                axum::http::header::COOKIE,
+                format!("{}=v", name(SESSION, secure)).parse().unwrap(),
+            );
             let removal = set_cookie_header(clear(CookieJar::from_headers(&sent), SESSION, secure));
             let original = set_cookie_header(set(CookieJar::new(), SESSION, "v".into(), 60, secure));
             for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
-                assert!(removal.contains(attribute) && original.contains(attribute), "{removal} / {original}");
+                assert!(
+                    removal.contains(attribute) && original.contains(attribute),
+                    "{removal} / {original}"
+                );
             }
             assert_eq!(removal.contains("; Secure"), secure, "{removal}");
             assert_eq!(removal.starts_with("__Host-"), secure, "{removal}");
-            assert!(removal.contains("Max-Age=0") || removal.contains("Expires="), "{removal}");
+            assert!(
+                removal.contains("Max-Age=0") || removal.contains("Expires="),
+                "{removal}"
+            );
         }
     }
 }

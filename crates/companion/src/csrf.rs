@@ -26,7 +26,10 @@ pub async fn require_csrf_header(State(state): State<AppState>, request: Request
     if origin != Some(state.config.app_origin()) {
         return AppError::with_message(
             ErrorCode::OriginNotAllowed,
-            format!("This call must come from the app at {}; open it there.", state.config.app_origin()),
+            format!(
+                "This call must come from the app at {}; open it there.",
+                state.config.app_origin()
+            ),
         )
         .into_response();
     }

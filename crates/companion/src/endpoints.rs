@@ -2,10 +2,10 @@
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::OriginalUri;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
-use axum::extract::OriginalUri;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
@@ -18,8 +18,8 @@ use std::sync::Arc;
 
 use crate::sessions::Session;
 use crate::transcript::{self, TranscriptEntry};
-use secrecy::ExposeSecret;
 use crate::{AppState, cookies, proxy};
+use secrecy::ExposeSecret;
 
 /// A JSON request body whose rejection is an [`AppError`]: `unsupported_media_type` (415),
 /// `body_too_large` (413) or `invalid_request` (400), each with a sentence.
@@ -32,10 +32,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         match Json::<T>::from_request(request, state).await {
             Ok(Json(value)) => Ok(Self(value)),
             Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::new(ErrorCode::UnsupportedMediaType)),
-            Err(JsonRejection::JsonSyntaxError(_)) => Err(AppError::with_message(ErrorCode::InvalidRequest, "The body is not valid JSON.")),
-            Err(JsonRejection::JsonDataError(e)) => {
-                Err(AppError::with_message(ErrorCode::InvalidRequest, format!("The JSON does not have the expected fields: {}", e.body_text())))
-            }
+            Err(JsonRejection::JsonSyntaxError(_)) => Err(AppError::with_message(
+                ErrorCode::InvalidRequest,
+                "The body is not valid JSON.",
+            )),
+            Err(JsonRejection::JsonDataError(e)) => Err(AppError::with_message(
+                ErrorCode::InvalidRequest,
+                format!("The JSON does not have the expected fields: {}", e.body_text()),
+            )),
             Err(other) => Err(body_error(other.status())),
         }
     }
@@ -48,7 +52,10 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     type Rejection = AppError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        Bytes::from_request(request, state).await.map(Self).map_err(|e| body_error(e.status()))
+        Bytes::from_request(request, state)
+            .await
+            .map(Self)
+            .map_err(|e| body_error(e.status()))
     }
 }
 
@@ -57,7 +64,10 @@ fn body_error(status: StatusCode) -> AppError {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
         AppError::new(ErrorCode::BodyTooLarge)
     } else {
-        AppError::with_message(ErrorCode::InvalidRequest, "The request body could not be read (cut off).")
+        AppError::with_message(
+            ErrorCode::InvalidRequest,
+            "The request body could not be read (cut off).",
+        )
     }
 }
 
@@ -76,8 +86,12 @@ impl FromRequestParts<AppState> for SignedIn {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let jar = CookieJar::from_headers(&parts.headers);
-        let id = cookies::get(&jar, cookies::SESSION, state.config.secure_cookies()).ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
-        let session = state.sessions.get(&id, state.clock.now()).ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
+        let id = cookies::get(&jar, cookies::SESSION, state.config.secure_cookies())
+            .ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
+        let session = state
+            .sessions
+            .get(&id, state.clock.now())
+            .ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
         Ok(Self { id, session })
     }
 }
@@ -102,7 +116,10 @@ pub async fn postman(State(state): State<AppState>, Path(file): Path<String>) ->
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, "application/json".to_owned()),
-            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
         ],
         body,
     )
@@ -112,12 +129,23 @@ pub async fn postman(State(state): State<AppState>, Path(file): Path<String>) ->
 /// `POST /api/authorize/start`: remembers this attempt's state and challenge server-side,
 /// bound to this browser by an HttpOnly cookie, so `/api/token` can refuse an injected code
 /// (RFC 9700 §4.5, authorization code injection; §4.7 login CSRF).
-pub async fn authorize_start(State(state): State<AppState>, jar: CookieJar, JsonBody(start): JsonBody<AuthorizeStart>) -> Result<impl IntoResponse, AppError> {
-    pkce::State::parse(&start.state).map_err(|e| AppError::with_message(ErrorCode::InvalidRequest, format!("state: {e}")))?;
+pub async fn authorize_start(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    JsonBody(start): JsonBody<AuthorizeStart>,
+) -> Result<impl IntoResponse, AppError> {
+    pkce::State::parse(&start.state)
+        .map_err(|e| AppError::with_message(ErrorCode::InvalidRequest, format!("state: {e}")))?;
     let challenge_ok = start.code_challenge.len() == 43
-        && start.code_challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        && start
+            .code_challenge
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if start.code_challenge_method != pkce::CodeChallenge::METHOD || !challenge_ok {
-        return Err(AppError::with_message(ErrorCode::InvalidRequest, "code_challenge must be a 43-character S256 challenge with code_challenge_method S256."));
+        return Err(AppError::with_message(
+            ErrorCode::InvalidRequest,
+            "code_challenge must be a 43-character S256 challenge with code_challenge_method S256.",
+        ));
     }
     let secure = state.config.secure_cookies();
     let now = state.clock.now();
@@ -157,10 +185,19 @@ pub async fn token(
     let name = cookies::attempt_name(&exchange.state);
     let Some(id) = cookies::get(&jar, &name, secure) else {
         // No attempt of this state here: a mismatch if this browser has others, else none.
-        let others_live = cookies::attempts(&jar, secure).iter().any(|(_, id)| state.sessions.attempt_started_at(id, now).is_some());
-        return Err(AppError::new(if others_live { ErrorCode::AttemptMismatch } else { ErrorCode::AttemptMissing }));
+        let others_live = cookies::attempts(&jar, secure)
+            .iter()
+            .any(|(_, id)| state.sessions.attempt_started_at(id, now).is_some());
+        return Err(AppError::new(if others_live {
+            ErrorCode::AttemptMismatch
+        } else {
+            ErrorCode::AttemptMissing
+        }));
     };
-    let attempt = state.sessions.take_attempt(&id, &exchange.state, now).map_err(AppError::new)?;
+    let attempt = state
+        .sessions
+        .take_attempt(&id, &exchange.state, now)
+        .map_err(AppError::new)?;
     let jar = cookies::clear(jar, &name, secure);
     if pkce::CodeVerifier::parse(&exchange.code_verifier).is_err() {
         return Err(AppError::new(ErrorCode::VerifierInvalid));
@@ -169,13 +206,23 @@ pub async fn token(
         return Err(AppError::new(ErrorCode::AttemptMismatch));
     }
     let mut log = Vec::new();
-    let tokens = state.token_client.exchange(&exchange.code, &exchange.code_verifier, now, &mut log).await.map_err(|f| f.into_app_error(false))?;
+    let tokens = state
+        .token_client
+        .exchange(&exchange.code, &exchange.code_verifier, now, &mut log)
+        .await
+        .map_err(|f| f.into_app_error(false))?;
     let summary = tokens.summary();
     if let Ok(old) = signed_in {
         state.sessions.remove(&old.id);
     }
     let id = state.sessions.create(tokens, log, now)?;
-    let jar = cookies::set(jar, cookies::SESSION, id, state.sessions.session_idle_secs() as i64, secure);
+    let jar = cookies::set(
+        jar,
+        cookies::SESSION,
+        id,
+        state.sessions.session_idle_secs() as i64,
+        secure,
+    );
     Ok((jar, Json(summary)))
 }
 
@@ -185,21 +232,34 @@ pub async fn session(State(state): State<AppState>, signed_in: Result<SignedIn, 
         Ok(SignedIn { session, .. }) => session.tokens.lock().await.as_ref().map(|t| t.summary()),
         Err(_) => None,
     };
-    Json(SessionInfo { signed_in: tokens.is_some(), environment: state.config.environment.as_str().to_owned(), tokens })
+    Json(SessionInfo {
+        signed_in: tokens.is_some(),
+        environment: state.config.environment.as_str().to_owned(),
+        tokens,
+    })
 }
 
 /// `POST /api/refresh`: refreshes now (single flight with every other caller).
-pub async fn refresh(State(state): State<AppState>, SignedIn { session, .. }: SignedIn) -> Result<Json<TokenSummary>, AppError> {
+pub async fn refresh(
+    State(state): State<AppState>,
+    SignedIn { session, .. }: SignedIn,
+) -> Result<Json<TokenSummary>, AppError> {
     let mut tokens = session.tokens.lock().await;
     proxy::refresh_locked(&state, &session, &mut tokens).await?;
-    let summary = tokens.as_ref().map(|t| t.summary()).ok_or_else(|| AppError::new(ErrorCode::ReauthorizationRequired))?;
+    let summary = tokens
+        .as_ref()
+        .map(|t| t.summary())
+        .ok_or_else(|| AppError::new(ErrorCode::ReauthorizationRequired))?;
     Ok(Json(summary))
 }
 
 /// `GET /api/transcript`: the server-side steps of this session, redacted: each entry as it
 /// was recorded, and once more by value against every secret the companion holds for it (the
 /// client secret, the session's tokens), wherever in the text one might be.
-pub async fn transcript(State(state): State<AppState>, SignedIn { session, .. }: SignedIn) -> Result<Json<Vec<TranscriptEntry>>, AppError> {
+pub async fn transcript(
+    State(state): State<AppState>,
+    SignedIn { session, .. }: SignedIn,
+) -> Result<Json<Vec<TranscriptEntry>>, AppError> {
     let mut entries = session.transcript();
     let tokens = session.tokens.lock().await;
     let mut known = vec![state.config.client_secret.expose_secret()];
@@ -224,7 +284,12 @@ pub async fn logout(
     let request: Logout = if body.is_empty() {
         Logout::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| AppError::with_message(ErrorCode::InvalidRequest, format!("The body must be {{\"disconnect\": true|false}}: {e}")))?
+        serde_json::from_slice(&body).map_err(|e| {
+            AppError::with_message(
+                ErrorCode::InvalidRequest,
+                format!("The body must be {{\"disconnect\": true|false}}: {e}"),
+            )
+        })?
     };
     let secure = state.config.secure_cookies();
     let mut disconnect_status = None;
@@ -249,7 +314,10 @@ pub async fn pleo(
 ) -> Result<Response, AppError> {
     // RFC 9110 §9.3.1: a GET body has no meaning; it is refused rather than sent upstream.
     if matches!(method, Method::GET | Method::HEAD) && !body.is_empty() {
-        return Err(AppError::with_message(ErrorCode::InvalidRequest, "A GET or HEAD request carries no body; nothing was sent."));
+        return Err(AppError::with_message(
+            ErrorCode::InvalidRequest,
+            "A GET or HEAD request carries no body; nothing was sent.",
+        ));
     }
     // The allow-list first: a path off it is refused whoever asks.
     let url = proxy::upstream_url(&state.config.api_base_url, &method, &uri, &state.config.api_writes)?;

@@ -21,12 +21,20 @@ pub struct AppError {
 impl AppError {
     /// The error with its code's standard sentence.
     pub fn new(code: ErrorCode) -> Self {
-        Self { code, message: code.message().to_owned(), retry_after: None }
+        Self {
+            code,
+            message: code.message().to_owned(),
+            retry_after: None,
+        }
     }
 
     /// The error with a sentence of its own.
     pub fn with_message(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), retry_after: None }
+        Self {
+            code,
+            message: message.into(),
+            retry_after: None,
+        }
     }
 
     /// The HTTP status of each code.
@@ -39,7 +47,11 @@ impl AppError {
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             NotFound => StatusCode::NOT_FOUND,
-            TokenEndpointFailed | TokenEndpointUnreachable | ApiUnreachable | RefreshOutcomeUnknown | DisconnectFailed => StatusCode::BAD_GATEWAY,
+            TokenEndpointFailed
+            | TokenEndpointUnreachable
+            | ApiUnreachable
+            | RefreshOutcomeUnknown
+            | DisconnectFailed => StatusCode::BAD_GATEWAY,
             TokenEndpointTimeout | ApiTimeout => StatusCode::GATEWAY_TIMEOUT,
             Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             Internal | ConfigInvalid | CompanionUnreachable => StatusCode::INTERNAL_SERVER_ERROR,
@@ -61,9 +73,14 @@ impl IntoResponse for AppError {
             tracing::warn!(code = %self.code, "{}", self.message);
         }
         let mut response = (status, Json(ApiError::with_message(self.code, self.message))).into_response();
-        response.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+        response.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
         if let Some(secs) = self.retry_after {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
         }
         response
     }

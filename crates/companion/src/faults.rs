@@ -31,22 +31,40 @@ pub async fn apply(
     body: Bytes,
 ) -> Result<impl IntoResponse, AppError> {
     let stand_in = state.stand_in.as_ref().ok_or_else(|| {
-        AppError::with_message(ErrorCode::NotFound, "Fault knobs exist only with the embedded stand-in (PLEO_ENV=local).")
+        AppError::with_message(
+            ErrorCode::NotFound,
+            "Fault knobs exist only with the embedded stand-in (PLEO_ENV=local).",
+        )
     })?;
     if !KNOBS.contains(&knob.as_str()) {
-        return Err(AppError::with_message(ErrorCode::NotFound, format!("Knobs: {}.", KNOBS.join(", "))));
+        return Err(AppError::with_message(
+            ErrorCode::NotFound,
+            format!("Knobs: {}.", KNOBS.join(", ")),
+        ));
     }
     let params: FaultParams = if body.is_empty() {
         FaultParams::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| AppError::with_message(ErrorCode::InvalidRequest, format!("The knob parameters are not valid JSON: {e}")))?
+        serde_json::from_slice(&body).map_err(|e| {
+            AppError::with_message(
+                ErrorCode::InvalidRequest,
+                format!("The knob parameters are not valid JSON: {e}"),
+            )
+        })?
     };
     let session = signed_in?.session;
     let tokens = session.tokens.lock().await;
-    let tokens = tokens.as_ref().ok_or_else(|| AppError::new(ErrorCode::ReauthorizationRequired))?;
+    let tokens = tokens
+        .as_ref()
+        .ok_or_else(|| AppError::new(ErrorCode::ReauthorizationRequired))?;
     let access = tokens.access_token.expose_secret();
     let refresh = tokens.refresh_token.as_ref().map(|t| t.expose_secret().to_owned());
-    let no_refresh_token = || AppError::with_message(ErrorCode::ReauthorizationRequired, "This session has no refresh token left to act on; authorise again.");
+    let no_refresh_token = || {
+        AppError::with_message(
+            ErrorCode::ReauthorizationRequired,
+            "This session has no refresh token left to act on; authorise again.",
+        )
+    };
     let applied = match knob.as_str() {
         "expire-access-token" => stand_in.expire_access_token(access),
         "revoke-refresh-token" => stand_in.revoke_refresh_token(&refresh.ok_or_else(no_refresh_token)?),
@@ -61,7 +79,10 @@ pub async fn apply(
             };
             stand_in.set_token_faults_for(&refresh.ok_or_else(no_refresh_token)?, faults)
         }
-        _ => stand_in.age_grant(access, params.shift_secs.unwrap_or(0).clamp(-MAX_SHIFT_SECS, MAX_SHIFT_SECS)),
+        _ => stand_in.age_grant(
+            access,
+            params.shift_secs.unwrap_or(0).clamp(-MAX_SHIFT_SECS, MAX_SHIFT_SECS),
+        ),
     };
     if !applied {
         return Err(AppError::new(ErrorCode::ReauthorizationRequired));

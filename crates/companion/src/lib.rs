@@ -31,8 +31,8 @@ use axum::routing::{any, get, post};
 use tower_http::services::{ServeDir, ServeFile};
 
 pub use config::{Config, PleoEnv};
-use sessions::{Limits, Sessions};
 use flow::expiry::Clock;
+use sessions::{Limits, Sessions};
 #[cfg(feature = "stand-in")]
 use stand_in::StandIn;
 use token_client::TokenClient;
@@ -73,7 +73,10 @@ impl Deref for AppState {
 impl AppState {
     /// The state for `config`, with the embedded stand-in when the environment is `local`.
     pub fn new(config: Config) -> Self {
-        let limits = Limits { session_max_secs: config.session_max_secs, ..Limits::default() };
+        let limits = Limits {
+            session_max_secs: config.session_max_secs,
+            ..Limits::default()
+        };
         Self::with_limits(config, limits)
     }
 
@@ -108,7 +111,10 @@ impl AppState {
     pub async fn public_config(&self) -> flow::wire::PublicConfig {
         let mut public = self.config.public();
         if self.config.environment != PleoEnv::Local {
-            let discovered = self.server_metadata.get_or_init(|| metadata::discover(&self.http, &self.config.authorization_server_url)).await;
+            let discovered = self
+                .server_metadata
+                .get_or_init(|| metadata::discover(&self.http, &self.config.authorization_server_url))
+                .await;
             if let Some(found) = discovered {
                 public.issuer = found.issuer.clone();
                 public.iss_always_sent = found.iss_always_sent;
@@ -125,7 +131,10 @@ fn embedded_stand_in(config: &Config) -> StandIn {
         client_id: config.client_id.clone(),
         client_secret: config.client_secret.clone(),
         redirect_uris: vec![config.redirect_uri.clone()],
-        scopes: stand_in::Registration::ALL_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+        scopes: stand_in::Registration::ALL_SCOPES
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
         client_name: "Pleo OAuth walkthrough".to_owned(),
     };
     let settings = stand_in::Settings {
@@ -165,7 +174,11 @@ pub fn router(state: AppState) -> Router {
         // A single-page app: unknown paths such as /callback get index.html. No dotfile is
         // served, whatever the folder holds.
         let files = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
-        app = app.fallback_service(Router::new().fallback_service(files).layer(middleware::from_fn(static_files::refuse_dotfiles)));
+        app = app.fallback_service(
+            Router::new()
+                .fallback_service(files)
+                .layer(middleware::from_fn(static_files::refuse_dotfiles)),
+        );
     }
     security_headers::everywhere(app, &security_headers::app_policy(state.config.static_dir.as_deref()))
 }

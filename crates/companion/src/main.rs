@@ -8,7 +8,9 @@ use companion::{AppState, Config, router};
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "companion=info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "companion=info".into()),
+        )
         .init();
     // A missing .env is normal; a malformed one is reported by line number, never its content.
     if let Err(e) = dotenvy::dotenv()
@@ -28,19 +30,33 @@ async fn main() {
     let listener = match tokio::net::TcpListener::bind(config.addr).await {
         Ok(listener) => listener,
         Err(e) => {
-            eprintln!("companion: cannot listen on {}: {e} (is another companion running? set COMPANION_ADDR)", config.addr);
+            eprintln!(
+                "companion: cannot listen on {}: {e} (is another companion running? set COMPANION_ADDR)",
+                config.addr
+            );
             std::process::exit(1);
         }
     };
     let public = config.public();
     println!("companion: listening on http://{}", config.addr);
-    println!("companion: environment {}, client {}, authorize {}", public.environment, public.client_id, public.authorize_url);
+    println!(
+        "companion: environment {}, client {}, authorize {}",
+        public.environment, public.client_id, public.authorize_url
+    );
     if config.static_dir.is_some() {
         println!("companion: serving the app at http://{}/", config.addr);
     }
     let state = AppState::new(config);
     let issuer = state.public_config().await;
-    println!("companion: issuer {} ({})", issuer.issuer, if issuer.iss_always_sent { "sends iss in every response: required" } else { "iss optional" });
+    println!(
+        "companion: issuer {} ({})",
+        issuer.issuer,
+        if issuer.iss_always_sent {
+            "sends iss in every response: required"
+        } else {
+            "iss optional"
+        }
+    );
     let sweeper = state.clone();
     tokio::spawn(async move {
         loop {

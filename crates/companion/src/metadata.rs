@@ -36,7 +36,9 @@ struct Document {
 /// well-known path before the issuer's path, and, for an issuer with a path, the form that
 /// appends it (which many servers, the stand-in among them, serve).
 pub fn metadata_urls(base: &str) -> Vec<String> {
-    let Ok(url) = url::Url::parse(base) else { return Vec::new() };
+    let Ok(url) = url::Url::parse(base) else {
+        return Vec::new();
+    };
     let path = url.path().trim_end_matches('/');
     let origin = url.origin().ascii_serialization();
     let mut urls = vec![format!("{origin}{WELL_KNOWN}{path}")];
@@ -51,11 +53,15 @@ pub fn metadata_urls(base: &str) -> Vec<String> {
 /// not be used); the reason goes to the log.
 pub async fn discover(http: &reqwest::Client, base: &str) -> Option<ServerMetadata> {
     for url in metadata_urls(base) {
-        let Ok(response) = http.get(&url).timeout(TIMEOUT).send().await else { continue };
+        let Ok(response) = http.get(&url).timeout(TIMEOUT).send().await else {
+            continue;
+        };
         if !response.status().is_success() {
             continue;
         }
-        let Ok(Some(body)) = read_limited(response, MAX_BYTES).await else { continue };
+        let Ok(Some(body)) = read_limited(response, MAX_BYTES).await else {
+            continue;
+        };
         let Ok(document) = serde_json::from_slice::<Document>(&body) else {
             tracing::warn!(%url, "the authorisation server metadata is not the RFC 8414 JSON; iss stays optional");
             return None;
@@ -64,7 +70,10 @@ pub async fn discover(http: &reqwest::Client, base: &str) -> Option<ServerMetada
             tracing::warn!(%url, issuer = %document.issuer, "the metadata names another issuer than the configured server; not used (RFC 8414 §3.3)");
             return None;
         }
-        return Some(ServerMetadata { issuer: document.issuer, iss_always_sent: document.authorization_response_iss_parameter_supported });
+        return Some(ServerMetadata {
+            issuer: document.issuer,
+            iss_always_sent: document.authorization_response_iss_parameter_supported,
+        });
     }
     None
 }
@@ -75,10 +84,16 @@ mod tests {
 
     #[test]
     fn metadata_is_looked_up_where_rfc_8414_puts_it() {
-        assert_eq!(metadata_urls("https://auth.example"), ["https://auth.example/.well-known/oauth-authorization-server"]);
+        assert_eq!(
+            metadata_urls("https://auth.example"),
+            ["https://auth.example/.well-known/oauth-authorization-server"]
+        );
         assert_eq!(
             metadata_urls("http://127.0.0.1:3000/stand-in"),
-            ["http://127.0.0.1:3000/.well-known/oauth-authorization-server/stand-in", "http://127.0.0.1:3000/stand-in/.well-known/oauth-authorization-server"]
+            [
+                "http://127.0.0.1:3000/.well-known/oauth-authorization-server/stand-in",
+                "http://127.0.0.1:3000/stand-in/.well-known/oauth-authorization-server"
+            ]
         );
     }
 }

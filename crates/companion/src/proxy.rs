@@ -38,7 +38,10 @@ pub fn upstream_url(api_base: &str, method: &Method, uri: &Uri, writes: &[WriteR
     check(raw_path, method, writes).map_err(AppError::new)?;
     let query = uri.query().unwrap_or_default();
     if query.len() > MAX_QUERY_LEN {
-        return Err(AppError::with_message(ErrorCode::InvalidRequest, "The query string is longer than the proxy forwards."));
+        return Err(AppError::with_message(
+            ErrorCode::InvalidRequest,
+            "The query string is longer than the proxy forwards.",
+        ));
     }
     let mut clean = form_urlencoded::Serializer::new(String::new());
     for (name, value) in form_urlencoded::parse(query.as_bytes()) {
@@ -50,8 +53,19 @@ pub fn upstream_url(api_base: &str, method: &Method, uri: &Uri, writes: &[WriteR
 }
 
 /// Forwards an API call to `url` (from [`upstream_url`]) with this session's access token.
-pub async fn forward(state: &AppState, session: &Arc<Session>, method: Method, url: String, body: Bytes) -> Result<Response, AppError> {
-    let request = ApiRequest { step: TranscriptStep::ApiCall, method: &method, url: &url, body: Some(body).filter(|b| !b.is_empty()) };
+pub async fn forward(
+    state: &AppState,
+    session: &Arc<Session>,
+    method: Method,
+    url: String,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let request = ApiRequest {
+        step: TranscriptStep::ApiCall,
+        method: &method,
+        url: &url,
+        body: Some(body).filter(|b| !b.is_empty()),
+    };
     let (status, body, elapsed) = call_with_one_refresh(state, session, &request).await?;
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
@@ -65,7 +79,11 @@ pub async fn forward(state: &AppState, session: &Arc<Session>, method: Method, u
 
 /// Calls the API with the session's access token; on a 401 (RFC 6750 §3.1 `invalid_token`),
 /// refreshes once (unless another request already did) and retries once; never loops.
-async fn call_with_one_refresh(state: &AppState, session: &Session, request: &ApiRequest<'_>) -> Result<(StatusCode, Bytes, u64), AppError> {
+async fn call_with_one_refresh(
+    state: &AppState,
+    session: &Session,
+    request: &ApiRequest<'_>,
+) -> Result<(StatusCode, Bytes, u64), AppError> {
     let token = current_access_token(state, session).await?;
     let answer = call_api(state, session, request, &token).await?;
     if answer.0 != StatusCode::UNAUTHORIZED {
@@ -81,14 +99,26 @@ async fn call_with_one_refresh(state: &AppState, session: &Session, request: &Ap
 /// Returns the API's status.
 pub async fn disconnect(state: &AppState, session: &Session) -> Result<u16, AppError> {
     let url = format!("{}/v1/installations/me", state.config.api_base_url);
-    let request = ApiRequest { step: TranscriptStep::Disconnect, method: &Method::DELETE, url: &url, body: None };
+    let request = ApiRequest {
+        step: TranscriptStep::Disconnect,
+        method: &Method::DELETE,
+        url: &url,
+        body: None,
+    };
     let (status, _, _) = call_with_one_refresh(state, session, &request).await.map_err(|e| {
-        AppError::with_message(ErrorCode::DisconnectFailed, format!("{} ({}: {})", ErrorCode::DisconnectFailed.message(), e.code, e.message))
+        AppError::with_message(
+            ErrorCode::DisconnectFailed,
+            format!("{} ({}: {})", ErrorCode::DisconnectFailed.message(), e.code, e.message),
+        )
     })?;
     if !status.is_success() {
         return Err(AppError::with_message(
             ErrorCode::DisconnectFailed,
-            format!("{} (the API answered HTTP {}.)", ErrorCode::DisconnectFailed.message(), status.as_u16()),
+            format!(
+                "{} (the API answered HTTP {}.)",
+                ErrorCode::DisconnectFailed.message(),
+                status.as_u16()
+            ),
         ));
     }
     Ok(status.as_u16())
@@ -105,23 +135,38 @@ struct ApiRequest<'a> {
 }
 
 /// One API call, recorded (redacted, body summarised) in the session's transcript.
-async fn call_api(state: &AppState, session: &Session, request: &ApiRequest<'_>, token: &SecretString) -> Result<(StatusCode, Bytes, u64), AppError> {
+async fn call_api(
+    state: &AppState,
+    session: &Session,
+    request: &ApiRequest<'_>,
+    token: &SecretString,
+) -> Result<(StatusCode, Bytes, u64), AppError> {
     let mut entry = TranscriptEntry::new(request.step, transcript::now_ms(), request.method.as_str(), request.url);
     let result = send_api(state, request, token).await;
     entry.request_headers = vec![
-        ("Authorization".to_owned(), format!("Bearer {}", transcript::fingerprint(token.expose_secret()))),
+        (
+            "Authorization".to_owned(),
+            format!("Bearer {}", transcript::fingerprint(token.expose_secret())),
+        ),
         ("Accept".to_owned(), "application/json".to_owned()),
     ];
     entry.request_body = request.body.as_ref().map(|b| transcript::summarise_body(b));
     entry.status = result.as_ref().ok().map(|(s, _, _)| s.as_u16());
     entry.duration_ms = result.as_ref().map_or(0, |(_, _, ms)| *ms);
-    entry.response_body = result.as_ref().ok().map(|(_, body, _)| transcript::summarise_body(body));
+    entry.response_body = result
+        .as_ref()
+        .ok()
+        .map(|(_, body, _)| transcript::summarise_body(body));
     entry.error = result.as_ref().err().map(|e| e.message.clone());
     session.record([entry]);
     result
 }
 
-async fn send_api(state: &AppState, request: &ApiRequest<'_>, token: &SecretString) -> Result<(StatusCode, Bytes, u64), AppError> {
+async fn send_api(
+    state: &AppState,
+    request: &ApiRequest<'_>,
+    token: &SecretString,
+) -> Result<(StatusCode, Bytes, u64), AppError> {
     let started = Instant::now();
     let mut authorization = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
         .map_err(|_| AppError::with_message(ErrorCode::Internal, "The access token is not a valid header value."))?;
@@ -132,27 +177,41 @@ async fn send_api(state: &AppState, request: &ApiRequest<'_>, token: &SecretStri
         .header(header::AUTHORIZATION, authorization)
         .header(header::ACCEPT, "application/json");
     if let Some(body) = &request.body {
-        outgoing = outgoing.header(header::CONTENT_TYPE, "application/json").body(body.clone());
+        outgoing = outgoing
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body.clone());
     }
     let response = outgoing.send().await.map_err(|e| api_transport_error(&e))?;
     let status = StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let body = read_limited(response, MAX_RESPONSE_BYTES)
         .await
         .map_err(|e| api_transport_error(&e))?
-        .ok_or_else(|| AppError::with_message(ErrorCode::ApiUnreachable, "The API response is larger than the proxy relays."))?;
+        .ok_or_else(|| {
+            AppError::with_message(
+                ErrorCode::ApiUnreachable,
+                "The API response is larger than the proxy relays.",
+            )
+        })?;
     let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok((status, body, elapsed))
 }
 
 fn api_transport_error(error: &reqwest::Error) -> AppError {
-    if error.is_timeout() { AppError::new(ErrorCode::ApiTimeout) } else { AppError::new(ErrorCode::ApiUnreachable) }
+    if error.is_timeout() {
+        AppError::new(ErrorCode::ApiTimeout)
+    } else {
+        AppError::new(ErrorCode::ApiUnreachable)
+    }
 }
 
 /// The access token to use now, refreshed first if it expires within the skew.
 /// The session's token lock makes this single flight: concurrent callers wait here.
 pub async fn current_access_token(state: &AppState, session: &Session) -> Result<SecretString, AppError> {
     let mut tokens = session.tokens.lock().await;
-    let expires_at = tokens.as_ref().ok_or_else(|| AppError::new(ErrorCode::ReauthorizationRequired))?.expires_at;
+    let expires_at = tokens
+        .as_ref()
+        .ok_or_else(|| AppError::new(ErrorCode::ReauthorizationRequired))?
+        .expires_at;
     if flow::expiry::should_refresh(state.clock.now(), expires_at, REFRESH_SKEW_SECS) {
         refresh_locked(state, session, &mut tokens).await?;
     }
@@ -161,7 +220,11 @@ pub async fn current_access_token(state: &AppState, session: &Session) -> Result
 
 /// After the API refused `used`: a newer token if another request refreshed meanwhile,
 /// otherwise a refresh now.
-async fn refreshed_after_rejection(state: &AppState, session: &Session, used: &SecretString) -> Result<SecretString, AppError> {
+async fn refreshed_after_rejection(
+    state: &AppState,
+    session: &Session,
+    used: &SecretString,
+) -> Result<SecretString, AppError> {
     let mut tokens = session.tokens.lock().await;
     let current = access_token_of(&tokens)?;
     if current.expose_secret() != used.expose_secret() {
@@ -176,13 +239,20 @@ async fn refreshed_after_rejection(state: &AppState, session: &Session, used: &S
 /// the session as it was. A refresh whose outcome is unknown spends the refresh token: it is
 /// dropped, never presented again (a rotated one presented twice revokes the grant), and the
 /// access token serves until it expires.
-pub async fn refresh_locked(state: &AppState, session: &Session, tokens: &mut Option<TokenSet>) -> Result<(), AppError> {
+pub async fn refresh_locked(
+    state: &AppState,
+    session: &Session,
+    tokens: &mut Option<TokenSet>,
+) -> Result<(), AppError> {
     let Some(refresh_token) = tokens.as_ref().and_then(|t| t.refresh_token.clone()) else {
         *tokens = None;
         return Err(AppError::new(ErrorCode::ReauthorizationRequired));
     };
     let mut log = Vec::new();
-    let refreshed = state.token_client.refresh(&refresh_token, state.clock.now(), &mut log).await;
+    let refreshed = state
+        .token_client
+        .refresh(&refresh_token, state.clock.now(), &mut log)
+        .await;
     session.record(log);
     match refreshed {
         Ok(mut fresh) => {
@@ -208,5 +278,8 @@ pub async fn refresh_locked(state: &AppState, session: &Session, tokens: &mut Op
 }
 
 fn access_token_of(tokens: &Option<TokenSet>) -> Result<SecretString, AppError> {
-    tokens.as_ref().map(|t| t.access_token.clone()).ok_or_else(|| AppError::new(ErrorCode::ReauthorizationRequired))
+    tokens
+        .as_ref()
+        .map(|t| t.access_token.clone())
+        .ok_or_else(|| AppError::new(ErrorCode::ReauthorizationRequired))
 }

@@ -27,7 +27,12 @@ pub fn app_policy(static_dir: Option<&Path>) -> String {
         .map(|entry| entry.path())
         .filter(|path| path.extension().is_some_and(|e| e == "html"))
         .filter_map(|path| std::fs::read_to_string(path).ok())
-        .flat_map(|html| inline_scripts(&html).into_iter().map(|script| format!(" 'sha256-{}'", script_hash(script))).collect::<Vec<_>>())
+        .flat_map(|html| {
+            inline_scripts(&html)
+                .into_iter()
+                .map(|script| format!(" 'sha256-{}'", script_hash(script)))
+                .collect::<Vec<_>>()
+        })
         .collect();
     format!(
         "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'{}; style-src 'self'; img-src 'self' data:; \
@@ -41,8 +46,12 @@ fn inline_scripts(html: &str) -> Vec<&str> {
     let mut scripts = Vec::new();
     let mut rest = html;
     while let Some(start) = rest.find("<script") {
-        let Some(tag_end) = rest[start..].find('>').map(|i| start + i) else { break };
-        let Some(close) = rest[tag_end..].find("</script>").map(|i| tag_end + i) else { break };
+        let Some(tag_end) = rest[start..].find('>').map(|i| start + i) else {
+            break;
+        };
+        let Some(close) = rest[tag_end..].find("</script>").map(|i| tag_end + i) else {
+            break;
+        };
         if !rest[start..tag_end].contains("src=") {
             scripts.push(&rest[tag_end + 1..close]);
         }
@@ -59,8 +68,14 @@ fn script_hash(script: &str) -> String {
 /// `/api` with `Cache-Control: no-store` and [`API_POLICY`] on every answer, successful or not.
 pub fn api(router: Router) -> Router {
     router
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
-        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(API_POLICY)))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(API_POLICY),
+        ))
 }
 
 /// The whole companion with `Referrer-Policy: no-referrer`, `X-Content-Type-Options: nosniff`,
@@ -68,9 +83,18 @@ pub fn api(router: Router) -> Router {
 pub fn everywhere(router: Router, policy: &str) -> Router {
     let policy = HeaderValue::from_str(policy).unwrap_or_else(|_| HeaderValue::from_static(API_POLICY));
     router
-        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, policy))
-        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
-        .layer(SetResponseHeaderLayer::overriding(HeaderName::from_static("x-content-type-options"), HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            policy,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("x-content-type-options"),
+            HeaderValue::from_static("nosniff"),
+        ))
 }
 
 #[cfg(test)]
@@ -82,7 +106,10 @@ mod tests {
         let html = "<head><script type=\"module\" src=\"/embed.js\"></script><script type=\"module\">import init from '/app.js';\ninit();</script></head>";
         assert_eq!(inline_scripts(html), ["import init from '/app.js';\ninit();"]);
         // The CSP Level 3 example: alert('Hello, world.');
-        assert_eq!(script_hash("alert('Hello, world.');"), "qznLcsROx4GACP2dm0UCKCzCG+HiZ1guq6ZZDob/Tng=");
+        assert_eq!(
+            script_hash("alert('Hello, world.');"),
+            "qznLcsROx4GACP2dm0UCKCzCG+HiZ1guq6ZZDob/Tng="
+        );
     }
 
     #[test]
@@ -92,7 +119,10 @@ mod tests {
         std::fs::write(dir.join("index.html"), "<script>boot()</script>").unwrap();
         let policy = app_policy(Some(&dir));
         std::fs::remove_dir_all(&dir).unwrap();
-        assert!(policy.contains(&format!("'sha256-{}'", script_hash("boot()"))), "{policy}");
+        assert!(
+            policy.contains(&format!("'sha256-{}'", script_hash("boot()"))),
+            "{policy}"
+        );
         assert!(policy.contains("frame-ancestors 'none'") && policy.contains("default-src 'none'"));
         assert!(!policy.contains("unsafe-inline"));
     }

@@ -126,9 +126,12 @@ pub struct Sessions {
 /// A session or attempt id: 256 bits from the operating system's CSPRNG, base64url (the
 /// `pkce` crate's state generator, RFC 6749 §10.10).
 fn random_id() -> Result<String, AppError> {
-    pkce::State::generate()
-        .map(|id| id.as_str().to_owned())
-        .map_err(|_| AppError::with_message(flow::ErrorCode::Internal, "The operating system's random source failed."))
+    pkce::State::generate().map(|id| id.as_str().to_owned()).map_err(|_| {
+        AppError::with_message(
+            flow::ErrorCode::Internal,
+            "The operating system's random source failed.",
+        )
+    })
 }
 
 fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -138,7 +141,10 @@ fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Sessions {
     /// Empty stores with these limits.
     pub fn new(limits: Limits) -> Self {
-        Self { limits, ..Self::default() }
+        Self {
+            limits,
+            ..Self::default()
+        }
     }
 
     /// Stores `tokens` in a new session and returns its id (for the cookie).
@@ -151,7 +157,12 @@ impl Sessions {
             }
         }
         let id = random_id()?;
-        let session = Session { tokens: tokio::sync::Mutex::new(Some(tokens)), created_at: now, last_seen: AtomicU64::new(now), ..Session::default() };
+        let session = Session {
+            tokens: tokio::sync::Mutex::new(Some(tokens)),
+            created_at: now,
+            last_seen: AtomicU64::new(now),
+            ..Session::default()
+        };
         session.record(transcript);
         sessions.insert(id.clone(), Arc::new(session));
         Ok(id)
@@ -159,7 +170,8 @@ impl Sessions {
 
     /// Whether `session` is within both its idle and its absolute lifetime at `now`.
     fn is_live(&self, session: &Session, now: u64) -> bool {
-        session.last_seen.load(Ordering::Relaxed) + self.limits.session_idle_secs > now && session.created_at + self.limits.session_max_secs > now
+        session.last_seen.load(Ordering::Relaxed) + self.limits.session_idle_secs > now
+            && session.created_at + self.limits.session_max_secs > now
     }
 
     /// The live session with this id, marked as used now.
@@ -208,14 +220,24 @@ impl Sessions {
             return Err(AppError::new(flow::ErrorCode::Overloaded));
         }
         let id = random_id()?;
-        attempts.insert(id.clone(), Attempt { state, code_challenge, created_at: now });
+        attempts.insert(
+            id.clone(),
+            Attempt {
+                state,
+                code_challenge,
+                created_at: now,
+            },
+        );
         Ok(id)
     }
 
     /// When the live attempt `id` started, or `None` if there is none.
     pub fn attempt_started_at(&self, id: &str, now: u64) -> Option<u64> {
         let attempts = locked(&self.attempts);
-        attempts.get(id).filter(|a| a.created_at + self.limits.attempt_secs > now).map(|a| a.created_at)
+        attempts
+            .get(id)
+            .filter(|a| a.created_at + self.limits.attempt_secs > now)
+            .map(|a| a.created_at)
     }
 
     /// Takes (single use) the live attempt `id` if its state equals `state` (constant time).
@@ -223,7 +245,10 @@ impl Sessions {
     /// stays, for the tab it belongs to).
     pub fn take_attempt(&self, id: &str, state: &str, now: u64) -> Result<Attempt, flow::ErrorCode> {
         let mut attempts = locked(&self.attempts);
-        let attempt = attempts.get(id).filter(|a| a.created_at + self.limits.attempt_secs > now).ok_or(flow::ErrorCode::AttemptMissing)?;
+        let attempt = attempts
+            .get(id)
+            .filter(|a| a.created_at + self.limits.attempt_secs > now)
+            .ok_or(flow::ErrorCode::AttemptMissing)?;
         if !pkce::constant_time_eq(attempt.state.as_bytes(), state.as_bytes()) {
             return Err(flow::ErrorCode::AttemptMismatch);
         }
@@ -264,11 +289,18 @@ mod tests {
 
     #[test]
     fn sessions_are_bounded_and_expire_when_idle() {
-        let limits = Limits { max_sessions: 2, session_idle_secs: 100, ..Limits::default() };
+        let limits = Limits {
+            max_sessions: 2,
+            session_idle_secs: 100,
+            ..Limits::default()
+        };
         let store = Sessions::new(limits);
         let a = store.create(tokens(), vec![], 1000).unwrap();
         store.create(tokens(), vec![], 1000).unwrap();
-        assert_eq!(store.create(tokens(), vec![], 1050).unwrap_err().code, flow::ErrorCode::Overloaded);
+        assert_eq!(
+            store.create(tokens(), vec![], 1050).unwrap_err().code,
+            flow::ErrorCode::Overloaded
+        );
         assert!(store.get(&a, 1099).is_some());
         // the other one idled out at 1100, making room
         assert!(store.create(tokens(), vec![], 1150).is_ok());
@@ -279,7 +311,11 @@ mod tests {
 
     #[test]
     fn sweep_drops_idle_sessions_and_stale_attempts() {
-        let store = Sessions::new(Limits { session_idle_secs: 100, attempt_secs: 50, ..Limits::default() });
+        let store = Sessions::new(Limits {
+            session_idle_secs: 100,
+            attempt_secs: 50,
+            ..Limits::default()
+        });
         store.create(tokens(), vec![], 1000).unwrap();
         let kept = store.create(tokens(), vec![], 1080).unwrap();
         store.start_attempt("s".into(), "c".into(), 1000).unwrap();
@@ -296,9 +332,21 @@ mod tests {
         let first = store.start_attempt("s1".into(), "c".into(), 1000).unwrap();
         let second = store.start_attempt("s2".into(), "c".into(), 1000).unwrap();
         assert_eq!(store.take_attempt(&first, "s2", 1001).unwrap_err(), AttemptMismatch);
-        assert_eq!(store.take_attempt(&first, "s1", 1001).unwrap().state, "s1", "a mismatch left it in place");
-        assert_eq!(store.take_attempt(&first, "s1", 1001).unwrap_err(), AttemptMissing, "single use");
-        assert_eq!(store.attempt_started_at(&second, 1001), Some(1000), "the other tab's attempt stayed");
+        assert_eq!(
+            store.take_attempt(&first, "s1", 1001).unwrap().state,
+            "s1",
+            "a mismatch left it in place"
+        );
+        assert_eq!(
+            store.take_attempt(&first, "s1", 1001).unwrap_err(),
+            AttemptMissing,
+            "single use"
+        );
+        assert_eq!(
+            store.attempt_started_at(&second, 1001),
+            Some(1000),
+            "the other tab's attempt stayed"
+        );
         assert_eq!(store.take_attempt(&second, "s2", 1001).unwrap().state, "s2");
         let late = store.start_attempt("s".into(), "c".into(), 1000).unwrap();
         assert_eq!(store.attempt_started_at(&late, 1600), None);
@@ -307,11 +355,18 @@ mod tests {
 
     #[test]
     fn a_busy_session_still_ends_at_its_absolute_lifetime() {
-        let store = Sessions::new(Limits { session_idle_secs: 100, session_max_secs: 250, ..Limits::default() });
+        let store = Sessions::new(Limits {
+            session_idle_secs: 100,
+            session_max_secs: 250,
+            ..Limits::default()
+        });
         let id = store.create(tokens(), vec![], 1000).unwrap();
         for now in (1050..1250).step_by(50) {
             assert!(store.get(&id, now).is_some(), "used every 50 s, never idle");
         }
-        assert!(store.get(&id, 1250).is_none(), "250 s after sign-in it is over, however busy");
+        assert!(
+            store.get(&id, 1250).is_none(),
+            "250 s after sign-in it is over, however busy"
+        );
     }
 }

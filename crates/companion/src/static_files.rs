@@ -17,7 +17,10 @@ pub async fn refuse_dotfiles(request: Request, next: Next) -> Response {
 /// Whether a path segment (decoded) starts with `.`.
 fn has_dot_segment(path: &str) -> bool {
     path.split('/').any(|segment| {
-        let decoded: String = form_urlencoded::parse(format!("s={segment}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default();
+        let decoded: String = form_urlencoded::parse(format!("s={segment}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
         decoded.starts_with('.') || segment.starts_with('.')
     })
 }

@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use base64::Engine as _;
+use bytes::Bytes;
 use flow::ErrorCode;
 use flow::wire::OAuthErrorBody;
-use bytes::Bytes;
 use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -55,9 +55,10 @@ impl TokenFailure {
                     description.map(|d| format!(" ({d})")).unwrap_or_default()
                 ),
             ),
-            Self::OutcomeUnknown(cause) if refreshing => {
-                AppError::with_message(ErrorCode::RefreshOutcomeUnknown, format!("{} {}", cause.message, ErrorCode::RefreshOutcomeUnknown.message()))
-            }
+            Self::OutcomeUnknown(cause) if refreshing => AppError::with_message(
+                ErrorCode::RefreshOutcomeUnknown,
+                format!("{} {}", cause.message, ErrorCode::RefreshOutcomeUnknown.message()),
+            ),
             Self::NotProcessed(e) | Self::OutcomeUnknown(e) => e,
         }
     }
@@ -98,13 +99,33 @@ pub struct TokenClient {
 impl TokenClient {
     /// A client for `token_url` authenticating as `client_id`; refreshes may take
     /// `refresh_timeout_secs`.
-    pub fn new(http: reqwest::Client, token_url: String, client_id: String, client_secret: SecretString, redirect_uri: String, refresh_timeout_secs: u64) -> Self {
-        Self { http, token_url, client_id, client_secret, redirect_uri, refresh_timeout: Duration::from_secs(refresh_timeout_secs) }
+    pub fn new(
+        http: reqwest::Client,
+        token_url: String,
+        client_id: String,
+        client_secret: SecretString,
+        redirect_uri: String,
+        refresh_timeout_secs: u64,
+    ) -> Self {
+        Self {
+            http,
+            token_url,
+            client_id,
+            client_secret,
+            redirect_uri,
+            refresh_timeout: Duration::from_secs(refresh_timeout_secs),
+        }
     }
 
     /// RFC 6749 §4.1.3 + RFC 7636 §4.5: exchanges `code` with its verifier. Not retried: a code
     /// is single use, and a replay would revoke what the first use issued.
-    pub async fn exchange(&self, code: &str, verifier: &str, now: u64, log: &mut Vec<TranscriptEntry>) -> Result<TokenSet, TokenFailure> {
+    pub async fn exchange(
+        &self,
+        code: &str,
+        verifier: &str,
+        now: u64,
+        log: &mut Vec<TranscriptEntry>,
+    ) -> Result<TokenSet, TokenFailure> {
         let form = [
             ("grant_type", "authorization_code"),
             ("code", code),
@@ -120,14 +141,28 @@ impl TokenClient {
     /// never reached the server, or the server refused it with 429/503 and `Retry-After`
     /// (at most [`REFRESH_RETRIES`] times). Anything after the request may have reached the
     /// server is [`TokenFailure::OutcomeUnknown`], and the caller must not present it again.
-    pub async fn refresh(&self, refresh_token: &SecretString, now: u64, log: &mut Vec<TranscriptEntry>) -> Result<TokenSet, TokenFailure> {
-        let form = [("grant_type", "refresh_token"), ("refresh_token", refresh_token.expose_secret())];
+    pub async fn refresh(
+        &self,
+        refresh_token: &SecretString,
+        now: u64,
+        log: &mut Vec<TranscriptEntry>,
+    ) -> Result<TokenSet, TokenFailure> {
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.expose_secret()),
+        ];
         let mut backoff = Duration::from_millis(200);
         for attempt in 0..=REFRESH_RETRIES {
-            match self.request(TranscriptStep::Refresh, &form, Some(self.refresh_timeout), now, log).await {
+            match self
+                .request(TranscriptStep::Refresh, &form, Some(self.refresh_timeout), now, log)
+                .await
+            {
                 // A connect failure (no Retry-After) backs off; a refusal is retried only when
                 // the server said when.
-                Err(TokenFailure::NotProcessed(e)) if attempt < REFRESH_RETRIES && (e.retry_after.is_some() || e.code != ErrorCode::TokenEndpointFailed) => {
+                Err(TokenFailure::NotProcessed(e))
+                    if attempt < REFRESH_RETRIES
+                        && (e.retry_after.is_some() || e.code != ErrorCode::TokenEndpointFailed) =>
+                {
                     let wait = e.retry_after.map_or(backoff, Duration::from_secs);
                     tokio::time::sleep(wait).await;
                     backoff *= 2;
@@ -142,9 +177,16 @@ impl TokenClient {
     /// base64-encoded. Marked sensitive so no HTTP layer logs it.
     fn basic_authorization(&self) -> HeaderValue {
         let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-        let credentials = format!("{}:{}", encode(&self.client_id), encode(self.client_secret.expose_secret()));
-        let mut value = HeaderValue::from_str(&format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(credentials)))
-            .expect("base64 is a valid header value");
+        let credentials = format!(
+            "{}:{}",
+            encode(&self.client_id),
+            encode(self.client_secret.expose_secret())
+        );
+        let mut value = HeaderValue::from_str(&format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(credentials)
+        ))
+        .expect("base64 is a valid header value");
         value.set_sensitive(true);
         value
     }
@@ -162,7 +204,10 @@ impl TokenClient {
         let mut entry = TranscriptEntry::new(step, transcript::now_ms(), "POST", &self.token_url);
         entry.request_headers = vec![
             ("Authorization".to_owned(), "Basic ••••".to_owned()),
-            ("Content-Type".to_owned(), "application/x-www-form-urlencoded".to_owned()),
+            (
+                "Content-Type".to_owned(),
+                "application/x-www-form-urlencoded".to_owned(),
+            ),
         ];
         entry.request_body = Some(transcript::redact_form(form));
         let result = self.send(form, timeout).await;
@@ -179,7 +224,10 @@ impl TokenClient {
         let status = answer.status;
         if status.is_success() {
             let parsed: TokenResponse = serde_json::from_slice(&answer.body).map_err(|_| {
-                TokenFailure::OutcomeUnknown(AppError::with_message(ErrorCode::TokenEndpointFailed, "The token endpoint answered 200 with a body that is not a token response."))
+                TokenFailure::OutcomeUnknown(AppError::with_message(
+                    ErrorCode::TokenEndpointFailed,
+                    "The token endpoint answered 200 with a body that is not a token response.",
+                ))
             })?;
             let expires_in = parsed.expires_in.unwrap_or(DEFAULT_EXPIRES_IN);
             return Ok(TokenSet {
@@ -191,7 +239,10 @@ impl TokenClient {
                 expires_at: flow::expiry::expires_at(now, expires_in),
             });
         }
-        let mut failure = AppError::with_message(ErrorCode::TokenEndpointFailed, format!("The token endpoint answered HTTP {}.", status.as_u16()));
+        let mut failure = AppError::with_message(
+            ErrorCode::TokenEndpointFailed,
+            format!("The token endpoint answered HTTP {}.", status.as_u16()),
+        );
         // RFC 6585 §4: 429 refuses the request for its rate; a 503 with Retry-After (RFC 9110
         // §10.2.3) says the server did not take it and when to come back. Only these are
         // known not to have been processed, and only with Retry-After is another try worth it.
@@ -202,7 +253,10 @@ impl TokenClient {
         if status.is_client_error()
             && let Ok(error) = serde_json::from_slice::<OAuthErrorBody>(&answer.body)
         {
-            return Err(TokenFailure::Rejected { error: error.error, description: error.error_description });
+            return Err(TokenFailure::Rejected {
+                error: error.error,
+                description: error.error_description,
+            });
         }
         Err(TokenFailure::OutcomeUnknown(failure))
     }
@@ -217,7 +271,11 @@ impl TokenClient {
             return transcript::summarise_body(body);
         }
         let mut known: Vec<&str> = vec![self.client_secret.expose_secret()];
-        known.extend(form.iter().filter(|(name, _)| transcript::is_secret_field(name)).map(|(_, value)| *value));
+        known.extend(
+            form.iter()
+                .filter(|(name, _)| transcript::is_secret_field(name))
+                .map(|(_, value)| *value),
+        );
         if let Some(tokens) = &tokens {
             known.push(tokens.access_token.expose_secret());
             known.extend(tokens.refresh_token.as_ref().map(ExposeSecret::expose_secret));
@@ -226,18 +284,35 @@ impl TokenClient {
     }
 
     async fn send(&self, form: &[(&str, &str)], timeout: Option<Duration>) -> Result<TokenAnswer, TokenFailure> {
-        let mut request = self.http.post(&self.token_url).header(AUTHORIZATION, self.basic_authorization()).form(form);
+        let mut request = self
+            .http
+            .post(&self.token_url)
+            .header(AUTHORIZATION, self.basic_authorization())
+            .form(form);
         if let Some(timeout) = timeout {
             request = request.timeout(timeout);
         }
         let response = request.send().await.map_err(|e| transport_failure(&e))?;
         let status = response.status();
-        let retry_after = response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
         let body = read_limited(response, MAX_TOKEN_RESPONSE_BYTES)
             .await
             .map_err(|e| transport_failure(&e))?
-            .ok_or_else(|| TokenFailure::OutcomeUnknown(AppError::with_message(ErrorCode::TokenEndpointFailed, "The token response is larger than any real one; it was not read.")))?;
-        Ok(TokenAnswer { status, retry_after, body })
+            .ok_or_else(|| {
+                TokenFailure::OutcomeUnknown(AppError::with_message(
+                    ErrorCode::TokenEndpointFailed,
+                    "The token response is larger than any real one; it was not read.",
+                ))
+            })?;
+        Ok(TokenAnswer {
+            status,
+            retry_after,
+            body,
+        })
     }
 }
 
@@ -259,8 +334,16 @@ fn failure_message(failure: &TokenFailure) -> String {
 /// A transport error: before the request was sent (connecting: not processed) or after (its
 /// outcome unknown), as a timeout (504) or unreachable (502).
 fn transport_failure(error: &reqwest::Error) -> TokenFailure {
-    let e = if error.is_timeout() { AppError::new(ErrorCode::TokenEndpointTimeout) } else { AppError::new(ErrorCode::TokenEndpointUnreachable) };
-    if error.is_connect() { TokenFailure::NotProcessed(e) } else { TokenFailure::OutcomeUnknown(e) }
+    let e = if error.is_timeout() {
+        AppError::new(ErrorCode::TokenEndpointTimeout)
+    } else {
+        AppError::new(ErrorCode::TokenEndpointUnreachable)
+    };
+    if error.is_connect() {
+        TokenFailure::NotProcessed(e)
+    } else {
+        TokenFailure::OutcomeUnknown(e)
+    }
 }
 
 /// The body of `response`, read chunk by chunk up to `limit` bytes; `None` as soon as it is
@@ -287,12 +370,38 @@ mod tests {
     /// unused and the same refresh may be tried again (here: twice more, then reported).
     #[tokio::test]
     async fn a_refresh_that_cannot_connect_is_not_processed_and_is_retried() {
-        let port = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
-        let client = TokenClient::new(http_client(5), format!("http://127.0.0.1:{port}/oauth/token"), "c".into(), SecretString::from("s"), "http://localhost/cb".into(), 5);
+        let port = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let client = TokenClient::new(
+            http_client(5),
+            format!("http://127.0.0.1:{port}/oauth/token"),
+            "c".into(),
+            SecretString::from("s"),
+            "http://localhost/cb".into(),
+            5,
+        );
         let mut log = Vec::new();
-        let failure = client.refresh(&SecretString::from("rt"), 0, &mut log).await.unwrap_err();
-        assert!(matches!(&failure, TokenFailure::NotProcessed(e) if e.code == ErrorCode::TokenEndpointUnreachable), "{failure:?}");
-        assert_eq!(log.len(), 1 + REFRESH_RETRIES as usize, "one try and the retries, each in the transcript");
-        assert_eq!(failure.into_app_error(true).code, ErrorCode::TokenEndpointUnreachable, "not `refresh_outcome_unknown`: nothing was sent");
+        let failure = client
+            .refresh(&SecretString::from("rt"), 0, &mut log)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&failure, TokenFailure::NotProcessed(e) if e.code == ErrorCode::TokenEndpointUnreachable),
+            "{failure:?}"
+        );
+        assert_eq!(
+            log.len(),
+            1 + REFRESH_RETRIES as usize,
+            "one try and the retries, each in the transcript"
+        );
+        assert_eq!(
+            failure.into_app_error(true).code,
+            ErrorCode::TokenEndpointUnreachable,
+            "not `refresh_outcome_unknown`: nothing was sent"
+        );
     }
 }

@@ -11,7 +11,15 @@ pub const MAX_ENTRIES: usize = 100;
 pub const MAX_BYTES: usize = 128 * 1024;
 
 /// Form and JSON fields whose values are secrets or tokens.
-const SECRET_FIELDS: &[&str] = &["code", "code_verifier", "refresh_token", "access_token", "id_token", "client_secret", "token"];
+const SECRET_FIELDS: &[&str] = &[
+    "code",
+    "code_verifier",
+    "refresh_token",
+    "access_token",
+    "id_token",
+    "client_secret",
+    "token",
+];
 
 /// Whether a form or JSON field of this name holds a secret or a token.
 pub fn is_secret_field(name: &str) -> bool {
@@ -81,7 +89,12 @@ pub fn redact_values(text: &str, secrets: &[&str]) -> String {
 
 /// Every text field of `entry` redacted by value (see [`redact_values`]).
 pub fn redact_entry(entry: &mut TranscriptEntry, secrets: &[&str]) {
-    let fields = [Some(&mut entry.url), entry.request_body.as_mut(), entry.response_body.as_mut(), entry.error.as_mut()];
+    let fields = [
+        Some(&mut entry.url),
+        entry.request_body.as_mut(),
+        entry.response_body.as_mut(),
+        entry.error.as_mut(),
+    ];
     for field in fields.into_iter().flatten() {
         *field = redact_values(field, secrets);
     }
@@ -103,7 +116,11 @@ pub fn size_of(entry: &TranscriptEntry) -> usize {
     let optional = |s: &Option<String>| s.as_ref().map_or(0, String::len);
     entry.url.len()
         + entry.method.len()
-        + entry.request_headers.iter().map(|(n, v)| n.len() + v.len()).sum::<usize>()
+        + entry
+            .request_headers
+            .iter()
+            .map(|(n, v)| n.len() + v.len())
+            .sum::<usize>()
         + optional(&entry.request_body)
         + optional(&entry.response_body)
         + optional(&entry.error)
@@ -111,7 +128,9 @@ pub fn size_of(entry: &TranscriptEntry) -> usize {
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]
@@ -133,10 +152,17 @@ mod tests {
 
     #[test]
     fn nested_secret_fields_and_known_values_anywhere_are_redacted() {
-        let nested = redact_json(br#"{"data":{"access_token":"at-nested"},"list":[{"refresh_token":"rt-in-list"}],"n":1}"#);
-        assert!(!nested.contains("at-nested") && !nested.contains("rt-in-list"), "{nested}");
+        let nested =
+            redact_json(br#"{"data":{"access_token":"at-nested"},"list":[{"refresh_token":"rt-in-list"}],"n":1}"#);
+        assert!(
+            !nested.contains("at-nested") && !nested.contains("rt-in-list"),
+            "{nested}"
+        );
         assert!(nested.contains("\"n\":1"));
-        let renamed = redact_values(r#"{"accessTok":"the-known-token-value","x":"the-known-token-value"}"#, &["the-known-token-value", ""]);
+        let renamed = redact_values(
+            r#"{"accessTok":"the-known-token-value","x":"the-known-token-value"}"#,
+            &["the-known-token-value", ""],
+        );
         assert!(!renamed.contains("the-known-token-value"), "{renamed}");
         assert_eq!(renamed.matches(&fingerprint("the-known-token-value")).count(), 2);
     }
@@ -144,6 +170,9 @@ mod tests {
     #[test]
     fn bodies_are_summarised_by_size_and_hash() {
         let summary = summarise_body(b"{\"data\":[]}");
-        assert!(summary.starts_with("(11 bytes, sha256:") && !summary.contains("data"), "{summary}");
+        assert!(
+            summary.starts_with("(11 bytes, sha256:") && !summary.contains("data"),
+            "{summary}"
+        );
     }
 }

@@ -37,9 +37,15 @@ async fn signed_in(app: &axum::Router, cookie: &str) -> bool {
 async fn expect(app: &axum::Router, case: &str, request: Request<Body>, status: StatusCode, code: &str) -> Value {
     let (got, headers, body) = send(app, request).await;
     assert_eq!((got, body["error"].as_str()), (status, Some(code)), "{case}: {body}");
-    assert!(body["message"].as_str().is_some_and(|m| m.len() > 10), "{case}: a sentence for a person");
+    assert!(
+        body["message"].as_str().is_some_and(|m| m.len() > 10),
+        "{case}: a sentence for a person"
+    );
     assert_eq!(headers[header::CACHE_CONTROL], "no-store", "{case}");
-    assert!(!body.to_string().contains(SECRET) && !format!("{headers:?}").contains(SECRET), "{case}: the secret leaked");
+    assert!(
+        !body.to_string().contains(SECRET) && !format!("{headers:?}").contains(SECRET),
+        "{case}: the secret leaked"
+    );
     record_case(AREA, case, &outcome(got, &body));
     body
 }
@@ -47,23 +53,68 @@ async fn expect(app: &axum::Router, case: &str, request: Request<Body>, status: 
 #[tokio::test]
 async fn state_changing_calls_without_the_csrf_header_or_from_another_origin_are_refused() {
     let (_, app) = local();
-    let paths = ["/api/authorize/start", "/api/token", "/api/refresh", "/api/logout", "/api/faults/clock", "/api/pleo/v2/employees"];
+    let paths = [
+        "/api/authorize/start",
+        "/api/token",
+        "/api/refresh",
+        "/api/logout",
+        "/api/faults/clock",
+        "/api/pleo/v2/employees",
+    ];
     for path in paths {
-        let bare = Request::post(path).header(header::ORIGIN, ORIGIN).header(header::CONTENT_TYPE, "application/json").body(Body::from("{}")).unwrap();
-        expect(&app, "CSRF header missing (every state-changing call)", bare, StatusCode::FORBIDDEN, "csrf_header_missing").await;
-        let wrong = Request::post(path).header("x-requested-with", "XMLHttpRequest").header(header::ORIGIN, ORIGIN).body(Body::from("{}")).unwrap();
-        expect(&app, "CSRF header with another value (every state-changing call)", wrong, StatusCode::FORBIDDEN, "csrf_header_missing").await;
+        let bare = Request::post(path)
+            .header(header::ORIGIN, ORIGIN)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from("{}"))
+            .unwrap();
+        expect(
+            &app,
+            "CSRF header missing (every state-changing call)",
+            bare,
+            StatusCode::FORBIDDEN,
+            "csrf_header_missing",
+        )
+        .await;
+        let wrong = Request::post(path)
+            .header("x-requested-with", "XMLHttpRequest")
+            .header(header::ORIGIN, ORIGIN)
+            .body(Body::from("{}"))
+            .unwrap();
+        expect(
+            &app,
+            "CSRF header with another value (every state-changing call)",
+            wrong,
+            StatusCode::FORBIDDEN,
+            "csrf_header_missing",
+        )
+        .await;
         for (case, origin) in [
-            ("cross-origin Origin (every state-changing call)", Some("https://evil.example")),
-            ("Origin: null, a sandboxed frame (every state-changing call)", Some("null")),
+            (
+                "cross-origin Origin (every state-changing call)",
+                Some("https://evil.example"),
+            ),
+            (
+                "Origin: null, a sandboxed frame (every state-changing call)",
+                Some("null"),
+            ),
             ("no Origin header (every state-changing call)", None),
-            ("same host, other port (every state-changing call)", Some("http://localhost:9999")),
+            (
+                "same host, other port (every state-changing call)",
+                Some("http://localhost:9999"),
+            ),
         ] {
             let mut builder = Request::post(path).header("x-requested-with", "pleo-walkthrough");
             if let Some(origin) = origin {
                 builder = builder.header(header::ORIGIN, origin);
             }
-            expect(&app, case, builder.body(Body::from("{}")).unwrap(), StatusCode::FORBIDDEN, "origin_not_allowed").await;
+            expect(
+                &app,
+                case,
+                builder.body(Body::from("{}")).unwrap(),
+                StatusCode::FORBIDDEN,
+                "origin_not_allowed",
+            )
+            .await;
         }
     }
 }
@@ -73,25 +124,67 @@ async fn missing_forged_and_expired_session_cookies_get_not_signed_in_and_the_re
     let (_, state, app) = against_standalone_stand_in().await;
     let cookie = sign_in(&state, &app).await;
     let forged = "pleo_walkthrough_session=aGVsbG8gd29ybGQgdGhpcyBpcyBmb3JnZWQ";
-    for (case, cookie) in [("session cookie missing", None), ("session cookie forged", Some(forged)), ("session cookie empty", Some("pleo_walkthrough_session="))] {
-        expect(&app, case, get_with_cookie("/api/pleo/v2/employees", cookie), StatusCode::UNAUTHORIZED, "not_signed_in").await;
+    for (case, cookie) in [
+        ("session cookie missing", None),
+        ("session cookie forged", Some(forged)),
+        ("session cookie empty", Some("pleo_walkthrough_session=")),
+    ] {
+        expect(
+            &app,
+            case,
+            get_with_cookie("/api/pleo/v2/employees", cookie),
+            StatusCode::UNAUTHORIZED,
+            "not_signed_in",
+        )
+        .await;
         let mut refresh = post("/api/refresh");
         if let Some(cookie) = cookie {
             refresh = refresh.header(header::COOKIE, cookie);
         }
-        expect(&app, case, refresh.body(Body::empty()).unwrap(), StatusCode::UNAUTHORIZED, "not_signed_in").await;
+        expect(
+            &app,
+            case,
+            refresh.body(Body::empty()).unwrap(),
+            StatusCode::UNAUTHORIZED,
+            "not_signed_in",
+        )
+        .await;
     }
-    let attempt_as_session = json_post("/api/authorize/start", &start_body("s", &pkce::CodeVerifier::generate().unwrap()), None);
+    let attempt_as_session = json_post(
+        "/api/authorize/start",
+        &start_body("s", &pkce::CodeVerifier::generate().unwrap()),
+        None,
+    );
     let (_, headers, _) = send(&app, attempt_as_session).await;
     let (attempt, _) = set_cookie(&headers);
     let (name, value) = attempt.split_once('=').unwrap();
     assert!(name.starts_with("pleo_walkthrough_attempt_"), "{name}");
     let confused = format!("pleo_walkthrough_session={value}");
-    expect(&app, "sign-in attempt cookie presented as the session cookie", get_with_cookie("/api/pleo/v2/employees", Some(&confused)), StatusCode::UNAUTHORIZED, "not_signed_in").await;
-    assert_eq!(send(&app, get_with_cookie("/api/pleo/v2/employees", Some(&cookie))).await.0, StatusCode::OK, "the real session is untouched");
+    expect(
+        &app,
+        "sign-in attempt cookie presented as the session cookie",
+        get_with_cookie("/api/pleo/v2/employees", Some(&confused)),
+        StatusCode::UNAUTHORIZED,
+        "not_signed_in",
+    )
+    .await;
+    assert_eq!(
+        send(&app, get_with_cookie("/api/pleo/v2/employees", Some(&cookie)))
+            .await
+            .0,
+        StatusCode::OK,
+        "the real session is untouched"
+    );
 
     state.clock.shift_by(state.sessions.session_idle_secs() as i64 + 1);
-    expect(&app, "session cookie expired (idle past the limit)", get_with_cookie("/api/pleo/v2/employees", Some(&cookie)), StatusCode::UNAUTHORIZED, "not_signed_in").await;
+    expect(
+        &app,
+        "session cookie expired (idle past the limit)",
+        get_with_cookie("/api/pleo/v2/employees", Some(&cookie)),
+        StatusCode::UNAUTHORIZED,
+        "not_signed_in",
+    )
+    .await;
     assert!(!signed_in(&app, &cookie).await);
 }
 
@@ -144,7 +237,10 @@ struct Scripted {
 }
 
 async fn scripted_authorize(Query(query): Query<HashMap<String, String>>) -> Redirect {
-    let back = form_urlencoded::Serializer::new(String::new()).append_pair("code", "scripted-code").append_pair("state", &query["state"]).finish();
+    let back = form_urlencoded::Serializer::new(String::new())
+        .append_pair("code", "scripted-code")
+        .append_pair("state", &query["state"])
+        .finish();
     Redirect::to(&format!("{}?{back}", query["redirect_uri"]))
 }
 
@@ -156,8 +252,17 @@ async fn scripted_token(State(scripted): State<Scripted>, Form(form): Form<HashM
     let n = scripted.refreshes.fetch_add(1, Ordering::SeqCst) + 1;
     match scripted.refresh {
         RefreshAnswer::Tokens => axum::Json(tokens(n)).into_response(),
-        RefreshAnswer::NotJson => ([(header::CONTENT_TYPE, "text/html")], "<html>Welcome to our captive portal</html>").into_response(),
-        RefreshAnswer::HtmlServerError => (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, "text/html")], "<h1>500</h1>").into_response(),
+        RefreshAnswer::NotJson => (
+            [(header::CONTENT_TYPE, "text/html")],
+            "<html>Welcome to our captive portal</html>",
+        )
+            .into_response(),
+        RefreshAnswer::HtmlServerError => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            [(header::CONTENT_TYPE, "text/html")],
+            "<h1>500</h1>",
+        )
+            .into_response(),
         RefreshAnswer::TokensEchoedElsewhere => {
             let mut answer = tokens(n);
             answer["debug"] = json!({"issued": {"access_token": format!("at-{n}")}, "grant": [format!("rt-{n}")]});
@@ -165,26 +270,51 @@ async fn scripted_token(State(scripted): State<Scripted>, Form(form): Form<HashM
             answer["note"] = json!(format!("rotated rt-{} into rt-{n}", n - 1));
             axum::Json(answer).into_response()
         }
-        RefreshAnswer::Huge => ([(header::CONTENT_TYPE, "application/json")], huge_body(scripted.produced.clone())).into_response(),
+        RefreshAnswer::Huge => (
+            [(header::CONTENT_TYPE, "application/json")],
+            huge_body(scripted.produced.clone()),
+        )
+            .into_response(),
     }
 }
 
-async fn scripted_api(State(scripted): State<Scripted>, method: Method, uri: axum::http::Uri, headers: HeaderMap) -> Response {
-    let headers: HashMap<String, String> = headers.iter().map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
+async fn scripted_api(
+    State(scripted): State<Scripted>,
+    method: Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Response {
+    let headers: HashMap<String, String> = headers
+        .iter()
+        .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
     let seen = json!({"method": method.as_str(), "uri": uri.to_string(), "headers": headers});
     scripted.api_requests.lock().unwrap().push(seen.clone());
     match scripted.api {
         ApiAnswer::Echo => axum::Json(seen).into_response(),
-        ApiAnswer::Unauthorized => {
-            (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"")], axum::Json(json!({"type": "invalid_token"}))).into_response()
-        }
-        ApiAnswer::Huge => ([(header::CONTENT_TYPE, "application/json")], huge_body(scripted.produced.clone())).into_response(),
+        ApiAnswer::Unauthorized => (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"")],
+            axum::Json(json!({"type": "invalid_token"})),
+        )
+            .into_response(),
+        ApiAnswer::Huge => (
+            [(header::CONTENT_TYPE, "application/json")],
+            huge_body(scripted.produced.clone()),
+        )
+            .into_response(),
     }
 }
 
 /// A scripted upstream on a free port, a companion configured as `custom` for it, and a session.
 async fn against_scripted(refresh: RefreshAnswer, api: ApiAnswer) -> (Scripted, AppState, axum::Router, String) {
-    let scripted = Scripted { refresh, api, refreshes: Arc::default(), api_requests: Arc::default(), produced: Arc::default() };
+    let scripted = Scripted {
+        refresh,
+        api,
+        refreshes: Arc::default(),
+        api_requests: Arc::default(),
+        produced: Arc::default(),
+    };
     let upstream = axum::Router::new()
         .route("/oauth/authorize", routing::get(scripted_authorize))
         .route("/oauth/token", routing::post(scripted_token))
@@ -193,7 +323,13 @@ async fn against_scripted(refresh: RefreshAnswer, api: ApiAnswer) -> (Scripted, 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, upstream).await.unwrap() });
-    let vars = [("PLEO_ENV", "custom"), ("PLEO_AUTHORIZATION_SERVER_URL", base.as_str()), ("PLEO_API_BASE_URL", base.as_str()), ("PLEO_CLIENT_ID", "client-1"), ("PLEO_SCOPES", "users:read")];
+    let vars = [
+        ("PLEO_ENV", "custom"),
+        ("PLEO_AUTHORIZATION_SERVER_URL", base.as_str()),
+        ("PLEO_API_BASE_URL", base.as_str()),
+        ("PLEO_CLIENT_ID", "client-1"),
+        ("PLEO_SCOPES", "users:read"),
+    ];
     let state = AppState::new(config(&vars));
     let app = router(state.clone());
     let cookie = sign_in(&state, &app).await;
@@ -204,27 +340,63 @@ async fn against_scripted(refresh: RefreshAnswer, api: ApiAnswer) -> (Scripted, 
 async fn proxy_paths_that_try_to_escape_the_allow_list_never_reach_the_api() {
     let (scripted, _, app, cookie) = against_scripted(RefreshAnswer::Tokens, ApiAnswer::Echo).await;
     let escapes = [
-        ("absolute URL in the path", "/api/pleo/https://evil.example/v2/employees"),
+        (
+            "absolute URL in the path",
+            "/api/pleo/https://evil.example/v2/employees",
+        ),
         ("scheme-relative other host", "/api/pleo//evil.example/v2/employees"),
         ("`..` out of the API", "/api/pleo/v2/employees/../../../admin"),
         ("`..` as the identifier", "/api/pleo/v2/employees/.."),
         ("percent-encoded `..`", "/api/pleo/v2/employees/%2E%2E"),
         ("encoded slash", "/api/pleo/v2%2Femployees"),
-        ("encoded slashes and `..` in the identifier", "/api/pleo/v2/employees/x%2F..%2F..%2Fadmin"),
+        (
+            "encoded slashes and `..` in the identifier",
+            "/api/pleo/v2/employees/x%2F..%2F..%2Fadmin",
+        ),
         ("userinfo other host", "/api/pleo/v2/employees@evil.example"),
         ("encoded backslash", "/api/pleo/v2/employees/%5C%5Cevil.example"),
         ("CRLF in the path", "/api/pleo/v2/employees/x%0D%0AHost:%20evil.example"),
         ("path off the allow-list", "/api/pleo/v9/admin/users"),
-        ("overlong identifier", &format!("/api/pleo/v2/employees/{}", "a".repeat(65))),
+        (
+            "overlong identifier",
+            &format!("/api/pleo/v2/employees/{}", "a".repeat(65)),
+        ),
     ];
     for (case, uri) in escapes {
-        expect(&app, case, get_with_cookie(uri, Some(&cookie)), StatusCode::FORBIDDEN, "path_not_allowed").await;
+        expect(
+            &app,
+            case,
+            get_with_cookie(uri, Some(&cookie)),
+            StatusCode::FORBIDDEN,
+            "path_not_allowed",
+        )
+        .await;
     }
-    let delete = Request::delete("/api/pleo/v2/employees").header("x-requested-with", "pleo-walkthrough").header(header::ORIGIN, ORIGIN).header(header::COOKIE, &cookie);
-    expect(&app, "write method not configured", delete.body(Body::empty()).unwrap(), StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+    let delete = Request::delete("/api/pleo/v2/employees")
+        .header("x-requested-with", "pleo-walkthrough")
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::COOKIE, &cookie);
+    expect(
+        &app,
+        "write method not configured",
+        delete.body(Body::empty()).unwrap(),
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    )
+    .await;
     let long_query = format!("/api/pleo/v2/employees?q={}", "a".repeat(3000));
-    expect(&app, "query string over 2 KiB", get_with_cookie(&long_query, Some(&cookie)), StatusCode::BAD_REQUEST, "invalid_request").await;
-    assert!(scripted.api_requests.lock().unwrap().is_empty(), "nothing refused reached the API");
+    expect(
+        &app,
+        "query string over 2 KiB",
+        get_with_cookie(&long_query, Some(&cookie)),
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    )
+    .await;
+    assert!(
+        scripted.api_requests.lock().unwrap().is_empty(),
+        "nothing refused reached the API"
+    );
 
     // Allowed path, hostile query and headers: the query is re-encoded and no browser header passes.
     let smuggle = Request::get("/api/pleo/v2/employees?limit=1%0D%0AX-Evil:%201&offset=0&offset=2")
@@ -237,51 +409,159 @@ async fn proxy_paths_that_try_to_escape_the_allow_list_never_reach_the_api() {
     let (status, _, seen) = send(&app, smuggle).await;
     assert_eq!(status, StatusCode::OK);
     let upstream_headers = &seen["headers"];
-    assert_eq!(upstream_headers["authorization"], "Bearer at-0", "the companion's token, not the browser's");
+    assert_eq!(
+        upstream_headers["authorization"], "Bearer at-0",
+        "the companion's token, not the browser's"
+    );
     for smuggled in ["x-evil", "x-forwarded-host", "cookie"] {
-        assert!(upstream_headers.get(smuggled).is_none(), "{smuggled} must not be forwarded: {seen}");
+        assert!(
+            upstream_headers.get(smuggled).is_none(),
+            "{smuggled} must not be forwarded: {seen}"
+        );
     }
     assert_eq!(seen["uri"], "/v2/employees?limit=1%0D%0AX-Evil%3A+1&offset=0&offset=2");
-    record_case(AREA, "CRLF in the query, browser Authorization/Cookie/X-Forwarded-Host headers", "200: query re-encoded, none of the browser's headers forwarded");
+    record_case(
+        AREA,
+        "CRLF in the query, browser Authorization/Cookie/X-Forwarded-Host headers",
+        "200: query re-encoded, none of the browser's headers forwarded",
+    );
 }
 
 #[tokio::test]
 async fn oversized_malformed_and_mistyped_bodies_get_clear_codes() {
     let (_, app) = local();
     let big = format!("{{\"state\": \"{}\"}}", "a".repeat(companion::MAX_BODY_BYTES));
-    expect(&app, "oversized JSON body", json_post("/api/authorize/start", &big, None), StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").await;
-    expect(&app, "oversized logout body", json_post("/api/logout", &big, None), StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").await;
-    expect(&app, "oversized proxied body", json_post("/api/pleo/v2/employees", &big, None), StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").await;
-    expect(&app, "malformed JSON", json_post("/api/token", r#"{"code": "#, None), StatusCode::BAD_REQUEST, "invalid_request").await;
-    expect(&app, "JSON of the wrong shape", json_post("/api/token", r#"{"code": 7}"#, None), StatusCode::BAD_REQUEST, "invalid_request").await;
-    expect(&app, "JSON array instead of an object", json_post("/api/authorize/start", "[]", None), StatusCode::BAD_REQUEST, "invalid_request").await;
-    expect(&app, "malformed logout JSON", json_post("/api/logout", "{disconnect}", None), StatusCode::BAD_REQUEST, "invalid_request").await;
-    for content_type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"] {
+    expect(
+        &app,
+        "oversized JSON body",
+        json_post("/api/authorize/start", &big, None),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+    )
+    .await;
+    expect(
+        &app,
+        "oversized logout body",
+        json_post("/api/logout", &big, None),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+    )
+    .await;
+    expect(
+        &app,
+        "oversized proxied body",
+        json_post("/api/pleo/v2/employees", &big, None),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+    )
+    .await;
+    expect(
+        &app,
+        "malformed JSON",
+        json_post("/api/token", r#"{"code": "#, None),
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    )
+    .await;
+    expect(
+        &app,
+        "JSON of the wrong shape",
+        json_post("/api/token", r#"{"code": 7}"#, None),
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    )
+    .await;
+    expect(
+        &app,
+        "JSON array instead of an object",
+        json_post("/api/authorize/start", "[]", None),
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    )
+    .await;
+    expect(
+        &app,
+        "malformed logout JSON",
+        json_post("/api/logout", "{disconnect}", None),
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    )
+    .await;
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
         let request = Request::post("/api/authorize/start")
             .header("x-requested-with", "pleo-walkthrough")
             .header(header::ORIGIN, ORIGIN)
             .header(header::CONTENT_TYPE, content_type)
             .body(Body::from("state=x"))
             .unwrap();
-        expect(&app, &format!("Content-Type {content_type}"), request, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
+        expect(
+            &app,
+            &format!("Content-Type {content_type}"),
+            request,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        )
+        .await;
     }
-    let no_type = Request::post("/api/token").header("x-requested-with", "pleo-walkthrough").header(header::ORIGIN, ORIGIN).body(Body::from("{}")).unwrap();
-    expect(&app, "no Content-Type", no_type, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
+    let no_type = Request::post("/api/token")
+        .header("x-requested-with", "pleo-walkthrough")
+        .header(header::ORIGIN, ORIGIN)
+        .body(Body::from("{}"))
+        .unwrap();
+    expect(
+        &app,
+        "no Content-Type",
+        no_type,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_token_endpoint_answering_html_keeps_the_session() {
     // Both answers came after the request reached the server: it may have rotated the refresh
     // token, so it is never presented again, and the access token serves until it expires.
-    for (answer, case) in [(RefreshAnswer::NotJson, "token endpoint answers 200 with HTML, not JSON"), (RefreshAnswer::HtmlServerError, "token endpoint answers 500 with HTML")] {
+    for (answer, case) in [
+        (RefreshAnswer::NotJson, "token endpoint answers 200 with HTML, not JSON"),
+        (RefreshAnswer::HtmlServerError, "token endpoint answers 500 with HTML"),
+    ] {
         let (scripted, _, app, cookie) = against_scripted(answer, ApiAnswer::Echo).await;
-        expect(&app, case, json_post("/api/refresh", "", Some(&cookie)), StatusCode::BAD_GATEWAY, "refresh_outcome_unknown").await;
-        assert_eq!(scripted.refreshes.load(Ordering::SeqCst), 1, "{case}: not retried with the same refresh token");
+        expect(
+            &app,
+            case,
+            json_post("/api/refresh", "", Some(&cookie)),
+            StatusCode::BAD_GATEWAY,
+            "refresh_outcome_unknown",
+        )
+        .await;
+        assert_eq!(
+            scripted.refreshes.load(Ordering::SeqCst),
+            1,
+            "{case}: not retried with the same refresh token"
+        );
         assert!(signed_in(&app, &cookie).await, "{case}: the session survives");
-        assert_eq!(send(&app, get_with_cookie("/api/pleo/v2/employees", Some(&cookie))).await.0, StatusCode::OK, "{case}: the access token still works");
+        assert_eq!(
+            send(&app, get_with_cookie("/api/pleo/v2/employees", Some(&cookie)))
+                .await
+                .0,
+            StatusCode::OK,
+            "{case}: the access token still works"
+        );
         let (_, _, again) = send(&app, json_post("/api/refresh", "", Some(&cookie))).await;
-        assert_eq!(again["error"], "reauthorization_required", "{case}: the spent refresh token is not presented again");
-        assert_eq!(scripted.refreshes.load(Ordering::SeqCst), 1, "{case}: still exactly one presentation");
+        assert_eq!(
+            again["error"], "reauthorization_required",
+            "{case}: the spent refresh token is not presented again"
+        );
+        assert_eq!(
+            scripted.refreshes.load(Ordering::SeqCst),
+            1,
+            "{case}: still exactly one presentation"
+        );
     }
 }
 
@@ -289,12 +569,29 @@ async fn a_token_endpoint_answering_html_keeps_the_session() {
 async fn an_api_still_answering_401_after_a_refresh_is_relayed_after_exactly_one_refresh() {
     let (scripted, _, app, cookie) = against_scripted(RefreshAnswer::Tokens, ApiAnswer::Unauthorized).await;
     let (status, headers, body) = send(&app, get_with_cookie("/api/pleo/v2/employees", Some(&cookie))).await;
-    assert_eq!((status, &headers["x-upstream-status"]), (StatusCode::UNAUTHORIZED, &"401".parse::<axum::http::HeaderValue>().unwrap()));
+    assert_eq!(
+        (status, &headers["x-upstream-status"]),
+        (
+            StatusCode::UNAUTHORIZED,
+            &"401".parse::<axum::http::HeaderValue>().unwrap()
+        )
+    );
     assert_eq!(body["type"], "invalid_token", "the API's own answer, relayed");
-    assert_eq!(scripted.refreshes.load(Ordering::SeqCst), 1, "one refresh, one retry, no loop");
+    assert_eq!(
+        scripted.refreshes.load(Ordering::SeqCst),
+        1,
+        "one refresh, one retry, no loop"
+    );
     assert_eq!(scripted.api_requests.lock().unwrap().len(), 2);
-    assert!(signed_in(&app, &cookie).await, "the refresh succeeded, so the session stays");
-    record_case(AREA, "API answers 401 even after a refresh", "401 relayed with `x-upstream-status: 401`; exactly 1 refresh and 1 retry, no loop");
+    assert!(
+        signed_in(&app, &cookie).await,
+        "the refresh succeeded, so the session stays"
+    );
+    record_case(
+        AREA,
+        "API answers 401 even after a refresh",
+        "401 relayed with `x-upstream-status: 401`; exactly 1 refresh and 1 retry, no loop",
+    );
 }
 
 #[tokio::test]
@@ -305,7 +602,9 @@ async fn an_old_refresh_token_replayed_after_rotation_revokes_the_grant_and_the_
     let token_url = format!("{}/oauth/token", state.config.authorization_server_url);
     let http = reqwest::Client::new();
     let replay = |auth: Option<(&'static str, &'static str)>| {
-        let mut request = http.post(&token_url).form(&[("grant_type", "refresh_token"), ("refresh_token", stolen.as_str())]);
+        let mut request = http
+            .post(&token_url)
+            .form(&[("grant_type", "refresh_token"), ("refresh_token", stolen.as_str())]);
         if let Some((id, secret)) = auth {
             request = request.basic_auth(id, Some(secret));
         }
@@ -315,20 +614,48 @@ async fn an_old_refresh_token_replayed_after_rotation_revokes_the_grant_and_the_
     assert_eq!(without_secret.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(without_secret.json::<Value>().await.unwrap()["error"], "invalid_client");
     assert!(signed_in(&app, &cookie).await);
-    record_case("Stand-in", "stolen refresh token presented without the client secret", "401 `invalid_client`; the real session keeps working");
+    record_case(
+        "Stand-in",
+        "stolen refresh token presented without the client secret",
+        "401 `invalid_client`; the real session keeps working",
+    );
 
-    assert_eq!(send(&app, json_post("/api/refresh", "", Some(&cookie))).await.0, StatusCode::OK, "rotation");
+    assert_eq!(
+        send(&app, json_post("/api/refresh", "", Some(&cookie))).await.0,
+        StatusCode::OK,
+        "rotation"
+    );
     let old = replay(Some(("client-1", SECRET))).await.unwrap();
-    assert_eq!((old.status(), old.json::<Value>().await.unwrap()["error"].clone()), (StatusCode::BAD_REQUEST, json!("invalid_grant")));
-    record_case("Stand-in", "rotation: the old refresh token presented again", "400 `invalid_grant`; every token of the grant is revoked");
-    expect(&app, "next call after the old refresh token revoked the grant", get_with_cookie("/api/pleo/v2/employees", Some(&cookie)), StatusCode::UNAUTHORIZED, "reauthorization_required").await;
+    assert_eq!(
+        (old.status(), old.json::<Value>().await.unwrap()["error"].clone()),
+        (StatusCode::BAD_REQUEST, json!("invalid_grant"))
+    );
+    record_case(
+        "Stand-in",
+        "rotation: the old refresh token presented again",
+        "400 `invalid_grant`; every token of the grant is revoked",
+    );
+    expect(
+        &app,
+        "next call after the old refresh token revoked the grant",
+        get_with_cookie("/api/pleo/v2/employees", Some(&cookie)),
+        StatusCode::UNAUTHORIZED,
+        "reauthorization_required",
+    )
+    .await;
     assert!(!signed_in(&app, &cookie).await, "tokens gone");
 }
 
 #[tokio::test]
 async fn sessions_and_sign_in_attempts_are_bounded_and_idle_ones_make_room() {
     let (_, base_state, _) = against_standalone_stand_in().await;
-    let limits = Limits { max_sessions: 5, session_idle_secs: 600, max_attempts: 8, attempt_secs: 60, ..Limits::default() };
+    let limits = Limits {
+        max_sessions: 5,
+        session_idle_secs: 600,
+        max_attempts: 8,
+        attempt_secs: 60,
+        ..Limits::default()
+    };
     let state = AppState::with_limits(base_state.config.clone(), limits);
     let app = router(state.clone());
     let mut cookies = Vec::new();
@@ -336,12 +663,21 @@ async fn sessions_and_sign_in_attempts_are_bounded_and_idle_ones_make_room() {
         cookies.push(sign_in(&state, &app).await);
     }
     let (status, body) = try_sign_in(&state, &app).await.unwrap_err();
-    assert_eq!((status, body["error"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("overloaded")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("overloaded"))
+    );
     record_case(AREA, "more sessions than the limit", &outcome(status, &body));
     assert_eq!(state.sessions.len(), 5, "memory stays bounded");
     assert!(signed_in(&app, &cookies[0]).await, "existing sessions keep working");
 
-    let start = || json_post("/api/authorize/start", &start_body("s", &pkce::CodeVerifier::generate().unwrap()), None);
+    let start = || {
+        json_post(
+            "/api/authorize/start",
+            &start_body("s", &pkce::CodeVerifier::generate().unwrap()),
+            None,
+        )
+    };
     let mut refused = 0;
     for _ in 0..200 {
         if send(&app, start()).await.0 == StatusCode::SERVICE_UNAVAILABLE {
@@ -349,7 +685,14 @@ async fn sessions_and_sign_in_attempts_are_bounded_and_idle_ones_make_room() {
         }
     }
     assert!(refused >= 190, "attempts are bounded: {refused} of 200 refused");
-    expect(&app, "a flood of sign-in attempts", start(), StatusCode::SERVICE_UNAVAILABLE, "overloaded").await;
+    expect(
+        &app,
+        "a flood of sign-in attempts",
+        start(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "overloaded",
+    )
+    .await;
 
     state.clock.shift_by(601);
     sign_in(&state, &app).await;
@@ -364,7 +707,14 @@ async fn a_restarted_companion_asks_to_sign_in_again_and_nothing_breaks() {
     let restarted = router(restarted_state.clone());
     let (status, _, session) = send(&restarted, get_with_cookie("/api/session", Some(&cookie))).await;
     assert_eq!((status, &session["signed_in"]), (StatusCode::OK, &json!(false)));
-    expect(&restarted, "companion restarted: old session cookie", get_with_cookie("/api/pleo/v2/employees", Some(&cookie)), StatusCode::UNAUTHORIZED, "not_signed_in").await;
+    expect(
+        &restarted,
+        "companion restarted: old session cookie",
+        get_with_cookie("/api/pleo/v2/employees", Some(&cookie)),
+        StatusCode::UNAUTHORIZED,
+        "not_signed_in",
+    )
+    .await;
     sign_in(&restarted_state, &restarted).await;
 }
 
@@ -383,12 +733,22 @@ async fn raw_requests_with_a_cr_or_lf_inside_a_header_are_refused_by_the_http_la
         String::from_utf8_lossy(&answer).into_owned()
     };
     for (case, request) in [
-        ("bare CR inside a header value (raw socket)", &b"GET /api/config HTTP/1.1\r\nHost: localhost\r\nX-Evil: a\rInjected: 1\r\nConnection: close\r\n\r\n"[..]),
-        ("header line without a colon, smuggled after a LF (raw socket)", &b"GET /api/config HTTP/1.1\r\nHost: localhost\nInjected header\r\nConnection: close\r\n\r\n"[..]),
+        (
+            "bare CR inside a header value (raw socket)",
+            &b"GET /api/config HTTP/1.1\r\nHost: localhost\r\nX-Evil: a\rInjected: 1\r\nConnection: close\r\n\r\n"[..],
+        ),
+        (
+            "header line without a colon, smuggled after a LF (raw socket)",
+            &b"GET /api/config HTTP/1.1\r\nHost: localhost\nInjected header\r\nConnection: close\r\n\r\n"[..],
+        ),
     ] {
         let answer = raw(request).await;
         assert!(answer.starts_with("HTTP/1.1 400"), "{case}: {answer:?}");
-        record_case(AREA, case, "400 from the HTTP layer before any handler; the connection is closed");
+        record_case(
+            AREA,
+            case,
+            "400 from the HTTP layer before any handler; the connection is closed",
+        );
     }
     let fine = raw(b"GET /api/config HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await;
     assert!(fine.starts_with("HTTP/1.1 200"), "the server goes on serving: {fine:?}");
@@ -406,8 +766,15 @@ async fn tokens_an_upstream_nests_or_renames_are_redacted_by_value_in_the_transc
     for token in ["at-0", "rt-0", "at-1", "rt-1"] {
         assert!(!text.contains(token), "{token} is in the transcript: {text}");
     }
-    assert!(text.contains("accessTok") && text.contains("[redacted sha256:"), "the answer is shown, redacted: {text}");
-    record_case(AREA, "token endpoint nests, renames and repeats the tokens in its answer", "every token it holds is fingerprinted wherever it appears in `/api/transcript`");
+    assert!(
+        text.contains("accessTok") && text.contains("[redacted sha256:"),
+        "the answer is shown, redacted: {text}"
+    );
+    record_case(
+        AREA,
+        "token endpoint nests, renames and repeats the tokens in its answer",
+        "every token it holds is fingerprinted wherever it appears in `/api/transcript`",
+    );
 }
 
 #[tokio::test]
@@ -416,30 +783,76 @@ async fn huge_upstream_answers_are_refused_as_they_arrive_never_read_whole() {
     let (_, _, body) = send(&app, get_with_cookie("/api/pleo/v2/employees", Some(&cookie))).await;
     assert_eq!(body["error"], "api_unreachable", "{body}");
     let read = scripted.produced.swap(0, Ordering::SeqCst);
-    assert!(read < 32 * 1024 * 1024, "the proxy read {read} bytes of a 256 MiB answer");
-    record_case(AREA, "API answers 256 MiB, chunked", "502 `api_unreachable` after at most the 4 MiB limit and socket buffers were read");
+    assert!(
+        read < 32 * 1024 * 1024,
+        "the proxy read {read} bytes of a 256 MiB answer"
+    );
+    record_case(
+        AREA,
+        "API answers 256 MiB, chunked",
+        "502 `api_unreachable` after at most the 4 MiB limit and socket buffers were read",
+    );
     let (_, _, body) = send(&app, json_post("/api/refresh", "", Some(&cookie))).await;
     assert_eq!(body["error"], "refresh_outcome_unknown", "{body}");
     let read = scripted.produced.load(Ordering::SeqCst);
-    assert!(read < 32 * 1024 * 1024, "the token client read {read} bytes of a 256 MiB answer");
-    record_case(AREA, "token endpoint answers 256 MiB, chunked", "502 `refresh_outcome_unknown` after at most the 64 KiB limit and socket buffers were read");
+    assert!(
+        read < 32 * 1024 * 1024,
+        "the token client read {read} bytes of a 256 MiB answer"
+    );
+    record_case(
+        AREA,
+        "token endpoint answers 256 MiB, chunked",
+        "502 `refresh_outcome_unknown` after at most the 64 KiB limit and socket buffers were read",
+    );
 }
 
 #[tokio::test]
 async fn a_get_with_a_body_is_refused_and_the_transcript_stays_small() {
     let (scripted, _, app, cookie) = against_scripted(RefreshAnswer::Tokens, ApiAnswer::Echo).await;
-    let with_body = Request::get("/api/pleo/v2/employees").header(header::COOKIE, &cookie).body(Body::from("x".repeat(16 * 1024))).unwrap();
-    expect(&app, "GET with a 16 KiB body", with_body, StatusCode::BAD_REQUEST, "invalid_request").await;
-    assert!(scripted.api_requests.lock().unwrap().is_empty(), "nothing was sent upstream");
+    let with_body = Request::get("/api/pleo/v2/employees")
+        .header(header::COOKIE, &cookie)
+        .body(Body::from("x".repeat(16 * 1024)))
+        .unwrap();
+    expect(
+        &app,
+        "GET with a 16 KiB body",
+        with_body,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    )
+    .await;
+    assert!(
+        scripted.api_requests.lock().unwrap().is_empty(),
+        "nothing was sent upstream"
+    );
     for _ in 0..150 {
-        assert_eq!(send(&app, get_with_cookie("/api/pleo/v2/employees?limit=10", Some(&cookie))).await.0, StatusCode::OK);
+        assert_eq!(
+            send(&app, get_with_cookie("/api/pleo/v2/employees?limit=10", Some(&cookie)))
+                .await
+                .0,
+            StatusCode::OK
+        );
     }
     let (_, _, transcript) = send(&app, get_with_cookie("/api/transcript", Some(&cookie))).await;
     let entries = transcript.as_array().unwrap();
     assert!(entries.len() <= companion::transcript::MAX_ENTRIES);
-    assert!(transcript.to_string().len() < 2 * companion::transcript::MAX_BYTES, "{} bytes", transcript.to_string().len());
+    assert!(
+        transcript.to_string().len() < 2 * companion::transcript::MAX_BYTES,
+        "{} bytes",
+        transcript.to_string().len()
+    );
     let last = entries.last().unwrap();
-    assert!(last["response_body"].as_str().unwrap().contains("bytes, sha256:"), "API bodies are kept as size and hash: {last}");
-    assert!(!last["response_body"].as_str().unwrap().contains("headers"), "no copy of the API's answer");
-    record_case(AREA, "150 API calls in one session", "the transcript keeps the last 100 steps, bodies as size and hash only");
+    assert!(
+        last["response_body"].as_str().unwrap().contains("bytes, sha256:"),
+        "API bodies are kept as size and hash: {last}"
+    );
+    assert!(
+        !last["response_body"].as_str().unwrap().contains("headers"),
+        "no copy of the API's answer"
+    );
+    record_case(
+        AREA,
+        "150 API calls in one session",
+        "the transcript keeps the last 100 steps, bodies as size and hash only",
+    );
 }

@@ -25,13 +25,23 @@ async fn many_sessions_calling_through_an_expiry_refresh_once_each_with_zero_err
     for _ in 0..SESSIONS {
         cookies.push(sign_in(&state, &app).await);
     }
-    let http = reqwest::Client::builder().pool_max_idle_per_host(SESSIONS * CALLERS).build().unwrap();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(SESSIONS * CALLERS)
+        .build()
+        .unwrap();
     let barrier = Arc::new(Barrier::new(SESSIONS * CALLERS));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for cookie in &cookies {
         for _ in 0..CALLERS {
-            let (http, barrier, state, si, url, cookie) = (http.clone(), barrier.clone(), state.clone(), si.clone(), format!("{base}/api/pleo/v2/employees?limit=5"), cookie.clone());
+            let (http, barrier, state, si, url, cookie) = (
+                http.clone(),
+                barrier.clone(),
+                state.clone(),
+                si.clone(),
+                format!("{base}/api/pleo/v2/employees?limit=5"),
+                cookie.clone(),
+            );
             tasks.push(tokio::spawn(async move {
                 let mut timings = Vec::new();
                 let mut errors = Vec::new();
@@ -71,9 +81,14 @@ async fn many_sessions_calling_through_an_expiry_refresh_once_each_with_zero_err
     server.abort();
 
     assert!(errors.is_empty(), "{} errors, e.g. {:?}", errors.len(), errors.first());
-    assert_eq!(si.token_requests("refresh_token"), SESSIONS as u64, "exactly one refresh per session for the one expiry");
+    assert_eq!(
+        si.token_requests("refresh_token"),
+        SESSIONS as u64,
+        "exactly one refresh per session for the one expiry"
+    );
     timings.sort();
-    let percentile = |p: f64| timings[((timings.len() as f64 * p).ceil() as usize).min(timings.len()) - 1].as_secs_f64() * 1000.0;
+    let percentile =
+        |p: f64| timings[((timings.len() as f64 * p).ceil() as usize).min(timings.len()) - 1].as_secs_f64() * 1000.0;
     let requests = timings.len();
     println!(
         "load: {requests} proxied requests, {SESSIONS} sessions x {CALLERS} concurrent callers, every token expiring half way: \
@@ -85,7 +100,10 @@ async fn many_sessions_calling_through_an_expiry_refresh_once_each_with_zero_err
     );
     record_case(
         "Load",
-        &format!("{SESSIONS} sessions x {CALLERS} concurrent callers, {} calls, every access token expiring half way", requests),
+        &format!(
+            "{SESSIONS} sessions x {CALLERS} concurrent callers, {} calls, every access token expiring half way",
+            requests
+        ),
         "0 errors; exactly 1 refresh per session for the expiry (figures in the test output and in docs/benchmarks.md)",
     );
 }

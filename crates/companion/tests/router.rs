@@ -22,32 +22,70 @@ async fn config_is_public_and_never_contains_the_secret() {
 #[tokio::test]
 async fn postman_exports_download_the_public_config_and_never_the_secret() {
     let (_, app) = local();
-    let config = send(&app, Request::get("/api/config").body(Body::empty()).unwrap()).await.2;
+    let config = send(&app, Request::get("/api/config").body(Body::empty()).unwrap())
+        .await
+        .2;
     let mut exports = Vec::new();
     for file in ["collection", "environment"] {
-        let (status, headers, body) = send(&app, Request::get(format!("/api/postman/{file}")).body(Body::empty()).unwrap()).await;
+        let (status, headers, body) = send(
+            &app,
+            Request::get(format!("/api/postman/{file}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
         assert_eq!(status, StatusCode::OK, "{file}");
         assert_eq!(headers[header::CONTENT_TYPE], "application/json");
-        assert_eq!(headers[header::CONTENT_DISPOSITION], format!("attachment; filename=\"pleo-local.postman_{file}.json\"").as_str());
+        assert_eq!(
+            headers[header::CONTENT_DISPOSITION],
+            format!("attachment; filename=\"pleo-local.postman_{file}.json\"").as_str()
+        );
         assert!(!body.to_string().contains(SECRET), "{file} carries the secret");
         exports.push(body);
     }
     assert_eq!(exports[0]["auth"]["type"], "oauth2");
-    let client_id = exports[1]["values"].as_array().unwrap().iter().find(|v| v["key"] == "CLIENT_ID").unwrap()["value"].clone();
+    let client_id = exports[1]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["key"] == "CLIENT_ID")
+        .unwrap()["value"]
+        .clone();
     assert_eq!(client_id, config["client_id"]);
-    assert_eq!(send(&app, Request::get("/api/postman/secrets").body(Body::empty()).unwrap()).await.2["error"], "not_found");
+    assert_eq!(
+        send(&app, Request::get("/api/postman/secrets").body(Body::empty()).unwrap())
+            .await
+            .2["error"],
+        "not_found"
+    );
 }
 
 #[tokio::test]
 async fn state_changing_calls_need_the_csrf_header_and_the_app_origin() {
     let (_, app) = local();
-    let no_header = Request::post("/api/logout").header(header::ORIGIN, ORIGIN).body(Body::empty()).unwrap();
+    let no_header = Request::post("/api/logout")
+        .header(header::ORIGIN, ORIGIN)
+        .body(Body::empty())
+        .unwrap();
     let (status, _, body) = send(&app, no_header).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::FORBIDDEN, Some("csrf_header_missing")));
-    let cross_origin = Request::post("/api/logout").header("x-requested-with", "pleo-walkthrough").header(header::ORIGIN, "https://evil.example").body(Body::empty()).unwrap();
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::FORBIDDEN, Some("csrf_header_missing"))
+    );
+    let cross_origin = Request::post("/api/logout")
+        .header("x-requested-with", "pleo-walkthrough")
+        .header(header::ORIGIN, "https://evil.example")
+        .body(Body::empty())
+        .unwrap();
     let (status, _, body) = send(&app, cross_origin).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::FORBIDDEN, Some("origin_not_allowed")));
-    let no_origin = Request::post("/api/logout").header("x-requested-with", "pleo-walkthrough").body(Body::empty()).unwrap();
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::FORBIDDEN, Some("origin_not_allowed"))
+    );
+    let no_origin = Request::post("/api/logout")
+        .header("x-requested-with", "pleo-walkthrough")
+        .body(Body::empty())
+        .unwrap();
     assert_eq!(send(&app, no_origin).await.0, StatusCode::FORBIDDEN);
 }
 
@@ -55,10 +93,17 @@ async fn state_changing_calls_need_the_csrf_header_and_the_app_origin() {
 async fn authorize_start_sets_an_httponly_strict_cookie_without_domain() {
     let (_, app) = local();
     let verifier = pkce::CodeVerifier::generate().unwrap();
-    let (status, headers, _) = send(&app, json_post("/api/authorize/start", &start_body(&"s".repeat(43), &verifier), None)).await;
+    let (status, headers, _) = send(
+        &app,
+        json_post("/api/authorize/start", &start_body(&"s".repeat(43), &verifier), None),
+    )
+    .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (_, full) = set_cookie(&headers);
-    assert!(full.starts_with(&format!("{}=", companion::cookies::attempt_name(&"s".repeat(43)))), "{full}");
+    assert!(
+        full.starts_with(&format!("{}=", companion::cookies::attempt_name(&"s".repeat(43)))),
+        "{full}"
+    );
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=600"] {
         assert!(full.contains(attribute), "{attribute} missing in {full}");
     }
@@ -78,7 +123,10 @@ async fn https_apps_get_host_prefixed_secure_cookies() {
         .unwrap();
     let (_, headers, _) = send(&app, request).await;
     let (_, full) = set_cookie(&headers);
-    assert!(full.starts_with("__Host-pleo_walkthrough_attempt_") && full.contains("Secure"), "{full}");
+    assert!(
+        full.starts_with("__Host-pleo_walkthrough_attempt_") && full.contains("Secure"),
+        "{full}"
+    );
 }
 
 #[tokio::test]
@@ -86,10 +134,16 @@ async fn authorize_start_refuses_plain_and_malformed_challenges() {
     let (_, app) = local();
     let plain = r#"{"state":"abc","code_challenge":"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk","code_challenge_method":"plain"}"#;
     let (status, _, body) = send(&app, json_post("/api/authorize/start", plain, None)).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request"))
+    );
     let (_, _, body) = send(&app, json_post("/api/authorize/start", "{not json", None)).await;
     assert_eq!(body["error"], "invalid_request");
-    let wrong_type = post("/api/authorize/start").header(header::CONTENT_TYPE, "text/plain").body(Body::from("{}")).unwrap();
+    let wrong_type = post("/api/authorize/start")
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Body::from("{}"))
+        .unwrap();
     let (_, _, body) = send(&app, wrong_type).await;
     assert_eq!(body["error"], "invalid_request");
 }
@@ -97,48 +151,108 @@ async fn authorize_start_refuses_plain_and_malformed_challenges() {
 #[tokio::test]
 async fn token_needs_this_browsers_attempt_with_matching_state_and_verifier() {
     let (_, app) = local();
-    let exchange = |state: &str, verifier: &str| serde_json::json!({"code": "c", "code_verifier": verifier, "state": state}).to_string();
+    let exchange = |state: &str, verifier: &str| {
+        serde_json::json!({"code": "c", "code_verifier": verifier, "state": state}).to_string()
+    };
     let verifier = pkce::CodeVerifier::generate().unwrap();
     let (_, _, body) = send(&app, json_post("/api/token", &exchange("s", verifier.as_str()), None)).await;
     assert_eq!(body["error"], "attempt_missing");
 
-    record_case("Companion", "code exchanged with no sign-in started in this browser", "400 `attempt_missing`");
+    record_case(
+        "Companion",
+        "code exchanged with no sign-in started in this browser",
+        "400 `attempt_missing`",
+    );
     let state = "st".repeat(22);
-    let (_, headers, _) = send(&app, json_post("/api/authorize/start", &start_body(&state, &verifier), None)).await;
+    let (_, headers, _) = send(
+        &app,
+        json_post("/api/authorize/start", &start_body(&state, &verifier), None),
+    )
+    .await;
     let (cookie, _) = set_cookie(&headers);
     let other = pkce::CodeVerifier::generate().unwrap();
-    let (status, _, body) = send(&app, json_post("/api/token", &exchange(&state, other.as_str()), Some(&cookie))).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("attempt_mismatch")));
-    record_case("Companion", "code exchanged with the wrong verifier", &outcome(status, &body));
+    let (status, _, body) = send(
+        &app,
+        json_post("/api/token", &exchange(&state, other.as_str()), Some(&cookie)),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("attempt_mismatch"))
+    );
+    record_case(
+        "Companion",
+        "code exchanged with the wrong verifier",
+        &outcome(status, &body),
+    );
     // The attempt is single use: the right verifier now finds nothing.
-    let (_, _, body) = send(&app, json_post("/api/token", &exchange(&state, verifier.as_str()), Some(&cookie))).await;
+    let (_, _, body) = send(
+        &app,
+        json_post("/api/token", &exchange(&state, verifier.as_str()), Some(&cookie)),
+    )
+    .await;
     assert_eq!(body["error"], "attempt_missing");
 }
 
 #[tokio::test]
 async fn proxy_refuses_what_is_off_the_allow_list_and_callers_without_a_session() {
     let (_, app) = local();
-    for path in ["/api/pleo/v2/employees%2F..%2Fadmin", "/api/pleo/v1/admin", "/api/pleo/v2/employees/a/b", "/api/pleo/http:%2F%2Fevil.example"] {
+    for path in [
+        "/api/pleo/v2/employees%2F..%2Fadmin",
+        "/api/pleo/v1/admin",
+        "/api/pleo/v2/employees/a/b",
+        "/api/pleo/http:%2F%2Fevil.example",
+    ] {
         let (status, _, body) = send(&app, Request::get(path).body(Body::empty()).unwrap()).await;
-        assert_eq!((status, body["error"].as_str()), (StatusCode::FORBIDDEN, Some("path_not_allowed")), "{path}");
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::FORBIDDEN, Some("path_not_allowed")),
+            "{path}"
+        );
     }
     let delete = post("/api/pleo/v2/employees").body(Body::empty()).unwrap();
-    let delete = Request::from_parts({ let (mut p, _) = delete.into_parts(); p.method = axum::http::Method::DELETE; p }, Body::empty());
+    let delete = Request::from_parts(
+        {
+            let (mut p, _) = delete.into_parts();
+            p.method = axum::http::Method::DELETE;
+            p
+        },
+        Body::empty(),
+    );
     let (status, _, body) = send(&app, delete).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed")));
-    let (status, _, body) = send(&app, Request::get("/api/pleo/v2/employees").body(Body::empty()).unwrap()).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("not_signed_in")));
-    let forged = Request::get("/api/pleo/v2/employees").header(header::COOKIE, "pleo_walkthrough_session=forged").body(Body::empty()).unwrap();
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed"))
+    );
+    let (status, _, body) = send(
+        &app,
+        Request::get("/api/pleo/v2/employees").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("not_signed_in"))
+    );
+    let forged = Request::get("/api/pleo/v2/employees")
+        .header(header::COOKIE, "pleo_walkthrough_session=forged")
+        .body(Body::empty())
+        .unwrap();
     assert_eq!(send(&app, forged).await.2["error"], "not_signed_in");
     let (status, _, body) = send(&app, Request::get("/api/nothing-here").body(Body::empty()).unwrap()).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
 }
 
 #[tokio::test]
 async fn exchange_then_api_call_with_the_token_kept_server_side() {
     let (si, state, app) = against_standalone_stand_in().await;
     let cookie = sign_in(&state, &app).await;
-    let call = Request::get("/api/pleo/v2/employees?limit=3&offset=1").header(header::COOKIE, &cookie).body(Body::empty()).unwrap();
+    let call = Request::get("/api/pleo/v2/employees?limit=3&offset=1")
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .unwrap();
     let (status, headers, body) = send(&app, call).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers["x-upstream-status"], "200");
@@ -147,7 +261,14 @@ async fn exchange_then_api_call_with_the_token_kept_server_side() {
     for token in si.issued_tokens() {
         assert!(!body.to_string().contains(&token));
     }
-    let (_, _, session) = send(&app, Request::get("/api/session").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    let (_, _, session) = send(
+        &app,
+        Request::get("/api/session")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(session["signed_in"], true);
 }
 
@@ -158,14 +279,21 @@ async fn a_hundred_concurrent_calls_with_a_stale_token_cause_exactly_one_refresh
     state.clock.shift_by(15 * 60);
     let calls = (0..100).map(|_| {
         let app = app.clone();
-        let request = Request::get("/api/pleo/v2/employees").header(header::COOKIE, &cookie).body(Body::empty()).unwrap();
+        let request = Request::get("/api/pleo/v2/employees")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap();
         tokio::spawn(async move { app.oneshot(request).await.unwrap().status() })
     });
     for call in calls {
         assert_eq!(call.await.unwrap(), StatusCode::OK);
     }
     assert_eq!(si.token_requests("refresh_token"), 1);
-    record_case("Companion", "100 concurrent calls with an expired access token", "all 200; exactly 1 refresh at the token endpoint");
+    record_case(
+        "Companion",
+        "100 concurrent calls with an expired access token",
+        "all 200; exactly 1 refresh at the token endpoint",
+    );
 }
 
 #[tokio::test]
@@ -176,10 +304,23 @@ async fn a_rejected_refresh_ends_in_reauthorization_required_with_the_tokens_gon
     si.clock().shift_by(61 * 24 * 3600);
     let refresh = json_post("/api/refresh", "", Some(&cookie));
     let (status, _, body) = send(&app, refresh).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("reauthorization_required")));
-    let (_, _, session) = send(&app, Request::get("/api/session").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("reauthorization_required"))
+    );
+    let (_, _, session) = send(
+        &app,
+        Request::get("/api/session")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(session["signed_in"], false);
-    let call = Request::get("/api/pleo/v2/employees").header(header::COOKIE, &cookie).body(Body::empty()).unwrap();
+    let call = Request::get("/api/pleo/v2/employees")
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .unwrap();
     assert_eq!(send(&app, call).await.2["error"], "reauthorization_required");
 }
 
@@ -188,31 +329,85 @@ async fn fault_knobs_need_a_session_and_act_on_its_grant_alone() {
     let (state, app) = local_on_a_port(&[]).await;
     let stand_in = state.stand_in.clone().unwrap();
     for knob in ["clock", "token-endpoint", "expire-access-token", "revoke-refresh-token"] {
-        let (status, _, body) = send(&app, json_post(&format!("/api/faults/{knob}"), r#"{"shift_secs": 34560000, "status": 503, "remaining": 100}"#, None)).await;
-        assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("not_signed_in")), "{knob}");
-        record_case("Companion", "fault knob without a session (every knob)", "401 `not_signed_in`; nothing changed");
+        let (status, _, body) = send(
+            &app,
+            json_post(
+                &format!("/api/faults/{knob}"),
+                r#"{"shift_secs": 34560000, "status": 503, "remaining": 100}"#,
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("not_signed_in")),
+            "{knob}"
+        );
+        record_case(
+            "Companion",
+            "fault knob without a session (every knob)",
+            "401 `not_signed_in`; nothing changed",
+        );
     }
     let mine = sign_in(&state, &app).await;
     let other = sign_in(&state, &app).await;
     // +400 days and a token endpoint failing 100 times, for this session only.
-    let (status, _, body) = send(&app, json_post("/api/faults/clock", r#"{"shift_secs": 34560000}"#, Some(&mine))).await;
+    let (status, _, body) = send(
+        &app,
+        json_post("/api/faults/clock", r#"{"shift_secs": 34560000}"#, Some(&mine)),
+    )
+    .await;
     assert_eq!((status, body["applied"].as_str()), (StatusCode::OK, Some("clock")));
-    let (status, _, _) = send(&app, json_post("/api/faults/token-endpoint", r#"{"status": 503, "remaining": 100}"#, Some(&other))).await;
+    let (status, _, _) = send(
+        &app,
+        json_post(
+            "/api/faults/token-endpoint",
+            r#"{"status": 503, "remaining": 100}"#,
+            Some(&other),
+        ),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
-    let call = |cookie: &str| Request::get("/api/pleo/v2/employees").header(header::COOKIE, cookie).body(Body::empty()).unwrap();
-    assert_eq!(send(&app, call(&mine)).await.2["error"], "reauthorization_required", "400 days passed for this grant: its refresh token expired");
-    assert_eq!(send(&app, call(&other)).await.0, StatusCode::OK, "the other session's grant did not age");
+    let call = |cookie: &str| {
+        Request::get("/api/pleo/v2/employees")
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(
+        send(&app, call(&mine)).await.2["error"],
+        "reauthorization_required",
+        "400 days passed for this grant: its refresh token expired"
+    );
+    assert_eq!(
+        send(&app, call(&other)).await.0,
+        StatusCode::OK,
+        "the other session's grant did not age"
+    );
     // The other session's token endpoint faults touch nobody else's sign-in.
-    assert!(try_sign_in(&state, &app).await.is_ok(), "a new sign-in is not affected by another session's token-endpoint fault");
+    assert!(
+        try_sign_in(&state, &app).await.is_ok(),
+        "a new sign-in is not affected by another session's token-endpoint fault"
+    );
     let (_, _, body) = send(&app, json_post("/api/refresh", "", Some(&other))).await;
-    assert_eq!(body["error"], "token_endpoint_failed", "the fault does reach its own session's refreshes (503 with Retry-After, three times)");
+    assert_eq!(
+        body["error"], "token_endpoint_failed",
+        "the fault does reach its own session's refreshes (503 with Retry-After, three times)"
+    );
     assert!(stand_in.token_requests("authorization_code") >= 3);
-    record_case("Companion", "`clock` +400 days and `token-endpoint` 503 x100 from one session", "only that session's grant ages and only its refreshes fail; other sessions and new sign-ins work");
+    record_case(
+        "Companion",
+        "`clock` +400 days and `token-endpoint` 503 x100 from one session",
+        "only that session's grant ages and only its refreshes fail; other sessions and new sign-ins work",
+    );
     let (_, _, body) = send(&app, json_post("/api/faults/self-destruct", "", Some(&other))).await;
     assert_eq!(body["error"], "not_found");
     let (_, _, app) = against_standalone_stand_in().await;
     let (status, _, body) = send(&app, json_post("/api/faults/clock", "{}", None)).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
 }
 
 #[tokio::test]
@@ -221,58 +416,146 @@ async fn an_expired_access_token_is_refreshed_once_after_the_apis_401_and_the_ca
     let cookie = sign_in(&state, &app).await;
     // The companion believes the token is fresh; the API says otherwise.
     si.clock().shift_by(901);
-    let call = Request::get("/api/pleo/v2/employees").header(header::COOKIE, &cookie).body(Body::empty()).unwrap();
+    let call = Request::get("/api/pleo/v2/employees")
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .unwrap();
     let (status, _, _) = send(&app, call).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(si.token_requests("refresh_token"), 1);
-    record_case("Companion", "API answers 401 for an access token the companion thought fresh", "200 after exactly 1 refresh and 1 retry");
+    record_case(
+        "Companion",
+        "API answers 401 for an access token the companion thought fresh",
+        "200 after exactly 1 refresh and 1 retry",
+    );
 }
 
 #[tokio::test]
 async fn a_token_endpoint_that_says_retry_after_is_retried_and_the_session_survives() {
     let (si, state, app) = against_standalone_stand_in().await;
     let cookie = sign_in(&state, &app).await;
-    si.set_token_faults(stand_in::TokenFaults { status: Some(503), remaining: 3, retry_after_secs: Some(0), ..Default::default() });
+    si.set_token_faults(stand_in::TokenFaults {
+        status: Some(503),
+        remaining: 3,
+        retry_after_secs: Some(0),
+        ..Default::default()
+    });
     let (status, headers, body) = send(&app, json_post("/api/refresh", "", Some(&cookie))).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_GATEWAY, Some("token_endpoint_failed")));
-    assert_eq!(si.token_requests("refresh_token"), 3, "one try and two retries, each after the Retry-After it asked for");
-    assert_eq!(headers[header::RETRY_AFTER], "0", "the browser is told when to try again");
-    record_case("Companion", "token endpoint answers 503 with Retry-After", "502 `token_endpoint_failed` after 2 retries; the session and its refresh token survive");
-    let (_, _, session) = send(&app, Request::get("/api/session").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
-    assert_eq!((session["signed_in"].as_bool(), session["tokens"]["has_refresh_token"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_GATEWAY, Some("token_endpoint_failed"))
+    );
+    assert_eq!(
+        si.token_requests("refresh_token"),
+        3,
+        "one try and two retries, each after the Retry-After it asked for"
+    );
+    assert_eq!(
+        headers[header::RETRY_AFTER],
+        "0",
+        "the browser is told when to try again"
+    );
+    record_case(
+        "Companion",
+        "token endpoint answers 503 with Retry-After",
+        "502 `token_endpoint_failed` after 2 retries; the session and its refresh token survive",
+    );
+    let (_, _, session) = send(
+        &app,
+        Request::get("/api/session")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (
+            session["signed_in"].as_bool(),
+            session["tokens"]["has_refresh_token"].as_bool()
+        ),
+        (Some(true), Some(true))
+    );
     let (status, _, _) = send(&app, json_post("/api/refresh", "", Some(&cookie))).await;
-    assert_eq!(status, StatusCode::OK, "the endpoint is back, and the refresh token was never spent");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the endpoint is back, and the refresh token was never spent"
+    );
 }
 
 #[tokio::test]
 async fn the_transcript_shows_every_server_side_step_with_secrets_fingerprinted() {
     let (si, state, app) = against_standalone_stand_in().await;
     let cookie = sign_in(&state, &app).await;
-    send(&app, Request::get("/api/pleo/v2/employees").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    send(
+        &app,
+        Request::get("/api/pleo/v2/employees")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     send(&app, json_post("/api/refresh", "", Some(&cookie))).await;
-    let (status, _, transcript) = send(&app, Request::get("/api/transcript").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    let (status, _, transcript) = send(
+        &app,
+        Request::get("/api/transcript")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
-    let steps: Vec<&str> = transcript.as_array().unwrap().iter().map(|e| e["step"].as_str().unwrap()).collect();
+    let steps: Vec<&str> = transcript
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["step"].as_str().unwrap())
+        .collect();
     assert_eq!(steps, ["token_exchange", "api_call", "refresh"]);
     let exchange = &transcript[0];
     assert_eq!(exchange["status"], 200);
     assert!(exchange["url"].as_str().unwrap().ends_with("/oauth/token"));
-    assert_eq!(exchange["request_headers"][0], serde_json::json!(["Authorization", "Basic ••••"]));
-    assert!(exchange["request_body"].as_str().unwrap().contains("grant_type=authorization_code"));
-    assert!(exchange["response_body"].as_str().unwrap().contains("[redacted sha256:"));
+    assert_eq!(
+        exchange["request_headers"][0],
+        serde_json::json!(["Authorization", "Basic ••••"])
+    );
+    assert!(
+        exchange["request_body"]
+            .as_str()
+            .unwrap()
+            .contains("grant_type=authorization_code")
+    );
+    assert!(
+        exchange["response_body"]
+            .as_str()
+            .unwrap()
+            .contains("[redacted sha256:")
+    );
     let text = transcript.to_string();
     assert!(!text.contains(SECRET));
     for token in si.issued_tokens() {
         assert!(!text.contains(&token), "a token is in the transcript");
     }
-    assert_eq!(send(&app, Request::get("/api/transcript").body(Body::empty()).unwrap()).await.2["error"], "not_signed_in");
+    assert_eq!(
+        send(&app, Request::get("/api/transcript").body(Body::empty()).unwrap())
+            .await
+            .2["error"],
+        "not_signed_in"
+    );
 }
 
 #[tokio::test]
 async fn a_revoked_refresh_token_ends_in_reauthorization_required_on_the_next_api_call() {
     let (si, state, app) = against_standalone_stand_in().await;
     let cookie = sign_in(&state, &app).await;
-    let (_, _, transcript) = send(&app, Request::get("/api/transcript").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    let (_, _, transcript) = send(
+        &app,
+        Request::get("/api/transcript")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(transcript.as_array().unwrap().len(), 1);
     // Revoke the refresh token held for this session, then let the access token expire.
     let session_refresh = si.issued_tokens();
@@ -280,29 +563,68 @@ async fn a_revoked_refresh_token_ends_in_reauthorization_required_on_the_next_ap
         si.revoke_refresh_token(token);
         si.expire_access_token(token);
     }
-    let call = || Request::get("/api/pleo/v2/employees").header(header::COOKIE, &cookie).body(Body::empty()).unwrap();
+    let call = || {
+        Request::get("/api/pleo/v2/employees")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap()
+    };
     let (status, _, body) = send(&app, call()).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("reauthorization_required")));
-    let (_, _, session) = send(&app, Request::get("/api/session").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("reauthorization_required"))
+    );
+    let (_, _, session) = send(
+        &app,
+        Request::get("/api/session")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(session["signed_in"], false, "the tokens are discarded");
     assert_eq!(si.token_requests("refresh_token"), 1, "a rejection is not retried");
-    record_case("Companion", "refresh token revoked mid-session", "401 `reauthorization_required`; tokens discarded, not retried");
+    record_case(
+        "Companion",
+        "refresh token revoked mid-session",
+        "401 `reauthorization_required`; tokens discarded, not retried",
+    );
 }
 
 #[tokio::test]
 async fn an_unreachable_token_endpoint_gives_502_with_a_clear_code() {
     // A port that was free a moment ago: nothing listens there.
-    let port = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
+    let port = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let base = format!("http://127.0.0.1:{port}");
-    let state = AppState::new(config(&[("PLEO_ENV", "custom"), ("PLEO_AUTHORIZATION_SERVER_URL", &base), ("PLEO_CLIENT_ID", "c")]));
+    let state = AppState::new(config(&[
+        ("PLEO_ENV", "custom"),
+        ("PLEO_AUTHORIZATION_SERVER_URL", &base),
+        ("PLEO_CLIENT_ID", "c"),
+    ]));
     let app = router(state);
     let verifier = pkce::CodeVerifier::generate().unwrap();
-    let (_, headers, _) = send(&app, json_post("/api/authorize/start", &start_body("st", &verifier), None)).await;
+    let (_, headers, _) = send(
+        &app,
+        json_post("/api/authorize/start", &start_body("st", &verifier), None),
+    )
+    .await;
     let (cookie, _) = set_cookie(&headers);
     let exchange = serde_json::json!({"code": "c", "code_verifier": verifier.as_str(), "state": "st"}).to_string();
     let (status, _, body) = send(&app, json_post("/api/token", &exchange, Some(&cookie))).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_GATEWAY, Some("token_endpoint_unreachable")));
-    record_case("Companion", "token endpoint down (connection refused)", "502 `token_endpoint_unreachable`");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_GATEWAY, Some("token_endpoint_unreachable"))
+    );
+    record_case(
+        "Companion",
+        "token endpoint down (connection refused)",
+        "502 `token_endpoint_unreachable`",
+    );
 }
 
 #[tokio::test]
@@ -315,9 +637,15 @@ async fn disconnect_deletes_the_installation_and_revokes_every_token() {
     assert_eq!(body["disconnect_status"], 204);
     assert!(headers[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
     // The other session's tokens were revoked at the server too.
-    let call = Request::get("/api/pleo/v2/employees").header(header::COOKIE, &other).body(Body::empty()).unwrap();
+    let call = Request::get("/api/pleo/v2/employees")
+        .header(header::COOKIE, &other)
+        .body(Body::empty())
+        .unwrap();
     let (status, _, body) = send(&app, call).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("reauthorization_required")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("reauthorization_required"))
+    );
     assert!(si.token_requests("refresh_token") >= 1);
 }
 
@@ -339,16 +667,33 @@ impl std::io::Write for LogBuffer {
 async fn no_log_line_contains_the_secret_or_a_token() {
     let logs = LogBuffer::default();
     let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(move || writer.clone()).finish();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
     let (si, state, app) = against_standalone_stand_in().await;
     let cookie = sign_in(&state, &app).await;
-    send(&app, Request::get("/api/pleo/v2/employees").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
-    si.set_token_faults(stand_in::TokenFaults { status: Some(500), remaining: 3, ..Default::default() });
+    send(
+        &app,
+        Request::get("/api/pleo/v2/employees")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    si.set_token_faults(stand_in::TokenFaults {
+        status: Some(500),
+        remaining: 3,
+        ..Default::default()
+    });
     send(&app, json_post("/api/refresh", "", Some(&cookie))).await;
     send(&app, json_post("/api/refresh", "", Some(&cookie))).await;
     let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
-    assert!(text.contains("refresh_outcome_unknown"), "the log captured the companion's warnings: {text}");
+    assert!(
+        text.contains("refresh_outcome_unknown"),
+        "the log captured the companion's warnings: {text}"
+    );
     assert!(!text.contains(SECRET));
     for token in si.issued_tokens() {
         assert!(!text.contains(&token), "a token is in the log");
@@ -357,12 +702,23 @@ async fn no_log_line_contains_the_secret_or_a_token() {
 
 #[tokio::test]
 async fn a_write_is_forwarded_only_when_configured() {
-    let (_, state, app) = against_standalone_stand_in_with(&[("COMPANION_API_WRITES", "DELETE v1/installations/me")]).await;
+    let (_, state, app) =
+        against_standalone_stand_in_with(&[("COMPANION_API_WRITES", "DELETE v1/installations/me")]).await;
     let cookie = sign_in(&state, &app).await;
-    let delete = post("/api/pleo/v1/installations/me").method(axum::http::Method::DELETE).header(header::COOKIE, &cookie).body(Body::empty()).unwrap();
+    let delete = post("/api/pleo/v1/installations/me")
+        .method(axum::http::Method::DELETE)
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .unwrap();
     let (status, headers, _) = send(&app, delete).await;
-    assert_eq!((status, headers["x-upstream-status"].to_str().unwrap()), (StatusCode::NO_CONTENT, "204"));
+    assert_eq!(
+        (status, headers["x-upstream-status"].to_str().unwrap()),
+        (StatusCode::NO_CONTENT, "204")
+    );
     let (_, _, app) = against_standalone_stand_in().await;
-    let delete = post("/api/pleo/v1/installations/me").method(axum::http::Method::DELETE).body(Body::empty()).unwrap();
+    let delete = post("/api/pleo/v1/installations/me")
+        .method(axum::http::Method::DELETE)
+        .body(Body::empty())
+        .unwrap();
     assert_eq!(send(&app, delete).await.2["error"], "method_not_allowed");
 }

@@ -76,7 +76,9 @@ impl<'a> AuthorizeRequest<'a> {
         // RFC 6749 §3.1: the endpoint's own query is kept, and no parameter may appear twice.
         let query_start = match self.endpoint.split_once('?') {
             Some((path, own)) => {
-                if form_urlencoded::parse(own.as_bytes()).any(|(name, _)| parameters.iter().any(|(ours, _)| *ours == name)) {
+                if form_urlencoded::parse(own.as_bytes())
+                    .any(|(name, _)| parameters.iter().any(|(ours, _)| *ours == name))
+                {
                     return Err(ErrorCode::ConfigInvalid);
                 }
                 path.len() + 1
@@ -124,7 +126,11 @@ pub fn check_endpoint(url: &str) -> Result<(), ErrorCode> {
         (None, Some(rest)) => is_loopback_authority(rest),
         (None, None) => false,
     };
-    if acceptable { Ok(()) } else { Err(ErrorCode::ConfigInvalid) }
+    if acceptable {
+        Ok(())
+    } else {
+        Err(ErrorCode::ConfigInvalid)
+    }
 }
 
 /// The authority at the start of `rest` (after `scheme://`): up to the path or the query.
@@ -168,7 +174,9 @@ mod tests {
     #[test]
     fn url_carries_every_parameter_encoded() {
         let scopes = vec!["users:read".to_owned(), "test:test".to_owned()];
-        let url = request("https://auth.staging.pleo.io/oauth/authorize", &scopes).url().unwrap();
+        let url = request("https://auth.staging.pleo.io/oauth/authorize", &scopes)
+            .url()
+            .unwrap();
         assert_eq!(
             url,
             "https://auth.staging.pleo.io/oauth/authorize?response_type=code\
@@ -187,23 +195,44 @@ mod tests {
 
     #[test]
     fn endpoint_query_naming_one_of_our_parameters_is_refused() {
-        assert_eq!(request("https://as.example/authorize?state=evil", &[]).url(), Err(ErrorCode::ConfigInvalid));
-        assert_eq!(request("https://as.example/authorize?x=1&redirect_uri=https://evil", &[]).url(), Err(ErrorCode::ConfigInvalid));
+        assert_eq!(
+            request("https://as.example/authorize?state=evil", &[]).url(),
+            Err(ErrorCode::ConfigInvalid)
+        );
+        assert_eq!(
+            request("https://as.example/authorize?x=1&redirect_uri=https://evil", &[]).url(),
+            Err(ErrorCode::ConfigInvalid)
+        );
     }
 
     #[test]
     fn plain_http_is_refused_except_on_loopback() {
-        assert_eq!(request("http://auth.example/oauth/authorize", &[]).url(), Err(ErrorCode::ConfigInvalid));
+        assert_eq!(
+            request("http://auth.example/oauth/authorize", &[]).url(),
+            Err(ErrorCode::ConfigInvalid)
+        );
         assert!(request("http://127.0.0.1:3000/oauth/authorize", &[]).url().is_ok());
         assert!(request("http://[::1]:3000/oauth/authorize", &[]).url().is_ok());
         assert!(request("http://localhost/oauth/authorize", &[]).url().is_ok());
-        assert_eq!(request("http://localhost.evil.example/x", &[]).url(), Err(ErrorCode::ConfigInvalid));
+        assert_eq!(
+            request("http://localhost.evil.example/x", &[]).url(),
+            Err(ErrorCode::ConfigInvalid)
+        );
         assert!(request("http://127.8.9.10:99/oauth/authorize", &[]).url().is_ok());
         // Names that only look like loopback addresses.
-        assert_eq!(request("http://127.0.0.1.evil.example/x", &[]).url(), Err(ErrorCode::ConfigInvalid));
-        assert_eq!(request("http://127.evil.example/x", &[]).url(), Err(ErrorCode::ConfigInvalid));
+        assert_eq!(
+            request("http://127.0.0.1.evil.example/x", &[]).url(),
+            Err(ErrorCode::ConfigInvalid)
+        );
+        assert_eq!(
+            request("http://127.evil.example/x", &[]).url(),
+            Err(ErrorCode::ConfigInvalid)
+        );
         assert_eq!(request("http://[::2]/x", &[]).url(), Err(ErrorCode::ConfigInvalid));
-        assert_eq!(request("http://user@127.0.0.1/x", &[]).url(), Err(ErrorCode::ConfigInvalid));
+        assert_eq!(
+            request("http://user@127.0.0.1/x", &[]).url(),
+            Err(ErrorCode::ConfigInvalid)
+        );
         // Userinfo before a non-loopback host, and backslashes (read as `/` by browsers).
         for endpoint in [
             "http://127.0.0.1:1@192.0.2.2:4001/oauth/authorize",
@@ -214,27 +243,50 @@ mod tests {
             "https://as.example\\.localhost/authorize",
             "https://as.example/a\\b",
         ] {
-            assert_eq!(request(endpoint, &[]).url(), Err(ErrorCode::ConfigInvalid), "{endpoint}");
+            assert_eq!(
+                request(endpoint, &[]).url(),
+                Err(ErrorCode::ConfigInvalid),
+                "{endpoint}"
+            );
         }
         assert_eq!(request("javascript:alert(1)", &[]).url(), Err(ErrorCode::ConfigInvalid));
-        assert_eq!(request("https://as.example/a#frag", &[]).url(), Err(ErrorCode::ConfigInvalid));
+        assert_eq!(
+            request("https://as.example/a#frag", &[]).url(),
+            Err(ErrorCode::ConfigInvalid)
+        );
         assert_eq!(request("https://", &[]).url(), Err(ErrorCode::ConfigInvalid));
-        assert_eq!(request("https:///oauth/authorize", &[]).url(), Err(ErrorCode::ConfigInvalid));
+        assert_eq!(
+            request("https:///oauth/authorize", &[]).url(),
+            Err(ErrorCode::ConfigInvalid)
+        );
         assert_eq!(request("https://?x=1", &[]).url(), Err(ErrorCode::ConfigInvalid));
     }
 
     /// RFC 3986 §2: a URI is printable ASCII.
     #[test]
     fn whitespace_control_and_non_ascii_endpoints_are_refused() {
-        for endpoint in ["https://as.example/a b", "https://as.example/\tx", "https://as.example/\u{7f}", "https://bücher.example/authorize", "https://as.example/\u{a0}"] {
-            assert_eq!(request(endpoint, &[]).url(), Err(ErrorCode::ConfigInvalid), "{endpoint:?}");
+        for endpoint in [
+            "https://as.example/a b",
+            "https://as.example/\tx",
+            "https://as.example/\u{7f}",
+            "https://bücher.example/authorize",
+            "https://as.example/\u{a0}",
+        ] {
+            assert_eq!(
+                request(endpoint, &[]).url(),
+                Err(ErrorCode::ConfigInvalid),
+                "{endpoint:?}"
+            );
         }
     }
 
     #[test]
     fn endpoint_with_an_empty_query_gets_no_extra_separator() {
         let url = request("https://as.example/authorize?", &[]).url().unwrap();
-        assert!(url.starts_with("https://as.example/authorize?response_type=code&"), "{url}");
+        assert!(
+            url.starts_with("https://as.example/authorize?response_type=code&"),
+            "{url}"
+        );
     }
 
     proptest::proptest! {
@@ -246,7 +298,13 @@ mod tests {
 
     #[test]
     fn endpoints_are_base_plus_the_documented_paths() {
-        assert_eq!(authorize_endpoint("https://auth.pleo.io/"), "https://auth.pleo.io/oauth/authorize");
-        assert_eq!(token_endpoint("https://auth.pleo.io"), "https://auth.pleo.io/oauth/token");
+        assert_eq!(
+            authorize_endpoint("https://auth.pleo.io/"),
+            "https://auth.pleo.io/oauth/authorize"
+        );
+        assert_eq!(
+            token_endpoint("https://auth.pleo.io"),
+            "https://auth.pleo.io/oauth/token"
+        );
     }
 }

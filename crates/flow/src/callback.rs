@@ -49,7 +49,11 @@ impl CallbackError {
     ];
 
     fn new(code: ErrorCode) -> Self {
-        Self { code, oauth_error: None, description: None }
+        Self {
+            code,
+            oauth_error: None,
+            description: None,
+        }
     }
 }
 
@@ -96,13 +100,19 @@ pub fn check_callback(
             _ => {}
         }
     }
-    let state = param("state").filter(|s| !s.is_empty()).ok_or(CallbackError::new(ErrorCode::StateMissing))?;
+    let state = param("state")
+        .filter(|s| !s.is_empty())
+        .ok_or(CallbackError::new(ErrorCode::StateMissing))?;
     let pending = pending_state.ok_or(CallbackError::new(ErrorCode::NoPendingAuthorization))?;
     if !pkce::constant_time_eq(state.as_bytes(), pending.as_bytes()) {
         return Err(CallbackError::new(ErrorCode::StateMismatch));
     }
     if let Some(error) = param("error") {
-        let code = if error == "access_denied" { ErrorCode::AuthorizationDenied } else { ErrorCode::AuthorizationFailed };
+        let code = if error == "access_denied" {
+            ErrorCode::AuthorizationDenied
+        } else {
+            ErrorCode::AuthorizationFailed
+        };
         return Err(CallbackError {
             code,
             oauth_error: Some(printable(error, 64)),
@@ -146,7 +156,10 @@ mod tests {
         assert_eq!(err("code=x&state="), ErrorCode::StateMissing);
         assert_eq!(err("code=x&state=abc124"), ErrorCode::StateMismatch);
         assert_eq!(err("code=x&state=abc12"), ErrorCode::StateMismatch);
-        assert_eq!(check_callback("code=x&state=abc123", None, None).unwrap_err().code, ErrorCode::NoPendingAuthorization);
+        assert_eq!(
+            check_callback("code=x&state=abc123", None, None).unwrap_err().code,
+            ErrorCode::NoPendingAuthorization
+        );
     }
 
     #[test]
@@ -168,7 +181,10 @@ mod tests {
     #[test]
     fn repeated_parameters_are_refused() {
         assert_eq!(err("code=a&code=b&state=abc123"), ErrorCode::CallbackParameterRepeated);
-        assert_eq!(err("code=a&state=abc123&state=abc123"), ErrorCode::CallbackParameterRepeated);
+        assert_eq!(
+            err("code=a&state=abc123&state=abc123"),
+            ErrorCode::CallbackParameterRepeated
+        );
     }
 
     #[test]
@@ -183,8 +199,14 @@ mod tests {
         assert_eq!(err("state=abc123&code="), ErrorCode::CodeMissing);
     }
 
-    const AS: ExpectedIssuer<'static> = ExpectedIssuer { identifier: "https://as", always_sends_iss: false };
-    const AS_ALWAYS: ExpectedIssuer<'static> = ExpectedIssuer { identifier: "https://as", always_sends_iss: true };
+    const AS: ExpectedIssuer<'static> = ExpectedIssuer {
+        identifier: "https://as",
+        always_sends_iss: false,
+    };
+    const AS_ALWAYS: ExpectedIssuer<'static> = ExpectedIssuer {
+        identifier: "https://as",
+        always_sends_iss: true,
+    };
 
     #[test]
     fn issuer_is_compared_when_present_and_required_when_the_server_always_sends_it() {
@@ -194,11 +216,18 @@ mod tests {
         // A trailing slash is another issuer: identifiers compare as strings (RFC 9207 §2.4).
         let slash = check_callback("code=x&state=abc123&iss=https%3A%2F%2Fas%2F", Some(STATE), Some(AS));
         assert_eq!(slash.unwrap_err().code, ErrorCode::IssuerMismatch);
-        assert!(check_callback("code=x&state=abc123", Some(STATE), Some(AS)).is_ok(), "optional unless the server always sends it");
+        assert!(
+            check_callback("code=x&state=abc123", Some(STATE), Some(AS)).is_ok(),
+            "optional unless the server always sends it"
+        );
         let missing = check_callback("code=x&state=abc123", Some(STATE), Some(AS_ALWAYS));
         assert_eq!(missing.unwrap_err().code, ErrorCode::IssuerMissing);
         let error_without = check_callback("error=access_denied&state=abc123", Some(STATE), Some(AS_ALWAYS));
-        assert_eq!(error_without.unwrap_err().code, ErrorCode::IssuerMissing, "error responses carry iss too");
+        assert_eq!(
+            error_without.unwrap_err().code,
+            ErrorCode::IssuerMissing,
+            "error responses carry iss too"
+        );
         assert!(check_callback("code=x&state=abc123&iss=x", Some(STATE), None).is_ok());
     }
 

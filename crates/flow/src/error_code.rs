@@ -129,20 +129,38 @@ impl ErrorCode {
     pub fn message(self) -> &'static str {
         match self {
             Self::ConfigInvalid => "The configuration has an unusable value; check the PLEO_* settings.",
-            Self::CallbackTooLarge => "The callback address is far longer than any real authorization response; start again.",
-            Self::CallbackParameterRepeated => "A callback parameter appears twice, which a real authorization response never does; start again.",
-            Self::IssuerMismatch => "The response names a different authorisation server than the one configured; it was not used.",
-            Self::StateMissing => "The callback has no state parameter, so it cannot be tied to this browser; start again.",
-            Self::NoPendingAuthorization => "This browser has no authorization in progress (it was already used, or started in another tab); start again.",
-            Self::StateMismatch => "The callback's state does not match the one this browser sent; the code was not used. Start again.",
-            Self::AuthorizationDenied => "Access was denied at the consent screen; nothing was granted. Start again to retry.",
+            Self::CallbackTooLarge => {
+                "The callback address is far longer than any real authorization response; start again."
+            }
+            Self::CallbackParameterRepeated => {
+                "A callback parameter appears twice, which a real authorization response never does; start again."
+            }
+            Self::IssuerMismatch => {
+                "The response names a different authorisation server than the one configured; it was not used."
+            }
+            Self::StateMissing => {
+                "The callback has no state parameter, so it cannot be tied to this browser; start again."
+            }
+            Self::NoPendingAuthorization => {
+                "This browser has no authorization in progress (it was already used, or started in another tab); start again."
+            }
+            Self::StateMismatch => {
+                "The callback's state does not match the one this browser sent; the code was not used. Start again."
+            }
+            Self::AuthorizationDenied => {
+                "Access was denied at the consent screen; nothing was granted. Start again to retry."
+            }
             Self::AuthorizationFailed => "The authorisation server returned an error instead of a code; start again.",
             Self::CodeMissing => "The callback carries no authorization code; start again.",
             Self::VerifierInvalid => "The PKCE code verifier is malformed (RFC 7636 §4.1); start again.",
             Self::CsrfHeaderMissing => "This call changes state and must carry the X-Requested-With header.",
-            Self::OriginNotAllowed => "This call came from an origin the companion does not serve; open the app at its configured address.",
+            Self::OriginNotAllowed => {
+                "This call came from an origin the companion does not serve; open the app at its configured address."
+            }
             Self::AttemptMissing => "No sign-in was started from this browser (or it expired); start again.",
-            Self::AttemptMismatch => "The code, verifier or state does not belong to the sign-in this browser started; start again.",
+            Self::AttemptMismatch => {
+                "The code, verifier or state does not belong to the sign-in this browser started; start again."
+            }
             Self::InvalidRequest => "The request body is not the JSON this endpoint takes.",
             Self::BodyTooLarge => "The request body is larger than the companion accepts; nothing was done.",
             Self::UnsupportedMediaType => "The body must be sent with Content-Type: application/json.",
@@ -150,16 +168,26 @@ impl ErrorCode {
             Self::ReauthorizationRequired => "The tokens are no longer valid; authorise again.",
             Self::TokenRequestRejected => "The authorisation server refused the token request.",
             Self::TokenEndpointFailed => "The token endpoint answered with an error; try again later.",
-            Self::TokenEndpointUnreachable => "The token endpoint could not be reached; check the authorisation server URL.",
+            Self::TokenEndpointUnreachable => {
+                "The token endpoint could not be reached; check the authorisation server URL."
+            }
             Self::TokenEndpointTimeout => "The token endpoint did not answer in time; try again later.",
-            Self::RefreshOutcomeUnknown => "The refresh may have happened at the server, so the refresh token will not be presented again (a rotated one presented twice revokes the grant): the current access token works until it expires, then authorise again.",
-            Self::DisconnectFailed => "Disconnecting failed, so nothing was revoked; you are still signed in and can try again.",
-            Self::IssuerMissing => "The authorisation server says it names itself in every response (RFC 9207), and this one has no iss; it was not used. Start again.",
+            Self::RefreshOutcomeUnknown => {
+                "The refresh may have happened at the server, so the refresh token will not be presented again (a rotated one presented twice revokes the grant): the current access token works until it expires, then authorise again."
+            }
+            Self::DisconnectFailed => {
+                "Disconnecting failed, so nothing was revoked; you are still signed in and can try again."
+            }
+            Self::IssuerMissing => {
+                "The authorisation server says it names itself in every response (RFC 9207), and this one has no iss; it was not used. Start again."
+            }
             Self::PathNotAllowed => "This API path is not on the companion's allow-list.",
             Self::MethodNotAllowed => "This HTTP method is not allowed for this API path.",
             Self::ApiUnreachable => "The API could not be reached; check the API base URL.",
             Self::ApiTimeout => "The API did not answer in time; try again later.",
-            Self::CompanionUnreachable => "The companion is not reachable; start it with `cargo run -p companion` (or use `cargo xtask demo`).",
+            Self::CompanionUnreachable => {
+                "The companion is not reachable; start it with `cargo run -p companion` (or use `cargo xtask demo`)."
+            }
             Self::Overloaded => "Too many sessions at once; try again in a moment.",
             Self::NotFound => "There is no such endpoint.",
             Self::Internal => "Something went wrong inside the companion; the log has the details.",

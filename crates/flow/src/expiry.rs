@@ -28,7 +28,9 @@ pub struct Clock {
 impl Clock {
     /// Now, in seconds since the Unix epoch, with the shift applied.
     pub fn now(&self) -> u64 {
-        let wall = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         wall.saturating_add_signed(self.shift.load(core::sync::atomic::Ordering::Relaxed))
     }
 

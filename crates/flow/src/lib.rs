@@ -15,11 +15,11 @@ extern crate std;
 /// What the standard library's prelude would bring into scope.
 mod prelude {
     pub(crate) use alloc::borrow::ToOwned;
-    pub(crate) use alloc::string::String;
-    pub(crate) use alloc::vec::Vec;
     pub(crate) use alloc::format;
+    pub(crate) use alloc::string::String;
     #[cfg(test)]
     pub(crate) use alloc::vec;
+    pub(crate) use alloc::vec::Vec;
 }
 
 pub mod authorize;

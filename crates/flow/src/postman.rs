@@ -80,7 +80,11 @@ pub fn collection(config: &PublicConfig) -> Value {
 /// A Postman environment with the current settings; the secret is left empty to fill in.
 pub fn environment(config: &PublicConfig) -> Value {
     let values = [
-        ("AUTHORIZATION_SERVER_URL", config.authorization_server_url.as_str(), "default"),
+        (
+            "AUTHORIZATION_SERVER_URL",
+            config.authorization_server_url.as_str(),
+            "default",
+        ),
         ("API_BASE_URL", config.api_base_url.as_str(), "default"),
         ("CLIENT_ID", config.client_id.as_str(), "default"),
         ("CLIENT_SECRET", "", "secret"),
@@ -114,19 +118,33 @@ mod tests {
     }
 
     fn auth_value<'a>(collection: &'a Value, key: &str) -> &'a Value {
-        &collection["auth"]["oauth2"].as_array().unwrap().iter().find(|e| e["key"] == key).unwrap()["value"]
+        &collection["auth"]["oauth2"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["key"] == key)
+            .unwrap()["value"]
     }
 
     #[test]
     fn collection_carries_pkce_sha256_basic_auth_and_the_endpoints() {
         let c = collection(&config());
-        assert_eq!(c["info"]["schema"], "https://schema.getpostman.com/json/collection/v2.1.0/collection.json");
+        assert_eq!(
+            c["info"]["schema"],
+            "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
+        );
         assert_eq!(c["auth"]["type"], "oauth2");
         assert_eq!(auth_value(&c, "grant_type"), "authorization_code_with_pkce");
         assert_eq!(auth_value(&c, "challengeAlgorithm"), "S256");
         assert_eq!(auth_value(&c, "client_authentication"), "header");
-        assert_eq!(auth_value(&c, "authUrl"), "{{AUTHORIZATION_SERVER_URL}}/oauth/authorize");
-        assert_eq!(auth_value(&c, "accessTokenUrl"), "{{AUTHORIZATION_SERVER_URL}}/oauth/token");
+        assert_eq!(
+            auth_value(&c, "authUrl"),
+            "{{AUTHORIZATION_SERVER_URL}}/oauth/authorize"
+        );
+        assert_eq!(
+            auth_value(&c, "accessTokenUrl"),
+            "{{AUTHORIZATION_SERVER_URL}}/oauth/token"
+        );
         assert_eq!(auth_value(&c, "clientSecret"), "{{CLIENT_SECRET}}");
         assert_eq!(c["item"][0]["request"]["url"]["raw"], "{{API_BASE_URL}}/v2/employees");
     }
@@ -134,8 +152,19 @@ mod tests {
     #[test]
     fn environment_has_the_settings_and_an_empty_secret() {
         let e = environment(&config());
-        let value = |key: &str| e["values"].as_array().unwrap().iter().find(|v| v["key"] == key).unwrap().clone();
-        assert_eq!(value("AUTHORIZATION_SERVER_URL")["value"], "https://auth.staging.pleo.io");
+        let value = |key: &str| {
+            e["values"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|v| v["key"] == key)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(
+            value("AUTHORIZATION_SERVER_URL")["value"],
+            "https://auth.staging.pleo.io"
+        );
         assert_eq!(value("CLIENT_ID")["value"], "id-1");
         assert_eq!(value("CLIENT_SECRET")["value"], "");
         assert_eq!(value("CLIENT_SECRET")["type"], "secret");

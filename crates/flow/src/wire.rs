@@ -137,12 +137,18 @@ pub struct ApiError {
 impl ApiError {
     /// The error with its code's standard sentence.
     pub fn new(code: ErrorCode) -> Self {
-        Self { error: code, message: code.message().to_owned() }
+        Self {
+            error: code,
+            message: code.message().to_owned(),
+        }
     }
 
     /// The error with a sentence of its own.
     pub fn with_message(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { error: code, message: message.into() }
+        Self {
+            error: code,
+            message: message.into(),
+        }
     }
 }
 

@@ -80,7 +80,12 @@ extern "C" {
     /// A `PkceError`: an `Error` with a stable `code` property (and what the authorisation
     /// server said, when it refused).
     #[wasm_bindgen(js_name = codedError)]
-    fn coded_error(code: &str, message: &str, oauth_error: Option<String>, error_description: Option<String>) -> JsValue;
+    fn coded_error(
+        code: &str,
+        message: &str,
+        oauth_error: Option<String>,
+        error_description: Option<String>,
+    ) -> JsValue;
     /// The `AuthorizationUrlOptions` as endpoint, client ID, redirect URI, state, challenge and
     /// the scopes space-separated, joined by NUL (one string crosses instead of an array);
     /// throws `invalid_options` for options of another shape or with a NUL in them.
@@ -112,7 +117,8 @@ pub fn calculate_code_challenge(verifier: &str) -> Result<String, JsValue> {
 /// A verifier and its S256 challenge in one call.
 #[wasm_bindgen(js_name = generatePkce, unchecked_return_type = "PkcePair")]
 pub fn generate_pkce(length: Option<usize>) -> Result<JsValue, JsValue> {
-    let verifier = pkce::CodeVerifier::generate_with_length(length.unwrap_or(pkce::CodeVerifier::DEFAULT_LEN)).map_err(pkce_error)?;
+    let verifier = pkce::CodeVerifier::generate_with_length(length.unwrap_or(pkce::CodeVerifier::DEFAULT_LEN))
+        .map_err(pkce_error)?;
     let challenge = pkce::CodeChallenge::s256(&verifier);
     let mut packed = verifier.into_string();
     packed.push_str(challenge.as_str());
@@ -122,7 +128,9 @@ pub fn generate_pkce(length: Option<usize>) -> Result<JsValue, JsValue> {
 /// An unguessable `state` value: 43 base64url characters, 256 bits (RFC 6749 §10.12).
 #[wasm_bindgen(js_name = generateState)]
 pub fn generate_state() -> Result<String, JsValue> {
-    pkce::State::generate().map(|s| s.as_str().to_owned()).map_err(pkce_error)
+    pkce::State::generate()
+        .map(|s| s.as_str().to_owned())
+        .map_err(pkce_error)
 }
 
 /// For servers: whether `verifier` is valid and hashes to `challenge` (RFC 7636 §4.6),
@@ -166,14 +174,24 @@ fn code_and_sentence(code: flow::ErrorCode) -> (&'static str, &'static str) {
 /// `code_challenge_method=S256` included. Throws `invalid_options` or `config_invalid`
 /// (an endpoint that is not https, or http off loopback).
 #[wasm_bindgen(js_name = buildAuthorizationUrl)]
-pub fn build_authorization_url(#[wasm_bindgen(unchecked_param_type = "AuthorizationUrlOptions")] options: JsValue) -> Result<String, JsValue> {
+pub fn build_authorization_url(
+    #[wasm_bindgen(unchecked_param_type = "AuthorizationUrlOptions")] options: JsValue,
+) -> Result<String, JsValue> {
     let options = authorization_url_options(&options)?;
     let mut values = options.split('\0');
     let mut next = || values.next().unwrap_or_default();
-    let (endpoint, client_id, redirect_uri, state, code_challenge, scope) = (next(), next(), next(), next(), next(), next());
+    let (endpoint, client_id, redirect_uri, state, code_challenge, scope) =
+        (next(), next(), next(), next(), next(), next());
     // RFC 6749 §3.3: scope tokens are separated by spaces; tabs and newlines are forgiven.
     let scopes: Vec<String> = scope.split_ascii_whitespace().map(str::to_owned).collect();
-    let request = flow::AuthorizeRequest { endpoint, client_id, redirect_uri, scopes: &scopes, state, code_challenge };
+    let request = flow::AuthorizeRequest {
+        endpoint,
+        client_id,
+        redirect_uri,
+        scopes: &scopes,
+        state,
+        code_challenge,
+    };
     request.url().map_err(|code| flow_refusal(code, None, None))
 }
 
@@ -187,7 +205,10 @@ pub fn parse_callback(url: &str, expected_state: &str, expected_issuer: Option<S
     let without_fragment = url.split('#').next().unwrap_or_default();
     let query = without_fragment.split_once('?').map_or(without_fragment, |(_, q)| q);
     let expected = Some(expected_state).filter(|s| !s.is_empty());
-    let issuer = expected_issuer.as_deref().map(|identifier| flow::ExpectedIssuer { identifier, always_sends_iss: true });
+    let issuer = expected_issuer.as_deref().map(|identifier| flow::ExpectedIssuer {
+        identifier,
+        always_sends_iss: true,
+    });
     match flow::check_callback(query, expected, issuer) {
         Ok(callback) => Ok(callback_result(callback.code(), expected_state)),
         Err(refusal) => Err(flow_refusal(refusal.code, refusal.oauth_error, refusal.description)),
@@ -200,7 +221,10 @@ mod tests {
 
     #[test]
     fn every_code_the_flow_calls_return_is_thrown_as_itself() {
-        for code in flow::CallbackError::CODES.into_iter().chain([flow::ErrorCode::ConfigInvalid]) {
+        for code in flow::CallbackError::CODES
+            .into_iter()
+            .chain([flow::ErrorCode::ConfigInvalid])
+        {
             assert_eq!(code_and_sentence(code), (code.as_str(), code.message()));
         }
         assert_eq!(code_and_sentence(flow::ErrorCode::CsrfHeaderMissing).0, "internal");

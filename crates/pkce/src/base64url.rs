@@ -15,7 +15,10 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 pub(crate) fn encode(octets: &[u8]) -> String {
     let mut text = String::with_capacity((octets.len() * 4).div_ceil(3));
     for group in octets.chunks(3) {
-        let bits = group.iter().enumerate().fold(0u32, |bits, (i, &octet)| bits | u32::from(octet) << (16 - 8 * i));
+        let bits = group
+            .iter()
+            .enumerate()
+            .fold(0u32, |bits, (i, &octet)| bits | u32::from(octet) << (16 - 8 * i));
         for sextet in 0..=group.len() {
             text.push(char::from(ALPHABET[(bits >> (18 - 6 * sextet) & 63) as usize]));
         }
@@ -32,7 +35,15 @@ mod tests {
     /// RFC 4648 §10's test vectors, without their padding.
     #[test]
     fn rfc4648_vectors() {
-        let vectors = [("", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"), ("foob", "Zm9vYg"), ("fooba", "Zm9vYmE"), ("foobar", "Zm9vYmFy")];
+        let vectors = [
+            ("", ""),
+            ("f", "Zg"),
+            ("fo", "Zm8"),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg"),
+            ("fooba", "Zm9vYmE"),
+            ("foobar", "Zm9vYmFy"),
+        ];
         for (octets, text) in vectors {
             assert_eq!(encode(octets.as_bytes()), text);
         }

@@ -64,17 +64,23 @@ mod tests {
     #[test]
     fn rfc7636_appendix_b_octets_give_the_same_verifier() {
         let octets = [
-            116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212, 37, 77, 105, 214,
-            191, 240, 91, 88, 5, 88, 83, 132, 141, 121,
+            116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212, 37, 77, 105, 214, 191,
+            240, 91, 88, 5, 88, 83, 132, 141, 121,
         ];
-        assert_eq!(CodeVerifier::from_random_bytes(&octets).unwrap().as_str(), RFC7636_VERIFIER);
+        assert_eq!(
+            CodeVerifier::from_random_bytes(&octets).unwrap().as_str(),
+            RFC7636_VERIFIER
+        );
     }
 
     #[test]
     fn verify_accepts_the_matching_pair_and_refuses_others() {
         assert!(verify(RFC7636_VERIFIER, RFC7636_CHALLENGE));
         assert!(!verify(RFC7636_VERIFIER, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cN"));
-        assert!(!verify("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXl", RFC7636_CHALLENGE));
+        assert!(!verify(
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXl",
+            RFC7636_CHALLENGE
+        ));
         // `plain` would compare the verifier itself: S256-only servers must refuse it.
         assert!(!verify(RFC7636_VERIFIER, RFC7636_VERIFIER));
         assert!(!verify("short", RFC7636_CHALLENGE));

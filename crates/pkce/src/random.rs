@@ -19,7 +19,10 @@ struct Pool {
 /// One pool per program (`no_std` has no thread-locals). It is only ever `try_lock`ed: a caller
 /// that finds it busy (another thread drawing at that instant) draws straight from the OS
 /// instead, so nobody waits and no octet is shared.
-static POOL: spin::Mutex<Pool> = spin::Mutex::new(Pool { bytes: [0; BLOCK], next: BLOCK });
+static POOL: spin::Mutex<Pool> = spin::Mutex::new(Pool {
+    bytes: [0; BLOCK],
+    next: BLOCK,
+});
 
 /// Fills `out` with CSPRNG octets, each used once.
 pub(crate) fn fill(out: &mut [u8]) -> Result<(), PkceError> {

@@ -4,8 +4,8 @@ use alloc::borrow::ToOwned;
 use alloc::string::String;
 use core::fmt;
 
-use crate::{PkceError, base64url};
 use crate::random::random_base64url;
+use crate::{PkceError, base64url};
 
 /// A PKCE code verifier: 43 to 128 characters of `[A-Za-z0-9-._~]` (RFC 7636 §4.1).
 ///
@@ -118,16 +118,28 @@ mod tests {
 
     #[test]
     fn lengths_outside_43_to_128_are_refused_for_generation() {
-        assert_eq!(CodeVerifier::generate_with_length(42).unwrap_err().code(), "verifier_length_out_of_range");
-        assert_eq!(CodeVerifier::generate_with_length(129).unwrap_err().code(), "verifier_length_out_of_range");
+        assert_eq!(
+            CodeVerifier::generate_with_length(42).unwrap_err().code(),
+            "verifier_length_out_of_range"
+        );
+        assert_eq!(
+            CodeVerifier::generate_with_length(129).unwrap_err().code(),
+            "verifier_length_out_of_range"
+        );
     }
 
     #[test]
     fn length_bounds_give_stable_codes() {
         assert!(CodeVerifier::parse(&"a".repeat(43)).is_ok());
         assert!(CodeVerifier::parse(&"a".repeat(128)).is_ok());
-        assert_eq!(CodeVerifier::parse(&"a".repeat(42)).unwrap_err(), PkceError::VerifierTooShort(42));
-        assert_eq!(CodeVerifier::parse(&"a".repeat(129)).unwrap_err(), PkceError::VerifierTooLong(129));
+        assert_eq!(
+            CodeVerifier::parse(&"a".repeat(42)).unwrap_err(),
+            PkceError::VerifierTooShort(42)
+        );
+        assert_eq!(
+            CodeVerifier::parse(&"a".repeat(129)).unwrap_err(),
+            PkceError::VerifierTooLong(129)
+        );
         assert_eq!(CodeVerifier::parse("").unwrap_err().code(), "verifier_too_short");
     }
 
@@ -140,21 +152,34 @@ mod tests {
             }
             let text = format!("{}{}", "a".repeat(42), c);
             let err = CodeVerifier::parse(&text).unwrap_err();
-            assert_eq!(err, PkceError::VerifierInvalidCharacter { character: c, position: 42 }, "byte {byte}");
+            assert_eq!(
+                err,
+                PkceError::VerifierInvalidCharacter {
+                    character: c,
+                    position: 42
+                },
+                "byte {byte}"
+            );
         }
     }
 
     #[test]
     fn non_ascii_is_an_invalid_character_not_a_length_error() {
         let text = format!("{}é", "a".repeat(42));
-        assert_eq!(CodeVerifier::parse(&text).unwrap_err().code(), "verifier_invalid_character");
+        assert_eq!(
+            CodeVerifier::parse(&text).unwrap_err().code(),
+            "verifier_invalid_character"
+        );
     }
 
     #[test]
     fn caller_random_bytes_are_base64url_encoded() {
         let v = CodeVerifier::from_random_bytes(&[0u8; 32]).unwrap();
         assert_eq!(v.as_str(), "A".repeat(43));
-        assert_eq!(CodeVerifier::from_random_bytes(&[0u8; 31]).unwrap_err().code(), "random_bytes_out_of_range");
+        assert_eq!(
+            CodeVerifier::from_random_bytes(&[0u8; 31]).unwrap_err().code(),
+            "random_bytes_out_of_range"
+        );
         assert_eq!(CodeVerifier::from_random_bytes(&[0u8; 96]).unwrap().as_str().len(), 128);
     }
 

@@ -45,7 +45,10 @@ mod browser {
     #[wasm_bindgen_test]
     fn rfc7636_vector_in_the_browser() {
         let v = CodeVerifier::parse("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").unwrap();
-        assert_eq!(CodeChallenge::s256(&v).as_str(), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        assert_eq!(
+            CodeChallenge::s256(&v).as_str(),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
     }
 
     #[wasm_bindgen_test]

@@ -34,23 +34,44 @@ fn authorize(stand_in: &StandIn, headers: &HeaderMap, scope: Option<&str>) -> Re
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| bearer_error(StatusCode::UNAUTHORIZED, "invalid_token", "A Bearer access token is required."))?;
+        .ok_or_else(|| {
+            bearer_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "A Bearer access token is required.",
+            )
+        })?;
     let now = stand_in.clock.now();
     let inner = stand_in.lock();
     let access = inner
         .access_tokens
         .get(token)
         .filter(|a| a.expires_at > now)
-        .ok_or_else(|| bearer_error(StatusCode::UNAUTHORIZED, "invalid_token", "The access token is unknown, expired or revoked."))?;
-    let grant = inner
-        .grants
-        .get(&access.grant)
-        .filter(|g| !g.revoked)
-        .ok_or_else(|| bearer_error(StatusCode::UNAUTHORIZED, "invalid_token", "The access token was revoked."))?;
+        .ok_or_else(|| {
+            bearer_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "The access token is unknown, expired or revoked.",
+            )
+        })?;
+    let grant = inner.grants.get(&access.grant).filter(|g| !g.revoked).ok_or_else(|| {
+        bearer_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "The access token was revoked.",
+        )
+    })?;
     if let Some(scope) = scope.filter(|needed| !grant.scope.iter().any(|s| s == needed)) {
-        return Err(bearer_error(StatusCode::FORBIDDEN, "insufficient_scope", &format!("This call needs the {scope} scope.")));
+        return Err(bearer_error(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            &format!("This call needs the {scope} scope."),
+        ));
     }
-    Ok(Caller { scope: grant.scope.clone(), user_id: grant.user_id.clone() })
+    Ok(Caller {
+        scope: grant.scope.clone(),
+        user_id: grant.user_id.clone(),
+    })
 }
 
 /// Offset pagination parameters.
@@ -61,7 +82,11 @@ pub(crate) struct Page {
 }
 
 /// `GET /v2/employees` (scope `users:read`), in Pleo's data + pagination shape.
-pub(crate) async fn employees(State(stand_in): State<StandIn>, headers: HeaderMap, Query(page): Query<Page>) -> Response {
+pub(crate) async fn employees(
+    State(stand_in): State<StandIn>,
+    headers: HeaderMap,
+    Query(page): Query<Page>,
+) -> Response {
     if let Err(refusal) = authorize(&stand_in, &headers, Some("users:read")) {
         return refusal;
     }
@@ -70,11 +95,19 @@ pub(crate) async fn employees(State(stand_in): State<StandIn>, headers: HeaderMa
 
 /// 404 in the API's error shape.
 fn not_found(what: &str) -> Response {
-    (StatusCode::NOT_FOUND, Json(json!({ "type": "not_found", "message": format!("No {what} with that id.") }))).into_response()
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({ "type": "not_found", "message": format!("No {what} with that id.") })),
+    )
+        .into_response()
 }
 
 /// `GET /v2/employees/{id}` (scope `users:read`) -> `{"data": {...}}`.
-pub(crate) async fn employee_by_id(State(stand_in): State<StandIn>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(crate) async fn employee_by_id(
+    State(stand_in): State<StandIn>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     if let Err(refusal) = authorize(&stand_in, &headers, Some("users:read")) {
         return refusal;
     }
@@ -85,7 +118,11 @@ pub(crate) async fn employee_by_id(State(stand_in): State<StandIn>, headers: Hea
 }
 
 /// `GET /v1/companies/{id}` -> `{"data": {...}}`.
-pub(crate) async fn company_by_id(State(stand_in): State<StandIn>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(crate) async fn company_by_id(
+    State(stand_in): State<StandIn>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     if let Err(refusal) = authorize(&stand_in, &headers, None) {
         return refusal;
     }
@@ -96,7 +133,11 @@ pub(crate) async fn company_by_id(State(stand_in): State<StandIn>, headers: Head
 }
 
 /// `GET /v3/export-jobs` (scope `export-jobs:read`): a job in every documented status.
-pub(crate) async fn export_jobs(State(stand_in): State<StandIn>, headers: HeaderMap, Query(page): Query<Page>) -> Response {
+pub(crate) async fn export_jobs(
+    State(stand_in): State<StandIn>,
+    headers: HeaderMap,
+    Query(page): Query<Page>,
+) -> Response {
     if let Err(refusal) = authorize(&stand_in, &headers, Some("export-jobs:read")) {
         return refusal;
     }
@@ -130,7 +171,11 @@ pub(crate) async fn uninstall(State(stand_in): State<StandIn>, headers: HeaderMa
 }
 
 /// `GET /v1/companies`: the demo companies (any valid token).
-pub(crate) async fn companies(State(stand_in): State<StandIn>, headers: HeaderMap, Query(page): Query<Page>) -> Response {
+pub(crate) async fn companies(
+    State(stand_in): State<StandIn>,
+    headers: HeaderMap,
+    Query(page): Query<Page>,
+) -> Response {
     if let Err(refusal) = authorize(&stand_in, &headers, None) {
         return refusal;
     }
@@ -197,7 +242,11 @@ fn paginated(page: &Page, total: usize, item: impl Fn(usize) -> Value) -> Value 
 }
 
 /// Waits [`crate::Settings::api_latency_ms`] before answering, as a remote API would.
-pub(crate) async fn latency(axum::extract::State(stand_in): axum::extract::State<StandIn>, request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+pub(crate) async fn latency(
+    axum::extract::State(stand_in): axum::extract::State<StandIn>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     tokio::time::sleep(std::time::Duration::from_millis(stand_in.settings.api_latency_ms)).await;
     next.run(request).await
 }

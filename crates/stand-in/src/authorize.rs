@@ -38,13 +38,21 @@ fn redirect_to(redirect_uri: &str, params: &[(&str, &str)]) -> Response {
     }
     let separator = if redirect_uri.contains('?') { '&' } else { '?' };
     let mut response = Redirect::to(&format!("{redirect_uri}{separator}{}", query.finish())).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     response
 }
 
 /// An RFC 6749 §4.1.2.1 error sent back to the client's redirect URI, with the state if any
 /// and the issuer (RFC 9207 §2: every authorization response, errors included).
-fn redirect_error(stand_in: &StandIn, redirect_uri: &str, error: &str, description: &str, state: Option<&str>) -> Response {
+fn redirect_error(
+    stand_in: &StandIn,
+    redirect_uri: &str,
+    error: &str,
+    description: &str,
+    state: Option<&str>,
+) -> Response {
     let mut params = vec![("error", error), ("error_description", description)];
     if let Some(state) = state {
         params.push(("state", state));
@@ -62,12 +70,20 @@ fn redirect_error(stand_in: &StandIn, redirect_uri: &str, error: &str, descripti
 pub(crate) async fn authorize_page(State(stand_in): State<StandIn>, RawQuery(raw): RawQuery) -> Response {
     let params = match unique_params(raw.as_deref().unwrap_or("")) {
         Ok(params) => params,
-        Err(name) => return error_page("Invalid request", &format!("The parameter {name} appears more than once.")),
+        Err(name) => {
+            return error_page(
+                "Invalid request",
+                &format!("The parameter {name} appears more than once."),
+            );
+        }
     };
     let get = |name: &str| params.get(name).map(String::as_str).filter(|v| !v.is_empty());
     let registration = &stand_in.registration;
     if get("client_id") != Some(registration.client_id.as_str()) {
-        return error_page("Unknown client", "The client_id is missing or not registered with this server.");
+        return error_page(
+            "Unknown client",
+            "The client_id is missing or not registered with this server.",
+        );
     }
     let Some(redirect_uri) = get("redirect_uri").filter(|uri| registration.has_redirect_uri(uri)) else {
         return error_page(
@@ -77,21 +93,58 @@ pub(crate) async fn authorize_page(State(stand_in): State<StandIn>, RawQuery(raw
     };
     let state = get("state");
     if get("response_type") != Some("code") {
-        return redirect_error(&stand_in, redirect_uri, "unsupported_response_type", "Only response_type=code is supported.", state);
+        return redirect_error(
+            &stand_in,
+            redirect_uri,
+            "unsupported_response_type",
+            "Only response_type=code is supported.",
+            state,
+        );
     }
     let Some(state) = state else {
-        return redirect_error(&stand_in, redirect_uri, "invalid_request", "The state parameter is required.", None);
+        return redirect_error(
+            &stand_in,
+            redirect_uri,
+            "invalid_request",
+            "The state parameter is required.",
+            None,
+        );
     };
     // RFC 7636 §4.4.1 and RFC 9700 §2.1.1: PKCE is required, and only S256.
     if get("code_challenge_method") != Some("S256") {
-        return redirect_error(&stand_in, redirect_uri, "invalid_request", "PKCE with code_challenge_method=S256 is required.", Some(state));
+        return redirect_error(
+            &stand_in,
+            redirect_uri,
+            "invalid_request",
+            "PKCE with code_challenge_method=S256 is required.",
+            Some(state),
+        );
     }
-    let Some(challenge) = get("code_challenge").filter(|c| c.len() == 43 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')) else {
-        return redirect_error(&stand_in, redirect_uri, "invalid_request", "code_challenge must be a 43-character S256 challenge.", Some(state));
+    let Some(challenge) = get("code_challenge")
+        .filter(|c| c.len() == 43 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    else {
+        return redirect_error(
+            &stand_in,
+            redirect_uri,
+            "invalid_request",
+            "code_challenge must be a 43-character S256 challenge.",
+            Some(state),
+        );
     };
-    let scope: Vec<String> = get("scope").unwrap_or("").split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    let scope: Vec<String> = get("scope")
+        .unwrap_or("")
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
     if scope.is_empty() || scope.iter().any(|s| !registration.scopes.contains(s)) {
-        return redirect_error(&stand_in, redirect_uri, "invalid_scope", "The scope is empty or names a scope this client may not ask for.", Some(state));
+        return redirect_error(
+            &stand_in,
+            redirect_uri,
+            "invalid_scope",
+            "The scope is empty or names a scope this client may not ask for.",
+            Some(state),
+        );
     }
 
     let now = stand_in.clock.now();
@@ -131,7 +184,11 @@ fn consent_page(stand_in: &StandIn, request_id: &str, pending: &PendingConsent) 
             )
         })
         .collect();
-    let scopes: String = pending.scope.iter().map(|s| format!("<li><code>{}</code></li>", escape(s))).collect();
+    let scopes: String = pending
+        .scope
+        .iter()
+        .map(|s| format!("<li><code>{}</code></li>", escape(s)))
+        .collect();
     let body = format!(
         "<h1>Authorise {client}</h1>\
          <p><strong>{client}</strong> asks for access to your Pleo data:</p><ul id=\"scopes\">{scopes}</ul>\
@@ -147,7 +204,9 @@ fn consent_page(stand_in: &StandIn, request_id: &str, pending: &PendingConsent) 
     );
     let mut response = Html(page("Authorise access", &body)).into_response();
     // The consent page must not be framed by another site (clickjacking, RFC 6749 §10.13).
-    response.headers_mut().insert(header::X_FRAME_OPTIONS, header::HeaderValue::from_static("DENY"));
+    response
+        .headers_mut()
+        .insert(header::X_FRAME_OPTIONS, header::HeaderValue::from_static("DENY"));
     response
 }
 
@@ -164,14 +223,24 @@ pub(crate) struct Decision {
 /// The unguessable request id is the form's CSRF defence: only the consent page knows it.
 pub(crate) async fn decision(State(stand_in): State<StandIn>, Form(form): Form<Decision>) -> Response {
     let Some(pending) = stand_in.lock().pending.remove(&form.request_id) else {
-        return error_page("Consent expired", "This consent request was already answered or has expired. Start again from the app.");
+        return error_page(
+            "Consent expired",
+            "This consent request was already answered or has expired. Start again from the app.",
+        );
     };
     if form.decision != "approve" {
-        let mut params = vec![("error", "access_denied"), ("error_description", "The user denied the request."), ("state", pending.state.as_str())];
+        let mut params = vec![
+            ("error", "access_denied"),
+            ("error_description", "The user denied the request."),
+            ("state", pending.state.as_str()),
+        ];
         params.extend(stand_in.settings.issuer.as_deref().map(|iss| ("iss", iss)));
         return redirect_to(&pending.redirect_uri, &params);
     }
-    let user = demo_users().into_iter().find(|(id, _, _)| *id == form.user_id).map(|(id, _, _)| id);
+    let user = demo_users()
+        .into_iter()
+        .find(|(id, _, _)| *id == form.user_id)
+        .map(|(id, _, _)| id);
     match user {
         Some(user) => approve(&stand_in, pending, user),
         None => error_page("Unknown user", "Pick one of the demo users."),
@@ -180,7 +249,10 @@ pub(crate) async fn decision(State(stand_in): State<StandIn>, Form(form): Form<D
 
 /// The error page when the stand-in holds as many consent requests or codes as it may.
 fn too_many_requests() -> Response {
-    let mut page = error_page("Too many sign-ins at once", "The stand-in holds as many open sign-ins as it may. Try again in a minute.");
+    let mut page = error_page(
+        "Too many sign-ins at once",
+        "The stand-in holds as many open sign-ins as it may. Try again in a minute.",
+    );
     *page.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
     page
 }

@@ -12,13 +12,45 @@ pub(crate) struct Company {
 }
 
 pub(crate) const COMPANIES: &[Company] = &[
-    Company { id: "3f1c8a52-6d0e-4a4b-9c1e-2b7d5e8f0a11", name: "Nordlys Design ApS", registration_number: "DK38451122", locality: "Copenhagen", country: "DK" },
-    Company { id: "8b2e4f10-93c7-4d51-a6f8-0e9d1c2b3a44", name: "Fjord Logistics Ltd", registration_number: "GB11843207", locality: "London", country: "GB" },
+    Company {
+        id: "3f1c8a52-6d0e-4a4b-9c1e-2b7d5e8f0a11",
+        name: "Nordlys Design ApS",
+        registration_number: "DK38451122",
+        locality: "Copenhagen",
+        country: "DK",
+    },
+    Company {
+        id: "8b2e4f10-93c7-4d51-a6f8-0e9d1c2b3a44",
+        name: "Fjord Logistics Ltd",
+        registration_number: "GB11843207",
+        locality: "London",
+        country: "GB",
+    },
 ];
 
-const FIRST: &[&str] = &["Astrid", "Mads", "Sofie", "Oliver", "Freja", "Noah", "Ida", "William", "Clara", "Emil", "Maja", "Lucas"];
-const LAST: &[&str] = &["Jensen", "Nielsen", "Hansen", "Pedersen", "Andersen", "Christensen", "Larsen", "Sørensen", "Rasmussen"];
-const TITLES: &[&str] = &["Finance Manager", "Software Engineer", "Office Manager", "Sales Lead", "Designer", "CFO", "Account Executive"];
+const FIRST: &[&str] = &[
+    "Astrid", "Mads", "Sofie", "Oliver", "Freja", "Noah", "Ida", "William", "Clara", "Emil", "Maja", "Lucas",
+];
+const LAST: &[&str] = &[
+    "Jensen",
+    "Nielsen",
+    "Hansen",
+    "Pedersen",
+    "Andersen",
+    "Christensen",
+    "Larsen",
+    "Sørensen",
+    "Rasmussen",
+];
+const TITLES: &[&str] = &[
+    "Finance Manager",
+    "Software Engineer",
+    "Office Manager",
+    "Sales Lead",
+    "Designer",
+    "CFO",
+    "Account Executive",
+];
 
 /// How many employees the demo has.
 pub(crate) const EMPLOYEE_COUNT: usize = 24;
@@ -46,8 +78,16 @@ pub(crate) fn demo_users() -> Vec<(String, String, &'static str)> {
     (0..3)
         .map(|i| {
             let e = employee(i);
-            let name = format!("{} {}", e["firstName"].as_str().unwrap_or(""), e["lastName"].as_str().unwrap_or(""));
-            (e["id"].as_str().unwrap_or("").to_owned(), name, COMPANIES[i % COMPANIES.len()].name)
+            let name = format!(
+                "{} {}",
+                e["firstName"].as_str().unwrap_or(""),
+                e["lastName"].as_str().unwrap_or("")
+            );
+            (
+                e["id"].as_str().unwrap_or("").to_owned(),
+                name,
+                COMPANIES[i % COMPANIES.len()].name,
+            )
         })
         .collect()
 }

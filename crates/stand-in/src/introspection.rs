@@ -37,8 +37,15 @@ pub(crate) async fn introspect(State(stand_in): State<StandIn>, headers: HeaderM
             }),
         );
     }
-    if let Some(grant) = inner.refresh_tokens.get(token.as_str()).and_then(|g| inner.grants.get(g)) {
-        let live = !grant.revoked && !grant.refresh_revoked && grant.current_refresh == *token && grant.refresh_expires_at > now;
+    if let Some(grant) = inner
+        .refresh_tokens
+        .get(token.as_str())
+        .and_then(|g| inner.grants.get(g))
+    {
+        let live = !grant.revoked
+            && !grant.refresh_revoked
+            && grant.current_refresh == *token
+            && grant.refresh_expires_at > now;
         if live {
             return no_store_json(
                 StatusCode::OK,

@@ -28,7 +28,11 @@ fn done(found: bool) -> Response {
     if found {
         Json(json!({ "ok": true })).into_response()
     } else {
-        (StatusCode::NOT_FOUND, Json(json!({ "error": "unknown_token", "message": "No such token." }))).into_response()
+        (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "error": "unknown_token", "message": "No such token." })),
+        )
+            .into_response()
     }
 }
 

@@ -57,7 +57,9 @@ pub fn router(stand_in: StandIn) -> Router {
         // Its pages: their own inline style, nothing else loaded, never framed (RFC 6749 §10.13).
         .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
             axum::http::header::CONTENT_SECURITY_POLICY,
-            axum::http::HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'"),
+            axum::http::HeaderValue::from_static(
+                "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
+            ),
         ))
         .with_state(stand_in)
 }

@@ -11,7 +11,9 @@ use stand_in::{Registration, Settings, StandIn};
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let addr = var("STAND_IN_ADDR").unwrap_or_else(|| "127.0.0.1:9090".to_owned());
     let client_id = var("STAND_IN_CLIENT_ID").unwrap_or_else(|| "6f1f5c4e-3c55-4a0e-9d4b-1f0d5b7a2c01".to_owned());

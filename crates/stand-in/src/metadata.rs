@@ -11,7 +11,10 @@ use crate::{Registration, StandIn};
 pub(crate) async fn metadata(State(stand_in): State<StandIn>, headers: HeaderMap) -> Json<Value> {
     let sends_iss = stand_in.settings.issuer.is_some();
     let issuer = stand_in.settings.issuer.clone().unwrap_or_else(|| {
-        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("127.0.0.1");
         format!("http://{host}")
     });
     Json(json!({

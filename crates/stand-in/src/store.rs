@@ -182,7 +182,10 @@ impl StandIn {
 
     /// Counts one authenticated token request of `grant_type`.
     pub(crate) fn count_token_request(&self, grant_type: &str) {
-        let counted = COUNTED_GRANT_TYPES.into_iter().find(|known| *known == grant_type).unwrap_or("unsupported");
+        let counted = COUNTED_GRANT_TYPES
+            .into_iter()
+            .find(|known| *known == grant_type)
+            .unwrap_or("unsupported");
         *self.lock().token_requests.entry(counted).or_default() += 1;
     }
 
@@ -206,13 +209,19 @@ impl StandIn {
     /// Fault knob: the access token `token` expires now.
     pub fn expire_access_token(&self, token: &str) -> bool {
         let now = self.clock.now();
-        self.lock().access_tokens.get_mut(token).map(|t| t.expires_at = now).is_some()
+        self.lock()
+            .access_tokens
+            .get_mut(token)
+            .map(|t| t.expires_at = now)
+            .is_some()
     }
 
     /// Fault knob: the refresh token `token` is revoked; its access token lives until expiry.
     pub fn revoke_refresh_token(&self, token: &str) -> bool {
         let mut inner = self.lock();
-        let Some(&grant) = inner.refresh_tokens.get(token) else { return false };
+        let Some(&grant) = inner.refresh_tokens.get(token) else {
+            return false;
+        };
         inner.grants.get_mut(&grant).map(|g| g.refresh_revoked = true).is_some()
     }
 
@@ -226,7 +235,9 @@ impl StandIn {
     /// belongs to are delayed and/or fail. False if the token is unknown.
     pub fn set_token_faults_for(&self, token: &str, faults: TokenFaults) -> bool {
         let mut inner = self.lock();
-        let Some(&grant) = inner.refresh_tokens.get(token) else { return false };
+        let Some(&grant) = inner.refresh_tokens.get(token) else {
+            return false;
+        };
         inner.grant_faults.insert(grant, faults);
         true
     }
@@ -236,11 +247,23 @@ impl StandIn {
     /// much nearer expiry (or move away from it, for a negative shift). False if unknown.
     pub fn age_grant(&self, token: &str, secs: i64) -> bool {
         let mut inner = self.lock();
-        let grant = inner.refresh_tokens.get(token).copied().or_else(|| inner.access_tokens.get(token).map(|t| t.grant));
+        let grant = inner
+            .refresh_tokens
+            .get(token)
+            .copied()
+            .or_else(|| inner.access_tokens.get(token).map(|t| t.grant));
         let Some(grant) = grant else { return false };
         let age = |at: &mut u64| *at = at.saturating_add_signed(secs.saturating_neg());
-        inner.access_tokens.values_mut().filter(|t| t.grant == grant).for_each(|t| age(&mut t.expires_at));
-        inner.grants.get_mut(&grant).map(|g| age(&mut g.refresh_expires_at)).is_some()
+        inner
+            .access_tokens
+            .values_mut()
+            .filter(|t| t.grant == grant)
+            .for_each(|t| age(&mut t.expires_at));
+        inner
+            .grants
+            .get_mut(&grant)
+            .map(|g| age(&mut g.refresh_expires_at))
+            .is_some()
     }
 
     /// Takes one request's share of the token endpoint faults, if any are left: the faults of
@@ -249,7 +272,10 @@ impl StandIn {
         let mut inner = self.lock();
         let grant = refresh_token.and_then(|token| inner.refresh_tokens.get(token).copied());
         let inner = &mut *inner;
-        let faults = match grant.and_then(|g| inner.grant_faults.get_mut(&g)).filter(|f| f.remaining > 0) {
+        let faults = match grant
+            .and_then(|g| inner.grant_faults.get_mut(&g))
+            .filter(|f| f.remaining > 0)
+        {
             Some(scoped) => scoped,
             None => &mut inner.token_faults,
         };
@@ -277,7 +303,13 @@ impl StandIn {
 
 impl Inner {
     /// Starts a grant and issues its first tokens.
-    pub fn issue_for_new_grant(&mut self, settings: &Settings, now: u64, scope: Vec<String>, user_id: String) -> (u64, IssuedTokens) {
+    pub fn issue_for_new_grant(
+        &mut self,
+        settings: &Settings,
+        now: u64,
+        scope: Vec<String>,
+        user_id: String,
+    ) -> (u64, IssuedTokens) {
         let id = self.next_grant;
         self.next_grant += 1;
         self.grants.insert(
@@ -300,8 +332,13 @@ impl Inner {
         self.access_tokens.retain(|_, token| token.grant != grant);
         let access_token = opaque_value();
         let refresh_token = opaque_value();
-        self.access_tokens
-            .insert(access_token.clone(), AccessToken { grant, expires_at: now + settings.access_token_ttl });
+        self.access_tokens.insert(
+            access_token.clone(),
+            AccessToken {
+                grant,
+                expires_at: now + settings.access_token_ttl,
+            },
+        );
         self.refresh_tokens.insert(refresh_token.clone(), grant);
         for token in [&access_token, &refresh_token] {
             if self.issued.len() == ISSUED_LOG {
@@ -309,7 +346,10 @@ impl Inner {
             }
             self.issued.push_back(token.clone());
         }
-        let entry = self.grants.get_mut(&grant).expect("rotate is called for a grant that exists");
+        let entry = self
+            .grants
+            .get_mut(&grant)
+            .expect("rotate is called for a grant that exists");
         let replaced = std::mem::replace(&mut entry.current_refresh, refresh_token.clone());
         if !replaced.is_empty() {
             entry.previous_refresh.push_back(replaced);
@@ -320,7 +360,12 @@ impl Inner {
             self.refresh_tokens.remove(&forgotten);
         }
         entry.refresh_expires_at = now + settings.refresh_token_ttl;
-        IssuedTokens { access_token, refresh_token, expires_in: settings.access_token_ttl, scope: entry.scope.clone() }
+        IssuedTokens {
+            access_token,
+            refresh_token,
+            expires_in: settings.access_token_ttl,
+            scope: entry.scope.clone(),
+        }
     }
 
     /// Revokes every token of `grant` (replayed code, reused refresh token, uninstall).
@@ -336,7 +381,12 @@ impl Inner {
     /// redeemed code is kept while its grant lives, so that a replay still revokes it.
     pub fn sweep(&mut self, now: u64, code_ttl: u64) {
         self.pending.retain(|_, p| p.created_at + 600 > now);
-        let dead: Vec<u64> = self.grants.iter().filter(|(_, g)| g.revoked || now >= g.refresh_expires_at).map(|(id, _)| *id).collect();
+        let dead: Vec<u64> = self
+            .grants
+            .iter()
+            .filter(|(_, g)| g.revoked || now >= g.refresh_expires_at)
+            .map(|(id, _)| *id)
+            .collect();
         for id in &dead {
             if let Some(grant) = self.grants.remove(id) {
                 self.refresh_tokens.remove(&grant.current_refresh);

@@ -25,11 +25,21 @@ pub(crate) fn no_store_json(status: StatusCode, body: serde_json::Value) -> Resp
 
 /// An RFC 6749 §5.2 error response; `invalid_client` is 401 with a Basic challenge.
 pub(crate) fn oauth_error(error: &str, description: &str) -> Response {
-    let status = if error == "invalid_client" { StatusCode::UNAUTHORIZED } else { StatusCode::BAD_REQUEST };
-    let body = OAuthErrorBody { error: error.to_owned(), error_description: Some(description.to_owned()) };
+    let status = if error == "invalid_client" {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let body = OAuthErrorBody {
+        error: error.to_owned(),
+        error_description: Some(description.to_owned()),
+    };
     let mut response = no_store_json(status, serde_json::to_value(body).unwrap_or_default());
     if status == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"stand-in\""));
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"stand-in\""),
+        );
     }
     response
 }
@@ -48,16 +58,29 @@ fn token_response(issued: IssuedTokens) -> Response {
 }
 
 /// Checks `client_secret_basic` credentials, refusing a secret in the body (RFC 6749 §2.3.1).
-pub(crate) fn authenticate_client(stand_in: &StandIn, headers: &HeaderMap, params: &HashMap<String, String>) -> Result<(), Response> {
+pub(crate) fn authenticate_client(
+    stand_in: &StandIn,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+) -> Result<(), Response> {
     if params.contains_key("client_secret") {
-        return Err(oauth_error("invalid_client", "Send the client credentials in the Authorization header (client_secret_basic), not in the body."));
+        return Err(oauth_error(
+            "invalid_client",
+            "Send the client credentials in the Authorization header (client_secret_basic), not in the body.",
+        ));
     }
     match basic_credentials(headers) {
         Some((id, secret)) if stand_in.registration.authenticates(&id, &secret) => {}
         _ => return Err(oauth_error("invalid_client", "Client authentication failed.")),
     }
-    if params.get("client_id").is_some_and(|id| *id != stand_in.registration.client_id) {
-        return Err(oauth_error("invalid_client", "The client_id in the body differs from the authenticated client."));
+    if params
+        .get("client_id")
+        .is_some_and(|id| *id != stand_in.registration.client_id)
+    {
+        return Err(oauth_error(
+            "invalid_client",
+            "The client_id in the body differs from the authenticated client.",
+        ));
     }
     Ok(())
 }
@@ -70,8 +93,14 @@ pub(crate) fn form_params(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<St
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     match std::str::from_utf8(body).ok().filter(|_| is_form).map(unique_params) {
         Some(Ok(params)) => Ok(params),
-        Some(Err(name)) => Err(oauth_error("invalid_request", &format!("The parameter {name} appears more than once."))),
-        None => Err(oauth_error("invalid_request", "The body must be application/x-www-form-urlencoded UTF-8.")),
+        Some(Err(name)) => Err(oauth_error(
+            "invalid_request",
+            &format!("The parameter {name} appears more than once."),
+        )),
+        None => Err(oauth_error(
+            "invalid_request",
+            "The body must be application/x-www-form-urlencoded UTF-8.",
+        )),
     }
 }
 
@@ -82,7 +111,11 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
     let decoded = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?).ok()?;
     let (id, secret) = decoded.split_once(':')?;
-    let unescape = |s: &str| form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
+    let unescape = |s: &str| {
+        form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
     Some((unescape(id)?, unescape(secret)?))
 }
 
@@ -112,7 +145,10 @@ pub(crate) async fn token(State(stand_in): State<StandIn>, headers: HeaderMap, b
         "authorization_code" => authorization_code(&stand_in, &params),
         "refresh_token" => refresh(&stand_in, &params),
         "" => oauth_error("invalid_request", "grant_type is required."),
-        _ => oauth_error("unsupported_grant_type", "Only authorization_code and refresh_token are supported."),
+        _ => oauth_error(
+            "unsupported_grant_type",
+            "Only authorization_code and refresh_token are supported.",
+        ),
     };
     match fault.filter(|f| f.process_before_delay) {
         // The work is done (a refresh has rotated): whether the client waits or not.
@@ -127,9 +163,14 @@ pub(crate) async fn token(State(stand_in): State<StandIn>, headers: HeaderMap, b
 /// The error status a fault answers with, if it has one (`Retry-After` with a 429 or 503).
 fn injected_error(fault: &TokenFaults) -> Option<Response> {
     let status = fault.status.and_then(|s| StatusCode::from_u16(s).ok())?;
-    let mut response = no_store_json(status, json!({ "error": "server_error", "error_description": "Injected by a fault knob." }));
+    let mut response = no_store_json(
+        status,
+        json!({ "error": "server_error", "error_description": "Injected by a fault knob." }),
+    );
     if let Some(secs) = fault.retry_after_secs.filter(|_| matches!(status.as_u16(), 429 | 503)) {
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     Some(response)
 }
@@ -145,16 +186,25 @@ fn authorization_code(stand_in: &StandIn, params: &HashMap<String, String>) -> R
     };
     if let Some(grant) = code.redeemed_grant {
         inner.revoke_grant(grant);
-        return oauth_error("invalid_grant", "The authorization code was already used; the tokens it gave are revoked.");
+        return oauth_error(
+            "invalid_grant",
+            "The authorization code was already used; the tokens it gave are revoked.",
+        );
     }
     if now >= code.expires_at {
         return oauth_error("invalid_grant", "The authorization code has expired.");
     }
     if code.redirect_uri != get("redirect_uri") {
-        return oauth_error("invalid_grant", "redirect_uri differs from the one in the authorization request.");
+        return oauth_error(
+            "invalid_grant",
+            "redirect_uri differs from the one in the authorization request.",
+        );
     }
     if !pkce::verify(get("code_verifier"), &code.code_challenge) {
-        return oauth_error("invalid_grant", "The code_verifier is missing, malformed, or does not match the code_challenge.");
+        return oauth_error(
+            "invalid_grant",
+            "The code_verifier is missing, malformed, or does not match the code_challenge.",
+        );
     }
     let (scope, user) = (code.scope.clone(), code.user_id.clone());
     inner.sweep(now, stand_in.settings.code_ttl);
@@ -189,7 +239,10 @@ fn refresh(stand_in: &StandIn, params: &HashMap<String, String>) -> Response {
     }
     if grant.current_refresh != presented || now >= grant.refresh_expires_at {
         inner.revoke_grant(grant_id);
-        return oauth_error("invalid_grant", "The refresh token was already used or has expired; every token of this authorization is revoked.");
+        return oauth_error(
+            "invalid_grant",
+            "The refresh token was already used or has expired; every token of this authorization is revoked.",
+        );
     }
     token_response(inner.rotate(&stand_in.settings, now, grant_id))
 }

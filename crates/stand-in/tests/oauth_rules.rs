@@ -21,7 +21,13 @@ fn stand_in(auto_approve: bool) -> (StandIn, Router) {
         scopes: vec!["users:read".into(), "test:test".into()],
         client_name: "Rules <test>".into(),
     };
-    let si = StandIn::new(registration, Settings { auto_approve, ..Settings::default() });
+    let si = StandIn::new(
+        registration,
+        Settings {
+            auto_approve,
+            ..Settings::default()
+        },
+    );
     (si.clone(), router(si))
 }
 
@@ -60,7 +66,9 @@ fn authorize_query(verifier: &pkce::CodeVerifier, overrides: &[(&str, &str)]) ->
 fn redirect_params(headers: &axum::http::HeaderMap) -> Vec<(String, String)> {
     let location = headers[header::LOCATION].to_str().unwrap();
     assert!(location.starts_with(REDIRECT), "{location}");
-    form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes()).into_owned().collect()
+    form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
+        .into_owned()
+        .collect()
 }
 
 fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -69,7 +77,13 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 /// An auto-approved code for `verifier`.
 async fn code_for(app: &Router, verifier: &pkce::CodeVerifier) -> String {
-    let (status, headers, _) = send(app, Request::get(format!("/oauth/authorize?{}", authorize_query(verifier, &[]))).body(Body::empty()).unwrap()).await;
+    let (status, headers, _) = send(
+        app,
+        Request::get(format!("/oauth/authorize?{}", authorize_query(verifier, &[])))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let params = redirect_params(&headers);
     assert_eq!(param(&params, "state"), Some("xyz"));
@@ -78,7 +92,10 @@ async fn code_for(app: &Router, verifier: &pkce::CodeVerifier) -> String {
 
 fn basic(id: &str, secret: &str) -> String {
     let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", encode(id), encode(secret))))
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", encode(id), encode(secret)))
+    )
 }
 
 fn token_request(form: &[(&str, &str)], authorization: Option<String>) -> Request<Body> {
@@ -95,21 +112,39 @@ fn token_request(form: &[(&str, &str)], authorization: Option<String>) -> Reques
 
 fn exchange(code: &str, verifier: &str) -> Request<Body> {
     token_request(
-        &[("grant_type", "authorization_code"), ("code", code), ("redirect_uri", REDIRECT), ("code_verifier", verifier)],
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier),
+        ],
         Some(basic(CLIENT, SECRET)),
     )
 }
 
 fn error_of(body: &str) -> String {
-    serde_json::from_str::<Value>(body).unwrap()["error"].as_str().unwrap().to_owned()
+    serde_json::from_str::<Value>(body).unwrap()["error"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 #[tokio::test]
 async fn bad_client_or_redirect_uri_gets_an_error_page_never_a_redirect() {
     let (_, app) = stand_in(true);
     let v = pkce::CodeVerifier::generate().unwrap();
-    for overrides in [[("client_id", "other")], [("redirect_uri", "http://localhost:8080/callback/evil")], [("redirect_uri", "")]] {
-        let (status, headers, body) = send(&app, Request::get(format!("/oauth/authorize?{}", authorize_query(&v, &overrides))).body(Body::empty()).unwrap()).await;
+    for overrides in [
+        [("client_id", "other")],
+        [("redirect_uri", "http://localhost:8080/callback/evil")],
+        [("redirect_uri", "")],
+    ] {
+        let (status, headers, body) = send(
+            &app,
+            Request::get(format!("/oauth/authorize?{}", authorize_query(&v, &overrides)))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(headers.get(header::LOCATION).is_none());
         assert!(body.contains("<h1>"));
@@ -128,7 +163,13 @@ async fn pkce_s256_and_state_are_required_at_the_authorize_endpoint() {
         (vec![("response_type", "token")], "unsupported_response_type"),
         (vec![("scope", "users:read accounts:write")], "invalid_scope"),
     ] {
-        let (status, headers, _) = send(&app, Request::get(format!("/oauth/authorize?{}", authorize_query(&v, &overrides))).body(Body::empty()).unwrap()).await;
+        let (status, headers, _) = send(
+            &app,
+            Request::get(format!("/oauth/authorize?{}", authorize_query(&v, &overrides)))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{overrides:?}");
         assert_eq!(param(&redirect_params(&headers), "error"), Some(error), "{overrides:?}");
     }
@@ -138,18 +179,33 @@ async fn pkce_s256_and_state_are_required_at_the_authorize_endpoint() {
 async fn consent_page_escapes_and_deny_sends_access_denied_with_the_state() {
     let (_, app) = stand_in(false);
     let v = pkce::CodeVerifier::generate().unwrap();
-    let (status, headers, page) = send(&app, Request::get(format!("/oauth/authorize?{}", authorize_query(&v, &[]))).body(Body::empty()).unwrap()).await;
+    let (status, headers, page) = send(
+        &app,
+        Request::get(format!("/oauth/authorize?{}", authorize_query(&v, &[])))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
     assert!(page.contains("Rules &lt;test&gt;") && !page.contains("Rules <test>"));
-    let request_id = page.split("name=\"request_id\" value=\"").nth(1).unwrap().split('"').next().unwrap();
+    let request_id = page
+        .split("name=\"request_id\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
     let deny = Request::post("/oauth/authorize/decision")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from(format!("request_id={request_id}&decision=deny")))
         .unwrap();
     let (_, headers, _) = send(&app, deny).await;
     let params = redirect_params(&headers);
-    assert_eq!((param(&params, "error"), param(&params, "state")), (Some("access_denied"), Some("xyz")));
+    assert_eq!(
+        (param(&params, "error"), param(&params, "state")),
+        (Some("access_denied"), Some("xyz"))
+    );
     // The consent request is answered once.
     let again = Request::post("/oauth/authorize/decision")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -164,13 +220,26 @@ async fn token_endpoint_takes_client_secret_basic_only() {
     let v = pkce::CodeVerifier::generate().unwrap();
     let code = code_for(&app, &v).await;
     let in_body = token_request(
-        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT), ("code_verifier", v.as_str()), ("client_id", CLIENT), ("client_secret", SECRET)],
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", v.as_str()),
+            ("client_id", CLIENT),
+            ("client_secret", SECRET),
+        ],
         None,
     );
     let (status, headers, body) = send(&app, in_body).await;
-    assert_eq!((status, error_of(&body).as_str()), (StatusCode::UNAUTHORIZED, "invalid_client"));
+    assert_eq!(
+        (status, error_of(&body).as_str()),
+        (StatusCode::UNAUTHORIZED, "invalid_client")
+    );
     assert_eq!(headers[header::CACHE_CONTROL], "no-store");
-    let wrong = token_request(&[("grant_type", "authorization_code"), ("code", &code)], Some(basic(CLIENT, "wrong")));
+    let wrong = token_request(
+        &[("grant_type", "authorization_code"), ("code", &code)],
+        Some(basic(CLIENT, "wrong")),
+    );
     assert_eq!(error_of(&send(&app, wrong).await.2), "invalid_client");
     let (status, headers, body) = send(&app, exchange(&code, v.as_str())).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -186,10 +255,18 @@ async fn the_verifier_must_hash_to_the_challenge_and_the_redirect_uri_must_match
     let v = pkce::CodeVerifier::generate().unwrap();
     let code = code_for(&app, &v).await;
     let other = pkce::CodeVerifier::generate().unwrap();
-    assert_eq!(error_of(&send(&app, exchange(&code, other.as_str())).await.2), "invalid_grant");
+    assert_eq!(
+        error_of(&send(&app, exchange(&code, other.as_str())).await.2),
+        "invalid_grant"
+    );
     let code = code_for(&app, &v).await;
     let wrong_redirect = token_request(
-        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", "http://localhost:8080/other"), ("code_verifier", v.as_str())],
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "http://localhost:8080/other"),
+            ("code_verifier", v.as_str()),
+        ],
         Some(basic(CLIENT, SECRET)),
     );
     assert_eq!(error_of(&send(&app, wrong_redirect).await.2), "invalid_grant");
@@ -202,13 +279,29 @@ async fn a_code_is_single_use_and_its_replay_revokes_what_it_issued() {
     let code = code_for(&app, &v).await;
     let (status, _, body) = send(&app, exchange(&code, v.as_str())).await;
     assert_eq!(status, StatusCode::OK);
-    let access = serde_json::from_str::<Value>(&body).unwrap()["access_token"].as_str().unwrap().to_owned();
-    let call = || Request::get("/v2/employees").header(header::AUTHORIZATION, format!("Bearer {access}")).body(Body::empty()).unwrap();
+    let access = serde_json::from_str::<Value>(&body).unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let call = || {
+        Request::get("/v2/employees")
+            .header(header::AUTHORIZATION, format!("Bearer {access}"))
+            .body(Body::empty())
+            .unwrap()
+    };
     assert_eq!(send(&app, call()).await.0, StatusCode::OK);
-    assert_eq!(error_of(&send(&app, exchange(&code, v.as_str())).await.2), "invalid_grant");
+    assert_eq!(
+        error_of(&send(&app, exchange(&code, v.as_str())).await.2),
+        "invalid_grant"
+    );
     let (status, headers, _) = send(&app, call()).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert!(headers[header::WWW_AUTHENTICATE].to_str().unwrap().contains("error=\"invalid_token\""));
+    assert!(
+        headers[header::WWW_AUTHENTICATE]
+            .to_str()
+            .unwrap()
+            .contains("error=\"invalid_token\"")
+    );
 }
 
 #[tokio::test]
@@ -217,19 +310,42 @@ async fn refresh_rotates_both_tokens_and_an_old_refresh_token_revokes_the_author
     let v = pkce::CodeVerifier::generate().unwrap();
     let code = code_for(&app, &v).await;
     let first: Value = serde_json::from_str(&send(&app, exchange(&code, v.as_str())).await.2).unwrap();
-    let refresh = |token: &str| token_request(&[("grant_type", "refresh_token"), ("refresh_token", token)], Some(basic(CLIENT, SECRET)));
+    let refresh = |token: &str| {
+        token_request(
+            &[("grant_type", "refresh_token"), ("refresh_token", token)],
+            Some(basic(CLIENT, SECRET)),
+        )
+    };
     let (status, _, body) = send(&app, refresh(first["refresh_token"].as_str().unwrap())).await;
     assert_eq!(status, StatusCode::OK);
     let second: Value = serde_json::from_str(&body).unwrap();
     assert_ne!(second["access_token"], first["access_token"]);
     assert_ne!(second["refresh_token"], first["refresh_token"]);
-    let call = |token: &Value| Request::get("/v2/employees").header(header::AUTHORIZATION, format!("Bearer {}", token.as_str().unwrap())).body(Body::empty()).unwrap();
-    assert_eq!(send(&app, call(&first["access_token"])).await.0, StatusCode::UNAUTHORIZED, "the old access token died with the rotation");
+    let call = |token: &Value| {
+        Request::get("/v2/employees")
+            .header(header::AUTHORIZATION, format!("Bearer {}", token.as_str().unwrap()))
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(
+        send(&app, call(&first["access_token"])).await.0,
+        StatusCode::UNAUTHORIZED,
+        "the old access token died with the rotation"
+    );
     assert_eq!(send(&app, call(&second["access_token"])).await.0, StatusCode::OK);
     // Reusing the first refresh token revokes everything of this authorization.
-    assert_eq!(error_of(&send(&app, refresh(first["refresh_token"].as_str().unwrap())).await.2), "invalid_grant");
-    assert_eq!(send(&app, call(&second["access_token"])).await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(error_of(&send(&app, refresh(second["refresh_token"].as_str().unwrap())).await.2), "invalid_grant");
+    assert_eq!(
+        error_of(&send(&app, refresh(first["refresh_token"].as_str().unwrap())).await.2),
+        "invalid_grant"
+    );
+    assert_eq!(
+        send(&app, call(&second["access_token"])).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        error_of(&send(&app, refresh(second["refresh_token"].as_str().unwrap())).await.2),
+        "invalid_grant"
+    );
     assert_eq!(si.token_requests("refresh_token"), 3);
 }
 
@@ -241,16 +357,35 @@ async fn the_api_checks_the_bearer_token_and_the_scope() {
     let tokens: Value = serde_json::from_str(&send(&app, exchange(&code, v.as_str())).await.2).unwrap();
     let (status, headers, _) = send(&app, Request::get("/v2/employees").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert!(headers[header::WWW_AUTHENTICATE].to_str().unwrap().starts_with("Bearer"));
+    assert!(
+        headers[header::WWW_AUTHENTICATE]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
     let bearer = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
-    let (status, _, body) = send(&app, Request::get("/v2/employees?limit=5&offset=20").header(header::AUTHORIZATION, &bearer).body(Body::empty()).unwrap()).await;
+    let (status, _, body) = send(
+        &app,
+        Request::get("/v2/employees?limit=5&offset=20")
+            .header(header::AUTHORIZATION, &bearer)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let page: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(page["data"].as_array().unwrap().len(), 4);
     assert_eq!(page["pagination"]["hasNextPage"], false);
     assert_eq!(page["pagination"]["hasPreviousPage"], true);
     si.clock().shift_by(901);
-    let (status, _, _) = send(&app, Request::get("/v2/employees").header(header::AUTHORIZATION, &bearer).body(Body::empty()).unwrap()).await;
+    let (status, _, _) = send(
+        &app,
+        Request::get("/v2/employees")
+            .header(header::AUTHORIZATION, &bearer)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "expired");
 }
 
@@ -262,11 +397,20 @@ async fn tokens(app: &Router) -> Value {
 }
 
 fn get_with(path: &str, tokens: &Value) -> Request<Body> {
-    Request::get(path).header(header::AUTHORIZATION, format!("Bearer {}", tokens["access_token"].as_str().unwrap())).body(Body::empty()).unwrap()
+    Request::get(path)
+        .header(
+            header::AUTHORIZATION,
+            format!("Bearer {}", tokens["access_token"].as_str().unwrap()),
+        )
+        .body(Body::empty())
+        .unwrap()
 }
 
 fn introspect(token: &str) -> Request<Body> {
-    let body = format!("token={}", form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>());
+    let body = format!(
+        "token={}",
+        form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()
+    );
     Request::post("/oauth/token/introspect")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::AUTHORIZATION, basic(CLIENT, SECRET))
@@ -278,31 +422,47 @@ fn introspect(token: &str) -> Request<Body> {
 async fn introspection_reports_live_tokens_and_nothing_about_dead_ones() {
     let (si, app) = stand_in(true);
     let t = tokens(&app).await;
-    let live: Value = serde_json::from_str(&send(&app, introspect(t["access_token"].as_str().unwrap())).await.2).unwrap();
+    let live: Value =
+        serde_json::from_str(&send(&app, introspect(t["access_token"].as_str().unwrap())).await.2).unwrap();
     assert_eq!(live["active"], true);
     assert_eq!(live["client_id"], CLIENT);
     assert_eq!(live["scope"], "users:read");
-    let refresh: Value = serde_json::from_str(&send(&app, introspect(t["refresh_token"].as_str().unwrap())).await.2).unwrap();
+    let refresh: Value =
+        serde_json::from_str(&send(&app, introspect(t["refresh_token"].as_str().unwrap())).await.2).unwrap();
     assert_eq!(refresh["token_type"], "refresh_token");
     let unknown: Value = serde_json::from_str(&send(&app, introspect("nope")).await.2).unwrap();
     assert_eq!(unknown, serde_json::json!({"active": false}));
     si.clock().shift_by(901);
-    let expired: Value = serde_json::from_str(&send(&app, introspect(t["access_token"].as_str().unwrap())).await.2).unwrap();
+    let expired: Value =
+        serde_json::from_str(&send(&app, introspect(t["access_token"].as_str().unwrap())).await.2).unwrap();
     assert_eq!(expired["active"], false);
-    let unauthenticated = Request::post("/oauth/token/introspect").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(Body::from("token=x")).unwrap();
+    let unauthenticated = Request::post("/oauth/token/introspect")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("token=x"))
+        .unwrap();
     assert_eq!(send(&app, unauthenticated).await.0, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
 async fn metadata_advertises_s256_basic_auth_and_the_endpoints() {
     let (_, app) = stand_in(true);
-    let (status, _, body) = send(&app, Request::get("/.well-known/oauth-authorization-server").header(header::HOST, "127.0.0.1:9090").body(Body::empty()).unwrap()).await;
+    let (status, _, body) = send(
+        &app,
+        Request::get("/.well-known/oauth-authorization-server")
+            .header(header::HOST, "127.0.0.1:9090")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let meta: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(meta["issuer"], "http://127.0.0.1:9090");
     assert_eq!(meta["token_endpoint"], "http://127.0.0.1:9090/oauth/token");
     assert_eq!(meta["code_challenge_methods_supported"], serde_json::json!(["S256"]));
-    assert_eq!(meta["token_endpoint_auth_methods_supported"], serde_json::json!(["client_secret_basic"]));
+    assert_eq!(
+        meta["token_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic"])
+    );
 }
 
 #[tokio::test]
@@ -310,16 +470,25 @@ async fn api_catalog_answers_in_pleos_shapes() {
     let (_, app) = stand_in(true);
     let t = tokens(&app).await;
     let (_, _, list) = send(&app, get_with("/v2/employees", &t)).await;
-    let id = serde_json::from_str::<Value>(&list).unwrap()["data"][1]["id"].as_str().unwrap().to_owned();
+    let id = serde_json::from_str::<Value>(&list).unwrap()["data"][1]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (status, _, one) = send(&app, get_with(&format!("/v2/employees/{id}"), &t)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(serde_json::from_str::<Value>(&one).unwrap()["data"]["id"], id.as_str());
-    assert_eq!(send(&app, get_with("/v2/employees/nope", &t)).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        send(&app, get_with("/v2/employees/nope", &t)).await.0,
+        StatusCode::NOT_FOUND
+    );
     let (_, _, companies) = send(&app, get_with("/v1/companies", &t)).await;
     let companies: Value = serde_json::from_str(&companies).unwrap();
     let company_id = companies["data"][0]["id"].as_str().unwrap();
     assert!(companies["data"][0]["address"]["country"].is_string());
-    assert_eq!(send(&app, get_with(&format!("/v1/companies/{company_id}"), &t)).await.0, StatusCode::OK);
+    assert_eq!(
+        send(&app, get_with(&format!("/v1/companies/{company_id}"), &t)).await.0,
+        StatusCode::OK
+    );
     let (_, _, me) = send(&app, get_with("/v1/introspect", &t)).await;
     let me: Value = serde_json::from_str(&me).unwrap();
     assert_eq!(me["data"]["clientId"], CLIENT);
@@ -327,9 +496,17 @@ async fn api_catalog_answers_in_pleos_shapes() {
     // The token has users:read only.
     let (status, headers, _) = send(&app, get_with("/v3/export-jobs", &t)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(headers[header::WWW_AUTHENTICATE].to_str().unwrap().contains("insufficient_scope"));
+    assert!(
+        headers[header::WWW_AUTHENTICATE]
+            .to_str()
+            .unwrap()
+            .contains("insufficient_scope")
+    );
     let (_, _, installation) = send(&app, get_with("/v1/installations/me", &t)).await;
-    assert_eq!(serde_json::from_str::<Value>(&installation).unwrap()["status"], "ACTIVATED");
+    assert_eq!(
+        serde_json::from_str::<Value>(&installation).unwrap()["status"],
+        "ACTIVATED"
+    );
 }
 
 #[tokio::test]
@@ -341,17 +518,32 @@ async fn export_jobs_cover_every_documented_status() {
         scopes: vec!["users:read".into(), "export-jobs:read".into()],
         client_name: "jobs".into(),
     };
-    let app = router(StandIn::new(registration, Settings { auto_approve: true, ..Settings::default() }));
+    let app = router(StandIn::new(
+        registration,
+        Settings {
+            auto_approve: true,
+            ..Settings::default()
+        },
+    ));
     let v = pkce::CodeVerifier::generate().unwrap();
     let query = authorize_query(&v, &[("scope", "users:read export-jobs:read")]);
-    let (_, headers, _) = send(&app, Request::get(format!("/oauth/authorize?{query}")).body(Body::empty()).unwrap()).await;
+    let (_, headers, _) = send(
+        &app,
+        Request::get(format!("/oauth/authorize?{query}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     let code = param(&redirect_params(&headers), "code").unwrap().to_owned();
     let t: Value = serde_json::from_str(&send(&app, exchange(&code, v.as_str())).await.2).unwrap();
     let (status, _, body) = send(&app, get_with("/v3/export-jobs?limit=100", &t)).await;
     assert_eq!(status, StatusCode::OK);
     let jobs: Value = serde_json::from_str(&body).unwrap();
     for status in ["pending", "in_progress", "failed", "completed", "completed_with_errors"] {
-        assert!(jobs["data"].as_array().unwrap().iter().any(|j| j["status"] == status), "{status}");
+        assert!(
+            jobs["data"].as_array().unwrap().iter().any(|j| j["status"] == status),
+            "{status}"
+        );
     }
 }
 
@@ -360,10 +552,25 @@ async fn deleting_the_installation_revokes_every_token_of_the_client() {
     let (_, app) = stand_in(true);
     let first = tokens(&app).await;
     let second = tokens(&app).await;
-    let delete = Request::delete("/v1/installations/me").header(header::AUTHORIZATION, format!("Bearer {}", first["access_token"].as_str().unwrap())).body(Body::empty()).unwrap();
+    let delete = Request::delete("/v1/installations/me")
+        .header(
+            header::AUTHORIZATION,
+            format!("Bearer {}", first["access_token"].as_str().unwrap()),
+        )
+        .body(Body::empty())
+        .unwrap();
     assert_eq!(send(&app, delete).await.0, StatusCode::NO_CONTENT);
-    assert_eq!(send(&app, get_with("/v2/employees", &second)).await.0, StatusCode::UNAUTHORIZED);
-    let refresh = token_request(&[("grant_type", "refresh_token"), ("refresh_token", second["refresh_token"].as_str().unwrap())], Some(basic(CLIENT, SECRET)));
+    assert_eq!(
+        send(&app, get_with("/v2/employees", &second)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let refresh = token_request(
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", second["refresh_token"].as_str().unwrap()),
+        ],
+        Some(basic(CLIENT, SECRET)),
+    );
     assert_eq!(error_of(&send(&app, refresh).await.2), "invalid_grant");
 }
 
@@ -372,25 +579,53 @@ async fn fault_knobs_expire_revoke_and_break_the_token_endpoint() {
     let (si, app) = stand_in(true);
     let t = tokens(&app).await;
     assert!(si.expire_access_token(t["access_token"].as_str().unwrap()));
-    assert_eq!(send(&app, get_with("/v2/employees", &t)).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        send(&app, get_with("/v2/employees", &t)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
 
     let t = tokens(&app).await;
     assert!(si.revoke_refresh_token(t["refresh_token"].as_str().unwrap()));
-    assert_eq!(send(&app, get_with("/v2/employees", &t)).await.0, StatusCode::OK, "the access token lives on");
-    let refresh = |token: &Value| token_request(&[("grant_type", "refresh_token"), ("refresh_token", token["refresh_token"].as_str().unwrap())], Some(basic(CLIENT, SECRET)));
+    assert_eq!(
+        send(&app, get_with("/v2/employees", &t)).await.0,
+        StatusCode::OK,
+        "the access token lives on"
+    );
+    let refresh = |token: &Value| {
+        token_request(
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", token["refresh_token"].as_str().unwrap()),
+            ],
+            Some(basic(CLIENT, SECRET)),
+        )
+    };
     assert_eq!(error_of(&send(&app, refresh(&t)).await.2), "invalid_grant");
 
     let t = tokens(&app).await;
-    si.set_token_faults(stand_in::TokenFaults { status: Some(503), remaining: 2, ..Default::default() });
+    si.set_token_faults(stand_in::TokenFaults {
+        status: Some(503),
+        remaining: 2,
+        ..Default::default()
+    });
     assert_eq!(send(&app, refresh(&t)).await.0, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(send(&app, refresh(&t)).await.0, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(send(&app, refresh(&t)).await.0, StatusCode::OK, "the fault applied to two requests only");
+    assert_eq!(
+        send(&app, refresh(&t)).await.0,
+        StatusCode::OK,
+        "the fault applied to two requests only"
+    );
 }
 
 #[tokio::test]
 async fn knob_endpoints_exist_only_when_enabled() {
     let (_, app) = stand_in(true);
-    let knob = || Request::post("/_knobs/clock").header(header::CONTENT_TYPE, "application/json").body(Body::from(r#"{"shift_secs":60}"#)).unwrap();
+    let knob = || {
+        Request::post("/_knobs/clock")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(r#"{"shift_secs":60}"#))
+            .unwrap()
+    };
     assert_eq!(send(&app, knob()).await.0, StatusCode::NOT_FOUND);
     let registration = Registration {
         client_id: CLIENT.into(),
@@ -399,7 +634,13 @@ async fn knob_endpoints_exist_only_when_enabled() {
         scopes: vec!["users:read".into()],
         client_name: "knobs".into(),
     };
-    let si = StandIn::new(registration, Settings { fault_knobs: true, ..Settings::default() });
+    let si = StandIn::new(
+        registration,
+        Settings {
+            fault_knobs: true,
+            ..Settings::default()
+        },
+    );
     let before = si.clock().now();
     let app = router(si.clone());
     assert_eq!(send(&app, knob()).await.0, StatusCode::OK);
@@ -412,7 +653,10 @@ async fn a_code_older_than_60_seconds_is_refused() {
     let v = pkce::CodeVerifier::generate().unwrap();
     let code = code_for(&app, &v).await;
     si.clock().shift_by(60);
-    assert_eq!(error_of(&send(&app, exchange(&code, v.as_str())).await.2), "invalid_grant");
+    assert_eq!(
+        error_of(&send(&app, exchange(&code, v.as_str())).await.2),
+        "invalid_grant"
+    );
 }
 
 #[tokio::test]
@@ -426,11 +670,21 @@ async fn consent_requests_are_capped() {
         challenge.as_str()
     );
     for _ in 0..10_000 {
-        assert_eq!(send(&app, Request::get(&uri).body(Body::empty()).unwrap()).await.0, StatusCode::OK);
+        assert_eq!(
+            send(&app, Request::get(&uri).body(Body::empty()).unwrap()).await.0,
+            StatusCode::OK
+        );
     }
-    assert_eq!(send(&app, Request::get(&uri).body(Body::empty()).unwrap()).await.0, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        send(&app, Request::get(&uri).body(Body::empty()).unwrap()).await.0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
     assert_eq!(si.held().1, 10_000);
     si.clock().shift_by(601);
-    assert_eq!(send(&app, Request::get(&uri).body(Body::empty()).unwrap()).await.0, StatusCode::OK, "expired ones were swept");
+    assert_eq!(
+        send(&app, Request::get(&uri).body(Body::empty()).unwrap()).await.0,
+        StatusCode::OK,
+        "expired ones were swept"
+    );
     assert_eq!(si.held().1, 1);
 }

@@ -21,14 +21,24 @@ pub fn cases_dir() -> PathBuf {
 /// Records a case the way the tests do: one `area \t case \t outcome` file in [`cases_dir`].
 pub fn record(file: &str, area: &str, case: &str, outcome: &str) -> Result<(), String> {
     std::fs::create_dir_all(cases_dir())
-        .and_then(|()| std::fs::write(cases_dir().join(format!("{file}.tsv")), format!("{area}\t{case}\t{outcome}\n")))
+        .and_then(|()| {
+            std::fs::write(
+                cases_dir().join(format!("{file}.tsv")),
+                format!("{area}\t{case}\t{outcome}\n"),
+            )
+        })
         .map_err(|e| e.to_string())
 }
 
 /// The markdown tables of every recorded case, grouped by area, sorted by case.
 pub fn render() -> Result<String, String> {
     let dir = cases_dir();
-    let entries = std::fs::read_dir(&dir).map_err(|e| format!("no recorded cases in {} ({e}): run `cargo xtask test` first", dir.display()))?;
+    let entries = std::fs::read_dir(&dir).map_err(|e| {
+        format!(
+            "no recorded cases in {} ({e}): run `cargo xtask test` first",
+            dir.display()
+        )
+    })?;
     let mut areas: BTreeMap<(usize, String), Vec<(String, String)>> = BTreeMap::new();
     for entry in entries {
         let text = std::fs::read_to_string(entry.map_err(|e| e.to_string())?.path()).map_err(|e| e.to_string())?;
@@ -38,16 +48,29 @@ pub fn render() -> Result<String, String> {
                 return Err(format!("a recorded case is not `area<TAB>case<TAB>outcome`: {line:?}"));
             };
             let rank = AREAS.iter().position(|a| *a == area).unwrap_or(AREAS.len());
-            areas.entry((rank, area.to_owned())).or_default().push((case.to_owned(), outcome.to_owned()));
+            areas
+                .entry((rank, area.to_owned()))
+                .or_default()
+                .push((case.to_owned(), outcome.to_owned()));
         }
     }
     let mut out = String::new();
     for ((_, area), mut cases) in areas {
         cases.sort();
-        let count = if cases.len() == 1 { "1 case".to_owned() } else { format!("{} cases", cases.len()) };
-        out.push_str(&format!("\n**{area}** ({count})\n\n| Case | What it gets |\n|---|---|\n"));
+        let count = if cases.len() == 1 {
+            "1 case".to_owned()
+        } else {
+            format!("{} cases", cases.len())
+        };
+        out.push_str(&format!(
+            "\n**{area}** ({count})\n\n| Case | What it gets |\n|---|---|\n"
+        ));
         for (case, outcome) in cases {
-            out.push_str(&format!("| {} | {} |\n", case.replace('|', "\\|"), outcome.replace('|', "\\|")));
+            out.push_str(&format!(
+                "| {} | {} |\n",
+                case.replace('|', "\\|"),
+                outcome.replace('|', "\\|")
+            ));
         }
     }
     Ok(out)
@@ -60,8 +83,14 @@ fn page() -> PathBuf {
 
 /// The page with its generated section replaced by `list`.
 fn with_list(page: &str, list: &str) -> Result<String, String> {
-    let start = page.find(START).ok_or("docs/attacks.md has no attack-case start marker")? + START.len();
-    let end = page[start..].find(END).ok_or("docs/attacks.md has no attack-case end marker")? + start;
+    let start = page
+        .find(START)
+        .ok_or("docs/attacks.md has no attack-case start marker")?
+        + START.len();
+    let end = page[start..]
+        .find(END)
+        .ok_or("docs/attacks.md has no attack-case end marker")?
+        + start;
     Ok(format!("{}\n{list}\n{}", &page[..start], &page[end..]))
 }
 
@@ -88,7 +117,10 @@ mod tests {
     #[test]
     fn the_generated_section_is_replaced_and_the_rest_kept() {
         let page = format!("intro\n{START}\nold\n{END}\nafter\n");
-        assert_eq!(with_list(&page, "new").unwrap(), format!("intro\n{START}\nnew\n{END}\nafter\n"));
+        assert_eq!(
+            with_list(&page, "new").unwrap(),
+            format!("intro\n{START}\nnew\n{END}\nafter\n")
+        );
         assert!(with_list("no markers", "x").is_err());
     }
 }

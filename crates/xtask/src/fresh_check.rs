@@ -25,13 +25,29 @@ pub fn run() -> Result<(), String> {
     let cargo_home = root.join("cargo-home");
     std::fs::create_dir_all(&cargo_home).map_err(|e| format!("cannot create {}: {e}", cargo_home.display()))?;
     step(&format!("Cloning the committed repository into {}", clone.display()));
-    let cloned = Command::new("git").arg("clone").arg("--quiet").arg(repo_root()).arg(&clone).status();
+    let cloned = Command::new("git")
+        .arg("clone")
+        .arg("--quiet")
+        .arg(repo_root())
+        .arg(&clone)
+        .status();
     if !cloned.is_ok_and(|s| s.success()) {
         return Err("git clone failed".to_owned());
     }
-    let head = Command::new("git").arg("-C").arg(&clone).args(["log", "-1", "--format=%h %s"]).output();
-    println!("    at {}", head.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()).unwrap_or_default());
-    step(&format!("Running `cargo xtask test` there with an empty CARGO_HOME ({})", cargo_home.display()));
+    let head = Command::new("git")
+        .arg("-C")
+        .arg(&clone)
+        .args(["log", "-1", "--format=%h %s"])
+        .output();
+    println!(
+        "    at {}",
+        head.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default()
+    );
+    step(&format!(
+        "Running `cargo xtask test` there with an empty CARGO_HOME ({})",
+        cargo_home.display()
+    ));
     let mut test = Command::new("cargo");
     test.current_dir(&clone)
         .args(["xtask", "test"])
@@ -47,12 +63,19 @@ pub fn run() -> Result<(), String> {
         println!("  {:>7.1} s  {}", phase.took.as_secs_f64(), phase.name);
     }
     let total: Duration = phases.iter().map(|p| p.took).sum();
-    println!("  {:>7.1} s  in all ({:.1} minutes); the test command said: {closing}", total.as_secs_f64(), total.as_secs_f64() / 60.0);
+    println!(
+        "  {:>7.1} s  in all ({:.1} minutes); the test command said: {closing}",
+        total.as_secs_f64(),
+        total.as_secs_f64() / 60.0
+    );
     if success {
         let _ = std::fs::remove_dir_all(&root);
         Ok(())
     } else {
-        Err(format!("the test command failed in the fresh clone (left in {} to look at)", clone.display()))
+        Err(format!(
+            "the test command failed in the fresh clone (left in {} to look at)",
+            clone.display()
+        ))
     }
 }
 
@@ -60,23 +83,34 @@ pub fn run() -> Result<(), String> {
 /// phase, before any such line, is cargo building xtask itself). Returns the phases, the last
 /// `N passed, N failed` line and whether the command succeeded.
 fn timed(command: &mut Command) -> Result<(Vec<Phase>, String, bool), String> {
-    let mut child = command.spawn().map_err(|e| format!("cannot start cargo xtask test: {e}"))?;
+    let mut child = command
+        .spawn()
+        .map_err(|e| format!("cannot start cargo xtask test: {e}"))?;
     let mut phases = vec![];
-    let mut current = ("Building xtask (cargo downloads its first crates)".to_owned(), Instant::now());
+    let mut current = (
+        "Building xtask (cargo downloads its first crates)".to_owned(),
+        Instant::now(),
+    );
     let mut closing = String::from("no closing line");
     if let Some(stdout) = child.stdout.take() {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             println!("{line}");
             if let Some(name) = line.strip_prefix("==> ") {
                 let (previous, began) = std::mem::replace(&mut current, (name.to_owned(), Instant::now()));
-                phases.push(Phase { name: previous, took: began.elapsed() });
+                phases.push(Phase {
+                    name: previous,
+                    took: began.elapsed(),
+                });
             } else if is_closing_line(&line) {
                 closing = line;
             }
         }
     }
     let success = child.wait().is_ok_and(|s| s.success());
-    phases.push(Phase { name: current.0, took: current.1.elapsed() });
+    phases.push(Phase {
+        name: current.0,
+        took: current.1.elapsed(),
+    });
     Ok((phases, closing, success))
 }
 

@@ -10,8 +10,14 @@ use crate::{command, repo_root, setup, step};
 /// Each target and what it exercises.
 pub const TARGETS: [(&str, &str); 3] = [
     ("callback", "fuzzed callback queries (`flow::check_callback`)"),
-    ("authorize_url", "fuzzed authorize-URL fields (`flow::AuthorizeRequest::url`)"),
-    ("companion_request", "fuzzed companion requests: proxy path and query, JSON bodies, write rules"),
+    (
+        "authorize_url",
+        "fuzzed authorize-URL fields (`flow::AuthorizeRequest::url`)",
+    ),
+    (
+        "companion_request",
+        "fuzzed companion requests: proxy path and query, JSON bodies, write rules",
+    ),
 ];
 
 /// `cargo fuzz run` for `target`, for at most `seconds`, with the committed seeds.
@@ -36,7 +42,9 @@ pub fn run(seconds: u64) -> Result<Vec<&'static str>, String> {
     let mut failed = Vec::new();
     for (target, what) in TARGETS {
         step(&format!("Fuzzing {what} for {seconds} s"));
-        let status = fuzz_command(target, seconds).status().map_err(|e| format!("cargo fuzz: {e}"))?;
+        let status = fuzz_command(target, seconds)
+            .status()
+            .map_err(|e| format!("cargo fuzz: {e}"))?;
         if !status.success() {
             println!("    {target}: the failing input is in fuzz/artifacts/{target}/");
             failed.push(target);

@@ -33,15 +33,25 @@ fn main() -> ExitCode {
         Some("test") => test_run::run_all(),
         Some("setup") => setup::ensure_tools(args.iter().any(|a| a == "--browser")),
         Some("build-app") => setup::ensure_tools(false).and_then(|()| wasm_release::build_app()),
-        Some("pkce-package") => setup::ensure_tools(false).and_then(|()| pkce_package::build()).map(|_| ()),
+        Some("pkce-package") => setup::ensure_tools(false)
+            .and_then(|()| pkce_package::build())
+            .map(|_| ()),
         Some("attack-list") => attack_list::write_page(),
         Some("fresh-check") => fresh_check::run(),
         Some("fuzz") => match args.get(1).map(|s| s.parse::<u64>()).unwrap_or(Ok(300)) {
-            Ok(seconds) => fuzz::run(seconds).and_then(|failed| if failed.is_empty() { Ok(()) } else { Err(format!("fuzzing found failures in {failed:?}")) }),
+            Ok(seconds) => fuzz::run(seconds).and_then(|failed| {
+                if failed.is_empty() {
+                    Ok(())
+                } else {
+                    Err(format!("fuzzing found failures in {failed:?}"))
+                }
+            }),
             Err(_) => Err("usage: cargo xtask fuzz [seconds per target]".to_owned()),
         },
         _ => {
-            eprintln!("usage: cargo xtask <demo|test|fresh-check|build-app|pkce-package|fuzz [seconds]|attack-list|setup [--browser]>");
+            eprintln!(
+                "usage: cargo xtask <demo|test|fresh-check|build-app|pkce-package|fuzz [seconds]|attack-list|setup [--browser]>"
+            );
             return ExitCode::from(2);
         }
     };
@@ -56,7 +66,10 @@ fn main() -> ExitCode {
 
 /// The repository root (xtask lives in crates/xtask).
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("the repository root exists")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the repository root exists")
 }
 
 /// Prints a step the way every command here does.
@@ -67,14 +80,21 @@ pub fn step(text: &str) {
 /// A command run from the repository root, with cargo's bin directory on PATH.
 pub fn command(program: &str) -> Command {
     let mut command = Command::new(program);
-    command.current_dir(repo_root()).env("PATH", setup::path_with_cargo_bin()).env("ATTACK_CASES_DIR", attack_list::cases_dir());
+    command
+        .current_dir(repo_root())
+        .env("PATH", setup::path_with_cargo_bin())
+        .env("ATTACK_CASES_DIR", attack_list::cases_dir());
     command
 }
 
 /// Runs `command`, failing with `what` if it does not succeed.
 pub fn run(command: &mut Command, what: &str) -> Result<(), String> {
     let status = command.status().map_err(|e| format!("{what}: could not start: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("{what} failed ({status})")) }
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed ({status})"))
+    }
 }
 
 /// Where the demo serves the walkthrough unless `COMPANION_ADDR` says otherwise: the default
@@ -88,10 +108,15 @@ fn demo() -> Result<(), String> {
     setup::ensure_tools(false)?;
     wasm_release::build_app()?;
     step("Building the companion (release)");
-    run(command("cargo").args(["build", "--release", "-p", "companion"]), "cargo build -p companion")?;
+    run(
+        command("cargo").args(["build", "--release", "-p", "companion"]),
+        "cargo build -p companion",
+    )?;
     let addr = std::env::var("COMPANION_ADDR").unwrap_or_else(|_| DEMO_ADDR.to_owned());
     let port = addr.rsplit(':').next().unwrap_or_default();
-    step(&format!("Serving the walkthrough at http://localhost:{port}/ from the companion, with the embedded stand-in (Ctrl-C stops it)"));
+    step(&format!(
+        "Serving the walkthrough at http://localhost:{port}/ from the companion, with the embedded stand-in (Ctrl-C stops it)"
+    ));
     println!("    Open http://localhost:{port}/ and press \"Generate PKCE verifier, challenge and state\".");
     run(
         command(&repo_root().join("target/release/companion").display().to_string())

@@ -31,7 +31,14 @@ pub fn build() -> Result<Sizes, String> {
     step("Building the PKCE module (release, wasm32)");
     wasm_release::run_release_build("cargo build -p pkce-js", || {
         let mut cargo = command("cargo");
-        cargo.args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "pkce-js"]);
+        cargo.args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "pkce-js",
+        ]);
         cargo
     })?;
     let out = out_dir();
@@ -40,18 +47,38 @@ pub fn build() -> Result<Sizes, String> {
     step("Generating the ES module and TypeScript definitions (wasm-bindgen --target web)");
     let input = repo_root().join("target/wasm32-unknown-unknown/release/pkce_js.wasm");
     run(
-        command("wasm-bindgen").arg("--target").arg("web").arg("--out-dir").arg(&out).args(["--out-name", "pkce"]).arg(&input),
+        command("wasm-bindgen")
+            .arg("--target")
+            .arg("web")
+            .arg("--out-dir")
+            .arg(&out)
+            .args(["--out-name", "pkce"])
+            .arg(&input),
         "wasm-bindgen",
     )?;
     step("Optimising for size (wasm-opt -Oz)");
     let wasm = out.join("pkce_bg.wasm");
-    run(command(&setup::npm_tool("wasm-opt").display().to_string()).args(setup::WASM_OPT_FEATURES).args(["-Oz", "--strip-producers", "--strip-target-features"]).arg(&wasm).arg("-o").arg(&wasm), "wasm-opt")?;
+    run(
+        command(&setup::npm_tool("wasm-opt").display().to_string())
+            .args(setup::WASM_OPT_FEATURES)
+            .args(["-Oz", "--strip-producers", "--strip-target-features"])
+            .arg(&wasm)
+            .arg("-o")
+            .arg(&wasm),
+        "wasm-opt",
+    )?;
     step("Bundling the JavaScript glue with its snippets into pkce.js, minified (esbuild)");
     let glue = out.join("pkce.js");
     run(
         command(&setup::npm_tool("esbuild").display().to_string())
             .arg(&glue)
-            .args(["--bundle", "--minify", "--format=esm", "--log-level=warning", "--allow-overwrite"])
+            .args([
+                "--bundle",
+                "--minify",
+                "--format=esm",
+                "--log-level=warning",
+                "--allow-overwrite",
+            ])
             .arg(format!("--outfile={}", glue.display())),
         "esbuild",
     )?;
@@ -60,7 +87,11 @@ pub fn build() -> Result<Sizes, String> {
     write(&out.join("node.js"), NODE_ENTRY)?;
     write(&out.join("node.d.ts"), "export * from \"./pkce.js\";\n")?;
     write(&out.join("README.md"), README)?;
-    let sizes = Sizes { wasm: size(&wasm), js: size(&out.join("pkce.js")), gzipped: gzipped(&wasm)? + gzipped(&out.join("pkce.js"))? };
+    let sizes = Sizes {
+        wasm: size(&wasm),
+        js: size(&out.join("pkce.js")),
+        gzipped: gzipped(&wasm)? + gzipped(&out.join("pkce.js"))?,
+    };
     println!(
         "    {}: pkce_bg.wasm {} B + pkce.js {} B = {} B raw, {} B gzipped",
         out.display(),
@@ -82,7 +113,12 @@ fn size(path: &Path) -> u64 {
 
 /// Bytes of `gzip -9` of a file.
 pub fn gzipped(path: &Path) -> Result<u64, String> {
-    let output = command("gzip").arg("-9").arg("-c").arg(path).output().map_err(|e| format!("gzip: {e}"))?;
+    let output = command("gzip")
+        .arg("-9")
+        .arg("-c")
+        .arg(path)
+        .output()
+        .map_err(|e| format!("gzip: {e}"))?;
     Ok(output.stdout.len() as u64)
 }
 

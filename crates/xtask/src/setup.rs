@@ -28,7 +28,12 @@ pub const WASM_OPT_FEATURES: &[&str] = &[
 
 /// `wasm-opt` from the npm package binaryen, installed under `.tools/` when missing.
 fn ensure_wasm_opt() -> Result<(), String> {
-    ensure_npm_tool("binaryen", BINARYEN_VERSION, "wasm-opt", &format!("version_{BINARYEN_VERSION}"))
+    ensure_npm_tool(
+        "binaryen",
+        BINARYEN_VERSION,
+        "wasm-opt",
+        &format!("version_{BINARYEN_VERSION}"),
+    )
 }
 
 /// The esbuild release that minifies the app's JavaScript glue (Trunk's own minifier cannot
@@ -56,7 +61,11 @@ fn ensure_npm_tool(package: &str, version: &str, program: &str, wanted: &str) ->
     step(&format!("Installing {program} (npm {package}@{version}) into .tools/"));
     std::fs::create_dir_all(&tools).map_err(|e| format!("cannot create .tools: {e}"))?;
     run(
-        command("npm").arg("install").arg("--prefix").arg(&tools).args(["--no-audit", "--no-fund", &format!("{package}@{version}")]),
+        command("npm").arg("install").arg("--prefix").arg(&tools).args([
+            "--no-audit",
+            "--no-fund",
+            &format!("{package}@{version}"),
+        ]),
         &format!("npm install {package}"),
     )
 }
@@ -67,8 +76,13 @@ pub fn ensure_cargo_fuzz() -> Result<(), String> {
         println!("    cargo-fuzz {CARGO_FUZZ_VERSION}: installed");
         return Ok(());
     }
-    step(&format!("Installing cargo-fuzz {CARGO_FUZZ_VERSION} (cargo install, a few minutes)"));
-    run(command("cargo").args(["install", "cargo-fuzz", "--version", CARGO_FUZZ_VERSION, "--locked"]), "cargo install cargo-fuzz")
+    step(&format!(
+        "Installing cargo-fuzz {CARGO_FUZZ_VERSION} (cargo install, a few minutes)"
+    ));
+    run(
+        command("cargo").args(["install", "cargo-fuzz", "--version", CARGO_FUZZ_VERSION, "--locked"]),
+        "cargo install cargo-fuzz",
+    )
 }
 
 /// `$CARGO_HOME/bin` (default `~/.cargo/bin`), where `cargo install` puts tools.
@@ -93,7 +107,13 @@ pub fn path_with_cargo_bin() -> std::ffi::OsString {
 /// The first line `program args` prints, if it runs.
 fn version_of(program: &str, args: &[&str]) -> Option<String> {
     let output = command(program).args(args).output().ok()?;
-    output.status.success().then(|| String::from_utf8_lossy(&output.stdout).lines().next().unwrap_or_default().to_owned())
+    output.status.success().then(|| {
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    })
 }
 
 /// Installs the wasm target, Trunk, wasm-bindgen-cli, wasm-opt and esbuild when missing; with
@@ -101,26 +121,54 @@ fn version_of(program: &str, args: &[&str]) -> Option<String> {
 pub fn ensure_tools(browser: bool) -> Result<(), String> {
     step("Checking the toolchain: wasm32 target, Trunk, wasm-bindgen-cli");
     let targets = command("rustup").args(["target", "list", "--installed"]).output();
-    let targets = targets.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+    let targets = targets
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
     if !targets.contains("wasm32-unknown-unknown") {
         step("Adding the wasm32-unknown-unknown target (rustup)");
-        run(command("rustup").args(["target", "add", "wasm32-unknown-unknown"]), "rustup target add")?;
+        run(
+            command("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
+            "rustup target add",
+        )?;
     } else {
         println!("    wasm32-unknown-unknown: installed");
+    }
+    // The test command's formatting and lint gates (a minimal rustup profile has neither).
+    for (component, program) in [("rustfmt", "fmt"), ("clippy", "clippy")] {
+        match version_of("cargo", &[program, "--version"]) {
+            Some(v) => println!("    {v}: installed"),
+            None => {
+                step(&format!("Adding {component} (rustup component add)"));
+                run(
+                    command("rustup").args(["component", "add", component]),
+                    "rustup component add",
+                )?;
+            }
+        }
     }
     match version_of("trunk", &["--version"]) {
         Some(v) if v.contains(TRUNK_VERSION) => println!("    {v}: installed"),
         _ => {
-            step(&format!("Installing Trunk {TRUNK_VERSION} (cargo install, a few minutes the first time)"));
-            run(command("cargo").args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]), "cargo install trunk")?;
+            step(&format!(
+                "Installing Trunk {TRUNK_VERSION} (cargo install, a few minutes the first time)"
+            ));
+            run(
+                command("cargo").args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]),
+                "cargo install trunk",
+            )?;
         }
     }
     match version_of("wasm-bindgen", &["--version"]) {
         Some(v) if v.contains(WASM_BINDGEN_VERSION) => println!("    {v}: installed"),
         _ => {
-            step(&format!("Installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} (cargo install, a few minutes the first time)"));
+            step(&format!(
+                "Installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} (cargo install, a few minutes the first time)"
+            ));
             // Not --locked: its lock file names a crate version the registry here lacks.
-            run(command("cargo").args(["install", "wasm-bindgen-cli", "--version", WASM_BINDGEN_VERSION]), "cargo install wasm-bindgen-cli")?;
+            run(
+                command("cargo").args(["install", "wasm-bindgen-cli", "--version", WASM_BINDGEN_VERSION]),
+                "cargo install wasm-bindgen-cli",
+            )?;
         }
     }
     ensure_wasm_opt()?;
@@ -138,13 +186,20 @@ pub fn ensure_tools(browser: bool) -> Result<(), String> {
 /// through sudo).
 fn ensure_chromium() -> Result<(), String> {
     if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
-        println!("    {}: installed", version_of("/usr/bin/chromium", &["--version"]).unwrap_or_else(|| "chromium".into()));
+        println!(
+            "    {}: installed",
+            version_of("/usr/bin/chromium", &["--version"]).unwrap_or_else(|| "chromium".into())
+        );
         return Ok(());
     }
     step("Installing Chromium and ChromeDriver (apt-get)");
     let as_root = version_of("id", &["-u"]).is_some_and(|uid| uid.trim() == "0");
     let apt = |args: &[&str]| -> Command {
-        let mut c = if as_root { Command::new("apt-get") } else { Command::new("sudo") };
+        let mut c = if as_root {
+            Command::new("apt-get")
+        } else {
+            Command::new("sudo")
+        };
         if !as_root {
             c.arg("apt-get");
         }
@@ -152,5 +207,14 @@ fn ensure_chromium() -> Result<(), String> {
         c
     };
     run(&mut apt(&["update"]), "apt-get update")?;
-    run(&mut apt(&["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"]), "apt-get install chromium chromium-driver")
+    run(
+        &mut apt(&[
+            "install",
+            "-y",
+            "--no-install-recommends",
+            "chromium",
+            "chromium-driver",
+        ]),
+        "apt-get install chromium chromium-driver",
+    )
 }

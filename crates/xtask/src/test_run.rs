@@ -24,7 +24,10 @@ fn parse_summary(line: &str) -> Option<Tally> {
         let i = words.iter().position(|w| *w == word)?;
         words.get(i.checked_sub(1)?)?.parse().ok()
     };
-    Some(Tally { passed: number_before("passed")?, failed: number_before("failed")? })
+    Some(Tally {
+        passed: number_before("passed")?,
+        failed: number_before("failed")?,
+    })
 }
 
 /// The counts of node's test runner (TAP reporter): `# pass N` and `# fail N` lines.
@@ -77,12 +80,42 @@ pub fn run_all() -> Result<(), String> {
     let _ = std::fs::remove_dir_all(attack_list::cases_dir());
 
     let mut tally = Tally::default();
+    step("Formatting: cargo fmt --all --check (rustfmt.toml)");
+    count(
+        &mut tally,
+        crate::run(command("cargo").args(["fmt", "--all", "--check"]), "cargo fmt --check"),
+    );
+    step("Lints: cargo clippy --workspace --all-targets -- -D warnings (allowed lints named in Cargo.toml)");
+    count(
+        &mut tally,
+        crate::run(
+            command("cargo").args([
+                "clippy",
+                "--quiet",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]),
+            "cargo clippy",
+        ),
+    );
     // Counted: a README example that a default Vite project refuses to build is a failure.
     count(&mut tally, vite_example::build());
     suite(
         "Native tests: pkce, flow, stand-in, companion (unit, property, router)",
         // --show-output: the load test prints its requests per second and latencies.
-        command("cargo").args(["test", "--workspace", "--exclude", "app", "--exclude", "e2e", "--", "--show-output"]),
+        command("cargo").args([
+            "test",
+            "--workspace",
+            "--exclude",
+            "app",
+            "--exclude",
+            "e2e",
+            "--",
+            "--show-output",
+        ]),
         &mut tally,
     );
     suite(
@@ -94,7 +127,9 @@ pub fn run_all() -> Result<(), String> {
     );
     suite(
         "The npm package in Node 20+ (node --test), against Node's crypto",
-        command("node").args(["--test", "--test-reporter=tap", "crates/pkce-js/tests/package.test.mjs"]).env("PKCE_PACKAGE", pkce_package::out_dir()),
+        command("node")
+            .args(["--test", "--test-reporter=tap", "crates/pkce-js/tests/package.test.mjs"])
+            .env("PKCE_PACKAGE", pkce_package::out_dir()),
         &mut tally,
     );
     suite(
@@ -115,15 +150,31 @@ pub fn run_all() -> Result<(), String> {
     count(&mut tally, attack_list::check_page());
     println!("\nPKCE package size: {} B gzipped (.wasm + .js)", package.gzipped);
     println!("\n{} passed, {} failed", tally.passed, tally.failed);
-    if tally.failed == 0 { Ok(()) } else { Err(format!("{} test(s) failed", tally.failed)) }
+    if tally.failed == 0 {
+        Ok(())
+    } else {
+        Err(format!("{} test(s) failed", tally.failed))
+    }
 }
 
 /// `cargo check -p companion --no-default-features` passes, and `cargo tree` of that build
 /// names no `stand-in` among its dependencies.
 fn production_companion_has_no_stand_in() -> Result<(), String> {
-    crate::run(command("cargo").args(["check", "--quiet", "-p", "companion", "--no-default-features"]), "cargo check -p companion --no-default-features")?;
+    crate::run(
+        command("cargo").args(["check", "--quiet", "-p", "companion", "--no-default-features"]),
+        "cargo check -p companion --no-default-features",
+    )?;
     let tree = command("cargo")
-        .args(["tree", "-p", "companion", "--no-default-features", "--edges", "normal", "--prefix", "none"])
+        .args([
+            "tree",
+            "-p",
+            "companion",
+            "--no-default-features",
+            "--edges",
+            "normal",
+            "--prefix",
+            "none",
+        ])
         .output()
         .map_err(|e| format!("cargo tree: {e}"))?;
     let listed = String::from_utf8_lossy(&tree.stdout).into_owned();
@@ -161,8 +212,13 @@ fn fuzz_suite(tally: &mut Tally) {
             count(tally, Err(format!("fuzz target {target} found a failing input")));
             continue;
         }
-        let outcome = format!("no panic, every invariant held ({FUZZ_SECONDS} s per target here; `cargo xtask fuzz` runs longer)");
-        count(tally, attack_list::record(&format!("fuzz-{target}"), "Fuzzing", what, &outcome));
+        let outcome = format!(
+            "no panic, every invariant held ({FUZZ_SECONDS} s per target here; `cargo xtask fuzz` runs longer)"
+        );
+        count(
+            tally,
+            attack_list::record(&format!("fuzz-{target}"), "Fuzzing", what, &outcome),
+        );
     }
 }
 
@@ -173,7 +229,9 @@ mod tests {
     #[test]
     fn summary_lines_of_libtest_and_wasm_bindgen_test_are_counted() {
         assert_eq!(
-            parse_summary("test result: ok. 15 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.25s"),
+            parse_summary(
+                "test result: ok. 15 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.25s"
+            ),
             Some(Tally { passed: 15, failed: 0 })
         );
         assert_eq!(

@@ -20,8 +20,14 @@ pub const VITE_VERSION: &str = "6.4.6";
 
 /// The README's addresses and what the test build uses instead.
 const ADDRESSES: [(&str, &str); 2] = [
-    ("\"https://auth.staging.pleo.io/oauth/authorize\"", "location.origin + \"/oauth/authorize\""),
-    ("\"http://localhost:8080/callback\"", "location.origin + \"/callback.html\""),
+    (
+        "\"https://auth.staging.pleo.io/oauth/authorize\"",
+        "location.origin + \"/oauth/authorize\"",
+    ),
+    (
+        "\"http://localhost:8080/callback\"",
+        "location.origin + \"/callback.html\"",
+    ),
 ];
 
 /// Where the Vite project is written.
@@ -37,7 +43,9 @@ pub fn dist_dir() -> PathBuf {
 /// Writes the Vite project around the README's two browser examples and builds it. The package
 /// must have been built into [`pkce_package::out_dir`].
 pub fn build() -> Result<(), String> {
-    step(&format!("Building the PKCE package README's browser examples with Vite {VITE_VERSION} (default settings)"));
+    step(&format!(
+        "Building the PKCE package README's browser examples with Vite {VITE_VERSION} (default settings)"
+    ));
     let (sign_in, callback) = readme_examples(pkce_package::README)?;
     let dir = project_dir();
     let _ = std::fs::remove_dir_all(dir.join("dist"));
@@ -54,21 +62,37 @@ pub fn build() -> Result<(), String> {
     for (name, text) in files {
         std::fs::write(dir.join(name), text).map_err(|e| format!("cannot write {name}: {e}"))?;
     }
-    run(command("npm").current_dir(&dir).args(["install", "--no-audit", "--no-fund", "--loglevel=error"]), "npm install (Vite example)")?;
-    run(command(&dir.join("node_modules/.bin/vite").display().to_string()).current_dir(&dir).args(["build", "--logLevel", "warn"]), "vite build")
+    run(
+        command("npm")
+            .current_dir(&dir)
+            .args(["install", "--no-audit", "--no-fund", "--loglevel=error"]),
+        "npm install (Vite example)",
+    )?;
+    run(
+        command(&dir.join("node_modules/.bin/vite").display().to_string())
+            .current_dir(&dir)
+            .args(["build", "--logLevel", "warn"]),
+        "vite build",
+    )
 }
 
 /// The README's two ```js blocks (sign-in, callback), with its addresses pointed at the page's
 /// own origin. Fails if the README no longer has them as expected.
 fn readme_examples(readme: &str) -> Result<(String, String), String> {
-    let blocks: Vec<&str> = readme.split("```js\n").skip(1).filter_map(|rest| rest.split("```").next()).collect();
+    let blocks: Vec<&str> = readme
+        .split("```js\n")
+        .skip(1)
+        .filter_map(|rest| rest.split("```").next())
+        .collect();
     let [sign_in, callback, ..] = blocks.as_slice() else {
         return Err("the package README has fewer than two ```js examples".to_owned());
     };
     let mut sign_in = (*sign_in).to_owned();
     for (from, to) in ADDRESSES {
         if sign_in.matches(from).count() != 1 {
-            return Err(format!("the package README's sign-in example no longer has {from} once"));
+            return Err(format!(
+                "the package README's sign-in example no longer has {from} once"
+            ));
         }
         sign_in = sign_in.replace(from, to);
     }
@@ -76,7 +100,9 @@ fn readme_examples(readme: &str) -> Result<(String, String), String> {
 }
 
 fn page(script: &str) -> String {
-    format!("<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>PKCE package example</title></head>\n<body><script type=\"module\" src=\"/{script}\"></script></body></html>\n")
+    format!(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>PKCE package example</title></head>\n<body><script type=\"module\" src=\"/{script}\"></script></body></html>\n"
+    )
 }
 
 fn package_json(package: &Path) -> String {
@@ -107,9 +133,15 @@ mod tests {
     #[test]
     fn the_readme_examples_are_found_and_point_at_the_pages_origin() {
         let (sign_in, callback) = readme_examples(pkce_package::README).unwrap();
-        assert!(sign_in.contains("location.origin + \"/oauth/authorize\"") && sign_in.contains("location.origin + \"/callback.html\""));
+        assert!(
+            sign_in.contains("location.origin + \"/oauth/authorize\"")
+                && sign_in.contains("location.origin + \"/callback.html\"")
+        );
         assert!(!sign_in.contains("staging.pleo.io"));
         assert!(callback.contains("parseCallback(location.href"));
-        assert!(!sign_in.contains("await init()") && !callback.contains("await init()"), "no top-level await in the examples");
+        assert!(
+            !sign_in.contains("await init()") && !callback.contains("await init()"),
+            "no top-level await in the examples"
+        );
     }
 }

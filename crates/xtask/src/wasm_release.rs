@@ -32,10 +32,15 @@ pub fn run_release_build(what: &str, make: impl Fn() -> Command) -> Result<(), S
             .env("RUSTC_BOOTSTRAP", "1")
             .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
             // Cargo adds these to the target's rustflags in .cargo/config.toml.
-            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none");
+            .env(
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+                "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none",
+            );
         match run(&mut sized, what) {
             Ok(()) => return Ok(()),
-            Err(e) => println!("    {e} with the size settings: building again with the plain release settings (a larger wasm)"),
+            Err(e) => println!(
+                "    {e} with the size settings: building again with the plain release settings (a larger wasm)"
+            ),
         }
     }
     run(&mut make(), what)
@@ -58,17 +63,28 @@ pub fn size_settings_usable() -> bool {
 
 /// Adds `rust-src` if missing and fetches the standard library's dependencies.
 fn prepare_std_source() -> Result<(), String> {
-    let sysroot = command("rustc").args(["--print", "sysroot"]).output().map_err(|e| format!("rustc --print sysroot: {e}"))?;
+    let sysroot = command("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .map_err(|e| format!("rustc --print sysroot: {e}"))?;
     let library = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim()).join("lib/rustlib/src/rust/library");
     if !library.join("std/Cargo.toml").is_file() {
         step("Adding the standard library's source (rustup component add rust-src)");
-        let added = command("rustup").args(["component", "add", "rust-src"]).status().is_ok_and(|s| s.success());
+        let added = command("rustup")
+            .args(["component", "add", "rust-src"])
+            .status()
+            .is_ok_and(|s| s.success());
         if !added || !library.join("std/Cargo.toml").is_file() {
             return Err("rust-src is not installed and `rustup component add rust-src` failed".to_owned());
         }
     }
     step("Fetching the standard library's dependencies (cargo fetch; the size-optimised builds rebuild it offline)");
-    let fetched = command("cargo").env("RUSTC_BOOTSTRAP", "1").arg("fetch").arg("--manifest-path").arg(library.join("Cargo.toml")).status();
+    let fetched = command("cargo")
+        .env("RUSTC_BOOTSTRAP", "1")
+        .arg("fetch")
+        .arg("--manifest-path")
+        .arg(library.join("Cargo.toml"))
+        .status();
     if !fetched.is_ok_and(|s| s.success()) {
         return Err("the standard library's dependencies could not be fetched".to_owned());
     }
@@ -102,7 +118,9 @@ pub fn build_app() -> Result<(), String> {
             "esbuild",
         )?;
         if !html.contains(&before) {
-            return Err(format!("dist/index.html has no integrity hash {before} for {file}: did Trunk change how it writes them?"));
+            return Err(format!(
+                "dist/index.html has no integrity hash {before} for {file}: did Trunk change how it writes them?"
+            ));
         }
         html = html.replace(&before, &integrity(&path)?);
     }
@@ -114,5 +132,8 @@ fn integrity(path: &Path) -> Result<String, String> {
     use base64::Engine as _;
     use sha2::Digest as _;
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    Ok(format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(&bytes))))
+    Ok(format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(&bytes))
+    ))
 }

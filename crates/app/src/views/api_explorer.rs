@@ -22,12 +22,36 @@ pub struct Endpoint {
 
 /// The catalog the companion's allow-list forwards.
 pub const CATALOG: &[Endpoint] = &[
-    Endpoint { path: "v2/employees", scope: Some("users:read"), about: "Employees, paginated (the first call of Pleo's Postman guide)" },
-    Endpoint { path: "v2/employees/{id}", scope: Some("users:read"), about: "One employee" },
-    Endpoint { path: "v1/companies", scope: None, about: "Companies the installation can see" },
-    Endpoint { path: "v1/introspect", scope: None, about: "Who the token belongs to" },
-    Endpoint { path: "v3/export-jobs", scope: Some("export-jobs:read"), about: "Export jobs in every status" },
-    Endpoint { path: "v1/installations/me", scope: None, about: "This client's installation" },
+    Endpoint {
+        path: "v2/employees",
+        scope: Some("users:read"),
+        about: "Employees, paginated (the first call of Pleo's Postman guide)",
+    },
+    Endpoint {
+        path: "v2/employees/{id}",
+        scope: Some("users:read"),
+        about: "One employee",
+    },
+    Endpoint {
+        path: "v1/companies",
+        scope: None,
+        about: "Companies the installation can see",
+    },
+    Endpoint {
+        path: "v1/introspect",
+        scope: None,
+        about: "Who the token belongs to",
+    },
+    Endpoint {
+        path: "v3/export-jobs",
+        scope: Some("export-jobs:read"),
+        about: "Export jobs in every status",
+    },
+    Endpoint {
+        path: "v1/installations/me",
+        scope: None,
+        about: "This client's installation",
+    },
 ];
 
 /// The parts of a Pleo list response the explorer reads; other members are ignored.

@@ -40,14 +40,28 @@ pub fn prepare(config: &PublicConfig) -> Result<Prepared, ClientError> {
     let state = pkce::State::generate().map_err(|e| internal(e.to_string()))?;
     let request = AuthorizeRequest::for_config(config, state.as_str(), challenge.as_str());
     let url = request.url().map_err(ClientError::from)?;
-    let parameters = request.parameters().map(|(name, value)| (name, value.into_owned())).to_vec();
-    Ok(Prepared { verifier: verifier.into_string(), challenge: challenge.as_str().to_owned(), state: state.as_str().to_owned(), url, parameters, issuer: config.issuer.clone(), iss_always_sent: config.iss_always_sent })
+    let parameters = request
+        .parameters()
+        .map(|(name, value)| (name, value.into_owned()))
+        .to_vec();
+    Ok(Prepared {
+        verifier: verifier.into_string(),
+        challenge: challenge.as_str().to_owned(),
+        state: state.as_str().to_owned(),
+        url,
+        parameters,
+        issuer: config.issuer.clone(),
+        iss_always_sent: config.iss_always_sent,
+    })
 }
 
 /// Where the callback should bring the user back: this page at step `step`.
 fn return_to(step: u8) -> String {
     let location = web_sys::window().map(|w| w.location());
-    let path = location.as_ref().and_then(|l| l.pathname().ok()).unwrap_or_else(|| "/".to_owned());
+    let path = location
+        .as_ref()
+        .and_then(|l| l.pathname().ok())
+        .unwrap_or_else(|| "/".to_owned());
     let search = location.as_ref().and_then(|l| l.search().ok()).unwrap_or_default();
     let path = if path == "/callback" { "/".to_owned() } else { path };
     format!("{path}{search}#step-{}", if step <= 2 { 3 } else { step })
@@ -56,12 +70,25 @@ fn return_to(step: u8) -> String {
 /// Binds a prepared attempt to this browser at the companion, keeps verifier and state for the
 /// callback, and navigates to the authorisation server.
 pub async fn redirect(prepared: Prepared, step: u8) -> Result<(), ClientError> {
-    let start = AuthorizeStart { state: prepared.state.clone(), code_challenge: prepared.challenge.clone(), code_challenge_method: "S256".into() };
+    let start = AuthorizeStart {
+        state: prepared.state.clone(),
+        code_challenge: prepared.challenge.clone(),
+        code_challenge_method: "S256".into(),
+    };
     api::authorize_start(&start).await?;
-    let pending = PendingAuthorization { state: prepared.state, code_verifier: prepared.verifier, return_to: return_to(step), issuer: Some(prepared.issuer), iss_always_sent: prepared.iss_always_sent };
+    let pending = PendingAuthorization {
+        state: prepared.state,
+        code_verifier: prepared.verifier,
+        return_to: return_to(step),
+        issuer: Some(prepared.issuer),
+        iss_always_sent: prepared.iss_always_sent,
+    };
     pending::store(&pending).map_err(internal)?;
     if let Some(window) = web_sys::window() {
-        window.location().set_href(&prepared.url).map_err(|_| internal("The browser refused to navigate.".into()))?;
+        window
+            .location()
+            .set_href(&prepared.url)
+            .map_err(|_| internal("The browser refused to navigate.".into()))?;
     }
     Ok(())
 }

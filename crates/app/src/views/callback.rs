@@ -14,19 +14,30 @@ use crate::views::widgets::{ErrorNotice, Progress};
 pub fn CallbackPage() -> impl IntoView {
     let failure = RwSignal::new(None::<ClientError>);
     let window = web_sys::window();
-    let query = window.as_ref().and_then(|w| w.location().search().ok()).unwrap_or_default();
+    let query = window
+        .as_ref()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
     // Single use whatever happens next: a replayed callback finds nothing (RFC 9700 §4.7.1).
     let pending = pending::take();
     // The code must not linger in the address bar or the history.
     if let Some(history) = window.as_ref().and_then(|w| w.history().ok()) {
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/callback"));
     }
-    let checked = flow::check_callback(&query, pending.as_ref().map(|p| p.state.as_str()), pending.as_ref().and_then(PendingAuthorization::expected_issuer));
+    let checked = flow::check_callback(
+        &query,
+        pending.as_ref().map(|p| p.state.as_str()),
+        pending.as_ref().and_then(PendingAuthorization::expected_issuer),
+    );
     match (checked, pending) {
         (Err(e), _) => {
             let mut error = ApiError::new(e.code);
             if let Some(oauth_error) = e.oauth_error {
-                error.message = format!("{} The server said: {oauth_error}{}", error.message, e.description.map(|d| format!(" ({d})")).unwrap_or_default());
+                error.message = format!(
+                    "{} The server said: {oauth_error}{}",
+                    error.message,
+                    e.description.map(|d| format!(" ({d})")).unwrap_or_default()
+                );
             }
             failure.set(Some(ClientError(error)));
         }
@@ -36,8 +47,14 @@ pub fn CallbackPage() -> impl IntoView {
                 code_hint: flow::wire::token_hint(callback.code()),
                 state_hint: flow::wire::token_hint(&pending.state),
             };
-            let exchange = TokenExchange { code: callback.code().to_owned(), code_verifier: pending.code_verifier, state: pending.state };
-            let return_to = Some(pending.return_to).filter(|p| pending::is_local_path(p)).unwrap_or_else(|| "/#step-3".to_owned());
+            let exchange = TokenExchange {
+                code: callback.code().to_owned(),
+                code_verifier: pending.code_verifier,
+                state: pending.state,
+            };
+            let return_to = Some(pending.return_to)
+                .filter(|p| pending::is_local_path(p))
+                .unwrap_or_else(|| "/#step-3".to_owned());
             spawn_local(async move {
                 match api::exchange(&exchange).await {
                     Ok(_) => {
@@ -74,5 +91,11 @@ pub fn CallbackPage() -> impl IntoView {
 
 /// The parameter names of a query, in order.
 fn form_names(query: &str) -> Vec<String> {
-    query.trim_start_matches('?').split('&').filter_map(|pair| pair.split('=').next()).filter(|n| !n.is_empty()).map(str::to_owned).collect()
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .filter_map(|pair| pair.split('=').next())
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .collect()
 }

@@ -40,7 +40,12 @@ pub const INTERACTIVE_MARK: &str = "walkthrough-interactive";
 impl Live {
     /// Empty signals; call [`Live::load`].
     pub fn new() -> Self {
-        Self { config: RwSignal::new(None), session: RwSignal::new(None), transcript: RwSignal::new(Vec::new()), report: RwSignal::new(pending::report()) }
+        Self {
+            config: RwSignal::new(None),
+            session: RwSignal::new(None),
+            transcript: RwSignal::new(Vec::new()),
+            report: RwSignal::new(pending::report()),
+        }
     }
 
     /// Loads the configuration, then the session and transcript.
@@ -61,7 +66,11 @@ impl Live {
             let session = api::session().await;
             let signed_in = matches!(&session, Ok(s) if s.signed_in);
             self.session.set(Some(session));
-            self.transcript.set(if signed_in { api::transcript().await.unwrap_or_default() } else { Vec::new() });
+            self.transcript.set(if signed_in {
+                api::transcript().await.unwrap_or_default()
+            } else {
+                Vec::new()
+            });
         });
     }
 
@@ -170,7 +179,13 @@ pub fn WalkthroughPage(#[prop(default = EmbedOptions::default())] options: Embed
 fn scroll_to_step(start_step: u8) {
     let Some(window) = web_sys::window() else { return };
     let hash = window.location().hash().unwrap_or_default();
-    let target = if hash.starts_with("#step-") { hash.trim_start_matches('#').to_owned() } else if start_step > 1 { format!("step-{start_step}") } else { return };
+    let target = if hash.starts_with("#step-") {
+        hash.trim_start_matches('#').to_owned()
+    } else if start_step > 1 {
+        format!("step-{start_step}")
+    } else {
+        return;
+    };
     if let Some(element) = window.document().and_then(|d| d.get_element_by_id(&target)) {
         element.scroll_into_view();
     }

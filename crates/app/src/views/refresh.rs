@@ -18,7 +18,12 @@ fn now_secs() -> u64 {
 
 /// Runs an action that ends in a sentence or an error, showing progress, then reloads the
 /// session and transcript.
-pub fn run_action(live: Live, busy: RwSignal<bool>, outcome: RwSignal<Option<Result<String, ClientError>>>, action: impl Future<Output = Result<String, ClientError>> + 'static) {
+pub fn run_action(
+    live: Live,
+    busy: RwSignal<bool>,
+    outcome: RwSignal<Option<Result<String, ClientError>>>,
+    action: impl Future<Output = Result<String, ClientError>> + 'static,
+) {
     busy.set(true);
     outcome.set(None);
     spawn_local(async move {
@@ -42,7 +47,12 @@ pub fn Outcome(outcome: RwSignal<Option<Result<String, ClientError>>>, busy: RwS
 
 /// How many refreshes the companion made since `since_ms`, from its transcript.
 pub async fn refreshes_since(since_ms: u64) -> usize {
-    api::transcript().await.unwrap_or_default().iter().filter(|e| e.step == TranscriptStep::Refresh && e.started_at_ms >= since_ms).count()
+    api::transcript()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|e| e.step == TranscriptStep::Refresh && e.started_at_ms >= since_ms)
+        .count()
 }
 
 /// Step 5 of Pleo's guide.
@@ -70,7 +80,10 @@ pub fn StepRefresh(compact: bool) -> impl IntoView {
     let refresh_now = move |_| {
         run_action(live, busy, outcome, async move {
             let summary = api::refresh().await?;
-            Ok(format!("Refreshed: a new access token ({}) and a new refresh token; the old ones are now invalid.", summary.access_token_hint))
+            Ok(format!(
+                "Refreshed: a new access token ({}) and a new refresh token; the old ones are now invalid.",
+                summary.access_token_hint
+            ))
         })
     };
     let single_flight = move |_| {
@@ -78,9 +91,18 @@ pub fn StepRefresh(compact: bool) -> impl IntoView {
             let since = js_sys::Date::now() as u64;
             api::fault("expire-access-token", FaultParams::default()).await?;
             let calls = futures::future::join_all((0..5).map(|_| api::call_api("v2/employees"))).await;
-            let statuses: Vec<String> = calls.iter().map(|c| c.as_ref().map_or_else(|e| e.code().to_string(), |c| c.status.to_string())).collect();
+            let statuses: Vec<String> = calls
+                .iter()
+                .map(|c| {
+                    c.as_ref()
+                        .map_or_else(|e| e.code().to_string(), |c| c.status.to_string())
+                })
+                .collect();
             let refreshes = refreshes_since(since).await;
-            Ok(format!("5 calls with an expired access token answered [{}] after {refreshes} refresh at the token endpoint.", statuses.join(", ")))
+            Ok(format!(
+                "5 calls with an expired access token answered [{}] after {refreshes} refresh at the token endpoint.",
+                statuses.join(", ")
+            ))
         })
     };
     view! {

@@ -29,7 +29,10 @@ pub fn StepRevocation(compact: bool) -> impl IntoView {
             api::fault("expire-access-token", FaultParams::default()).await?;
             let call = api::call_api("v2/employees").await?;
             let refreshes = refreshes_since(since).await;
-            Ok(format!("The API refused the expired token; the companion refreshed ({refreshes}x) and retried once: HTTP {}.", call.status))
+            Ok(format!(
+                "The API refused the expired token; the companion refreshed ({refreshes}x) and retried once: HTTP {}.",
+                call.status
+            ))
         })
     };
     let revoke = move |_| {
@@ -42,7 +45,15 @@ pub fn StepRevocation(compact: bool) -> impl IntoView {
     };
     let token_endpoint_down = move |_| {
         run_action(live, busy, outcome, async move {
-            api::fault("token-endpoint", FaultParams { status: Some(503), remaining: Some(3), ..FaultParams::default() }).await?;
+            api::fault(
+                "token-endpoint",
+                FaultParams {
+                    status: Some(503),
+                    remaining: Some(3),
+                    ..FaultParams::default()
+                },
+            )
+            .await?;
             let refreshed = api::refresh().await;
             let session = api::session().await?;
             match refreshed {

@@ -31,7 +31,9 @@ pub fn AuthorizeAgain() -> impl IntoView {
     let step = use_context::<CurrentStep>().map_or(2, |s| s.0);
     let error = RwSignal::new(None::<ClientError>);
     let go = move |_| {
-        let Some(config) = live.and_then(|l| l.config.get_untracked()).and_then(Result::ok) else { return };
+        let Some(config) = live.and_then(|l| l.config.get_untracked()).and_then(Result::ok) else {
+            return;
+        };
         spawn_local(async move {
             if let Err(e) = crate::views::authorize::start_authorization(&config, step).await {
                 error.set(Some(e));
@@ -106,7 +108,12 @@ pub fn JsonViewer(body: String, #[prop(default = "Response body")] summary: &'st
 #[component]
 pub fn TranscriptView(entry: TranscriptEntry) -> impl IntoView {
     let status = entry.status.map_or_else(|| "no response".to_owned(), |s| s.to_string());
-    let headers = entry.request_headers.iter().map(|(name, value)| format!("{name}: {value}")).collect::<Vec<_>>().join("\n");
+    let headers = entry
+        .request_headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}"))
+        .collect::<Vec<_>>()
+        .join("\n");
     view! {
         <div class="transcript-entry" data-step=entry.step.as_str()>
             <p class="request-line"><code>{format!("{} {}", entry.method, entry.url)}</code>

@@ -15,7 +15,10 @@ pub const ORIGIN: &str = "http://localhost:8080";
 
 pub fn config(vars: &[(&str, &str)]) -> Config {
     Config::from_lookup(|name| {
-        vars.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()).or_else(|| (name == "PLEO_CLIENT_SECRET").then(|| SECRET.to_owned()))
+        vars.iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| (*v).to_owned())
+            .or_else(|| (name == "PLEO_CLIENT_SECRET").then(|| SECRET.to_owned()))
     })
     .unwrap()
 }
@@ -34,7 +37,10 @@ pub async fn send(app: &Router, request: Request<Body>) -> (StatusCode, axum::ht
 }
 
 pub fn post(path: &str) -> axum::http::request::Builder {
-    Request::post(path).header("x-requested-with", "pleo-walkthrough").header(header::ORIGIN, ORIGIN).header(header::CONTENT_TYPE, "application/json")
+    Request::post(path)
+        .header("x-requested-with", "pleo-walkthrough")
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::CONTENT_TYPE, "application/json")
 }
 
 pub fn json_post(path: &str, body: &str, cookie: Option<&str>) -> Request<Body> {
@@ -51,7 +57,12 @@ pub fn start_body(state: &str, verifier: &pkce::CodeVerifier) -> String {
 
 /// `name=value` of the first Set-Cookie header, and the whole header.
 pub fn set_cookie(headers: &axum::http::HeaderMap) -> (String, String) {
-    let full = headers.get(header::SET_COOKIE).expect("a cookie is set").to_str().unwrap().to_owned();
+    let full = headers
+        .get(header::SET_COOKIE)
+        .expect("a cookie is set")
+        .to_str()
+        .unwrap()
+        .to_owned();
     (full.split(';').next().unwrap().to_owned(), full)
 }
 
@@ -71,11 +82,22 @@ pub async fn against_standalone_stand_in_with(extra: &[(&str, &str)]) -> (stand_
         scopes: vec!["users:read".into()],
         client_name: "router tests".into(),
     };
-    let si = stand_in::StandIn::new(registration, stand_in::Settings { auto_approve: true, ..Default::default() });
+    let si = stand_in::StandIn::new(
+        registration,
+        stand_in::Settings {
+            auto_approve: true,
+            ..Default::default()
+        },
+    );
     let app = stand_in::router(si.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let base = format!("http://{addr}");
-    let mut vars = vec![("PLEO_ENV", "custom"), ("PLEO_AUTHORIZATION_SERVER_URL", base.as_str()), ("PLEO_CLIENT_ID", "client-1"), ("PLEO_SCOPES", "users:read")];
+    let mut vars = vec![
+        ("PLEO_ENV", "custom"),
+        ("PLEO_AUTHORIZATION_SERVER_URL", base.as_str()),
+        ("PLEO_CLIENT_ID", "client-1"),
+        ("PLEO_SCOPES", "users:read"),
+    ];
     vars.extend_from_slice(extra);
     let state = AppState::new(config(&vars));
     (si, state.clone(), router(state))
@@ -97,47 +119,89 @@ pub async fn local_on_a_port(extra: &[(&str, &str)]) -> (AppState, Router) {
 
 /// Signs in through the router: start, authorize (auto-approved), exchange. Returns the cookie.
 pub async fn sign_in(state: &AppState, app: &Router) -> String {
-    try_sign_in(state, app).await.unwrap_or_else(|(status, body)| panic!("sign-in failed: {status} {body}"))
+    try_sign_in(state, app)
+        .await
+        .unwrap_or_else(|(status, body)| panic!("sign-in failed: {status} {body}"))
 }
 
 /// As [`sign_in`], with the failing status and body instead of a panic.
 pub async fn try_sign_in(state: &AppState, app: &Router) -> Result<String, (StatusCode, Value)> {
     let verifier = pkce::CodeVerifier::generate().unwrap();
     let oauth_state = pkce::State::generate().unwrap();
-    let (status, headers, body) = send(app, json_post("/api/authorize/start", &start_body(oauth_state.as_str(), &verifier), None)).await;
+    let (status, headers, body) = send(
+        app,
+        json_post(
+            "/api/authorize/start",
+            &start_body(oauth_state.as_str(), &verifier),
+            None,
+        ),
+    )
+    .await;
     if !status.is_success() {
         return Err((status, body));
     }
     let (attempt, _) = set_cookie(&headers);
     let config = state.config.public();
     let challenge = pkce::CodeChallenge::s256(&verifier);
-    let url = flow::AuthorizeRequest::for_config(&config, oauth_state.as_str(), challenge.as_str()).url().unwrap();
-    let redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap().get(url).send().await.unwrap();
+    let url = flow::AuthorizeRequest::for_config(&config, oauth_state.as_str(), challenge.as_str())
+        .url()
+        .unwrap();
+    let redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(url)
+        .send()
+        .await
+        .unwrap();
     let location = redirect.headers()["location"].to_str().unwrap().to_owned();
     let callback = flow::check_callback(location.split_once('?').unwrap().1, Some(oauth_state.as_str()), None).unwrap();
-    let exchange = serde_json::json!({"code": callback.code(), "code_verifier": verifier.as_str(), "state": oauth_state.as_str()}).to_string();
+    let exchange =
+        serde_json::json!({"code": callback.code(), "code_verifier": verifier.as_str(), "state": oauth_state.as_str()})
+            .to_string();
     let (status, headers, summary) = send(app, json_post("/api/token", &exchange, Some(&attempt))).await;
     if status != StatusCode::OK {
         return Err((status, summary));
     }
     assert_eq!(summary["token_type"], "Bearer");
     assert_eq!(summary["has_refresh_token"], true);
-    let all_cookies: Vec<String> = headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect();
-    let session = all_cookies.iter().find(|c| c.starts_with("pleo_walkthrough_session=")).expect("a session cookie");
+    let all_cookies: Vec<String> = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let session = all_cookies
+        .iter()
+        .find(|c| c.starts_with("pleo_walkthrough_session="))
+        .expect("a session cookie");
     assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict"));
     Ok(session.split(';').next().unwrap().to_owned())
 }
 
-
 /// Adds a row to the attack-case list in docs/attacks.md (`cargo xtask attack-list` gathers them):
 /// `outcome` is what the test observed, after asserting it.
 pub fn record_case(area: &str, case: &str, outcome: &str) {
-    let dir = std::env::var("ATTACK_CASES_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/attack-cases").to_owned());
-    let file: String = format!("{area} {case}").chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
-    std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(std::path::Path::new(&dir).join(file + ".tsv"), format!("{area}\t{case}\t{outcome}\n"))).unwrap();
+    let dir = std::env::var("ATTACK_CASES_DIR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/attack-cases").to_owned());
+    let file: String = format!("{area} {case}")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    std::fs::create_dir_all(&dir)
+        .and_then(|()| {
+            std::fs::write(
+                std::path::Path::new(&dir).join(file + ".tsv"),
+                format!("{area}\t{case}\t{outcome}\n"),
+            )
+        })
+        .unwrap();
 }
 
 /// `401 \`code\``: a companion answer as the case list shows it.
 pub fn outcome(status: StatusCode, body: &Value) -> String {
-    format!("{} `{}`", status.as_u16(), body["error"].as_str().unwrap_or("(no code)"))
+    format!(
+        "{} `{}`",
+        status.as_u16(),
+        body["error"].as_str().unwrap_or("(no code)")
+    )
 }
