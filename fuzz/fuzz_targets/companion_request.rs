@@ -11,9 +11,9 @@ const BASE: &str = "https://api.example";
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let _ = serde_json::from_slice::<flow::wire::AuthorizeStart>(data);
-    let _ = serde_json::from_slice::<flow::wire::TokenExchange>(data);
-    let _ = serde_json::from_slice::<flow::wire::Logout>(data);
+    let _ = serde_json::from_slice::<contract::wire::AuthorizeStart>(data);
+    let _ = serde_json::from_slice::<contract::wire::TokenExchange>(data);
+    let _ = serde_json::from_slice::<contract::wire::Logout>(data);
     let writes = parse_write_rules(&text).unwrap_or_default();
 
     let (method, target) = text.split_once(' ').unwrap_or(("GET", &text));

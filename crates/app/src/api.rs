@@ -1,10 +1,11 @@
-//! The companion's API, typed over the `flow::wire` types. Views never build URLs.
+//! The companion's API, typed over the `contract::wire` types. Views never build URLs.
 
-use flow::ErrorCode;
-use flow::wire::{
+use contract::FaultKnob;
+use contract::wire::{
     ApiError, AuthorizeStart, CSRF_HEADER, CSRF_HEADER_VALUE, FaultParams, Logout, PublicConfig, SessionInfo,
-    TokenExchange, TokenSummary, TranscriptEntry,
+    TokenExchange, TokenSummary, TranscriptEntry, UPSTREAM_DURATION, UPSTREAM_STATUS,
 };
+use flow::ErrorCode;
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
@@ -121,8 +122,8 @@ pub async fn transcript() -> Result<Vec<TranscriptEntry>, ClientError> {
 }
 
 /// `POST /api/faults/{knob}`: a fault knob of the embedded stand-in (local only).
-pub async fn fault(knob: &str, params: FaultParams) -> Result<(), ClientError> {
-    let response = send(post(&format!("/api/faults/{knob}")).json(&params)).await?;
+pub async fn fault(knob: FaultKnob, params: FaultParams) -> Result<(), ClientError> {
+    let response = send(post(&format!("/api/faults/{}", knob.as_str())).json(&params)).await?;
     if response.ok() {
         Ok(())
     } else {
@@ -135,13 +136,10 @@ pub async fn fault(knob: &str, params: FaultParams) -> Result<(), ClientError> {
 pub async fn call_api(path: &str) -> Result<ApiCall, ClientError> {
     let started = now_ms();
     let response = send(Request::get(&format!("/api/pleo/{}", path.trim_start_matches('/'))).build()).await?;
-    let Some(upstream_status) = response.headers().get("x-upstream-status") else {
+    let Some(upstream_status) = response.headers().get(UPSTREAM_STATUS) else {
         return Err(error_of(response).await);
     };
-    let upstream_ms = response
-        .headers()
-        .get("x-upstream-duration-ms")
-        .and_then(|v| v.parse().ok());
+    let upstream_ms = response.headers().get(UPSTREAM_DURATION).and_then(|v| v.parse().ok());
     let text = response
         .text()
         .await

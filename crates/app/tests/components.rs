@@ -1,7 +1,7 @@
 //! Component tests in headless Chromium: mount, act, assert.
 #![cfg(target_arch = "wasm32")]
 
-use flow::wire::PublicConfig;
+use contract::wire::PublicConfig;
 use leptos::prelude::*;
 use walkthrough_app::embed::EmbedOptions;
 use walkthrough_app::pending::{self, PendingAuthorization};
@@ -16,7 +16,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 fn config() -> PublicConfig {
     PublicConfig {
-        environment: "local".into(),
+        environment: contract::Environment::Local,
         client_id: "6f1f5c4e-3c55-4a0e-9d4b-1f0d5b7a2c01".into(),
         authorization_server_url: "http://127.0.0.1:3000/stand-in".into(),
         authorize_url: "http://127.0.0.1:3000/stand-in/oauth/authorize".into(),

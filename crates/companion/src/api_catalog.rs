@@ -1,58 +1,9 @@
-//! The allow-list of Pleo API paths the proxy forwards, with their methods and scopes.
+//! The allow-list the proxy forwards: the contract's API catalog (every entry a read: GET and
+//! HEAD), and the writes the operator configured (`COMPANION_API_WRITES`).
 
 use axum::http::Method;
+use contract::{ApiEndpoint, CATALOG};
 use flow::ErrorCode;
-
-/// One allowed API route. `{id}` stands for one identifier segment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ApiRoute {
-    /// The path below the API base, without a leading slash, e.g. `v2/employees/{id}`.
-    pub pattern: &'static str,
-    /// The methods forwarded for it.
-    pub methods: &'static [Method],
-    /// The scope Pleo requires, if any.
-    pub scope: Option<&'static str>,
-}
-
-/// Pleo's read endpoints (docs/pleo.md). Writes are not forwarded: they need
-/// explicit configuration (the BFF rule: the proxy is not an open relay).
-pub const API_CATALOG: &[ApiRoute] = &[
-    ApiRoute {
-        pattern: "v2/employees",
-        methods: &[Method::GET],
-        scope: Some("users:read"),
-    },
-    ApiRoute {
-        pattern: "v2/employees/{id}",
-        methods: &[Method::GET],
-        scope: Some("users:read"),
-    },
-    ApiRoute {
-        pattern: "v1/companies",
-        methods: &[Method::GET],
-        scope: None,
-    },
-    ApiRoute {
-        pattern: "v1/companies/{id}",
-        methods: &[Method::GET],
-        scope: None,
-    },
-    ApiRoute {
-        pattern: "v1/introspect",
-        methods: &[Method::GET],
-        scope: None,
-    },
-    ApiRoute {
-        pattern: "v3/export-jobs",
-        methods: &[Method::GET],
-        scope: Some("export-jobs:read"),
-    },
-    ApiRoute {
-        pattern: "v1/installations/me",
-        methods: &[Method::GET],
-        scope: None,
-    },
-];
 
 /// Whether a raw (still percent-encoded) path segment is a plain identifier: ASCII letters,
 /// digits, `-` and `_`, 1 to 64 of them. Rules out `..`, `%2F`, `%0D%0A`, `@host`, `:` and
@@ -76,12 +27,9 @@ fn plain_segments(raw_path: &str) -> Option<Vec<&str>> {
     segments.iter().all(|s| is_plain_segment(s)).then_some(segments)
 }
 
-/// The catalog entry `raw_path` (below `/api/pleo/`, as received, not decoded) matches.
-pub fn match_route(raw_path: &str) -> Option<&'static ApiRoute> {
-    let segments = plain_segments(raw_path)?;
-    API_CATALOG
-        .iter()
-        .find(|route| pattern_matches(route.pattern, &segments))
+/// The catalog entry the plain `segments` of a path match.
+fn catalog_entry(segments: &[&str]) -> Option<&'static ApiEndpoint> {
+    CATALOG.iter().find(|endpoint| pattern_matches(endpoint.path, segments))
 }
 
 /// A write the operator allowed explicitly (`COMPANION_API_WRITES`), e.g. `DELETE v1/installations/me`.
@@ -122,16 +70,10 @@ pub fn parse_write_rules(text: &str) -> Result<Vec<WriteRule>, String> {
 /// methods only where a write rule allows them.
 pub fn check(raw_path: &str, method: &Method, writes: &[WriteRule]) -> Result<(), ErrorCode> {
     let segments = plain_segments(raw_path).ok_or(ErrorCode::PathNotAllowed)?;
-    let in_catalog = API_CATALOG
-        .iter()
-        .find(|route| pattern_matches(route.pattern, &segments));
+    let in_catalog = catalog_entry(&segments);
     let writable = writes.iter().filter(|w| pattern_matches(&w.pattern, &segments));
     let allowed = match in_catalog {
-        Some(route)
-            if route.methods.contains(method) || (*method == Method::HEAD && route.methods.contains(&Method::GET)) =>
-        {
-            true
-        }
+        Some(_) if matches!(*method, Method::GET | Method::HEAD) => true,
         _ => writable.clone().any(|w| w.method == *method),
     };
     match (allowed, in_catalog.is_some() || writable.count() > 0) {
@@ -145,17 +87,16 @@ pub fn check(raw_path: &str, method: &Method, writes: &[WriteRule]) -> Result<()
 mod tests {
     use super::*;
 
+    /// The catalog entry `raw_path` (below `/api/pleo/`, as received, not decoded) matches.
+    fn match_route(raw_path: &str) -> Option<&'static ApiEndpoint> {
+        catalog_entry(&plain_segments(raw_path)?)
+    }
+
     #[test]
     fn catalog_paths_match() {
-        assert_eq!(match_route("v2/employees").unwrap().pattern, "v2/employees");
-        assert_eq!(
-            match_route("v2/employees/e123-abc").unwrap().pattern,
-            "v2/employees/{id}"
-        );
-        assert_eq!(
-            match_route("v1/installations/me").unwrap().pattern,
-            "v1/installations/me"
-        );
+        assert_eq!(match_route("v2/employees").unwrap().path, "v2/employees");
+        assert_eq!(match_route("v2/employees/e123-abc").unwrap().path, "v2/employees/{id}");
+        assert_eq!(match_route("v1/installations/me").unwrap().path, "v1/installations/me");
     }
 
     #[test]

@@ -4,35 +4,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use contract::Environment;
+use contract::wire::PublicConfig;
 use flow::authorize::check_endpoint;
-use flow::wire::PublicConfig;
 use secrecy::SecretString;
 use url::{Host, Url};
-
-/// Which authorisation server and API the companion talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PleoEnv {
-    /// The stand-in, embedded in the companion under [`STAND_IN_PREFIX`].
-    Local,
-    /// Pleo's staging environment.
-    Staging,
-    /// Pleo's production environment.
-    Production,
-    /// Any standard OAuth 2.0 server with `/oauth/authorize` and `/oauth/token`.
-    Custom,
-}
-
-impl PleoEnv {
-    /// The `PLEO_ENV` spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Local => "local",
-            Self::Staging => "staging",
-            Self::Production => "production",
-            Self::Custom => "custom",
-        }
-    }
-}
 
 /// Where the embedded stand-in is mounted in the companion's router when `PLEO_ENV=local`.
 pub const STAND_IN_PREFIX: &str = "/stand-in";
@@ -60,7 +36,7 @@ fn config_error(variable: &'static str, problem: impl Into<String>) -> ConfigErr
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The environment.
-    pub environment: PleoEnv,
+    pub environment: Environment,
     /// Authorisation server base URL.
     pub authorization_server_url: String,
     /// API base URL.
@@ -98,18 +74,13 @@ impl Config {
     /// Reads the contract's variables through `var` (the process environment in `main`).
     pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let var = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let environment = match var("PLEO_ENV").as_deref().unwrap_or("local") {
-            "local" => PleoEnv::Local,
-            "staging" => PleoEnv::Staging,
-            "production" => PleoEnv::Production,
-            "custom" => PleoEnv::Custom,
-            other => {
-                return Err(config_error(
-                    "PLEO_ENV",
-                    format!("{other:?} is not one of local, staging, production, custom"),
-                ));
-            }
-        };
+        let env_text = var("PLEO_ENV").unwrap_or_else(|| Environment::Local.as_str().to_owned());
+        let environment = Environment::parse(&env_text).ok_or_else(|| {
+            config_error(
+                "PLEO_ENV",
+                format!("{env_text:?} is not one of local, staging, production, custom"),
+            )
+        })?;
         let addr_text = var("COMPANION_ADDR").unwrap_or_else(|| "127.0.0.1:3000".to_owned());
         let addr: SocketAddr = addr_text.parse().map_err(|_| {
             config_error(
@@ -119,19 +90,19 @@ impl Config {
         })?;
 
         let (default_auth, default_api) = match environment {
-            PleoEnv::Local => {
+            Environment::Local => {
                 let base = format!("http://{addr}{STAND_IN_PREFIX}");
                 (Some(base.clone()), Some(base))
             }
-            PleoEnv::Staging => (
+            Environment::Staging => (
                 Some("https://auth.staging.pleo.io".to_owned()),
                 Some("https://external.staging.pleo.io".to_owned()),
             ),
-            PleoEnv::Production => (
+            Environment::Production => (
                 Some("https://auth.pleo.io".to_owned()),
                 Some("https://external.pleo.io".to_owned()),
             ),
-            PleoEnv::Custom => (None, None),
+            Environment::Custom => (None, None),
         };
         let authorization_server_url = var("PLEO_AUTHORIZATION_SERVER_URL")
             .or(default_auth)
@@ -153,7 +124,7 @@ impl Config {
                 )
             })?;
         }
-        let local = environment == PleoEnv::Local;
+        let local = environment == Environment::Local;
         if local && !cfg!(feature = "stand-in") {
             return Err(config_error(
                 "PLEO_ENV",
@@ -240,7 +211,7 @@ impl Config {
     /// What `GET /api/config` shows: everything but the secret.
     pub fn public(&self) -> PublicConfig {
         PublicConfig {
-            environment: self.environment.as_str().to_owned(),
+            environment: self.environment,
             client_id: self.client_id.clone(),
             authorization_server_url: self.authorization_server_url.clone(),
             authorize_url: flow::authorize_endpoint(&self.authorization_server_url),
@@ -252,7 +223,7 @@ impl Config {
             // Until metadata says otherwise (AppState::public_config): the configured server,
             // which names itself in every response when it is the embedded stand-in.
             issuer: self.authorization_server_url.clone(),
-            iss_always_sent: self.environment == PleoEnv::Local,
+            iss_always_sent: self.environment == Environment::Local,
         }
     }
 }
@@ -372,7 +343,7 @@ mod tests {
     #[test]
     fn defaults_are_the_embedded_stand_in_with_a_fresh_secret() {
         let c = config(&[]).unwrap();
-        assert_eq!(c.environment, PleoEnv::Local);
+        assert_eq!(c.environment, Environment::Local);
         assert_eq!(c.authorization_server_url, "http://127.0.0.1:3000/stand-in");
         assert_eq!(c.api_base_url, "http://127.0.0.1:3000/stand-in");
         assert_eq!(c.redirect_uri, "http://localhost:8080/callback");

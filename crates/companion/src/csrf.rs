@@ -5,8 +5,8 @@ use axum::extract::{Request, State};
 use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use contract::wire::{CSRF_HEADER, CSRF_HEADER_VALUE};
 use flow::ErrorCode;
-use flow::wire::{CSRF_HEADER, CSRF_HEADER_VALUE};
 
 use crate::AppState;
 use crate::error::AppError;

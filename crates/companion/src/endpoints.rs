@@ -9,8 +9,8 @@ use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
+use contract::wire::{AuthorizeStart, Logout, PublicConfig, SessionInfo, TokenExchange, TokenSummary};
 use flow::ErrorCode;
-use flow::wire::{AuthorizeStart, Logout, PublicConfig, SessionInfo, TokenExchange, TokenSummary};
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
@@ -107,11 +107,11 @@ pub async fn config(State(state): State<AppState>) -> Json<PublicConfig> {
 pub async fn postman(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response, AppError> {
     let config = state.config.public();
     let document = match file.as_str() {
-        "collection" => flow::postman::collection(&config),
-        "environment" => flow::postman::environment(&config),
+        "collection" => crate::postman::collection(&config),
+        "environment" => crate::postman::environment(&config),
         _ => return Err(AppError::new(ErrorCode::NotFound)),
     };
-    let filename = format!("pleo-{}.postman_{file}.json", config.environment);
+    let filename = contract::catalog::postman_file_name(config.environment, &file);
     let body = serde_json::to_string_pretty(&document).map_err(|_| AppError::new(ErrorCode::Internal))?;
     Ok((
         [
@@ -136,12 +136,9 @@ pub async fn authorize_start(
 ) -> Result<impl IntoResponse, AppError> {
     pkce::State::parse(&start.state)
         .map_err(|e| AppError::with_message(ErrorCode::InvalidRequest, format!("state: {e}")))?;
-    let challenge_ok = start.code_challenge.len() == 43
-        && start
-            .code_challenge
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if start.code_challenge_method != pkce::CodeChallenge::METHOD || !challenge_ok {
+    if start.code_challenge_method != pkce::CodeChallenge::METHOD
+        || pkce::CodeChallenge::parse(&start.code_challenge).is_none()
+    {
         return Err(AppError::with_message(
             ErrorCode::InvalidRequest,
             "code_challenge must be a 43-character S256 challenge with code_challenge_method S256.",
@@ -234,7 +231,7 @@ pub async fn session(State(state): State<AppState>, signed_in: Result<SignedIn, 
     };
     Json(SessionInfo {
         signed_in: tokens.is_some(),
-        environment: state.config.environment.as_str().to_owned(),
+        environment: state.config.environment,
         tokens,
     })
 }

@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use contract::wire::ApiError;
 use flow::ErrorCode;
-use flow::wire::ApiError;
 
 /// An error answered as `{"error": code, "message": sentence}` with a fitting status.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -7,8 +7,9 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
+use contract::FaultKnob;
+use contract::wire::FaultParams;
 use flow::ErrorCode;
-use flow::wire::FaultParams;
 use secrecy::ExposeSecret;
 use serde_json::json;
 use stand_in::TokenFaults;
@@ -36,12 +37,13 @@ pub async fn apply(
             "Fault knobs exist only with the embedded stand-in (PLEO_ENV=local).",
         )
     })?;
-    if !KNOBS.contains(&knob.as_str()) {
+    let Some(knob) = FaultKnob::parse(&knob) else {
+        let names: Vec<&str> = FaultKnob::ALL.iter().map(|k| k.as_str()).collect();
         return Err(AppError::with_message(
             ErrorCode::NotFound,
-            format!("Knobs: {}.", KNOBS.join(", ")),
+            format!("Knobs: {}.", names.join(", ")),
         ));
-    }
+    };
     let params: FaultParams = if body.is_empty() {
         FaultParams::default()
     } else {
@@ -65,10 +67,10 @@ pub async fn apply(
             "This session has no refresh token left to act on; authorise again.",
         )
     };
-    let applied = match knob.as_str() {
-        "expire-access-token" => stand_in.expire_access_token(access),
-        "revoke-refresh-token" => stand_in.revoke_refresh_token(&refresh.ok_or_else(no_refresh_token)?),
-        "token-endpoint" => {
+    let applied = match knob {
+        FaultKnob::ExpireAccessToken => stand_in.expire_access_token(access),
+        FaultKnob::RevokeRefreshToken => stand_in.revoke_refresh_token(&refresh.ok_or_else(no_refresh_token)?),
+        FaultKnob::TokenEndpoint => {
             let status = params.status.filter(|s| (400..=599).contains(s));
             let faults = TokenFaults {
                 status,
@@ -87,8 +89,5 @@ pub async fn apply(
     if !applied {
         return Err(AppError::new(ErrorCode::ReauthorizationRequired));
     }
-    Ok(Json(json!({ "applied": knob })))
+    Ok(Json(json!({ "applied": knob.as_str() })))
 }
-
-/// Every knob, by the name in its path.
-const KNOBS: [&str; 4] = ["expire-access-token", "revoke-refresh-token", "token-endpoint", "clock"];

@@ -14,6 +14,7 @@ pub mod error;
 #[cfg(feature = "stand-in")]
 pub mod faults;
 pub mod metadata;
+pub mod postman;
 pub mod proxy;
 pub mod security_headers;
 pub mod sessions;
@@ -30,7 +31,8 @@ use axum::middleware;
 use axum::routing::{any, get, post};
 use tower_http::services::{ServeDir, ServeFile};
 
-pub use config::{Config, PleoEnv};
+pub use config::Config;
+use contract::Environment;
 use flow::expiry::Clock;
 use sessions::{Limits, Sessions};
 #[cfg(feature = "stand-in")]
@@ -92,7 +94,7 @@ impl AppState {
             config.refresh_timeout_secs,
         );
         #[cfg(feature = "stand-in")]
-        let stand_in = (config.environment == PleoEnv::Local).then(|| embedded_stand_in(&config));
+        let stand_in = (config.environment == Environment::Local).then(|| embedded_stand_in(&config));
         Self(Arc::new(Shared {
             sessions: Sessions::new(limits),
             token_client,
@@ -108,9 +110,9 @@ impl AppState {
     /// What `GET /api/config` shows: the public configuration with the issuer the callback
     /// must check, from the server's RFC 8414 metadata where it publishes any (fetched once).
     /// The embedded stand-in is known: it always sends `iss`.
-    pub async fn public_config(&self) -> flow::wire::PublicConfig {
+    pub async fn public_config(&self) -> contract::wire::PublicConfig {
         let mut public = self.config.public();
-        if self.config.environment != PleoEnv::Local {
+        if self.config.environment != Environment::Local {
             let discovered = self
                 .server_metadata
                 .get_or_init(|| metadata::discover(&self.http, &self.config.authorization_server_url))

@@ -10,6 +10,8 @@ use axum::response::Response;
 use flow::ErrorCode;
 use secrecy::{ExposeSecret, SecretString};
 
+use contract::wire::{UPSTREAM_DURATION, UPSTREAM_STATUS};
+
 use crate::AppState;
 use crate::api_catalog::{WriteRule, check};
 use crate::error::AppError;
@@ -17,17 +19,10 @@ use crate::sessions::{Session, TokenSet};
 use crate::token_client::{TokenFailure, read_limited};
 use crate::transcript::{self, TranscriptEntry, TranscriptStep};
 
-/// Refresh this many seconds before expiry, for clock skew and request time.
-pub const REFRESH_SKEW_SECS: u64 = 30;
 /// The longest query string forwarded.
 pub const MAX_QUERY_LEN: usize = 2048;
 /// The largest API response relayed to the browser.
 pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
-
-/// Header on every relayed API response: the API's own status (tells it from a companion error).
-pub const UPSTREAM_STATUS: &str = "x-upstream-status";
-/// Header on every relayed API response: milliseconds the API took, as the companion measured.
-pub const UPSTREAM_DURATION: &str = "x-upstream-duration-ms";
 
 /// The API URL for a raw request URI under `/api/pleo/`, or why it is refused.
 ///
@@ -212,7 +207,7 @@ pub async fn current_access_token(state: &AppState, session: &Session) -> Result
         .as_ref()
         .ok_or_else(|| AppError::new(ErrorCode::ReauthorizationRequired))?
         .expires_at;
-    if flow::expiry::should_refresh(state.clock.now(), expires_at, REFRESH_SKEW_SECS) {
+    if flow::expiry::should_refresh(state.clock.now(), expires_at, flow::expiry::REFRESH_SKEW_SECS) {
         refresh_locked(state, session, &mut tokens).await?;
     }
     access_token_of(&tokens)

@@ -5,7 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use flow::wire::TokenSummary;
+use contract::wire::TokenSummary;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::AppError;
@@ -37,7 +37,7 @@ impl TokenSet {
             expires_in: self.expires_in,
             expires_at: self.expires_at,
             scope: self.scope.clone(),
-            access_token_hint: flow::wire::token_hint(self.access_token.expose_secret()),
+            access_token_hint: contract::wire::token_hint(self.access_token.expose_secret()),
             has_refresh_token: self.refresh_token.is_some(),
         }
     }

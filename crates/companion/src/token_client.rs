@@ -5,7 +5,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use bytes::Bytes;
 use flow::ErrorCode;
-use flow::wire::OAuthErrorBody;
+use flow::token_error::OAuthErrorBody;
 use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;

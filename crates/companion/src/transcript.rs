@@ -2,7 +2,7 @@
 //! disconnect), with secrets and tokens replaced by a short fingerprint, so the walkthrough can
 //! show what the companion did without ever showing what it holds.
 
-pub use flow::wire::{TranscriptEntry, TranscriptStep};
+pub use contract::wire::{TranscriptEntry, TranscriptStep};
 use sha2::{Digest, Sha256};
 
 /// How many steps a session keeps (the oldest go first).

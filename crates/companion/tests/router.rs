@@ -722,3 +722,33 @@ async fn a_write_is_forwarded_only_when_configured() {
         .unwrap();
     assert_eq!(send(&app, delete).await.2["error"], "method_not_allowed");
 }
+
+/// The contract's catalog is the one list: every entry passes the companion's allow-list and is
+/// served by the stand-in (routed: answered with data, or with 403 for a scope not granted).
+#[tokio::test]
+async fn every_catalog_entry_is_allowed_by_the_companion_and_served_by_the_stand_in() {
+    let (_, state, app) = against_standalone_stand_in().await;
+    let cookie = sign_in(&state, &app).await;
+    let get = |path: String| {
+        Request::get(format!("/api/pleo/{path}"))
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap()
+    };
+    for endpoint in contract::CATALOG {
+        let path = if endpoint.takes_id() {
+            let list = endpoint.path.trim_end_matches("/{id}").to_owned();
+            let (_, _, body) = send(&app, get(list)).await;
+            endpoint.with_id(body["data"][0]["id"].as_str().expect("the list names an id"))
+        } else {
+            endpoint.path.to_owned()
+        };
+        let (status, headers, body) = send(&app, get(path.clone())).await;
+        let upstream = headers.get("x-upstream-status").map(|v| v.to_str().unwrap().to_owned());
+        let granted = endpoint
+            .scope
+            .is_none_or(|scope| state.config.scopes.iter().any(|s| s == scope));
+        let expected = if granted { "200" } else { "403" };
+        assert_eq!(upstream.as_deref(), Some(expected), "{path}: {status} {body}");
+    }
+}

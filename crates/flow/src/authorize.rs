@@ -5,7 +5,7 @@ use alloc::borrow::Cow;
 use core::net::Ipv4Addr;
 
 use crate::ErrorCode;
-use crate::wire::PublicConfig;
+use contract::wire::PublicConfig;
 
 /// The authorize endpoint of an authorisation server base URL: base + `/oauth/authorize`.
 pub fn authorize_endpoint(base: &str) -> String {

@@ -1,5 +1,9 @@
 //! Token expiry arithmetic, in whole seconds since the Unix epoch.
 
+/// Refresh this many seconds before expiry, for clock skew and request time: the companion
+/// refreshes then, and the app's countdown says "refresh due" then.
+pub const REFRESH_SKEW_SECS: u64 = 30;
+
 /// When a token issued at `now` with `expires_in` seconds of life expires (RFC 6749 §5.1).
 pub fn expires_at(now: u64, expires_in: u64) -> u64 {
     now.saturating_add(expires_in)

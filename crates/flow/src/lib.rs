@@ -24,11 +24,10 @@ mod prelude {
 
 pub mod authorize;
 pub mod callback;
-pub mod error_code;
 pub mod expiry;
-pub mod postman;
-pub mod wire;
+pub mod token_error;
 
 pub use authorize::{AuthorizeRequest, authorize_endpoint, token_endpoint};
 pub use callback::{CallbackError, ExpectedIssuer, ValidatedCallback, check_callback};
-pub use error_code::ErrorCode;
+/// The stable error codes, from the contract: the protocol's refusals are among them.
+pub use contract::ErrorCode;

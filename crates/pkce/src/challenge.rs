@@ -22,6 +22,16 @@ impl CodeChallenge {
         Self(s256_of(verifier.as_str()))
     }
 
+    /// A challenge as a client sent it, for servers: exactly 43 base64url characters, the
+    /// unpadded encoding of a SHA-256 digest (RFC 7636 §4.2); `None` for anything else.
+    pub fn parse(text: &str) -> Option<Self> {
+        let shape = text.len() == 43
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        shape.then(|| Self(text.into()))
+    }
+
     /// The challenge text, for the authorization request's `code_challenge` parameter.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -71,6 +81,22 @@ mod tests {
             CodeVerifier::from_random_bytes(&octets).unwrap().as_str(),
             RFC7636_VERIFIER
         );
+    }
+
+    #[test]
+    fn parse_takes_exactly_the_shape_of_an_s256_challenge() {
+        assert_eq!(
+            CodeChallenge::parse(RFC7636_CHALLENGE).unwrap().as_str(),
+            RFC7636_CHALLENGE
+        );
+        for bad in [
+            "",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-c",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM=",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw+cM",
+        ] {
+            assert!(CodeChallenge::parse(bad).is_none(), "{bad}");
+        }
     }
 
     #[test]

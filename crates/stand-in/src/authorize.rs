@@ -120,9 +120,7 @@ pub(crate) async fn authorize_page(State(stand_in): State<StandIn>, RawQuery(raw
             Some(state),
         );
     }
-    let Some(challenge) = get("code_challenge")
-        .filter(|c| c.len() == 43 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-    else {
+    let Some(challenge) = get("code_challenge").filter(|c| pkce::CodeChallenge::parse(c).is_some()) else {
         return redirect_error(
             &stand_in,
             redirect_uri,

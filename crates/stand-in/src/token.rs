@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
-use flow::wire::OAuthErrorBody;
+use flow::token_error::OAuthErrorBody;
 use serde_json::json;
 
 use crate::StandIn;

@@ -1,6 +1,7 @@
 //! Step 4: Pleo's API through the companion, with an explorer over the catalog.
 
-use flow::wire::TranscriptStep;
+use contract::CATALOG;
+use contract::wire::TranscriptStep;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::Deserialize;
@@ -8,51 +9,6 @@ use serde::Deserialize;
 use crate::api::{self, ApiCall, ClientError};
 use crate::views::widgets::{ErrorNotice, JsonViewer, Progress, TranscriptList};
 use crate::views::{Live, StepCard, StepGuide};
-
-/// An endpoint of the explorer: path (with `{id}`), required scope, what it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Endpoint {
-    /// Path below the API base.
-    pub path: &'static str,
-    /// The scope Pleo requires, if any.
-    pub scope: Option<&'static str>,
-    /// What it returns.
-    pub about: &'static str,
-}
-
-/// The catalog the companion's allow-list forwards.
-pub const CATALOG: &[Endpoint] = &[
-    Endpoint {
-        path: "v2/employees",
-        scope: Some("users:read"),
-        about: "Employees, paginated (the first call of Pleo's Postman guide)",
-    },
-    Endpoint {
-        path: "v2/employees/{id}",
-        scope: Some("users:read"),
-        about: "One employee",
-    },
-    Endpoint {
-        path: "v1/companies",
-        scope: None,
-        about: "Companies the installation can see",
-    },
-    Endpoint {
-        path: "v1/introspect",
-        scope: None,
-        about: "Who the token belongs to",
-    },
-    Endpoint {
-        path: "v3/export-jobs",
-        scope: Some("export-jobs:read"),
-        about: "Export jobs in every status",
-    },
-    Endpoint {
-        path: "v1/installations/me",
-        scope: None,
-        about: "This client's installation",
-    },
-];
 
 /// The parts of a Pleo list response the explorer reads; other members are ignored.
 #[derive(Deserialize)]
@@ -129,7 +85,7 @@ pub fn StepApi(compact: bool) -> impl IntoView {
     };
     let call_selected = move |_| {
         let endpoint = CATALOG[selected.get_untracked()];
-        let path = endpoint.path.replace("{id}", id.get_untracked().trim());
+        let path = endpoint.with_id(id.get_untracked().trim());
         call(path);
     };
     let call_employees = move |_| call("v2/employees".to_owned());

@@ -1,6 +1,6 @@
 //! Step 2: PKCE and state in WASM, and the redirect to the authorisation endpoint.
 
-use flow::wire::{ApiError, AuthorizeStart, PublicConfig};
+use contract::wire::{ApiError, AuthorizeStart, PublicConfig};
 use flow::{AuthorizeRequest, ErrorCode};
 use leptos::prelude::*;
 use leptos::task::spawn_local;

@@ -1,7 +1,7 @@
 //! `/callback`: checks the response (state first), uses up the pending authorization, has the
 //! companion exchange the code, and returns the user to where they started.
 
-use flow::wire::{ApiError, TokenExchange};
+use contract::wire::{ApiError, TokenExchange};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -44,8 +44,8 @@ pub fn CallbackPage() -> impl IntoView {
         (Ok(callback), Some(pending)) => {
             let report = CallbackReport {
                 parameters: form_names(&query),
-                code_hint: flow::wire::token_hint(callback.code()),
-                state_hint: flow::wire::token_hint(&pending.state),
+                code_hint: contract::wire::token_hint(callback.code()),
+                state_hint: contract::wire::token_hint(&pending.state),
             };
             let exchange = TokenExchange {
                 code: callback.code().to_owned(),

@@ -1,6 +1,6 @@
 //! Step 3: the callback and the code exchange, from both sides.
 
-use flow::wire::TranscriptStep;
+use contract::wire::TranscriptStep;
 use leptos::prelude::*;
 
 use crate::views::widgets::{ErrorNotice, Field, TokenSummaryView, TranscriptList};

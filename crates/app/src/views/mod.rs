@@ -11,7 +11,7 @@ pub mod widgets;
 
 use std::time::Duration;
 
-use flow::wire::{PublicConfig, SessionInfo, TranscriptEntry};
+use contract::wire::{PublicConfig, SessionInfo, TranscriptEntry};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -81,7 +81,7 @@ impl Live {
 
     /// Whether the embedded stand-in (and so the fault knobs) is in use.
     pub fn is_local(self) -> bool {
-        matches!(self.config.get(), Some(Ok(c)) if c.environment == "local")
+        matches!(self.config.get(), Some(Ok(c)) if c.environment == contract::Environment::Local)
     }
 }
 

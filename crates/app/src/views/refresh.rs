@@ -3,7 +3,8 @@
 use std::future::Future;
 use std::time::Duration;
 
-use flow::wire::{FaultParams, TranscriptStep};
+use contract::FaultKnob;
+use contract::wire::{FaultParams, TranscriptStep};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -89,7 +90,7 @@ pub fn StepRefresh(compact: bool) -> impl IntoView {
     let single_flight = move |_| {
         run_action(live, busy, outcome, async move {
             let since = js_sys::Date::now() as u64;
-            api::fault("expire-access-token", FaultParams::default()).await?;
+            api::fault(FaultKnob::ExpireAccessToken, FaultParams::default()).await?;
             let calls = futures::future::join_all((0..5).map(|_| api::call_api("v2/employees"))).await;
             let statuses: Vec<String> = calls
                 .iter()
@@ -111,7 +112,7 @@ pub fn StepRefresh(compact: bool) -> impl IntoView {
                 {move || match expires_at() {
                     Some(at) => {
                         let left = flow::expiry::seconds_left(now.get(), at);
-                        let soon = flow::expiry::should_refresh(now.get(), at, 30);
+                        let soon = flow::expiry::should_refresh(now.get(), at, flow::expiry::REFRESH_SKEW_SECS);
                         view! {
                             "The access token expires in " <strong data-testid="expires-left">{left}</strong> " s"
                             {soon.then_some(" — the companion refreshes it on the next call")}

@@ -1,7 +1,7 @@
 //! Step 1: register the client with Pleo; export the same settings for Postman.
 
-use flow::postman::{POSTMAN_DESKTOP_REDIRECT, POSTMAN_WEB_REDIRECT};
-use flow::wire::PublicConfig;
+use contract::catalog::{POSTMAN_DESKTOP_REDIRECT, POSTMAN_WEB_REDIRECT, postman_file_name};
+use contract::wire::PublicConfig;
 use leptos::prelude::*;
 
 use crate::views::widgets::{CopyButton, Field};
@@ -26,7 +26,7 @@ pub fn StepRegister(config: PublicConfig, compact: bool) -> impl IntoView {
         ("Scopes", scopes),
         ("PKCE Support", "Supported".to_owned()),
     ];
-    let env = config.environment.clone();
+    let env = config.environment;
     view! {
         <StepCard guide=guide compact=compact>
             <table class="params registration">
@@ -43,7 +43,7 @@ pub fn StepRegister(config: PublicConfig, compact: bool) -> impl IntoView {
             </table>
             <h3>"What the companion is configured with"</h3>
             <dl>
-                <Field label="Environment" id="environment" value=config.environment.clone()/>
+                <Field label="Environment" id="environment" value=config.environment.as_str().to_owned()/>
                 <Field label="Client ID" id="client-id" value=config.client_id.clone()/>
                 <Field label="Authorize URL" id="authorize-url" value=config.authorize_url.clone()/>
                 <Field label="Token URL (the companion's only)" id="token-url" value=config.token_url.clone()/>
@@ -55,9 +55,9 @@ pub fn StepRegister(config: PublicConfig, compact: bool) -> impl IntoView {
             <h3>"Export for Postman"</h3>
             // The companion builds both files from its public configuration.
             <p>
-                <a class="button" id="postman-collection" download=format!("pleo-{env}.postman_collection.json") href="/api/postman/collection">"Download the collection"</a>
+                <a class="button" id="postman-collection" download=postman_file_name(env, "collection") href="/api/postman/collection">"Download the collection"</a>
                 " "
-                <a class="button" id="postman-environment" download=format!("pleo-{env}.postman_environment.json") href="/api/postman/environment">"Download the environment"</a>
+                <a class="button" id="postman-environment" download=postman_file_name(env, "environment") href="/api/postman/environment">"Download the environment"</a>
             </p>
             <p class="muted">"Authorization Code (With PKCE), SHA-256, client credentials as a Basic Auth header. Fill in CLIENT_SECRET in Postman, never in a file you share."</p>
         </StepCard>

@@ -1,6 +1,7 @@
 //! Step 6: expiry and revocation, provoked with the stand-in's fault knobs.
 
-use flow::wire::FaultParams;
+use contract::FaultKnob;
+use contract::wire::FaultParams;
 use leptos::prelude::*;
 
 use crate::api;
@@ -26,7 +27,7 @@ pub fn StepRevocation(compact: bool) -> impl IntoView {
     let expire = move |_| {
         run_action(live, busy, outcome, async move {
             let since = js_sys::Date::now() as u64;
-            api::fault("expire-access-token", FaultParams::default()).await?;
+            api::fault(FaultKnob::ExpireAccessToken, FaultParams::default()).await?;
             let call = api::call_api("v2/employees").await?;
             let refreshes = refreshes_since(since).await;
             Ok(format!(
@@ -37,8 +38,8 @@ pub fn StepRevocation(compact: bool) -> impl IntoView {
     };
     let revoke = move |_| {
         run_action(live, busy, outcome, async move {
-            api::fault("revoke-refresh-token", FaultParams::default()).await?;
-            api::fault("expire-access-token", FaultParams::default()).await?;
+            api::fault(FaultKnob::RevokeRefreshToken, FaultParams::default()).await?;
+            api::fault(FaultKnob::ExpireAccessToken, FaultParams::default()).await?;
             let call = api::call_api("v2/employees").await?;
             Ok(format!("Unexpected: the call succeeded with HTTP {}.", call.status))
         })
@@ -46,7 +47,7 @@ pub fn StepRevocation(compact: bool) -> impl IntoView {
     let token_endpoint_down = move |_| {
         run_action(live, busy, outcome, async move {
             api::fault(
-                "token-endpoint",
+                FaultKnob::TokenEndpoint,
                 FaultParams {
                     status: Some(503),
                     remaining: Some(3),

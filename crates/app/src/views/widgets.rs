@@ -1,7 +1,7 @@
 //! Small pieces every step uses.
 
+use contract::wire::{TokenSummary, TranscriptEntry, TranscriptStep};
 use flow::ErrorCode;
-use flow::wire::{TokenSummary, TranscriptEntry, TranscriptStep};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 

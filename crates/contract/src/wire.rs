@@ -1,22 +1,26 @@
 //! The JSON spoken between the browser and the companion (docs/architecture.md), and the
-//! token endpoint's error body (RFC 6749 §5.2).
+//! headers they share.
 
 use crate::prelude::*;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ErrorCode;
+use crate::{Environment, ErrorCode};
 
 /// The header every state-changing call carries (BFF CSRF defence), and its value.
 pub const CSRF_HEADER: &str = "x-requested-with";
 /// The value the app sends in [`CSRF_HEADER`].
 pub const CSRF_HEADER_VALUE: &str = "pleo-walkthrough";
+/// Header on every relayed API response: the API's own status (tells it from a companion error).
+pub const UPSTREAM_STATUS: &str = "x-upstream-status";
+/// Header on every relayed API response: milliseconds the API took, as the companion measured.
+pub const UPSTREAM_DURATION: &str = "x-upstream-duration-ms";
 
 /// `GET /api/config`: the public settings. Never the client secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicConfig {
-    /// `local`, `staging`, `production` or `custom`.
-    pub environment: String,
+    /// Which authorisation server and API.
+    pub environment: Environment,
     /// The registered client ID.
     pub client_id: String,
     /// The authorisation server base URL.
@@ -90,7 +94,7 @@ pub struct SessionInfo {
     /// Whether this browser has a session with tokens.
     pub signed_in: bool,
     /// The environment in use.
-    pub environment: String,
+    pub environment: Environment,
     /// The token summary when signed in.
     pub tokens: Option<TokenSummary>,
 }
@@ -150,16 +154,6 @@ impl ApiError {
             message: message.into(),
         }
     }
-}
-
-/// The token endpoint's error response (RFC 6749 §5.2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OAuthErrorBody {
-    /// `invalid_request`, `invalid_client`, `invalid_grant`, ...
-    pub error: String,
-    /// A human-readable description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_description: Option<String>,
 }
 
 /// A short, safe hint of a secret value: its first four characters and its length.

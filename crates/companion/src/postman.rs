@@ -2,26 +2,9 @@
 //! guide says (Authorization Code with PKCE, SHA-256, client credentials in a Basic header),
 //! with the client secret left as a variable to fill in.
 
-use crate::prelude::*;
-
+use contract::catalog::{CATALOG, METHOD, POSTMAN_WEB_REDIRECT};
+use contract::wire::PublicConfig;
 use serde_json::{Value, json};
-
-use crate::wire::PublicConfig;
-
-/// Postman's redirect URI for its web app (register it with Pleo to use the collection).
-pub const POSTMAN_WEB_REDIRECT: &str = "https://oauth.pstmn.io/v1/browser-callback";
-/// Postman's redirect URI for its desktop app.
-pub const POSTMAN_DESKTOP_REDIRECT: &str = "https://oauth.pstmn.io/v1/callback";
-
-/// The API calls of the walkthrough, as (name, path).
-const REQUESTS: &[(&str, &str)] = &[
-    ("List employees", "v2/employees"),
-    ("Get an employee", "v2/employees/:employeeId"),
-    ("List companies", "v1/companies"),
-    ("Introspect the token", "v1/introspect"),
-    ("List export jobs", "v3/export-jobs"),
-    ("Get the installation", "v1/installations/me"),
-];
 
 /// A Postman collection (schema v2.1.0) whose collection-level auth is OAuth 2.0 with PKCE.
 pub fn collection(config: &PublicConfig) -> Value {
@@ -40,13 +23,15 @@ pub fn collection(config: &PublicConfig) -> Value {
         ("addTokenTo", json!("header")),
         ("tokenName", json!(format!("Pleo {}", config.environment))),
     ];
-    let items: Vec<Value> = REQUESTS
+    // The catalog's paths, with Postman's `:id` for the identifier segment.
+    let items: Vec<Value> = CATALOG
         .iter()
-        .map(|(name, path)| {
+        .map(|endpoint| {
+            let path = endpoint.with_id(":id");
             json!({
-                "name": name,
+                "name": endpoint.title,
                 "request": {
-                    "method": "GET",
+                    "method": METHOD,
                     "header": [{ "key": "Accept", "value": "application/json" }],
                     "url": {
                         "raw": format!("{{{{API_BASE_URL}}}}/{path}"),
@@ -103,7 +88,7 @@ mod tests {
 
     fn config() -> PublicConfig {
         PublicConfig {
-            environment: "staging".into(),
+            environment: contract::Environment::Staging,
             client_id: "id-1".into(),
             authorization_server_url: "https://auth.staging.pleo.io".into(),
             authorize_url: "https://auth.staging.pleo.io/oauth/authorize".into(),

@@ -1,0 +1,60 @@
+//! Which authorisation server and API the walkthrough talks to (`PLEO_ENV`).
+
+use serde::{Deserialize, Serialize};
+
+/// The environments of the configuration contract; the wire form is the lowercase name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// The stand-in, embedded in the companion.
+    Local,
+    /// Pleo's staging environment.
+    Staging,
+    /// Pleo's production environment.
+    Production,
+    /// Any standard OAuth 2.0 server with `/oauth/authorize` and `/oauth/token`.
+    Custom,
+}
+
+impl Environment {
+    /// Every environment, in the order the documentation lists them.
+    pub const ALL: [Self; 4] = [Self::Local, Self::Staging, Self::Production, Self::Custom];
+
+    /// The `PLEO_ENV` spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Staging => "staging",
+            Self::Production => "production",
+            Self::Custom => "custom",
+        }
+    }
+
+    /// The environment a `PLEO_ENV` value names.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|env| env.as_str() == text)
+    }
+}
+
+impl core::fmt::Display for Environment {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Environment;
+
+    #[test]
+    fn every_environment_round_trips_through_its_name_and_its_json() {
+        for env in Environment::ALL {
+            assert_eq!(Environment::parse(env.as_str()), Some(env));
+            assert_eq!(
+                serde_json::to_string(&env).unwrap(),
+                std::format!("\"{}\"", env.as_str())
+            );
+        }
+        assert_eq!(Environment::parse("prod"), None);
+    }
+}
