@@ -121,6 +121,16 @@ pub async fn transcript() -> Result<Vec<TranscriptEntry>, ClientError> {
     json_of(send(Request::get("/api/transcript").build()).await?).await
 }
 
+/// How many refreshes the companion made since `since_ms`, from its transcript.
+pub async fn refreshes_since(since_ms: u64) -> usize {
+    transcript()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|e| e.step == contract::wire::TranscriptStep::Refresh && e.started_at_ms >= since_ms)
+        .count()
+}
+
 /// `POST /api/faults/{knob}`: a fault knob of the embedded stand-in (local only).
 pub async fn fault(knob: FaultKnob, params: FaultParams) -> Result<(), ClientError> {
     let response = send(post(&format!("/api/faults/{}", knob.as_str())).json(&params)).await?;

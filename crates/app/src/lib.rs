@@ -4,7 +4,10 @@
 //! the `flow` and `pkce` crates. The browser never holds the client secret or a token.
 
 pub mod api;
+pub mod authorization;
 pub mod embed;
+pub mod live;
+pub mod options;
 pub mod pending;
 pub mod views;
 

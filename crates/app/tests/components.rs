@@ -3,7 +3,7 @@
 
 use contract::wire::PublicConfig;
 use leptos::prelude::*;
-use walkthrough_app::embed::EmbedOptions;
+use walkthrough_app::options::EmbedOptions;
 use walkthrough_app::pending::{self, PendingAuthorization};
 use walkthrough_app::views::CallbackPage;
 use walkthrough_app::views::api_explorer::pagination_summary;

@@ -49,7 +49,9 @@ pub struct Config {
     pub redirect_uri: String,
     /// The origin (`scheme://host[:port]`) the app is served from: the redirect URI's, as the
     /// URL parser serialises it (the form browsers send in `Origin`).
-    pub app_origin: String,
+    app_origin: String,
+    /// Whether the redirect URI is https.
+    secure_cookies: bool,
     /// The scopes to request.
     pub scopes: Vec<String>,
     /// Where the companion listens.
@@ -155,7 +157,8 @@ impl Config {
             }
         };
         let redirect_uri = var("PLEO_REDIRECT_URI").unwrap_or_else(|| "http://localhost:8080/callback".to_owned());
-        let app_origin = parse_redirect_uri(&redirect_uri)?.origin().ascii_serialization();
+        let redirect = parse_redirect_uri(&redirect_uri)?;
+        let (app_origin, secure_cookies) = (redirect.origin().ascii_serialization(), redirect.scheme() == "https");
         let scopes = var("PLEO_SCOPES")
             .unwrap_or_else(|| {
                 if local {
@@ -176,6 +179,7 @@ impl Config {
             client_secret: SecretString::from(client_secret),
             redirect_uri,
             app_origin,
+            secure_cookies,
             scopes,
             addr,
             static_dir: static_dir(var("COMPANION_STATIC_DIR"))?,
@@ -203,9 +207,10 @@ impl Config {
         &self.app_origin
     }
 
-    /// Whether the app is served over https: cookies then get `Secure` and the `__Host-` prefix.
+    /// Whether the app is served over https (the parsed redirect URI's scheme): cookies then get
+    /// `Secure` and the `__Host-` prefix.
     pub fn secure_cookies(&self) -> bool {
-        self.redirect_uri.starts_with("https://")
+        self.secure_cookies
     }
 
     /// What `GET /api/config` shows: everything but the secret.
@@ -318,7 +323,8 @@ pub fn parse_endpoint(text: &str) -> Option<Url> {
 }
 
 /// Pleo's rule: an absolute URI, https except for localhost, no fragment (RFC 6749 §3.1.2): the
-/// endpoint rule of [`parse_endpoint`], and a path.
+/// endpoint rule of [`parse_endpoint`], and a path written out (the server compares the text
+/// exactly, so the companion keeps and sends the text as configured).
 fn parse_redirect_uri(uri: &str) -> Result<Url, ConfigError> {
     let has_path = uri.split_once("://").is_some_and(|(_, rest)| rest.contains('/'));
     parse_endpoint(uri).filter(|_| has_path).ok_or_else(|| {

@@ -3,12 +3,12 @@
 use contract::CATALOG;
 use contract::wire::TranscriptStep;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use serde::Deserialize;
 
-use crate::api::{self, ApiCall, ClientError};
+use crate::api;
+use crate::live::Live;
+use crate::views::step_card::{StepCard, StepGuide};
 use crate::views::widgets::{ErrorNotice, JsonViewer, Progress, TranscriptList};
-use crate::views::{Live, StepCard, StepGuide};
 
 /// The parts of a Pleo list response the explorer reads; other members are ignored.
 #[derive(Deserialize)]
@@ -66,29 +66,29 @@ pub fn StepApi(compact: bool) -> impl IntoView {
     };
     let selected = RwSignal::new(0usize);
     let id = RwSignal::new(String::new());
-    let result = RwSignal::new(None::<Result<ApiCall, ClientError>>);
-    let busy = RwSignal::new(false);
-    let call = move |path: String| {
-        busy.set(true);
-        spawn_local(async move {
+    let call = Action::new_local(move |path: &String| {
+        let path = path.clone();
+        async move {
             let outcome = api::call_api(&path).await;
+            // A list's first id fills the `{id}` field, unless the reader typed one.
             if let Ok(c) = &outcome
                 && let Some(found) = first_id(&c.body)
                 && id.get_untracked().is_empty()
             {
                 id.set(found);
             }
-            result.set(Some(outcome));
-            busy.set(false);
             live.reload_session();
-        });
-    };
+            outcome
+        }
+    });
+    let busy = call.pending();
     let call_selected = move |_| {
         let endpoint = CATALOG[selected.get_untracked()];
-        let path = endpoint.with_id(id.get_untracked().trim());
-        call(path);
+        call.dispatch(endpoint.with_id(id.get_untracked().trim()));
     };
-    let call_employees = move |_| call("v2/employees".to_owned());
+    let call_employees = move |_| {
+        call.dispatch("v2/employees".to_owned());
+    };
     view! {
         <StepCard guide=guide compact=compact>
             <p><button id="call-employees" class="primary" on:click=call_employees disabled=move || busy.get()>"Call GET /v2/employees"</button></p>
@@ -106,7 +106,7 @@ pub fn StepApi(compact: bool) -> impl IntoView {
                 <button id="call-selected" on:click=call_selected disabled=move || busy.get()>"Send"</button>
             </fieldset>
             {move || busy.get().then(|| view! { <Progress text="Calling the API through the companion…"/> })}
-            {move || result.get().map(|r| match r {
+            {move || call.value().get().map(|r| match r {
                 Ok(c) => view! {
                     <p class="result-line">
                         <code>{c.label.clone()}</code>" → "

@@ -3,16 +3,23 @@
 
 use contract::wire::{ApiError, TokenExchange};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::api::{self, ClientError};
 use crate::pending::{self, CallbackReport, PendingAuthorization};
 use crate::views::widgets::{ErrorNotice, Progress};
 
-/// The callback page.
+/// What the callback page does after its checks: the exchange, and where to go when it worked.
+#[derive(Debug, Clone)]
+struct Exchange {
+    request: TokenExchange,
+    report: CallbackReport,
+    return_to: String,
+}
+
+/// The callback page: the checks run at once, in order and synchronously; the exchange is an
+/// action dispatched once, which on success leaves for the page the flow started from.
 #[component]
 pub fn CallbackPage() -> impl IntoView {
-    let failure = RwSignal::new(None::<ClientError>);
     let window = web_sys::window();
     let query = window
         .as_ref()
@@ -24,55 +31,29 @@ pub fn CallbackPage() -> impl IntoView {
     if let Some(history) = window.as_ref().and_then(|w| w.history().ok()) {
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/callback"));
     }
-    let checked = flow::check_callback(
-        &query,
-        pending.as_ref().map(|p| p.state.as_str()),
-        pending.as_ref().and_then(PendingAuthorization::expected_issuer),
-    );
-    match (checked, pending) {
-        (Err(e), _) => {
-            let mut error = ApiError::new(e.code);
-            if let Some(oauth_error) = e.oauth_error {
-                error.message = format!(
-                    "{} The server said: {oauth_error}{}",
-                    error.message,
-                    e.description.map(|d| format!(" ({d})")).unwrap_or_default()
-                );
+    let exchange = Action::new_local(|exchange: &Exchange| {
+        let exchange = exchange.clone();
+        async move {
+            api::exchange(&exchange.request).await?;
+            pending::store_report(&exchange.report);
+            if let Some(window) = web_sys::window() {
+                let _ = window.location().replace(&exchange.return_to);
             }
-            failure.set(Some(ClientError(error)));
+            Ok::<(), ClientError>(())
         }
-        (Ok(callback), Some(pending)) => {
-            let report = CallbackReport {
-                parameters: form_names(&query),
-                code_hint: contract::wire::token_hint(callback.code()),
-                state_hint: contract::wire::token_hint(&pending.state),
-            };
-            let exchange = TokenExchange {
-                code: callback.code().to_owned(),
-                code_verifier: pending.code_verifier,
-                state: pending.state,
-            };
-            let return_to = Some(pending.return_to)
-                .filter(|p| pending::is_local_path(p))
-                .unwrap_or_else(|| "/#step-3".to_owned());
-            spawn_local(async move {
-                match api::exchange(&exchange).await {
-                    Ok(_) => {
-                        pending::store_report(&report);
-                        if let Some(window) = web_sys::window() {
-                            let _ = window.location().replace(&return_to);
-                        }
-                    }
-                    Err(e) => failure.set(Some(e)),
-                }
-            });
+    });
+    let refused = match checked_exchange(&query, pending) {
+        Ok(checked) => {
+            exchange.dispatch(checked);
+            None
         }
-        (Ok(_), None) => failure.set(Some(flow::ErrorCode::NoPendingAuthorization.into())),
-    }
+        Err(e) => Some(e),
+    };
+    let failure = move || refused.clone().or_else(|| exchange.value().get().and_then(Result::err));
     view! {
         <section class="card" id="callback">
             <h2>"Handling the redirect"</h2>
-            {move || match failure.get() {
+            {move || match failure() {
                 None => view! {
                     <ul class="checks">
                         <li>"✓ state matches the one this tab sent"</li>
@@ -86,6 +67,45 @@ pub fn CallbackPage() -> impl IntoView {
                 }.into_any(),
             }}
         </section>
+    }
+}
+
+/// The callback's checks (`flow::check_callback`) against what this tab stored, and the exchange
+/// they allow; a refusal as the page shows it, with what the server said.
+fn checked_exchange(query: &str, pending: Option<PendingAuthorization>) -> Result<Exchange, ClientError> {
+    let checked = flow::check_callback(
+        query,
+        pending.as_ref().map(|p| p.state.as_str()),
+        pending.as_ref().and_then(PendingAuthorization::expected_issuer),
+    );
+    match (checked, pending) {
+        (Err(e), _) => {
+            let mut error = ApiError::new(e.code);
+            if let Some(oauth_error) = e.oauth_error {
+                error.message = format!(
+                    "{} The server said: {oauth_error}{}",
+                    error.message,
+                    e.description.map(|d| format!(" ({d})")).unwrap_or_default()
+                );
+            }
+            Err(ClientError(error))
+        }
+        (Ok(callback), Some(pending)) => Ok(Exchange {
+            report: CallbackReport {
+                parameters: form_names(query),
+                code_hint: contract::wire::token_hint(callback.code()),
+                state_hint: contract::wire::token_hint(&pending.state),
+            },
+            request: TokenExchange {
+                code: callback.code().to_owned(),
+                code_verifier: pending.code_verifier,
+                state: pending.state,
+            },
+            return_to: Some(pending.return_to)
+                .filter(|p| pending::is_local_path(p))
+                .unwrap_or_else(|| "/#step-3".to_owned()),
+        }),
+        (Ok(_), None) => Err(flow::ErrorCode::NoPendingAuthorization.into()),
     }
 }
 

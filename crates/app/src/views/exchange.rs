@@ -3,8 +3,9 @@
 use contract::wire::TranscriptStep;
 use leptos::prelude::*;
 
+use crate::live::Live;
+use crate::views::step_card::{StepCard, StepGuide};
 use crate::views::widgets::{ErrorNotice, Field, TokenSummaryView, TranscriptList};
-use crate::views::{Live, StepCard, StepGuide};
 
 /// Step 3 of Pleo's guide.
 #[component]

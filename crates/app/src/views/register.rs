@@ -4,8 +4,8 @@ use contract::catalog::{POSTMAN_DESKTOP_REDIRECT, POSTMAN_WEB_REDIRECT, postman_
 use contract::wire::PublicConfig;
 use leptos::prelude::*;
 
+use crate::views::step_card::{StepCard, StepGuide};
 use crate::views::widgets::{CopyButton, Field};
-use crate::views::{StepCard, StepGuide};
 
 /// Step 1 of Pleo's guide.
 #[component]

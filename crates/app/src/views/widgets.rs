@@ -3,10 +3,11 @@
 use contract::wire::{TokenSummary, TranscriptEntry, TranscriptStep};
 use flow::ErrorCode;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::api::ClientError;
-use crate::views::{CurrentStep, Live};
+use crate::authorization;
+use crate::live::Live;
+use crate::views::step_card::CurrentStep;
 
 /// An error where it happened: the stable code, the sentence, and what to do next. When the
 /// tokens are gone it offers to authorise again and come back to this step.
@@ -29,20 +30,35 @@ pub fn ErrorNotice(error: ClientError) -> impl IntoView {
 pub fn AuthorizeAgain() -> impl IntoView {
     let live = use_context::<Live>();
     let step = use_context::<CurrentStep>().map_or(2, |s| s.0);
-    let error = RwSignal::new(None::<ClientError>);
-    let go = move |_| {
-        let Some(config) = live.and_then(|l| l.config.get_untracked()).and_then(Result::ok) else {
-            return;
-        };
-        spawn_local(async move {
-            if let Err(e) = crate::views::authorize::start_authorization(&config, step).await {
-                error.set(Some(e));
+    let authorize = Action::new_local(move |_: &()| {
+        let config = live.and_then(Live::loaded_config);
+        async move {
+            match config {
+                Some(config) => authorization::start_authorization(&config, step).await,
+                None => Err(ClientError::from(ErrorCode::CompanionUnreachable)),
             }
-        });
-    };
+        }
+    });
     view! {
-        <p><button class="primary" data-testid="authorize-again" on:click=go>"Authorise again and come back here"</button></p>
-        {move || error.get().map(|e| view! { <p class="error-inline">{e.0.message}</p> })}
+        <p><button class="primary" data-testid="authorize-again" on:click=move |_| { authorize.dispatch(()); } disabled=move || authorize.pending().get()>
+            "Authorise again and come back here"
+        </button></p>
+        {move || authorize.value().get().and_then(Result::err).map(|e| view! { <p class="error-inline">{e.0.message}</p> })}
+    }
+}
+
+/// Progress while `pending`, then what the action ended in: a sentence or a coded error.
+#[component]
+pub fn Outcome(
+    #[prop(into)] pending: Signal<bool>,
+    #[prop(into)] outcome: Signal<Option<Result<String, ClientError>>>,
+) -> impl IntoView {
+    view! {
+        {move || pending.get().then(|| view! { <Progress text="Working…"/> })}
+        {move || outcome.get().map(|o| match o {
+            Ok(text) => view! { <p class="outcome" role="status" data-testid="outcome">{text}</p> }.into_any(),
+            Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+        })}
     }
 }
 
@@ -58,19 +74,21 @@ pub fn Field(label: &'static str, id: &'static str, value: String) -> impl IntoV
 /// A button that copies `text` to the clipboard and says whether it worked.
 #[component]
 pub fn CopyButton(text: String, label: String) -> impl IntoView {
-    let state = RwSignal::new("Copy");
-    let copy = move |_| {
-        let text = text.clone();
-        spawn_local(async move {
-            let promise = web_sys::window().map(|w| w.navigator().clipboard().write_text(&text));
-            let copied = match promise {
+    let copy = Action::new_local(move |_: &()| {
+        let promise = web_sys::window().map(|w| w.navigator().clipboard().write_text(&text));
+        async move {
+            match promise {
                 Some(p) => wasm_bindgen_futures::JsFuture::from(p).await.is_ok(),
                 None => false,
-            };
-            state.set(if copied { "Copied" } else { "Select and copy" });
-        });
+            }
+        }
+    });
+    let state = move || match copy.value().get() {
+        None => "Copy",
+        Some(true) => "Copied",
+        Some(false) => "Select and copy",
     };
-    view! { <button class="copy" aria-label=format!("Copy {label}") on:click=copy>{move || state.get()}</button> }
+    view! { <button class="copy" aria-label=format!("Copy {label}") on:click=move |_| { copy.dispatch(()); }>{state}</button> }
 }
 
 /// A progress line, announced to screen readers.
@@ -133,7 +151,7 @@ pub fn TranscriptList(steps: &'static [TranscriptStep]) -> impl IntoView {
     view! {
         <div class="transcript" aria-label="What the companion did, server side">
             {move || {
-                let entries: Vec<TranscriptEntry> = live.transcript.get().into_iter().filter(|e| steps.contains(&e.step)).collect();
+                let entries: Vec<TranscriptEntry> = live.transcript.get().unwrap_or_default().into_iter().filter(|e| steps.contains(&e.step)).collect();
                 if entries.is_empty() {
                     view! { <p class="muted">"Nothing yet on the server side for this step."</p> }.into_any()
                 } else {

@@ -1,0 +1,71 @@
+//! The live values every step reads, as Leptos resources: the companion's public configuration,
+//! this browser's session, and the companion's transcript. Steps refetch the session and the
+//! transcript after anything that changes them.
+
+use contract::wire::{PublicConfig, SessionInfo, TranscriptEntry};
+use leptos::prelude::*;
+
+use crate::api::{self, ClientError};
+use crate::pending::{self, CallbackReport};
+
+/// The `performance.mark` set once the configuration has arrived (for bench/: navigation to a
+/// usable walkthrough).
+pub const INTERACTIVE_MARK: &str = "walkthrough-interactive";
+
+/// The resources of the page, shared through the context.
+#[derive(Clone, Copy)]
+pub struct Live {
+    /// `GET /api/config`.
+    pub config: LocalResource<Result<PublicConfig, ClientError>>,
+    /// `GET /api/session`.
+    pub session: LocalResource<Result<SessionInfo, ClientError>>,
+    /// `GET /api/transcript` (empty when signed out).
+    pub transcript: LocalResource<Vec<TranscriptEntry>>,
+    /// The last handled callback (from this tab's sessionStorage).
+    pub report: RwSignal<Option<CallbackReport>>,
+}
+
+impl Live {
+    /// The resources, loading.
+    pub fn new() -> Self {
+        Self {
+            config: LocalResource::new(|| async {
+                let config = api::config().await;
+                if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+                    let _ = performance.mark(INTERACTIVE_MARK);
+                }
+                config
+            }),
+            session: LocalResource::new(api::session),
+            transcript: LocalResource::new(|| async { api::transcript().await.unwrap_or_default() }),
+            report: RwSignal::new(pending::report()),
+        }
+    }
+
+    /// Loads the session and the transcript again (after anything the companion did).
+    pub fn reload_session(self) {
+        self.session.refetch();
+        self.transcript.refetch();
+    }
+
+    /// Whether the companion holds tokens for this browser.
+    pub fn signed_in(self) -> bool {
+        matches!(self.session.get(), Some(Ok(s)) if s.signed_in)
+    }
+
+    /// Whether the embedded stand-in (and so the fault knobs) is in use.
+    pub fn is_local(self) -> bool {
+        matches!(self.config.get(), Some(Ok(c)) if c.environment == contract::Environment::Local)
+    }
+
+    /// The configuration, once loaded.
+    pub fn loaded_config(self) -> Option<PublicConfig> {
+        self.config.get_untracked().and_then(Result::ok)
+    }
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Self::new()
+    }
+}
