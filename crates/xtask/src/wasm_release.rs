@@ -97,6 +97,8 @@ fn prepare_std_source() -> Result<(), String> {
 /// `setup::ensure_tools`.
 pub fn build_app() -> Result<(), String> {
     let esbuild = setup::npm_tool("esbuild");
+    // Prepared before the build's own step line, so that each phase is timed by its name.
+    size_settings_usable();
     step("Building the app with Trunk (release, size settings) into dist/");
     run_release_build("trunk build", || {
         let mut trunk = command("trunk");
