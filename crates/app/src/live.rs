@@ -16,11 +16,11 @@ pub const INTERACTIVE_MARK: &str = "walkthrough-interactive";
 #[derive(Clone, Copy)]
 pub struct Live {
     /// `GET /api/config`.
-    pub config: LocalResource<Result<PublicConfig, ClientError>>,
+    pub config: RwSignal<Option<Result<PublicConfig, ClientError>>>,
     /// `GET /api/session`.
-    pub session: LocalResource<Result<SessionInfo, ClientError>>,
+    pub session: RwSignal<Option<Result<SessionInfo, ClientError>>>,
     /// `GET /api/transcript` (empty when signed out).
-    pub transcript: LocalResource<Vec<TranscriptEntry>>,
+    pub transcript: RwSignal<Option<Vec<TranscriptEntry>>>,
     /// The last handled callback (from this tab's sessionStorage).
     pub report: RwSignal<Option<CallbackReport>>,
 }
@@ -28,24 +28,28 @@ pub struct Live {
 impl Live {
     /// The resources, loading.
     pub fn new() -> Self {
-        Self {
-            config: LocalResource::new(|| async {
-                let config = api::config().await;
-                if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
-                    let _ = performance.mark(INTERACTIVE_MARK);
-                }
-                config
-            }),
-            session: LocalResource::new(api::session),
-            transcript: LocalResource::new(|| async { api::transcript().await.unwrap_or_default() }),
+        let live = Self {
+            config: RwSignal::new(None),
+            session: RwSignal::new(None),
+            transcript: RwSignal::new(None),
             report: RwSignal::new(pending::report()),
-        }
+        };
+        leptos::task::spawn_local(async move {
+            live.config.set(Some(api::config().await));
+            if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+                let _ = performance.mark(INTERACTIVE_MARK);
+            }
+        });
+        live.reload_session();
+        live
     }
 
     /// Loads the session and the transcript again (after anything the companion did).
     pub fn reload_session(self) {
-        self.session.refetch();
-        self.transcript.refetch();
+        leptos::task::spawn_local(async move {
+            self.session.set(Some(api::session().await));
+            self.transcript.set(Some(api::transcript().await.unwrap_or_default()));
+        });
     }
 
     /// Whether the companion holds tokens for this browser.

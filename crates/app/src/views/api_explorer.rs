@@ -3,53 +3,48 @@
 use contract::CATALOG;
 use contract::wire::TranscriptStep;
 use leptos::prelude::*;
-use serde::Deserialize;
+use wasm_bindgen::JsValue;
 
 use crate::api;
 use crate::live::Live;
 use crate::views::step_card::{StepCard, StepGuide};
 use crate::views::widgets::{ErrorNotice, JsonViewer, Progress, TranscriptList};
 
-/// The parts of a Pleo list response the explorer reads; other members are ignored.
-#[derive(Deserialize)]
-struct ListPage {
-    #[serde(default)]
-    data: Vec<ListItem>,
-    pagination: Option<Pagination>,
+/// A member of a parsed JSON value (`undefined` when absent).
+fn member(value: &JsValue, name: &str) -> JsValue {
+    js_sys::Reflect::get(value, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
 }
 
-#[derive(Deserialize)]
-struct ListItem {
-    id: Option<String>,
+/// The body parsed by the browser's `JSON` (as it is for pretty-printing), if it is JSON.
+fn parsed(body: &str) -> Option<JsValue> {
+    js_sys::JSON::parse(body).ok().filter(JsValue::is_object)
 }
 
-/// Pleo's `pagination` object.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Pagination {
-    total: Option<u64>,
-    #[serde(default)]
-    has_next_page: bool,
-    #[serde(default)]
-    has_previous_page: bool,
-}
-
-/// A one-line summary of Pleo's `pagination` object, if the body is a list that has one.
+/// A one-line summary of Pleo's `pagination` object, if the body is a list that has one. The
+/// browser's `JSON` reads it: typed serde structs for these members cost 1.3 KB gzipped.
 pub fn pagination_summary(body: &str) -> Option<String> {
-    let page: ListPage = serde_json::from_str(body).ok()?;
-    let p = page.pagination?;
+    let page = parsed(body)?;
+    let pagination = Some(member(&page, "pagination")).filter(JsValue::is_object)?;
+    let items = js_sys::Array::is_array(&member(&page, "data"))
+        .then(|| js_sys::Array::from(&member(&page, "data")).length())
+        .unwrap_or(0);
+    let flag = |name: &str| member(&pagination, name).as_bool().unwrap_or(false);
     Some(format!(
-        "{} item(s) here, {} in all; next page: {}, previous page: {}",
-        page.data.len(),
-        p.total.map_or_else(|| "?".to_owned(), |t| t.to_string()),
-        p.has_next_page,
-        p.has_previous_page,
+        "{items} item(s) here, {} in all; next page: {}, previous page: {}",
+        member(&pagination, "total")
+            .as_f64()
+            .map_or_else(|| "?".to_owned(), |t| (t as u64).to_string()),
+        flag("hasNextPage"),
+        flag("hasPreviousPage"),
     ))
 }
 
 /// The first `data[].id` of a list response, to offer for the `{id}` endpoints.
 fn first_id(body: &str) -> Option<String> {
-    serde_json::from_str::<ListPage>(body).ok()?.data.into_iter().next()?.id
+    let data = member(&parsed(body)?, "data");
+    js_sys::Array::is_array(&data)
+        .then(|| member(&js_sys::Array::from(&data).get(0), "id").as_string())
+        .flatten()
 }
 
 /// Step 4 of Pleo's guide.

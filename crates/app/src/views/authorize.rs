@@ -33,11 +33,17 @@ pub fn AuthorizePanel(config: PublicConfig) -> impl IntoView {
     let generated = RwSignal::new(None::<Result<Prepared, ClientError>>);
     let generate = move |_| generated.set(Some(authorization::prepare(&config)));
     let prepared = move || generated.get().and_then(Result::ok);
-    let redirect = Action::new_local(|prepared: &Prepared| authorization::redirect(prepared.clone(), 2));
-    let go = move |_| {
-        if let Some(p) = prepared() {
-            redirect.dispatch(p);
+    let redirect = Action::new_local(move |_: &()| {
+        let prepared = generated.get_untracked().and_then(Result::ok);
+        async move {
+            match prepared {
+                Some(p) => authorization::redirect(p, 2).await,
+                None => Ok(()),
+            }
         }
+    });
+    let go = move |_| {
+        redirect.dispatch(());
     };
     let busy = redirect.pending();
     let error = move || {

@@ -1,7 +1,7 @@
 //! `/callback`: checks the response (state first), uses up the pending authorization, has the
 //! companion exchange the code, and returns the user to where they started.
 
-use contract::wire::{ApiError, TokenExchange};
+use contract::wire::TokenExchange;
 use leptos::prelude::*;
 
 use crate::api::{self, ClientError};
@@ -31,9 +31,12 @@ pub fn CallbackPage() -> impl IntoView {
     if let Some(history) = window.as_ref().and_then(|w| w.history().ok()) {
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/callback"));
     }
-    let exchange = Action::new_local(|exchange: &Exchange| {
-        let exchange = exchange.clone();
+    let checked = checked_exchange(&query, pending);
+    let refused = checked.as_ref().err().cloned();
+    let exchange = Action::new_local(move |_: &()| {
+        let checked = checked.clone();
         async move {
+            let Ok(exchange) = checked else { return Ok(()) };
             api::exchange(&exchange.request).await?;
             pending::store_report(&exchange.report);
             if let Some(window) = web_sys::window() {
@@ -42,13 +45,9 @@ pub fn CallbackPage() -> impl IntoView {
             Ok::<(), ClientError>(())
         }
     });
-    let refused = match checked_exchange(&query, pending) {
-        Ok(checked) => {
-            exchange.dispatch(checked);
-            None
-        }
-        Err(e) => Some(e),
-    };
+    if refused.is_none() {
+        exchange.dispatch(());
+    }
     let failure = move || refused.clone().or_else(|| exchange.value().get().and_then(Result::err));
     view! {
         <section class="card" id="callback">
@@ -80,7 +79,7 @@ fn checked_exchange(query: &str, pending: Option<PendingAuthorization>) -> Resul
     );
     match (checked, pending) {
         (Err(e), _) => {
-            let mut error = ApiError::new(e.code);
+            let ClientError(mut error) = ClientError::from(e.code);
             if let Some(oauth_error) = e.oauth_error {
                 error.message = format!(
                     "{} The server said: {oauth_error}{}",

@@ -4,6 +4,7 @@ pub mod api_explorer;
 pub mod authorize;
 pub mod callback;
 pub mod exchange;
+pub mod operations;
 pub mod refresh;
 pub mod register;
 pub mod revocation;
@@ -14,7 +15,6 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use crate::api::ClientError;
 use crate::live::Live;
 use crate::options::EmbedOptions;
 pub use callback::CallbackPage;
@@ -41,28 +41,19 @@ pub fn WalkthroughPage(#[prop(default = EmbedOptions::default())] options: Embed
         <nav class="steps-nav" aria-label="Steps">
             {(1..=6u8).filter(|n| options.steps.contains(n)).map(|n| view! { <a href=format!("#step-{n}")>{format!("Step {n}")}</a> }).collect_view()}
         </nav>
-        <Transition fallback=|| view! { <Progress text="Loading the configuration from the companion…"/> }>
-            <ErrorBoundary fallback=|errors| view! {
-                <section class="card"><h2>"Configuration"</h2>{move || first_error(&errors.get()).map(|error| view! { <ErrorNotice error=error/> })}</section>
-            }>
-                {move || live.config.get().map(|config| config.map(|config| view! {
-                    {shown(1).then(|| view! { <register::StepRegister config=config.clone() compact=compact/> })}
-                    {shown(2).then(|| view! { <authorize::StepAuthorize config=config.clone() compact=compact/> })}
-                    {shown(3).then(|| view! { <exchange::StepExchange compact=compact/> })}
-                    {shown(4).then(|| view! { <api_explorer::StepApi compact=compact/> })}
-                    {shown(5).then(|| view! { <refresh::StepRefresh compact=compact/> })}
-                    {shown(6).then(|| view! { <revocation::StepRevocation compact=compact/> })}
-                }))}
-            </ErrorBoundary>
-        </Transition>
+        {move || match live.config.get() {
+            None => view! { <Progress text="Loading the configuration from the companion…"/> }.into_any(),
+            Some(Err(error)) => view! { <section class="card"><h2>"Configuration"</h2><ErrorNotice error=error/></section> }.into_any(),
+            Some(Ok(config)) => view! {
+                {shown(1).then(|| view! { <register::StepRegister config=config.clone() compact=compact/> })}
+                {shown(2).then(|| view! { <authorize::StepAuthorize config=config.clone() compact=compact/> })}
+                {shown(3).then(|| view! { <exchange::StepExchange compact=compact/> })}
+                {shown(4).then(|| view! { <api_explorer::StepApi compact=compact/> })}
+                {shown(5).then(|| view! { <refresh::StepRefresh compact=compact/> })}
+                {shown(6).then(|| view! { <revocation::StepRevocation compact=compact/> })}
+            }.into_any(),
+        }}
     }
-}
-
-/// The first error an error boundary caught, as the companion's coded error.
-fn first_error(errors: &Errors) -> Option<ClientError> {
-    errors
-        .iter()
-        .find_map(|(_, error)| error.downcast_ref::<ClientError>().cloned())
 }
 
 /// Scrolls to `#step-N` from the address, else to the embed's start step (when not 1).

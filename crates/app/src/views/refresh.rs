@@ -2,61 +2,17 @@
 
 use std::time::Duration;
 
-use contract::FaultKnob;
-use contract::wire::{FaultParams, TranscriptStep};
+use contract::wire::TranscriptStep;
 use leptos::prelude::*;
 
-use crate::api::{self, ClientError};
 use crate::live::Live;
+use crate::views::operations::{self, Operation, Outcome};
 use crate::views::step_card::{StepCard, StepGuide};
-use crate::views::widgets::{Outcome, TranscriptList};
+use crate::views::widgets::TranscriptList;
 
 /// Seconds since the Unix epoch, by the browser's clock.
 fn now_secs() -> u64 {
     (js_sys::Date::now() / 1000.0) as u64
-}
-
-/// What the buttons of step 5 do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Step5 {
-    /// `POST /api/refresh`.
-    RefreshNow,
-    /// Expire the access token at the stand-in, then 5 API calls at once.
-    SingleFlight,
-}
-
-/// Runs `op`, then reloads the session and the transcript; a sentence for the page.
-async fn run(live: Live, op: Step5) -> Result<String, ClientError> {
-    let outcome = match op {
-        Step5::RefreshNow => api::refresh().await.map(|summary| {
-            format!(
-                "Refreshed: a new access token ({}) and a new refresh token; the old ones are now invalid.",
-                summary.access_token_hint
-            )
-        }),
-        Step5::SingleFlight => single_flight().await,
-    };
-    live.reload_session();
-    outcome
-}
-
-/// Five calls with an expired access token, and how many refreshes they caused.
-async fn single_flight() -> Result<String, ClientError> {
-    let since = js_sys::Date::now() as u64;
-    api::fault(FaultKnob::ExpireAccessToken, FaultParams::default()).await?;
-    let calls = futures::future::join_all((0..5).map(|_| api::call_api("v2/employees"))).await;
-    let statuses: Vec<String> = calls
-        .iter()
-        .map(|c| {
-            c.as_ref()
-                .map_or_else(|e| e.code().to_string(), |c| c.status.to_string())
-        })
-        .collect();
-    let refreshes = api::refreshes_since(since).await;
-    Ok(format!(
-        "5 calls with an expired access token answered [{}] after {refreshes} refresh at the token endpoint.",
-        statuses.join(", ")
-    ))
 }
 
 /// Step 5 of Pleo's guide.
@@ -79,7 +35,7 @@ pub fn StepRefresh(compact: bool) -> impl IntoView {
         Some(Ok(s)) => s.tokens.map(|t| t.expires_at),
         _ => None,
     };
-    let action = Action::new_local(move |op: &Step5| run(live, *op));
+    let action = operations::action(live);
     let busy = action.pending();
     view! {
         <StepCard guide=guide compact=compact>
@@ -96,13 +52,13 @@ pub fn StepRefresh(compact: bool) -> impl IntoView {
                     None => view! { <span class="muted">"No tokens yet: complete step 2."</span> }.into_any(),
                 }}
             </p>
-            <button id="refresh-now" on:click=move |_| { action.dispatch(Step5::RefreshNow); } disabled=move || busy.get() || !live.signed_in()>"Refresh now"</button>
+            <button id="refresh-now" on:click=move |_| { action.dispatch(Operation::RefreshNow); } disabled=move || busy.get() || !live.signed_in()>"Refresh now"</button>
             {move || live.is_local().then(|| view! {
-                <button id="single-flight" on:click=move |_| { action.dispatch(Step5::SingleFlight); } disabled=move || busy.get() || !live.signed_in()>
+                <button id="single-flight" on:click=move |_| { action.dispatch(Operation::SingleFlight); } disabled=move || busy.get() || !live.signed_in()>
                     "Expire the access token and fire 5 calls at once"
                 </button>
             })}
-            <Outcome pending=busy outcome=Signal::derive(move || action.value().get())/>
+            <Outcome action=action/>
             <h3>"On the companion"</h3>
             <TranscriptList steps=&[TranscriptStep::Refresh]/>
         </StepCard>

@@ -47,21 +47,6 @@ pub fn AuthorizeAgain() -> impl IntoView {
     }
 }
 
-/// Progress while `pending`, then what the action ended in: a sentence or a coded error.
-#[component]
-pub fn Outcome(
-    #[prop(into)] pending: Signal<bool>,
-    #[prop(into)] outcome: Signal<Option<Result<String, ClientError>>>,
-) -> impl IntoView {
-    view! {
-        {move || pending.get().then(|| view! { <Progress text="Working…"/> })}
-        {move || outcome.get().map(|o| match o {
-            Ok(text) => view! { <p class="outcome" role="status" data-testid="outcome">{text}</p> }.into_any(),
-            Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-        })}
-    }
-}
-
 /// A labelled value with a stable test id.
 #[component]
 pub fn Field(label: &'static str, id: &'static str, value: String) -> impl IntoView {
@@ -77,16 +62,21 @@ pub fn CopyButton(text: String, label: String) -> impl IntoView {
     let copy = Action::new_local(move |_: &()| {
         let promise = web_sys::window().map(|w| w.navigator().clipboard().write_text(&text));
         async move {
-            match promise {
+            let copied = match promise {
                 Some(p) => wasm_bindgen_futures::JsFuture::from(p).await.is_ok(),
                 None => false,
+            };
+            if copied {
+                Ok(())
+            } else {
+                Err(ClientError::from(ErrorCode::Internal))
             }
         }
     });
     let state = move || match copy.value().get() {
         None => "Copy",
-        Some(true) => "Copied",
-        Some(false) => "Select and copy",
+        Some(Ok(())) => "Copied",
+        Some(Err(_)) => "Select and copy",
     };
     view! { <button class="copy" aria-label=format!("Copy {label}") on:click=move |_| { copy.dispatch(()); }>{state}</button> }
 }
