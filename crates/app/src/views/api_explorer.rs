@@ -25,9 +25,12 @@ fn parsed(body: &str) -> Option<JsValue> {
 pub fn pagination_summary(body: &str) -> Option<String> {
     let page = parsed(body)?;
     let pagination = Some(member(&page, "pagination")).filter(JsValue::is_object)?;
-    let items = js_sys::Array::is_array(&member(&page, "data"))
-        .then(|| js_sys::Array::from(&member(&page, "data")).length())
-        .unwrap_or(0);
+    let data = member(&page, "data");
+    let items = if js_sys::Array::is_array(&data) {
+        js_sys::Array::from(&data).length()
+    } else {
+        0
+    };
     let flag = |name: &str| member(&pagination, name).as_bool().unwrap_or(false);
     Some(format!(
         "{items} item(s) here, {} in all; next page: {}, previous page: {}",
