@@ -45,7 +45,25 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
-/// A raw request body (the proxy, logout) whose rejection is an [`AppError`].
+/// A JSON body that may be left out: no body is `T::default()`, any other is read as
+/// [`JsonBody`] reads it (logout, the fault knobs' parameters).
+pub struct OptionalJsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJsonBody<T> {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::body::HttpBody as _;
+        if request.body().is_end_stream() {
+            return Ok(Self(T::default()));
+        }
+        JsonBody::from_request(request, state)
+            .await
+            .map(|JsonBody(value)| Self(value))
+    }
+}
+
+/// A raw request body (the proxy) whose rejection is an [`AppError`].
 pub struct RawBody(pub Bytes);
 
 impl<S: Send + Sync> FromRequest<S> for RawBody {
@@ -276,18 +294,8 @@ pub async fn logout(
     State(state): State<AppState>,
     jar: CookieJar,
     signed_in: Result<SignedIn, AppError>,
-    RawBody(body): RawBody,
+    OptionalJsonBody(request): OptionalJsonBody<Logout>,
 ) -> Result<impl IntoResponse, AppError> {
-    let request: Logout = if body.is_empty() {
-        Logout::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            AppError::with_message(
-                ErrorCode::InvalidRequest,
-                format!("The body must be {{\"disconnect\": true|false}}: {e}"),
-            )
-        })?
-    };
     let secure = state.config.secure_cookies();
     let mut disconnect_status = None;
     if let Ok(SignedIn { id, session }) = signed_in {

@@ -4,7 +4,6 @@
 //! `PLEO_ENV=local`; the tokens never leave the server.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use contract::FaultKnob;
@@ -15,7 +14,7 @@ use serde_json::json;
 use stand_in::TokenFaults;
 
 use crate::AppState;
-use crate::endpoints::SignedIn;
+use crate::endpoints::{OptionalJsonBody, SignedIn};
 use crate::error::AppError;
 
 /// The `Retry-After` the `token-endpoint` knob sends with a 429 or 503.
@@ -29,7 +28,7 @@ pub async fn apply(
     State(state): State<AppState>,
     signed_in: Result<SignedIn, AppError>,
     Path(knob): Path<String>,
-    body: Bytes,
+    OptionalJsonBody(params): OptionalJsonBody<FaultParams>,
 ) -> Result<impl IntoResponse, AppError> {
     let stand_in = state.stand_in.as_ref().ok_or_else(|| {
         AppError::with_message(
@@ -43,16 +42,6 @@ pub async fn apply(
             ErrorCode::NotFound,
             format!("Knobs: {}.", names.join(", ")),
         ));
-    };
-    let params: FaultParams = if body.is_empty() {
-        FaultParams::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            AppError::with_message(
-                ErrorCode::InvalidRequest,
-                format!("The knob parameters are not valid JSON: {e}"),
-            )
-        })?
     };
     let session = signed_in?.session;
     let tokens = session.tokens.lock().await;

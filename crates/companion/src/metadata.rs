@@ -66,7 +66,8 @@ pub async fn discover(http: &reqwest::Client, base: &str) -> Option<ServerMetada
             tracing::warn!(%url, "the authorisation server metadata is not the RFC 8414 JSON; iss stays optional");
             return None;
         };
-        if document.issuer.trim_end_matches('/') != base.trim_end_matches('/') {
+        // Compared as parsed URLs: `https://as.example` and `https://as.example/` are one.
+        if url::Url::parse(&document.issuer).ok() != url::Url::parse(base).ok() {
             tracing::warn!(%url, issuer = %document.issuer, "the metadata names another issuer than the configured server; not used (RFC 8414 §3.3)");
             return None;
         }

@@ -53,7 +53,15 @@ pub struct Session {
     /// When it was created (the sign-in), for the absolute lifetime.
     created_at: u64,
     last_seen: AtomicU64,
-    transcript: Mutex<VecDeque<TranscriptEntry>>,
+    transcript: Mutex<Transcript>,
+}
+
+/// A session's transcript and the bytes of text it holds (kept as entries come and go, so that
+/// recording one is not a walk over all of them).
+#[derive(Debug, Default)]
+struct Transcript {
+    entries: VecDeque<TranscriptEntry>,
+    bytes: usize,
 }
 
 impl Session {
@@ -62,18 +70,20 @@ impl Session {
     pub fn record(&self, entries: impl IntoIterator<Item = TranscriptEntry>) {
         let mut transcript = locked(&self.transcript);
         for entry in entries {
-            transcript.push_back(entry);
+            transcript.bytes += transcript::size_of(&entry);
+            transcript.entries.push_back(entry);
         }
-        let mut bytes: usize = transcript.iter().map(transcript::size_of).sum();
-        while transcript.len() > transcript::MAX_ENTRIES || bytes > transcript::MAX_BYTES {
-            let Some(dropped) = transcript.pop_front() else { break };
-            bytes -= transcript::size_of(&dropped);
+        while transcript.entries.len() > transcript::MAX_ENTRIES || transcript.bytes > transcript::MAX_BYTES {
+            let Some(dropped) = transcript.entries.pop_front() else {
+                break;
+            };
+            transcript.bytes -= transcript::size_of(&dropped);
         }
     }
 
     /// The transcript, oldest first.
     pub fn transcript(&self) -> Vec<TranscriptEntry> {
-        locked(&self.transcript).iter().cloned().collect()
+        locked(&self.transcript).entries.iter().cloned().collect()
     }
 }
 
