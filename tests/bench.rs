@@ -346,7 +346,7 @@ async fn proxy() {
         // On bare loopback the throughput target is measured against the bare forwarder (any
         // proxy hop on this stack costs a whole request there); with an API's latency, against
         // the direct call. The p99 target is against the direct call.
-        let (reference, against) = if latency == 0 {
+        let (reference, against) = if latency == "0" {
             (forwarded.0, "the bare forwarder")
         } else {
             (direct.0, "direct")
