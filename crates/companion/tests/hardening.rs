@@ -383,25 +383,7 @@ async fn two_tabs_starting_at_once_keep_both_attempts() {
     // The browser keeps both cookies (different names) and sends both.
     let jar = format!("{}; {}", set_cookie(&a.1).0, set_cookie(&b.1).0);
     for (verifier, oauth_state) in verifiers.iter().zip(&states) {
-        let config = state.public_config().await;
-        let challenge = pkce::CodeChallenge::s256(verifier);
-        let url = flow::AuthorizeRequest::for_config(&config, oauth_state.as_str(), challenge.as_str())
-            .url()
-            .unwrap();
-        let redirect = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap()
-            .get(url)
-            .send()
-            .await
-            .unwrap();
-        let location = redirect.headers()["location"].to_str().unwrap().to_owned();
-        let code = flow::check_callback(location.split_once('?').unwrap().1, Some(oauth_state.as_str()), None).unwrap();
-        let exchange =
-            serde_json::json!({"code": code.code(), "code_verifier": verifier.as_str(), "state": oauth_state.as_str()})
-                .to_string();
-        let (status, _, body) = send(&app, json_post("/api/token", &exchange, Some(&jar))).await;
+        let (status, _, body) = authorize_and_exchange(&state, &app, verifier, oauth_state, &jar).await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
     record_case(

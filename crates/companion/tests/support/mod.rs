@@ -124,6 +124,33 @@ pub async fn sign_in(state: &AppState, app: &Router) -> String {
         .unwrap_or_else(|(status, body)| panic!("sign-in failed: {status} {body}"))
 }
 
+/// The rest of a sign-in started with `verifier` and `oauth_state`: the authorize request
+/// (auto-approved by the stand-in), the callback's checks, and `POST /api/token` with `cookies`
+/// (the browser's attempt cookies). The exchange's answer.
+pub async fn authorize_and_exchange(
+    state: &AppState,
+    app: &Router,
+    verifier: &pkce::CodeVerifier,
+    oauth_state: &pkce::State,
+    cookies: &str,
+) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let config = state.config.public();
+    let challenge = pkce::CodeChallenge::s256(verifier);
+    let url = flow::AuthorizeRequest::for_config(&config, oauth_state.as_str(), challenge.as_str())
+        .url()
+        .unwrap();
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let redirect = no_redirects.get(url).send().await.unwrap();
+    let location = redirect.headers()["location"].to_str().unwrap().to_owned();
+    let callback = flow::check_callback(location.split_once('?').unwrap().1, Some(oauth_state.as_str()), None).unwrap();
+    let exchange =
+        serde_json::json!({"code": callback.code(), "code_verifier": verifier.as_str(), "state": oauth_state.as_str()});
+    send(app, json_post("/api/token", &exchange.to_string(), Some(cookies))).await
+}
+
 /// As [`sign_in`], with the failing status and body instead of a panic.
 pub async fn try_sign_in(state: &AppState, app: &Router) -> Result<String, (StatusCode, Value)> {
     let verifier = pkce::CodeVerifier::generate().unwrap();
@@ -141,25 +168,7 @@ pub async fn try_sign_in(state: &AppState, app: &Router) -> Result<String, (Stat
         return Err((status, body));
     }
     let (attempt, _) = set_cookie(&headers);
-    let config = state.config.public();
-    let challenge = pkce::CodeChallenge::s256(&verifier);
-    let url = flow::AuthorizeRequest::for_config(&config, oauth_state.as_str(), challenge.as_str())
-        .url()
-        .unwrap();
-    let redirect = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .get(url)
-        .send()
-        .await
-        .unwrap();
-    let location = redirect.headers()["location"].to_str().unwrap().to_owned();
-    let callback = flow::check_callback(location.split_once('?').unwrap().1, Some(oauth_state.as_str()), None).unwrap();
-    let exchange =
-        serde_json::json!({"code": callback.code(), "code_verifier": verifier.as_str(), "state": oauth_state.as_str()})
-            .to_string();
-    let (status, headers, summary) = send(app, json_post("/api/token", &exchange, Some(&attempt))).await;
+    let (status, headers, summary) = authorize_and_exchange(state, app, &verifier, &oauth_state, &attempt).await;
     if status != StatusCode::OK {
         return Err((status, summary));
     }
