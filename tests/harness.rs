@@ -161,7 +161,11 @@ pub fn skipped(needs: &[Need]) -> bool {
         "{test}: needs {}",
         missing.join(", ")
     );
-    println!(
+    // Straight to the process's stderr: the test harness captures print!/eprint!, and the line
+    // is for the person who ran `cargo test`.
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
         "skipped {test}: needs {}; `cargo xtask test` builds and installs it",
         missing.join(", ")
     );
