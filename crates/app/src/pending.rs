@@ -53,11 +53,6 @@ pub fn take() -> Option<PendingAuthorization> {
     pending
 }
 
-/// Whether an authorization is pending (without using it).
-pub fn is_pending() -> bool {
-    SessionStorage::get::<PendingAuthorization>(PENDING).is_ok()
-}
-
 /// What step 3 shows about the callback that was handled: hints, never the values.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallbackReport {
