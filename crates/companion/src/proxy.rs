@@ -100,21 +100,17 @@ pub async fn disconnect(state: &AppState, session: &Session) -> Result<u16, AppE
         url: &url,
         body: None,
     };
-    let (status, _, _) = call_with_one_refresh(state, session, &request).await.map_err(|e| {
+    let failed = |detail: String| {
         AppError::with_message(
             ErrorCode::DisconnectFailed,
-            format!("{} ({}: {})", ErrorCode::DisconnectFailed.message(), e.code, e.message),
+            format!("{} ({detail})", ErrorCode::DisconnectFailed.message()),
         )
-    })?;
+    };
+    let (status, _, _) = call_with_one_refresh(state, session, &request)
+        .await
+        .map_err(|e| failed(format!("{}: {}", e.code, e.message)))?;
     if !status.is_success() {
-        return Err(AppError::with_message(
-            ErrorCode::DisconnectFailed,
-            format!(
-                "{} (the API answered HTTP {}.)",
-                ErrorCode::DisconnectFailed.message(),
-                status.as_u16()
-            ),
-        ));
+        return Err(failed(format!("the API answered HTTP {}.", status.as_u16())));
     }
     Ok(status.as_u16())
 }

@@ -152,25 +152,20 @@ impl TokenClient {
             ("refresh_token", refresh_token.expose_secret()),
         ];
         let mut backoff = Duration::from_millis(200);
-        for attempt in 0..=REFRESH_RETRIES {
+        let mut attempt = 0;
+        loop {
             match self
                 .request(TranscriptStep::Refresh, &form, Some(self.refresh_timeout), now, log)
                 .await
             {
-                // A connect failure (no Retry-After) backs off; a refusal is retried only when
-                // the server said when.
-                Err(TokenFailure::NotProcessed(e))
-                    if attempt < REFRESH_RETRIES
-                        && (e.retry_after.is_some() || e.code != ErrorCode::TokenEndpointFailed) =>
-                {
-                    let wait = e.retry_after.map_or(backoff, Duration::from_secs);
-                    tokio::time::sleep(wait).await;
+                Err(TokenFailure::NotProcessed(e)) if attempt < REFRESH_RETRIES && worth_another_try(&e) => {
+                    attempt += 1;
+                    tokio::time::sleep(e.retry_after.map_or(backoff, Duration::from_secs)).await;
                     backoff *= 2;
                 }
                 other => return other,
             }
         }
-        unreachable!("the last attempt returns")
     }
 
     /// `client_secret_basic` (RFC 6749 §2.3.1): id and secret form-urlencoded, joined by `:`,
@@ -212,18 +207,25 @@ impl TokenClient {
         entry.request_body = Some(transcript::redact_form(form));
         let result = self.send(form, timeout).await;
         entry.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        match &result {
-            Ok(answer) => {
+        // The answer read once: as a token response, or as an OAuth error (RFC 6749 §5.1, §5.2).
+        let read = result.map(|answer| {
+            let tokens = serde_json::from_slice::<TokenResponse>(&answer.body).ok();
+            let oauth_error = serde_json::from_slice::<OAuthErrorBody>(&answer.body).ok();
+            (answer, tokens, oauth_error)
+        });
+        match &read {
+            Ok((answer, tokens, oauth_error)) => {
                 entry.status = Some(answer.status.as_u16());
-                entry.response_body = Some(self.recorded_body(&answer.body, form));
+                let recognised = tokens.is_some() || oauth_error.is_some();
+                entry.response_body = Some(self.recorded_body(&answer.body, form, tokens.as_ref(), recognised));
             }
             Err(failure) => entry.error = Some(failure_message(failure)),
         }
         log.push(entry);
-        let answer = result?;
+        let (answer, tokens, oauth_error) = read?;
         let status = answer.status;
         if status.is_success() {
-            let parsed: TokenResponse = serde_json::from_slice(&answer.body).map_err(|_| {
+            let parsed = tokens.ok_or_else(|| {
                 TokenFailure::OutcomeUnknown(AppError::with_message(
                     ErrorCode::TokenEndpointFailed,
                     "The token endpoint answered 200 with a body that is not a token response.",
@@ -251,7 +253,7 @@ impl TokenClient {
             return Err(TokenFailure::NotProcessed(failure));
         }
         if status.is_client_error()
-            && let Ok(error) = serde_json::from_slice::<OAuthErrorBody>(&answer.body)
+            && let Some(error) = oauth_error
         {
             return Err(TokenFailure::Rejected {
                 error: error.error,
@@ -265,9 +267,14 @@ impl TokenClient {
     /// with every secret field fingerprinted at any depth, and every secret the request carried
     /// (the client secret, code, verifier, refresh token) and every token in the answer
     /// fingerprinted wherever else it appears; anything else only by size and hash.
-    fn recorded_body(&self, body: &[u8], form: &[(&str, &str)]) -> String {
-        let tokens = serde_json::from_slice::<TokenResponse>(body).ok();
-        if tokens.is_none() && serde_json::from_slice::<OAuthErrorBody>(body).is_err() {
+    fn recorded_body(
+        &self,
+        body: &[u8],
+        form: &[(&str, &str)],
+        tokens: Option<&TokenResponse>,
+        recognised: bool,
+    ) -> String {
+        if !recognised {
             return transcript::summarise_body(body);
         }
         let mut known: Vec<&str> = vec![self.client_secret.expose_secret()];
@@ -276,7 +283,7 @@ impl TokenClient {
                 .filter(|(name, _)| transcript::is_secret_field(name))
                 .map(|(_, value)| *value),
         );
-        if let Some(tokens) = &tokens {
+        if let Some(tokens) = tokens {
             known.push(tokens.access_token.expose_secret());
             known.extend(tokens.refresh_token.as_ref().map(ExposeSecret::expose_secret));
         }
@@ -314,6 +321,12 @@ impl TokenClient {
             body,
         })
     }
+}
+
+/// Whether a refresh the server did not process is worth another try: a connect failure (after
+/// a backoff), or a refusal that said when to come back (`Retry-After`); a 429 without it is not.
+fn worth_another_try(failure: &AppError) -> bool {
+    failure.retry_after.is_some() || failure.code != ErrorCode::TokenEndpointFailed
 }
 
 /// What the token endpoint answered.
