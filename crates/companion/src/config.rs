@@ -238,14 +238,11 @@ impl Config {
 pub fn env_file_error(error: &dotenvy::Error, text: &str) -> String {
     match error {
         dotenvy::Error::LineParse(line, _) => {
-            let number = text
-                .lines()
-                .position(|l| l.trim_end() == line.trim_end() || l.contains(line.as_str()))
-                .map(|i| i + 1);
-            match number {
-                Some(n) => format!(".env line {n} could not be parsed (its content is not printed: it may hold a secret); quote values with spaces"),
-                None => ".env has a line that could not be parsed (its content is not printed: it may hold a secret); quote values with spaces".to_owned(),
-            }
+            let number = text.lines().position(|l| l.contains(line.as_str())).map(|i| i + 1);
+            let place = number.map_or_else(|| "a line".to_owned(), |n| format!("line {n}"));
+            format!(
+                ".env: {place} could not be parsed (its content is not printed: it may hold a secret); quote values with spaces"
+            )
         }
         dotenvy::Error::Io(e) => format!(".env could not be read: {e}"),
         _ => ".env could not be read (a value is not valid UTF-8 or names an unknown variable)".to_owned(),
