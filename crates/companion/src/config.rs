@@ -3,12 +3,15 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use contract::Environment;
 use contract::wire::PublicConfig;
 use flow::authorize::check_endpoint;
 use secrecy::SecretString;
 use url::{Host, Url};
+
+use crate::sessions::{RedisSettings, seal};
 
 /// Where the embedded stand-in is mounted in the companion's router when `PLEO_ENV=local`.
 pub const STAND_IN_PREFIX: &str = "/stand-in";
@@ -70,6 +73,12 @@ pub struct Config {
     pub session_max_secs: u64,
     /// API writes the proxy may forward (`COMPANION_API_WRITES`); none by default.
     pub api_writes: Vec<crate::api_catalog::WriteRule>,
+    /// Where sessions live: `None` in this process's memory (the default), or a Redis shared by
+    /// every replica (`COMPANION_SESSION_STORE`).
+    pub session_store: Option<RedisSettings>,
+    /// How long a refresh lease lasts unless renewed: how long a replica that died holding it
+    /// delays that session's refresh (`COMPANION_REFRESH_LEASE_MS`).
+    pub refresh_lease: Duration,
 }
 
 impl Config {
@@ -159,6 +168,13 @@ impl Config {
         let redirect_uri = var("PLEO_REDIRECT_URI").unwrap_or_else(|| "http://localhost:8080/callback".to_owned());
         let redirect = parse_redirect_uri(&redirect_uri)?;
         let (app_origin, secure_cookies) = (redirect.origin().ascii_serialization(), redirect.scheme() == "https");
+        let refresh_lease = Duration::from_millis(number(
+            &var,
+            "COMPANION_REFRESH_LEASE_MS",
+            DEFAULT_REFRESH_LEASE_MS,
+            100..=60_000,
+            "milliseconds",
+        )?);
         let scopes = var("PLEO_SCOPES")
             .unwrap_or_else(|| {
                 if local {
@@ -199,6 +215,8 @@ impl Config {
             )?,
             api_writes: crate::api_catalog::parse_write_rules(&var("COMPANION_API_WRITES").unwrap_or_default())
                 .map_err(|problem| config_error("COMPANION_API_WRITES", problem))?,
+            session_store: session_store(&var, refresh_lease)?,
+            refresh_lease,
         })
     }
 
@@ -274,6 +292,13 @@ pub const DEFAULT_SESSION_MAX_SECS: u64 = 7 * 24 * 3600;
 /// lifetime, 60 days (a session cannot outlive its refresh token).
 const MAX_SESSION_MAX_SECS: u64 = 60 * 24 * 3600;
 
+/// A refresh lease's lifetime unless configured: long enough for a token endpoint's round trip
+/// many times over (the holder renews it anyway), short enough that a replica that died
+/// holding it delays that session's refresh by seconds only.
+pub const DEFAULT_REFRESH_LEASE_MS: u64 = 5_000;
+/// The longest one session-store call may take unless configured.
+pub const DEFAULT_STORE_TIMEOUT_MS: u64 = 1_000;
+
 /// A number of seconds from `variable`, `default` when unset, refused outside `range`.
 fn seconds(
     var: &impl Fn(&str) -> Option<String>,
@@ -281,19 +306,79 @@ fn seconds(
     default: u64,
     range: std::ops::RangeInclusive<u64>,
 ) -> Result<u64, ConfigError> {
+    number(var, variable, default, range, "seconds")
+}
+
+/// A number of `unit`s from `variable`, `default` when unset, refused outside `range`.
+fn number(
+    var: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+    unit: &str,
+) -> Result<u64, ConfigError> {
     match var(variable) {
         None => Ok(default),
         Some(v) => v.parse().ok().filter(|s| range.contains(s)).ok_or_else(|| {
             config_error(
                 variable,
                 format!(
-                    "{v:?} is not a number of seconds from {} to {}",
+                    "{v:?} is not a number of {unit} from {} to {}",
                     range.start(),
                     range.end()
                 ),
             )
         }),
     }
+}
+
+/// The Redis session store of `COMPANION_SESSION_STORE` (`memory` or unset: none), with its
+/// sealing keys, which it cannot go without. The URL is never repeated in an error: it may
+/// carry a password.
+fn session_store(var: &impl Fn(&str) -> Option<String>, lease: Duration) -> Result<Option<RedisSettings>, ConfigError> {
+    const STORE: &str = "COMPANION_SESSION_STORE";
+    const KEY: &str = "COMPANION_SESSION_KEY";
+    const PREVIOUS: &str = "COMPANION_SESSION_KEY_PREVIOUS";
+    let url = match var(STORE) {
+        None => return Ok(None),
+        Some(v) if v == "memory" => return Ok(None),
+        Some(url) => url,
+    };
+    let redis_url = Url::parse(&url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "redis" | "rediss") && u.host().is_some());
+    let client = redis_url
+        .and_then(|_| redis::Client::open(url.as_str()).ok())
+        .ok_or_else(|| {
+            config_error(
+                STORE,
+                "is neither `memory` nor a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0 (the value is not repeated: it may hold a password)",
+            )
+        })?;
+    let key = var(KEY).ok_or_else(|| {
+        config_error(
+            KEY,
+            "is required with a Redis session store: 32 random bytes, base64 (`openssl rand -base64 32`); every replica gets the same",
+        )
+    })?;
+    let current = seal::parse_key(&key).map_err(|problem| config_error(KEY, problem))?;
+    let previous = var(PREVIOUS)
+        .map(|k| seal::parse_key(&k))
+        .transpose()
+        .map_err(|problem| config_error(PREVIOUS, problem))?;
+    let call_timeout = number(
+        var,
+        "COMPANION_SESSION_STORE_TIMEOUT_MS",
+        DEFAULT_STORE_TIMEOUT_MS,
+        50..=10_000,
+        "milliseconds",
+    )?;
+    Ok(Some(RedisSettings {
+        client,
+        keys: seal::SealingKeys::new(&current, previous.as_ref()),
+        lease,
+        call_timeout: Duration::from_millis(call_timeout),
+    }))
 }
 
 /// An endpoint as a real URL parser reads it (the `url` crate, as browsers and reqwest do):

@@ -14,11 +14,9 @@ use flow::ErrorCode;
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
-use std::sync::Arc;
-
-use crate::sessions::Session;
+use crate::sessions::SessionRecord;
 use crate::transcript::{self, TranscriptEntry};
-use crate::{AppState, cookies, proxy};
+use crate::{AppState, cookies, proxy, refresh};
 use secrecy::ExposeSecret;
 
 /// A JSON request body whose rejection is an [`AppError`]: `unsupported_media_type` (415),
@@ -89,14 +87,16 @@ fn body_error(status: StatusCode) -> AppError {
     }
 }
 
-/// The live session the browser's session cookie names. As an extractor, a handler that needs
-/// one says so in its signature, and a request without one is 401 `not_signed_in`; a handler
-/// that decides the order of its checks takes `Result<SignedIn, AppError>`.
+/// The live session the browser's session cookie names, as read when the request came. As an
+/// extractor, a handler that needs one says so in its signature, and a request without one is
+/// 401 `not_signed_in` (503 `session_store_unavailable` when the store does not answer: the
+/// session is not lost); a handler that decides the order of its checks takes
+/// `Result<SignedIn, AppError>`.
 pub struct SignedIn {
     /// The session's id (the cookie's value).
     pub id: String,
-    /// The session.
-    pub session: Arc<Session>,
+    /// The session's record when the request came.
+    pub record: SessionRecord,
 }
 
 impl FromRequestParts<AppState> for SignedIn {
@@ -106,11 +106,12 @@ impl FromRequestParts<AppState> for SignedIn {
         let jar = CookieJar::from_headers(&parts.headers);
         let id = cookies::get(&jar, cookies::SESSION, state.config.secure_cookies())
             .ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
-        let session = state
+        let record = state
             .sessions
-            .get(&id, state.clock.now())
+            .load(&id, state.clock.now())
+            .await?
             .ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
-        Ok(Self { id, session })
+        Ok(Self { id, record })
     }
 }
 
@@ -165,13 +166,17 @@ pub async fn authorize_start(
     let secure = state.config.secure_cookies();
     let now = state.clock.now();
     let name = cookies::attempt_name(&start.state);
-    let id = state.sessions.start_attempt(start.state, start.code_challenge, now)?;
+    let id = state
+        .sessions
+        .start_attempt(start.state, start.code_challenge, now)
+        .await?;
     // At most MAX_ATTEMPTS_PER_BROWSER attempt cookies: dead ones and the oldest go.
-    let mut others: Vec<(String, Option<u64>)> = cookies::attempts(&jar, secure)
-        .into_iter()
-        .filter(|(other, _)| *other != name)
-        .map(|(other, id)| (other, state.sessions.attempt_started_at(&id, now)))
-        .collect();
+    let mut others: Vec<(String, Option<u64>)> = Vec::new();
+    for (other, id) in cookies::attempts(&jar, secure) {
+        if other != name {
+            others.push((other, state.sessions.attempt_started_at(&id, now).await?));
+        }
+    }
     others.sort_by_key(|(_, started)| *started);
     let excess = (others.len() + 1).saturating_sub(MAX_ATTEMPTS_PER_BROWSER);
     let mut jar = jar;
@@ -200,19 +205,17 @@ pub async fn token(
     let name = cookies::attempt_name(&exchange.state);
     let Some(id) = cookies::get(&jar, &name, secure) else {
         // No attempt of this state here: a mismatch if this browser has others, else none.
-        let others_live = cookies::attempts(&jar, secure)
-            .iter()
-            .any(|(_, id)| state.sessions.attempt_started_at(id, now).is_some());
+        let mut others_live = false;
+        for (_, id) in cookies::attempts(&jar, secure) {
+            others_live |= state.sessions.attempt_started_at(&id, now).await?.is_some();
+        }
         return Err(AppError::new(if others_live {
             ErrorCode::AttemptMismatch
         } else {
             ErrorCode::AttemptMissing
         }));
     };
-    let attempt = state
-        .sessions
-        .take_attempt(&id, &exchange.state, now)
-        .map_err(AppError::new)?;
+    let attempt = state.sessions.take_attempt(&id, &exchange.state, now).await?;
     let jar = cookies::clear(jar, &name, secure);
     if pkce::CodeVerifier::parse(&exchange.code_verifier).is_err() {
         return Err(AppError::new(ErrorCode::VerifierInvalid));
@@ -228,9 +231,9 @@ pub async fn token(
         .map_err(|f| f.into_app_error(false))?;
     let summary = tokens.summary();
     if let Ok(old) = signed_in {
-        state.sessions.remove(&old.id);
+        state.sessions.remove(&old.id).await?;
     }
-    let id = state.sessions.create(tokens, log, now)?;
+    let id = state.sessions.create(tokens, log, now).await?;
     let jar = cookies::set(
         jar,
         cookies::SESSION,
@@ -242,30 +245,30 @@ pub async fn token(
 }
 
 /// `GET /api/session`: signed in or not, with the token summary.
-pub async fn session(State(state): State<AppState>, signed_in: Result<SignedIn, AppError>) -> Json<SessionInfo> {
+pub async fn session(
+    State(state): State<AppState>,
+    signed_in: Result<SignedIn, AppError>,
+) -> Result<Json<SessionInfo>, AppError> {
     let tokens = match signed_in {
-        Ok(SignedIn { session, .. }) => session.tokens.lock().await.as_ref().map(|t| t.summary()),
+        Ok(SignedIn { record, .. }) => record.tokens.as_ref().map(|t| t.summary()),
+        Err(e) if e.code == ErrorCode::SessionStoreUnavailable => return Err(e),
         Err(_) => None,
     };
-    Json(SessionInfo {
+    Ok(Json(SessionInfo {
         signed_in: tokens.is_some(),
         environment: state.config.environment,
         tokens,
-    })
+    }))
 }
 
-/// `POST /api/refresh`: refreshes now (single flight with every other caller).
+/// `POST /api/refresh`: refreshes now, unless another request (on any replica) refreshed
+/// since this one read the session: one refresh at a time ([`refresh`]).
 pub async fn refresh(
     State(state): State<AppState>,
-    SignedIn { session, .. }: SignedIn,
+    SignedIn { id, record }: SignedIn,
 ) -> Result<Json<TokenSummary>, AppError> {
-    let mut tokens = session.tokens.lock().await;
-    proxy::refresh_locked(&state, &session, &mut tokens).await?;
-    let summary = tokens
-        .as_ref()
-        .map(|t| t.summary())
-        .ok_or_else(|| AppError::new(ErrorCode::ReauthorizationRequired))?;
-    Ok(Json(summary))
+    let (tokens, _) = refresh::refresh_unless_changed(&state, &id, record.version).await?;
+    Ok(Json(tokens.summary()))
 }
 
 /// `GET /api/transcript`: the server-side steps of this session, redacted: each entry as it
@@ -273,12 +276,11 @@ pub async fn refresh(
 /// client secret, the session's tokens), wherever in the text one might be.
 pub async fn transcript(
     State(state): State<AppState>,
-    SignedIn { session, .. }: SignedIn,
+    SignedIn { id, record }: SignedIn,
 ) -> Result<Json<Vec<TranscriptEntry>>, AppError> {
-    let mut entries = session.transcript();
-    let tokens = session.tokens.lock().await;
+    let mut entries = state.sessions.transcript(&id).await?;
     let mut known = vec![state.config.client_secret.expose_secret()];
-    if let Some(tokens) = tokens.as_ref() {
+    if let Some(tokens) = record.tokens.as_ref() {
         known.push(tokens.access_token.expose_secret());
         known.extend(tokens.refresh_token.as_ref().map(ExposeSecret::expose_secret));
     }
@@ -298,11 +300,16 @@ pub async fn logout(
 ) -> Result<impl IntoResponse, AppError> {
     let secure = state.config.secure_cookies();
     let mut disconnect_status = None;
-    if let Ok(SignedIn { id, session }) = signed_in {
-        if request.disconnect {
-            disconnect_status = Some(proxy::disconnect(&state, &session).await?);
+    match signed_in {
+        Ok(signed_in) => {
+            if request.disconnect {
+                disconnect_status = Some(proxy::disconnect(&state, &signed_in).await?);
+            }
+            state.sessions.remove(&signed_in.id).await?;
         }
-        state.sessions.remove(&id);
+        // The session may well exist: keep the cookie, so signing out can be tried again.
+        Err(e) if e.code == ErrorCode::SessionStoreUnavailable => return Err(e),
+        Err(_) => {}
     }
     let body = serde_json::json!({ "signed_in": false, "disconnect_status": disconnect_status });
     Ok((cookies::clear(jar, cookies::SESSION, secure), Json(body)))
@@ -326,7 +333,7 @@ pub async fn pleo(
     }
     // The allow-list first: a path off it is refused whoever asks.
     let url = proxy::upstream_url(&state.config.api_base_url, &method, &uri, &state.config.api_writes)?;
-    proxy::forward(&state, &signed_in?.session, method, url, body).await
+    proxy::forward(&state, &signed_in?, method, url, body).await
 }
 
 /// Any other `/api` path.

@@ -53,7 +53,7 @@ impl AppError {
             | RefreshOutcomeUnknown
             | DisconnectFailed => StatusCode::BAD_GATEWAY,
             TokenEndpointTimeout | ApiTimeout => StatusCode::GATEWAY_TIMEOUT,
-            Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+            Overloaded | SessionStoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Internal | ConfigInvalid | CompanionUnreachable => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         }

@@ -43,9 +43,9 @@ pub async fn apply(
             format!("Knobs: {}.", names.join(", ")),
         ));
     };
-    let session = signed_in?.session;
-    let tokens = session.tokens.lock().await;
-    let tokens = tokens
+    let record = signed_in?.record;
+    let tokens = record
+        .tokens
         .as_ref()
         .ok_or_else(|| AppError::new(ErrorCode::ReauthorizationRequired))?;
     let access = tokens.access_token.expose_secret();

@@ -16,6 +16,7 @@ pub mod faults;
 pub mod metadata;
 pub mod postman;
 pub mod proxy;
+pub mod refresh;
 pub mod security_headers;
 pub mod sessions;
 pub mod static_files;
@@ -96,7 +97,10 @@ impl AppState {
         #[cfg(feature = "stand-in")]
         let stand_in = (config.environment == Environment::Local).then(|| embedded_stand_in(&config));
         Self(Arc::new(Shared {
-            sessions: Sessions::new(limits),
+            sessions: match config.session_store.clone() {
+                Some(redis) => Sessions::in_redis(limits, redis),
+                None => Sessions::in_memory(limits),
+            },
             token_client,
             http,
             clock: Clock::default(),

@@ -1,7 +1,6 @@
 //! `ANY /api/pleo/{path}`: the allow-listed API proxy that adds the Bearer token, refreshes
 //! centrally and retries once on a 401.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
@@ -14,9 +13,10 @@ use contract::wire::{UPSTREAM_DURATION, UPSTREAM_STATUS};
 
 use crate::AppState;
 use crate::api_catalog::{WriteRule, check};
+use crate::endpoints::SignedIn;
 use crate::error::AppError;
-use crate::sessions::{Session, TokenSet};
-use crate::token_client::{TokenFailure, read_limited};
+use crate::refresh::{current_access_token, refresh_unless_changed};
+use crate::token_client::read_limited;
 use crate::transcript::{self, TranscriptEntry, TranscriptStep};
 
 /// The longest query string forwarded.
@@ -50,7 +50,7 @@ pub fn upstream_url(api_base: &str, method: &Method, uri: &Uri, writes: &[WriteR
 /// Forwards an API call to `url` (from [`upstream_url`]) with this session's access token.
 pub async fn forward(
     state: &AppState,
-    session: &Arc<Session>,
+    signed_in: &SignedIn,
     method: Method,
     url: String,
     body: Bytes,
@@ -61,7 +61,7 @@ pub async fn forward(
         url: &url,
         body: Some(body).filter(|b| !b.is_empty()),
     };
-    let (status, body, elapsed) = call_with_one_refresh(state, session, &request).await?;
+    let (status, body, elapsed) = call_with_one_refresh(state, signed_in, &request).await?;
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     let headers = response.headers_mut();
@@ -76,23 +76,25 @@ pub async fn forward(
 /// refreshes once (unless another request already did) and retries once; never loops.
 async fn call_with_one_refresh(
     state: &AppState,
-    session: &Session,
+    signed_in: &SignedIn,
     request: &ApiRequest<'_>,
 ) -> Result<(StatusCode, Bytes, u64), AppError> {
-    let token = current_access_token(state, session).await?;
-    let answer = call_api(state, session, request, &token).await?;
+    let id = &signed_in.id;
+    let (token, version) = current_access_token(state, id, &signed_in.record).await?;
+    let answer = call_api(state, id, request, &token).await?;
     if answer.0 != StatusCode::UNAUTHORIZED {
         return Ok(answer);
     }
-    let fresh = refreshed_after_rejection(state, session, &token).await?;
-    call_api(state, session, request, &fresh).await
+    // A newer token if another request refreshed since `version`, otherwise a refresh now.
+    let (fresh, _) = refresh_unless_changed(state, id, version).await?;
+    call_api(state, id, request, &fresh.access_token).await
 }
 
 /// Pleo's "disconnect": `DELETE /v1/installations/me` revokes every token of the client. An
 /// expired access token is refreshed and the call retried once, as the proxy does; any answer
 /// but a 2xx is `disconnect_failed` (nothing was revoked), so the caller keeps the session.
 /// Returns the API's status.
-pub async fn disconnect(state: &AppState, session: &Session) -> Result<u16, AppError> {
+pub async fn disconnect(state: &AppState, signed_in: &SignedIn) -> Result<u16, AppError> {
     let url = format!("{}/v1/installations/me", state.config.api_base_url);
     let request = ApiRequest {
         step: TranscriptStep::Disconnect,
@@ -106,7 +108,7 @@ pub async fn disconnect(state: &AppState, session: &Session) -> Result<u16, AppE
             format!("{} ({detail})", ErrorCode::DisconnectFailed.message()),
         )
     };
-    let (status, _, _) = call_with_one_refresh(state, session, &request)
+    let (status, _, _) = call_with_one_refresh(state, signed_in, &request)
         .await
         .map_err(|e| failed(format!("{}: {}", e.code, e.message)))?;
     if !status.is_success() {
@@ -128,7 +130,7 @@ struct ApiRequest<'a> {
 /// One API call, recorded (redacted, body summarised) in the session's transcript.
 async fn call_api(
     state: &AppState,
-    session: &Session,
+    id: &str,
     request: &ApiRequest<'_>,
     token: &SecretString,
 ) -> Result<(StatusCode, Bytes, u64), AppError> {
@@ -149,7 +151,9 @@ async fn call_api(
         .ok()
         .map(|(_, body, _)| transcript::summarise_body(body));
     entry.error = result.as_ref().err().map(|e| e.message.clone());
-    session.record([entry]);
+    if let Err(e) = state.sessions.record(id, vec![entry]).await {
+        tracing::warn!("an API call's transcript entry was not kept: {e}");
+    }
     result
 }
 
@@ -193,84 +197,4 @@ fn api_transport_error(error: &reqwest::Error) -> AppError {
     } else {
         AppError::new(ErrorCode::ApiUnreachable)
     }
-}
-
-/// The access token to use now, refreshed first if it expires within the skew.
-/// The session's token lock makes this single flight: concurrent callers wait here.
-pub async fn current_access_token(state: &AppState, session: &Session) -> Result<SecretString, AppError> {
-    let mut tokens = session.tokens.lock().await;
-    let expires_at = tokens
-        .as_ref()
-        .ok_or_else(|| AppError::new(ErrorCode::ReauthorizationRequired))?
-        .expires_at;
-    if flow::expiry::should_refresh(state.clock.now(), expires_at, flow::expiry::REFRESH_SKEW_SECS) {
-        refresh_locked(state, session, &mut tokens).await?;
-    }
-    access_token_of(&tokens)
-}
-
-/// After the API refused `used`: a newer token if another request refreshed meanwhile,
-/// otherwise a refresh now.
-async fn refreshed_after_rejection(
-    state: &AppState,
-    session: &Session,
-    used: &SecretString,
-) -> Result<SecretString, AppError> {
-    let mut tokens = session.tokens.lock().await;
-    let current = access_token_of(&tokens)?;
-    if current.expose_secret() != used.expose_secret() {
-        return Ok(current);
-    }
-    refresh_locked(state, session, &mut tokens).await?;
-    access_token_of(&tokens)
-}
-
-/// Refreshes with the lock held, replacing both tokens at once. A rejected refresh is terminal
-/// (Pleo: stop, discard the tokens, authorise again). A refresh that was not processed leaves
-/// the session as it was. A refresh whose outcome is unknown spends the refresh token: it is
-/// dropped, never presented again (a rotated one presented twice revokes the grant), and the
-/// access token serves until it expires.
-pub async fn refresh_locked(
-    state: &AppState,
-    session: &Session,
-    tokens: &mut Option<TokenSet>,
-) -> Result<(), AppError> {
-    let Some(refresh_token) = tokens.as_ref().and_then(|t| t.refresh_token.clone()) else {
-        *tokens = None;
-        return Err(AppError::new(ErrorCode::ReauthorizationRequired));
-    };
-    let mut log = Vec::new();
-    let refreshed = state
-        .token_client
-        .refresh(&refresh_token, state.clock.now(), &mut log)
-        .await;
-    session.record(log);
-    match refreshed {
-        Ok(mut fresh) => {
-            if fresh.refresh_token.is_none() {
-                // RFC 6749 §6: the server may keep the refresh token as it is.
-                fresh.refresh_token = Some(refresh_token);
-            }
-            *tokens = Some(fresh);
-            Ok(())
-        }
-        Err(failure @ TokenFailure::Rejected { .. }) => {
-            *tokens = None;
-            Err(failure.into_app_error(true))
-        }
-        Err(failure @ TokenFailure::OutcomeUnknown(_)) => {
-            if let Some(tokens) = tokens.as_mut() {
-                tokens.refresh_token = None;
-            }
-            Err(failure.into_app_error(true))
-        }
-        Err(failure @ TokenFailure::NotProcessed(_)) => Err(failure.into_app_error(true)),
-    }
-}
-
-fn access_token_of(tokens: &Option<TokenSet>) -> Result<SecretString, AppError> {
-    tokens
-        .as_ref()
-        .map(|t| t.access_token.clone())
-        .ok_or_else(|| AppError::new(ErrorCode::ReauthorizationRequired))
 }

@@ -77,6 +77,8 @@ pub enum ErrorCode {
     CompanionUnreachable,
     /// Too many sessions or attempts at once.
     Overloaded,
+    /// The session store (Redis) did not answer; the session is kept there, untouched.
+    SessionStoreUnavailable,
     /// A route that does not exist.
     NotFound,
     /// Something failed that should not have; the log has the details.
@@ -120,6 +122,7 @@ impl ErrorCode {
             Self::ApiTimeout => "api_timeout",
             Self::CompanionUnreachable => "companion_unreachable",
             Self::Overloaded => "overloaded",
+            Self::SessionStoreUnavailable => "session_store_unavailable",
             Self::NotFound => "not_found",
             Self::Internal => "internal",
         }
@@ -189,6 +192,9 @@ impl ErrorCode {
                 "The companion is not reachable; start it with `cargo run -p companion` (or use `cargo xtask demo`)."
             }
             Self::Overloaded => "Too many sessions at once; try again in a moment.",
+            Self::SessionStoreUnavailable => {
+                "The companion cannot reach its session store right now; your session is kept. Try again in a moment."
+            }
             Self::NotFound => "There is no such endpoint.",
             Self::Internal => "Something went wrong inside the companion; the log has the details.",
         }

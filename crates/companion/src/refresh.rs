@@ -1,0 +1,166 @@
+//! One refresh at a time per session, across every replica: Pleo rotates the refresh token on
+//! each refresh and revokes the grant when an old one is presented, so a refresh token must
+//! never be presented twice (RFC 9700 §4.14.2; RFC 10017 on the BFF's token handling).
+//!
+//! The protocol, for a caller that saw version `v` of the session's record:
+//! 1. Take this process's lock for the session, re-read; if the version moved on, use it.
+//! 2. Take the store's lease (Redis: `SET NX PX`, random owner, renewed while held), re-read:
+//!    if the version moved on, another replica refreshed: use its tokens (the re-read after
+//!    the lock is the step a lock alone misses).
+//! 3. Mark the record "refresh in flight" (a write conditional on `v`), present the refresh
+//!    token, and write the result conditional on the marked version, so a holder whose lease
+//!    lapsed never overwrites a newer result.
+//! 4. A lease holder that finds the marker knows the one before it died mid-presentation: the
+//!    refresh token may already be rotated, so it is dropped, never presented again.
+
+use std::time::Duration;
+
+use flow::ErrorCode;
+use secrecy::SecretString;
+
+use crate::AppState;
+use crate::error::AppError;
+use crate::sessions::{SessionRecord, TokenSet};
+use crate::token_client::TokenFailure;
+
+/// The access token to use now, and the record version it came from: refreshed first if it
+/// expires within the skew and a refresh token is left. Without one, an access token that has
+/// not yet expired still serves (after `refresh_outcome_unknown`).
+pub async fn current_access_token(
+    state: &AppState,
+    id: &str,
+    record: &SessionRecord,
+) -> Result<(SecretString, u64), AppError> {
+    let tokens = record
+        .tokens
+        .as_ref()
+        .ok_or_else(|| AppError::new(ErrorCode::ReauthorizationRequired))?;
+    let now = state.clock.now();
+    let stale = flow::expiry::should_refresh(now, tokens.expires_at, flow::expiry::REFRESH_SKEW_SECS);
+    if !stale || (tokens.refresh_token.is_none() && now < tokens.expires_at) {
+        return Ok((tokens.access_token.clone(), record.version));
+    }
+    let (fresh, version) = refresh_unless_changed(state, id, record.version).await?;
+    Ok((fresh.access_token, version))
+}
+
+/// The session's tokens after a refresh, unless the record moved on from `seen_version`
+/// (someone else refreshed, or discarded the tokens): then the tokens it holds now. Returns
+/// them with their version.
+pub async fn refresh_unless_changed(
+    state: &AppState,
+    id: &str,
+    seen_version: u64,
+) -> Result<(TokenSet, u64), AppError> {
+    let lock = state.sessions.refresh_lock(id);
+    let _one_per_process = lock.lock().await;
+    let record = reread(state, id).await?;
+    if record.version != seen_version && !record.refresh_in_flight {
+        return tokens_of(record);
+    }
+    let wait = Duration::from_secs(state.config.refresh_timeout_secs) + 2 * state.config.refresh_lease;
+    let lease = state.sessions.lease(id, wait).await?;
+    let result = refresh_holding_lease(state, id, seen_version, &lease).await;
+    state.sessions.release(lease).await;
+    result
+}
+
+async fn reread(state: &AppState, id: &str) -> Result<SessionRecord, AppError> {
+    state
+        .sessions
+        .load(id, state.clock.now())
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))
+}
+
+fn tokens_of(record: SessionRecord) -> Result<(TokenSet, u64), AppError> {
+    let version = record.version;
+    record
+        .tokens
+        .map(|tokens| (tokens, version))
+        .ok_or_else(|| AppError::new(ErrorCode::ReauthorizationRequired))
+}
+
+/// Steps 2 to 4 of the protocol, with the lease held (and renewed while the request is out).
+async fn refresh_holding_lease(
+    state: &AppState,
+    id: &str,
+    seen_version: u64,
+    lease: &crate::sessions::Lease,
+) -> Result<(TokenSet, u64), AppError> {
+    let record = reread(state, id).await?;
+    if record.refresh_in_flight {
+        tracing::warn!("a refresh was cut off mid-presentation; its refresh token is not presented again");
+        let tokens = record.tokens.map(|mut tokens| {
+            tokens.refresh_token = None;
+            tokens
+        });
+        return written(state, id, record.version, tokens, false)
+            .await
+            .and_then(tokens_of);
+    }
+    if record.version != seen_version {
+        return tokens_of(record);
+    }
+    let Some(tokens) = record.tokens else {
+        return Err(AppError::new(ErrorCode::ReauthorizationRequired));
+    };
+    let Some(refresh_token) = tokens.refresh_token.clone() else {
+        written(state, id, record.version, None, false).await?;
+        return Err(AppError::new(ErrorCode::ReauthorizationRequired));
+    };
+    let Some(marked) = state
+        .sessions
+        .replace(id, record.version, Some(tokens.clone()), true)
+        .await?
+    else {
+        return tokens_of(reread(state, id).await?);
+    };
+    let mut log = Vec::new();
+    let refreshed = tokio::select! {
+        refreshed = state.token_client.refresh(&refresh_token, state.clock.now(), &mut log) => refreshed,
+        () = state.sessions.renew_forever(lease) => unreachable!("renewal runs until dropped"),
+    };
+    if let Err(e) = state.sessions.record(id, log).await {
+        tracing::warn!("a refresh's transcript entry was not kept: {e}");
+    }
+    let (next, outcome) = match refreshed {
+        Ok(mut fresh) => {
+            if fresh.refresh_token.is_none() {
+                // RFC 6749 §6: the server may keep the refresh token as it is.
+                fresh.refresh_token = Some(refresh_token);
+            }
+            (Some(fresh), Ok(()))
+        }
+        // Pleo: a rejected refresh is terminal; stop, discard the tokens, authorise again.
+        Err(failure @ TokenFailure::Rejected { .. }) => (None, Err(failure.into_app_error(true))),
+        // It may have been rotated at the server: spend it; the access token serves until expiry.
+        Err(failure @ TokenFailure::OutcomeUnknown(_)) => {
+            let mut kept = tokens;
+            kept.refresh_token = None;
+            (Some(kept), Err(failure.into_app_error(true)))
+        }
+        Err(failure @ TokenFailure::NotProcessed(_)) => (Some(tokens), Err(failure.into_app_error(true))),
+    };
+    let record = written(state, id, marked.version, next, false).await?;
+    outcome?;
+    tokens_of(record)
+}
+
+/// Writes the next version after `version`; a conflict means the lease lapsed and another
+/// holder wrote first: its record stands.
+async fn written(
+    state: &AppState,
+    id: &str,
+    version: u64,
+    tokens: Option<TokenSet>,
+    refresh_in_flight: bool,
+) -> Result<SessionRecord, AppError> {
+    match state.sessions.replace(id, version, tokens, refresh_in_flight).await? {
+        Some(record) => Ok(record),
+        None => {
+            tracing::warn!("a refresh result was not written: the session moved on while its lease had lapsed");
+            reread(state, id).await
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! The in-memory store: one process's sessions and attempts, for the local demo and the tests.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use super::{Attempt, Limits, SessionRecord, locked};
+use crate::error::AppError;
+use crate::transcript::{self, TranscriptEntry};
+
+#[derive(Debug, Default)]
+pub(super) struct MemoryStore {
+    sessions: Mutex<HashMap<String, MemorySession>>,
+    attempts: Mutex<HashMap<String, Attempt>>,
+}
+
+#[derive(Debug)]
+struct MemorySession {
+    record: SessionRecord,
+    created_at: u64,
+    last_seen: u64,
+    transcript: Transcript,
+}
+
+/// A session's transcript and the bytes of text it holds (kept as entries come and go, so that
+/// recording one is not a walk over all of them).
+#[derive(Debug, Default)]
+struct Transcript {
+    entries: VecDeque<TranscriptEntry>,
+    bytes: usize,
+}
+
+impl MemorySession {
+    fn is_live(&self, limits: &Limits, now: u64) -> bool {
+        self.last_seen + limits.session_idle_secs > now && self.created_at + limits.session_max_secs > now
+    }
+}
+
+impl MemoryStore {
+    pub(super) fn create(&self, limits: &Limits, id: &str, record: SessionRecord, now: u64) -> Result<(), AppError> {
+        let mut sessions = locked(&self.sessions);
+        if sessions.len() >= limits.max_sessions {
+            sessions.retain(|_, s| s.is_live(limits, now));
+            if sessions.len() >= limits.max_sessions {
+                return Err(AppError::new(flow::ErrorCode::Overloaded));
+            }
+        }
+        sessions.insert(
+            id.to_owned(),
+            MemorySession {
+                record,
+                created_at: now,
+                last_seen: now,
+                transcript: Transcript::default(),
+            },
+        );
+        Ok(())
+    }
+
+    pub(super) fn load(&self, limits: &Limits, id: &str, now: u64) -> Option<SessionRecord> {
+        let mut sessions = locked(&self.sessions);
+        let session = sessions.get_mut(id)?;
+        if !session.is_live(limits, now) {
+            sessions.remove(id);
+            return None;
+        }
+        session.last_seen = now;
+        Some(session.record.clone())
+    }
+
+    pub(super) fn replace(&self, id: &str, expected_version: u64, record: &SessionRecord) -> bool {
+        let mut sessions = locked(&self.sessions);
+        match sessions.get_mut(id) {
+            Some(session) if session.record.version == expected_version => {
+                session.record = record.clone();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub(super) fn remove(&self, id: &str) {
+        locked(&self.sessions).remove(id);
+    }
+
+    pub(super) fn record(&self, id: &str, entries: Vec<TranscriptEntry>) {
+        let mut sessions = locked(&self.sessions);
+        let Some(session) = sessions.get_mut(id) else {
+            return;
+        };
+        let transcript = &mut session.transcript;
+        for entry in entries {
+            transcript.bytes += transcript::size_of(&entry);
+            transcript.entries.push_back(entry);
+        }
+        while transcript.entries.len() > transcript::MAX_ENTRIES || transcript.bytes > transcript::MAX_BYTES {
+            let Some(dropped) = transcript.entries.pop_front() else {
+                break;
+            };
+            transcript.bytes -= transcript::size_of(&dropped);
+        }
+    }
+
+    pub(super) fn transcript(&self, id: &str) -> Vec<TranscriptEntry> {
+        locked(&self.sessions)
+            .get(id)
+            .map(|s| s.transcript.entries.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    pub(super) fn count(&self) -> usize {
+        locked(&self.sessions).len()
+    }
+
+    pub(super) fn start_attempt(&self, limits: &Limits, id: &str, attempt: Attempt, now: u64) -> Result<(), AppError> {
+        let mut attempts = locked(&self.attempts);
+        attempts.retain(|_, a| a.created_at + limits.attempt_secs > now);
+        if attempts.len() >= limits.max_attempts {
+            return Err(AppError::new(flow::ErrorCode::Overloaded));
+        }
+        attempts.insert(id.to_owned(), attempt);
+        Ok(())
+    }
+
+    pub(super) fn attempt(&self, id: &str) -> Option<Attempt> {
+        locked(&self.attempts).get(id).cloned()
+    }
+
+    pub(super) fn remove_attempt(&self, id: &str) -> bool {
+        locked(&self.attempts).remove(id).is_some()
+    }
+
+    pub(super) fn sweep(&self, limits: &Limits, now: u64) {
+        locked(&self.sessions).retain(|_, s| s.is_live(limits, now));
+        locked(&self.attempts).retain(|_, a| a.created_at + limits.attempt_secs > now);
+    }
+}

@@ -1,0 +1,581 @@
+//! Server-side sessions (the tokens and the transcript) and sign-in attempts (state +
+//! challenge), bounded in number and lifetime, behind one interface with two stores: in memory
+//! (the default: one process, nothing to install) and Redis (`COMPANION_SESSION_STORE`: several
+//! replicas share every session, and a restart loses nothing). See docs/architecture.md,
+//! "Sessions and replicas".
+
+mod memory;
+mod redis;
+pub mod seal;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+use contract::wire::TokenSummary;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::transcript::TranscriptEntry;
+pub use redis::RedisSettings;
+
+/// The tokens of one session. Never sent to the browser; `Debug` is redacted by
+/// [`SecretString`]; written to a shared store only sealed ([`seal`]).
+#[derive(Debug, Clone)]
+pub struct TokenSet {
+    /// The access token.
+    pub access_token: SecretString,
+    /// The refresh token, if the server gave one.
+    pub refresh_token: Option<SecretString>,
+    /// `token_type` (`Bearer` when the server said nothing).
+    pub token_type: String,
+    /// Granted scopes.
+    pub scope: String,
+    /// Seconds of life given at issue.
+    pub expires_in: u64,
+    /// Expiry, seconds since the Unix epoch.
+    pub expires_at: u64,
+}
+
+impl TokenSet {
+    /// What the browser may see: no token, only a hint of the access token.
+    pub fn summary(&self) -> TokenSummary {
+        TokenSummary {
+            token_type: self.token_type.clone(),
+            expires_in: self.expires_in,
+            expires_at: self.expires_at,
+            scope: self.scope.clone(),
+            access_token_hint: contract::wire::token_hint(self.access_token.expose_secret()),
+            has_refresh_token: self.refresh_token.is_some(),
+        }
+    }
+}
+
+/// A session's tokens as one record: every change writes a new version, and a write is
+/// conditional on the version it replaces, so that an older result never overwrites a newer
+/// one (one refresh across replicas, `crate::refresh`).
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    /// `None` once the tokens were discarded (terminal refresh failure).
+    pub tokens: Option<TokenSet>,
+    /// Counts the writes, from 1 at sign-in.
+    pub version: u64,
+    /// Set, under the refresh lease, just before the refresh token is presented, and cleared
+    /// with the result. Found set by the next lease holder, it means the holder before it died
+    /// mid-presentation: the refresh token may have been rotated and must not be presented again.
+    pub refresh_in_flight: bool,
+}
+
+/// The record's form inside a store (sealed in Redis).
+#[derive(Serialize, Deserialize)]
+struct StoredRecord {
+    tokens: Option<StoredTokens>,
+    version: u64,
+    refresh_in_flight: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredTokens {
+    access_token: String,
+    refresh_token: Option<String>,
+    token_type: String,
+    scope: String,
+    expires_in: u64,
+    expires_at: u64,
+}
+
+impl From<&SessionRecord> for StoredRecord {
+    fn from(record: &SessionRecord) -> Self {
+        Self {
+            tokens: record.tokens.as_ref().map(|t| StoredTokens {
+                access_token: t.access_token.expose_secret().to_owned(),
+                refresh_token: t.refresh_token.as_ref().map(|r| r.expose_secret().to_owned()),
+                token_type: t.token_type.clone(),
+                scope: t.scope.clone(),
+                expires_in: t.expires_in,
+                expires_at: t.expires_at,
+            }),
+            version: record.version,
+            refresh_in_flight: record.refresh_in_flight,
+        }
+    }
+}
+
+impl From<StoredRecord> for SessionRecord {
+    fn from(stored: StoredRecord) -> Self {
+        Self {
+            tokens: stored.tokens.map(|t| TokenSet {
+                access_token: SecretString::from(t.access_token),
+                refresh_token: t.refresh_token.map(SecretString::from),
+                token_type: t.token_type,
+                scope: t.scope,
+                expires_in: t.expires_in,
+                expires_at: t.expires_at,
+            }),
+            version: stored.version,
+            refresh_in_flight: stored.refresh_in_flight,
+        }
+    }
+}
+
+/// A sign-in attempt started by `POST /api/authorize/start`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Attempt {
+    /// The state the browser sent.
+    pub state: String,
+    /// The S256 challenge the browser sent.
+    pub code_challenge: String,
+    /// When it started, seconds since the epoch.
+    pub created_at: u64,
+}
+
+/// Limits of the stores; with Redis they hold across replicas (Redis expiry and counts kept in
+/// Redis, not a sweeper per process).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The most sessions held at once.
+    pub max_sessions: usize,
+    /// Seconds a session lives without being used.
+    pub session_idle_secs: u64,
+    /// Seconds a session lives at most from sign-in, however busy (RFC 10017 asks for an
+    /// absolute lifetime, tied to the refresh token's).
+    pub session_max_secs: u64,
+    /// The most sign-in attempts held at once.
+    pub max_attempts: usize,
+    /// Seconds a sign-in attempt lives.
+    pub attempt_secs: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_sessions: 10_000,
+            session_idle_secs: 8 * 3600,
+            session_max_secs: crate::config::DEFAULT_SESSION_MAX_SECS,
+            max_attempts: 10_000,
+            attempt_secs: 600,
+        }
+    }
+}
+
+impl Limits {
+    /// Seconds the session created at `created_at` and last used at `now` has left: the
+    /// shorter of its idle and its absolute lifetime; 0 when it is over.
+    fn session_ttl(&self, created_at: u64, now: u64) -> u64 {
+        let absolute_end = created_at.saturating_add(self.session_max_secs);
+        self.session_idle_secs.min(absolute_end.saturating_sub(now))
+    }
+}
+
+/// Where sessions live.
+#[derive(Debug)]
+enum Store {
+    Memory(memory::MemoryStore),
+    Redis(Box<redis::RedisStore>),
+}
+
+/// The right to refresh one session's tokens, held by one request of one replica at a time
+/// (a lease in Redis; the process's own lock is enough in memory). Dropped without
+/// [`Lease::release`] it lapses at its expiry.
+#[derive(Debug)]
+pub enum Lease {
+    /// One process: its per-session lock is the lease.
+    Local,
+    /// A Redis lease with a random owner.
+    Redis(redis::RedisLease),
+}
+
+/// All sessions and attempts, keyed by the random ids in their cookies.
+#[derive(Debug)]
+pub struct Sessions {
+    limits: Limits,
+    store: Store,
+    /// Per session, the lock that lets one request of this process at a time go for the lease.
+    refresh_locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
+}
+
+/// A session or attempt id: 256 bits from the operating system's CSPRNG, base64url (the
+/// `pkce` crate's state generator, RFC 6749 §10.10).
+fn random_id() -> Result<String, AppError> {
+    pkce::State::generate().map(|id| id.as_str().to_owned()).map_err(|_| {
+        AppError::with_message(
+            flow::ErrorCode::Internal,
+            "The operating system's random source failed.",
+        )
+    })
+}
+
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Sessions {
+    /// Empty in-memory stores with these limits.
+    pub fn in_memory(limits: Limits) -> Self {
+        Self::with_store(limits, Store::Memory(memory::MemoryStore::default()))
+    }
+
+    /// Stores in Redis, shared with every replica configured alike. Connects when first used:
+    /// a companion started before its Redis answers 503 `session_store_unavailable` meanwhile.
+    pub fn in_redis(limits: Limits, settings: RedisSettings) -> Self {
+        Self::with_store(limits, Store::Redis(Box::new(redis::RedisStore::new(settings))))
+    }
+
+    fn with_store(limits: Limits, store: Store) -> Self {
+        Self {
+            limits,
+            store,
+            refresh_locks: Mutex::default(),
+        }
+    }
+
+    /// Whether sessions live in Redis.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.store, Store::Redis(_))
+    }
+
+    /// Stores `tokens` in a new session with the sign-in's transcript and returns its id.
+    pub async fn create(
+        &self,
+        tokens: TokenSet,
+        transcript: Vec<TranscriptEntry>,
+        now: u64,
+    ) -> Result<String, AppError> {
+        let id = random_id()?;
+        let record = SessionRecord {
+            tokens: Some(tokens),
+            version: 1,
+            refresh_in_flight: false,
+        };
+        match &self.store {
+            Store::Memory(store) => store.create(&self.limits, &id, record, now)?,
+            Store::Redis(store) => store.create(&self.limits, &id, &record, now).await?,
+        }
+        self.record(&id, transcript).await?;
+        Ok(id)
+    }
+
+    /// The live session with this id, marked as used now; `None` when there is none (or its
+    /// record does not open: tampered, truncated, or copied under another id).
+    pub async fn load(&self, id: &str, now: u64) -> Result<Option<SessionRecord>, AppError> {
+        match &self.store {
+            Store::Memory(store) => Ok(store.load(&self.limits, id, now)),
+            Store::Redis(store) => store.load(&self.limits, id, now).await,
+        }
+    }
+
+    /// Writes `tokens` as the next version if the stored one is still `expected_version`;
+    /// returns the record written, or `None` when another write came first (or the session is
+    /// gone).
+    pub async fn replace(
+        &self,
+        id: &str,
+        expected_version: u64,
+        tokens: Option<TokenSet>,
+        refresh_in_flight: bool,
+    ) -> Result<Option<SessionRecord>, AppError> {
+        let record = SessionRecord {
+            tokens,
+            version: expected_version + 1,
+            refresh_in_flight,
+        };
+        let written = match &self.store {
+            Store::Memory(store) => store.replace(id, expected_version, &record),
+            Store::Redis(store) => store.replace(id, expected_version, &record).await?,
+        };
+        Ok(written.then_some(record))
+    }
+
+    /// Forgets a session, its tokens and its transcript.
+    pub async fn remove(&self, id: &str) -> Result<(), AppError> {
+        match &self.store {
+            Store::Memory(store) => {
+                store.remove(id);
+                Ok(())
+            }
+            Store::Redis(store) => store.remove(id).await,
+        }
+    }
+
+    /// Appends steps to a session's transcript, dropping the oldest past the bounds (entries and
+    /// bytes, [`crate::transcript::MAX_ENTRIES`] and [`crate::transcript::MAX_BYTES`]).
+    pub async fn record(&self, id: &str, entries: Vec<TranscriptEntry>) -> Result<(), AppError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        match &self.store {
+            Store::Memory(store) => {
+                store.record(id, entries);
+                Ok(())
+            }
+            Store::Redis(store) => store.record(id, &entries).await,
+        }
+    }
+
+    /// A session's transcript, oldest first.
+    pub async fn transcript(&self, id: &str) -> Result<Vec<TranscriptEntry>, AppError> {
+        match &self.store {
+            Store::Memory(store) => Ok(store.transcript(id)),
+            Store::Redis(store) => store.transcript(id).await,
+        }
+    }
+
+    /// This process's refresh lock for session `id`: held while a request goes for the lease,
+    /// so each replica sends at most one request to the store's lease at a time.
+    pub fn refresh_lock(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = locked(&self.refresh_locks);
+        if let Some(lock) = locks.get(id).and_then(Weak::upgrade) {
+            return lock;
+        }
+        locks.retain(|_, lock| lock.strong_count() > 0);
+        let lock = Arc::new(tokio::sync::Mutex::new(()));
+        locks.insert(id.to_owned(), Arc::downgrade(&lock));
+        lock
+    }
+
+    /// Takes the refresh lease of session `id`, waiting (bounded by `wait`) while another
+    /// replica holds it.
+    pub async fn lease(&self, id: &str, wait: Duration) -> Result<Lease, AppError> {
+        match &self.store {
+            Store::Memory(_) => Ok(Lease::Local),
+            Store::Redis(store) => store.lease(id, wait).await.map(Lease::Redis),
+        }
+    }
+
+    /// Keeps `lease` from lapsing until the future is dropped (every third of its lifetime).
+    pub async fn renew_forever(&self, lease: &Lease) {
+        match (&self.store, lease) {
+            (Store::Redis(store), Lease::Redis(lease)) => store.renew_forever(lease).await,
+            _ => std::future::pending().await,
+        }
+    }
+
+    /// Gives the lease back (only if it is still this holder's).
+    pub async fn release(&self, lease: Lease) {
+        if let (Store::Redis(store), Lease::Redis(lease)) = (&self.store, lease) {
+            store.release(lease).await;
+        }
+    }
+
+    /// Seconds a sign-in attempt lives (the attempt cookie's Max-Age).
+    pub fn attempt_secs(&self) -> u64 {
+        self.limits.attempt_secs
+    }
+
+    /// Seconds a session lives unused (the session cookie's Max-Age).
+    pub fn session_idle_secs(&self) -> u64 {
+        self.limits.session_idle_secs
+    }
+
+    /// How many live sessions are held.
+    pub async fn count(&self, now: u64) -> Result<usize, AppError> {
+        match &self.store {
+            Store::Memory(store) => Ok(store.count()),
+            Store::Redis(store) => store.count(now).await,
+        }
+    }
+
+    /// Records a sign-in attempt and returns its id (for the cookie).
+    pub async fn start_attempt(&self, state: String, code_challenge: String, now: u64) -> Result<String, AppError> {
+        let id = random_id()?;
+        let attempt = Attempt {
+            state,
+            code_challenge,
+            created_at: now,
+        };
+        match &self.store {
+            Store::Memory(store) => store.start_attempt(&self.limits, &id, attempt, now)?,
+            Store::Redis(store) => store.start_attempt(&self.limits, &id, &attempt, now).await?,
+        }
+        Ok(id)
+    }
+
+    /// When the live attempt `id` started, or `None` if there is none.
+    pub async fn attempt_started_at(&self, id: &str, now: u64) -> Result<Option<u64>, AppError> {
+        let attempt = match &self.store {
+            Store::Memory(store) => store.attempt(id),
+            Store::Redis(store) => store.attempt(id).await?,
+        };
+        Ok(attempt
+            .filter(|a| a.created_at + self.limits.attempt_secs > now)
+            .map(|a| a.created_at))
+    }
+
+    /// Takes (single use) the live attempt `id` if its state equals `state` (constant time).
+    /// `attempt_missing` if it is not live (or another request took it first),
+    /// `attempt_mismatch` if the state differs (it then stays, for the tab it belongs to).
+    pub async fn take_attempt(&self, id: &str, state: &str, now: u64) -> Result<Attempt, AppError> {
+        let attempt = match &self.store {
+            Store::Memory(store) => store.attempt(id),
+            Store::Redis(store) => store.attempt(id).await?,
+        }
+        .filter(|a| a.created_at + self.limits.attempt_secs > now)
+        .ok_or_else(|| AppError::new(flow::ErrorCode::AttemptMissing))?;
+        if !pkce::constant_time_eq(attempt.state.as_bytes(), state.as_bytes()) {
+            return Err(AppError::new(flow::ErrorCode::AttemptMismatch));
+        }
+        let taken = match &self.store {
+            Store::Memory(store) => store.remove_attempt(id),
+            Store::Redis(store) => store.remove_attempt(id).await?,
+        };
+        if !taken {
+            return Err(AppError::new(flow::ErrorCode::AttemptMissing));
+        }
+        Ok(attempt)
+    }
+
+    /// Drops idle sessions and stale attempts of the in-memory store; run periodically. (Redis
+    /// expires its keys itself.)
+    pub fn sweep(&self, now: u64) {
+        if let Store::Memory(store) = &self.store {
+            store.sweep(&self.limits, now);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn tokens() -> TokenSet {
+        TokenSet {
+            access_token: SecretString::from("access-token-value"),
+            refresh_token: None,
+            token_type: "Bearer".into(),
+            scope: "users:read".into(),
+            expires_in: 900,
+            expires_at: 1900,
+        }
+    }
+
+    #[test]
+    fn summary_and_debug_never_contain_the_token() {
+        let t = tokens();
+        let summary = serde_json::to_string(&t.summary()).unwrap();
+        assert!(!summary.contains("access-token-value"));
+        assert!(summary.contains("acce… (18 chars)"));
+        assert!(!format!("{t:?}").contains("access-token-value"));
+    }
+
+    #[tokio::test]
+    async fn sessions_are_bounded_and_expire_when_idle() {
+        let limits = Limits {
+            max_sessions: 2,
+            session_idle_secs: 100,
+            ..Limits::default()
+        };
+        let store = Sessions::in_memory(limits);
+        let a = store.create(tokens(), vec![], 1000).await.unwrap();
+        store.create(tokens(), vec![], 1000).await.unwrap();
+        assert_eq!(
+            store.create(tokens(), vec![], 1050).await.unwrap_err().code,
+            flow::ErrorCode::Overloaded
+        );
+        assert!(store.load(&a, 1099).await.unwrap().is_some());
+        // the other one idled out at 1100, making room
+        assert!(store.create(tokens(), vec![], 1150).await.is_ok());
+        assert!(store.load(&a, 1198).await.unwrap().is_some());
+        assert!(store.load(&a, 1299).await.unwrap().is_none());
+        assert!(store.load("forged", 1000).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn sweep_drops_idle_sessions_and_stale_attempts() {
+        let store = Sessions::in_memory(Limits {
+            session_idle_secs: 100,
+            attempt_secs: 50,
+            ..Limits::default()
+        });
+        store.create(tokens(), vec![], 1000).await.unwrap();
+        let kept = store.create(tokens(), vec![], 1080).await.unwrap();
+        let attempt = store.start_attempt("s".into(), "c".into(), 1000).await.unwrap();
+        store.sweep(1100);
+        assert_eq!(store.count(1100).await.unwrap(), 1);
+        assert!(store.load(&kept, 1100).await.unwrap().is_some());
+        let Store::Memory(memory) = &store.store else {
+            unreachable!()
+        };
+        assert!(memory.attempt(&attempt).is_none());
+    }
+
+    #[tokio::test]
+    async fn attempts_are_single_use_short_lived_and_checked_by_state() {
+        use flow::ErrorCode::{AttemptMismatch, AttemptMissing};
+        let store = Sessions::in_memory(Limits::default());
+        let first = store.start_attempt("s1".into(), "c".into(), 1000).await.unwrap();
+        let second = store.start_attempt("s2".into(), "c".into(), 1000).await.unwrap();
+        assert_eq!(
+            store.take_attempt(&first, "s2", 1001).await.unwrap_err().code,
+            AttemptMismatch
+        );
+        assert_eq!(
+            store.take_attempt(&first, "s1", 1001).await.unwrap().state,
+            "s1",
+            "a mismatch left it in place"
+        );
+        assert_eq!(
+            store.take_attempt(&first, "s1", 1001).await.unwrap_err().code,
+            AttemptMissing,
+            "single use"
+        );
+        assert_eq!(
+            store.attempt_started_at(&second, 1001).await.unwrap(),
+            Some(1000),
+            "the other tab's attempt stayed"
+        );
+        assert_eq!(store.take_attempt(&second, "s2", 1001).await.unwrap().state, "s2");
+        let late = store.start_attempt("s".into(), "c".into(), 1000).await.unwrap();
+        assert_eq!(store.attempt_started_at(&late, 1600).await.unwrap(), None);
+        assert_eq!(
+            store.take_attempt(&late, "s", 1600).await.unwrap_err().code,
+            AttemptMissing
+        );
+    }
+
+    #[tokio::test]
+    async fn a_busy_session_still_ends_at_its_absolute_lifetime() {
+        let store = Sessions::in_memory(Limits {
+            session_idle_secs: 100,
+            session_max_secs: 250,
+            ..Limits::default()
+        });
+        let id = store.create(tokens(), vec![], 1000).await.unwrap();
+        for now in (1050..1250).step_by(50) {
+            assert!(
+                store.load(&id, now).await.unwrap().is_some(),
+                "used every 50 s, never idle"
+            );
+        }
+        assert!(
+            store.load(&id, 1250).await.unwrap().is_none(),
+            "250 s after sign-in it is over, however busy"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_write_is_conditional_on_the_version_it_replaces() {
+        let store = Sessions::in_memory(Limits::default());
+        let id = store.create(tokens(), vec![], 1000).await.unwrap();
+        let written = store.replace(&id, 1, None, true).await.unwrap().unwrap();
+        assert_eq!((written.version, written.refresh_in_flight), (2, true));
+        assert!(
+            store.replace(&id, 1, Some(tokens()), false).await.unwrap().is_none(),
+            "an older reader's write is refused"
+        );
+        let now = store.load(&id, 1001).await.unwrap().unwrap();
+        assert_eq!((now.version, now.tokens.is_none()), (2, true));
+    }
+
+    #[test]
+    fn a_session_has_the_shorter_of_its_idle_and_absolute_lifetimes_left() {
+        let limits = Limits {
+            session_idle_secs: 100,
+            session_max_secs: 250,
+            ..Limits::default()
+        };
+        assert_eq!(limits.session_ttl(1000, 1000), 100);
+        assert_eq!(limits.session_ttl(1000, 1200), 50);
+        assert_eq!(limits.session_ttl(1000, 1300), 0);
+    }
+}

@@ -1,0 +1,442 @@
+//! The Redis store: sessions, attempts and transcripts shared by every replica, kept across
+//! restarts, expired by Redis itself. Every value is sealed ([`super::seal`]) with the cookie's
+//! id as associated data; keys name a SHA-256 of the id, so what Redis holds gives neither a
+//! token nor a cookie. Each multi-step change is one Lua script (atomic in Redis); every call
+//! has a timeout, and a store that does not answer is 503 `session_store_unavailable`.
+
+use std::time::{Duration, Instant};
+
+use flow::ErrorCode;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{FromRedisValue, Script};
+use sha2::{Digest, Sha256};
+
+use super::{Attempt, Limits, SessionRecord, StoredRecord, random_id, seal::SealingKeys};
+use crate::error::AppError;
+use crate::transcript::{self, TranscriptEntry};
+
+/// How to reach Redis and how to seal what goes there. `Debug` shows neither the URL (it may
+/// carry a password) nor a key.
+#[derive(Clone)]
+pub struct RedisSettings {
+    /// The client for the `redis://` or `rediss://` URL.
+    pub client: redis::Client,
+    /// The sealing keys (`COMPANION_SESSION_KEY`, `COMPANION_SESSION_KEY_PREVIOUS`).
+    pub keys: SealingKeys,
+    /// The refresh lease's lifetime: how long a dead holder blocks a session's refresh.
+    pub lease: Duration,
+    /// The longest any one Redis call may take.
+    pub call_timeout: Duration,
+}
+
+impl std::fmt::Debug for RedisSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisSettings")
+            .field("lease", &self.lease)
+            .field("call_timeout", &self.call_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Seconds to wait before trying again after `session_store_unavailable`.
+const RETRY_AFTER_SECS: u64 = 1;
+/// How often a waiting replica tries for a lease another one holds.
+const LEASE_POLL: Duration = Duration::from_millis(5);
+/// What every key starts with.
+const PREFIX: &str = "walkthrough";
+
+pub(super) struct RedisStore {
+    client: redis::Client,
+    connection: tokio::sync::OnceCell<ConnectionManager>,
+    keys: SealingKeys,
+    lease: Duration,
+    call_timeout: Duration,
+}
+
+/// A lease held in Redis: its key and the random owner only its holder knows.
+#[derive(Debug)]
+pub struct RedisLease {
+    key: String,
+    owner: String,
+}
+
+fn unavailable(detail: impl std::fmt::Display) -> AppError {
+    tracing::warn!("session store: {detail}");
+    let mut error = AppError::new(ErrorCode::SessionStoreUnavailable);
+    error.retry_after = Some(RETRY_AFTER_SECS);
+    error
+}
+
+/// The associated data that binds a sealed value to its kind and its cookie's id.
+fn context(kind: &str, id: &str) -> Vec<u8> {
+    format!("{kind}:{id}").into_bytes()
+}
+
+const CREATE_SESSION: &str = r"
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[6], 'created', ARGV[1], 'record', ARGV[4], 'tbytes', 0)
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+redis.call('ZADD', KEYS[2], ARGV[1] + ARGV[5], ARGV[3])
+return 1";
+
+const LOAD_SESSION: &str = r"
+local r = redis.call('HMGET', KEYS[1], 'v', 'created', 'record')
+if not r[1] then return false end
+local now = tonumber(ARGV[1])
+local ttl = math.min(tonumber(ARGV[2]), tonumber(r[2]) + tonumber(ARGV[3]) - now)
+if ttl <= 0 then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('ZREM', KEYS[3], ARGV[4])
+  return false
+end
+redis.call('EXPIRE', KEYS[1], ttl)
+redis.call('EXPIRE', KEYS[2], ttl)
+redis.call('ZADD', KEYS[3], now + ttl, ARGV[4])
+return {r[1], r[3]}";
+
+const REPLACE_SESSION: &str = r"
+if redis.call('HGET', KEYS[1], 'v') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'record', ARGV[3])
+return 1";
+
+/// Transcript entries are `<size>:<sealed entry>`; the session's `tbytes` counts the sizes.
+const RECORD_TRANSCRIPT: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+for i = 3, #ARGV do
+  redis.call('RPUSH', KEYS[2], ARGV[i])
+  redis.call('HINCRBY', KEYS[1], 'tbytes', tonumber(string.match(ARGV[i], '^(%d+):')))
+end
+while redis.call('LLEN', KEYS[2]) > tonumber(ARGV[1])
+    or tonumber(redis.call('HGET', KEYS[1], 'tbytes')) > tonumber(ARGV[2]) do
+  local dropped = redis.call('LPOP', KEYS[2])
+  if not dropped then break end
+  redis.call('HINCRBY', KEYS[1], 'tbytes', -tonumber(string.match(dropped, '^(%d+):')))
+end
+local ttl = redis.call('TTL', KEYS[1])
+if ttl > 0 then redis.call('EXPIRE', KEYS[2], ttl) end
+return 1";
+
+const START_ATTEMPT: &str = r"
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[5], 'EX', ARGV[4])
+redis.call('ZADD', KEYS[2], ARGV[1] + ARGV[4], ARGV[3])
+return 1";
+
+const RENEW_LEASE: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0";
+
+const RELEASE_LEASE: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0";
+
+impl RedisStore {
+    pub(super) fn new(settings: RedisSettings) -> Self {
+        Self {
+            client: settings.client,
+            connection: tokio::sync::OnceCell::new(),
+            keys: settings.keys,
+            lease: settings.lease,
+            call_timeout: settings.call_timeout,
+        }
+    }
+
+    /// The shared connection, made when first needed (and again after a failed first try); it
+    /// reconnects by itself after Redis comes back.
+    async fn connection(&self) -> Result<ConnectionManager, AppError> {
+        let connect = || async {
+            let config = ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(self.call_timeout))
+                .set_response_timeout(Some(self.call_timeout))
+                .set_number_of_retries(1);
+            ConnectionManager::new_with_config(self.client.clone(), config)
+                .await
+                .map_err(|e| unavailable(format!("cannot connect: {e}")))
+        };
+        self.connection.get_or_try_init(connect).await.cloned()
+    }
+
+    /// Runs one command or script invocation with the call timeout.
+    async fn call<T: FromRedisValue>(&self, command: Command<'_>) -> Result<T, AppError> {
+        let mut connection = self.connection().await?;
+        let request = async {
+            match command {
+                Command::Plain(cmd) => cmd.query_async(&mut connection).await,
+                Command::Script(invocation) => invocation.invoke_async(&mut connection).await,
+                Command::Pipeline(pipe) => pipe.query_async(&mut connection).await,
+            }
+        };
+        match tokio::time::timeout(self.call_timeout, request).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(unavailable(e)),
+            Err(_) => Err(unavailable("no answer within the call timeout")),
+        }
+    }
+
+    /// The key of one thing of `kind` for the cookie id `id`: a hash, never the id itself.
+    fn key(kind: &str, id: &str) -> String {
+        let digest = Sha256::digest(id.as_bytes());
+        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        format!("{PREFIX}:{kind}:{hex}")
+    }
+
+    fn seal_record(&self, id: &str, record: &SessionRecord) -> Result<Vec<u8>, AppError> {
+        let json = serde_json::to_vec(&StoredRecord::from(record)).map_err(|_| AppError::new(ErrorCode::Internal))?;
+        Ok(self.keys.seal(&context("session", id), &json))
+    }
+
+    pub(super) async fn create(
+        &self,
+        limits: &Limits,
+        id: &str,
+        record: &SessionRecord,
+        now: u64,
+    ) -> Result<(), AppError> {
+        let sealed = self.seal_record(id, record)?;
+        let script = Script::new(CREATE_SESSION);
+        let mut invocation = script.prepare_invoke();
+        invocation
+            .key(Self::key("session", id))
+            .key(format!("{PREFIX}:sessions"))
+            .arg(now)
+            .arg(limits.max_sessions)
+            .arg(Self::key("session", id))
+            .arg(sealed)
+            .arg(limits.session_ttl(now, now))
+            .arg(record.version);
+        let created: i64 = self.call(Command::Script(&invocation)).await?;
+        if created == 0 {
+            return Err(AppError::new(ErrorCode::Overloaded));
+        }
+        Ok(())
+    }
+
+    pub(super) async fn load(&self, limits: &Limits, id: &str, now: u64) -> Result<Option<SessionRecord>, AppError> {
+        let key = Self::key("session", id);
+        let script = Script::new(LOAD_SESSION);
+        let mut invocation = script.prepare_invoke();
+        invocation
+            .key(&key)
+            .key(Self::key("transcript", id))
+            .key(format!("{PREFIX}:sessions"))
+            .arg(now)
+            .arg(limits.session_idle_secs)
+            .arg(limits.session_max_secs)
+            .arg(&key);
+        let found: Option<(u64, Vec<u8>)> = self.call(Command::Script(&invocation)).await?;
+        Ok(found.and_then(|(version, sealed)| self.open_record(id, version, &sealed)))
+    }
+
+    /// The record if it opens under this id and says the version Redis has beside it;
+    /// anything else (tampered, truncated, swapped) is no session.
+    fn open_record(&self, id: &str, version: u64, sealed: &[u8]) -> Option<SessionRecord> {
+        let opened = self.keys.open(&context("session", id), sealed);
+        let record = opened
+            .and_then(|json| serde_json::from_slice::<StoredRecord>(&json).ok())
+            .filter(|r| r.version == version)
+            .map(SessionRecord::from);
+        if record.is_none() {
+            tracing::warn!("session store: a session record did not open (tampered, truncated or moved); refused");
+        }
+        record
+    }
+
+    pub(super) async fn replace(
+        &self,
+        id: &str,
+        expected_version: u64,
+        record: &SessionRecord,
+    ) -> Result<bool, AppError> {
+        let sealed = self.seal_record(id, record)?;
+        let script = Script::new(REPLACE_SESSION);
+        let mut invocation = script.prepare_invoke();
+        invocation
+            .key(Self::key("session", id))
+            .arg(expected_version)
+            .arg(record.version)
+            .arg(sealed);
+        let written: i64 = self.call(Command::Script(&invocation)).await?;
+        Ok(written == 1)
+    }
+
+    pub(super) async fn remove(&self, id: &str) -> Result<(), AppError> {
+        let key = Self::key("session", id);
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .del(&key)
+            .ignore()
+            .del(Self::key("transcript", id))
+            .ignore()
+            .zrem(format!("{PREFIX}:sessions"), &key)
+            .ignore();
+        self.call::<()>(Command::Pipeline(&pipe)).await
+    }
+
+    pub(super) async fn record(&self, id: &str, entries: &[TranscriptEntry]) -> Result<(), AppError> {
+        let script = Script::new(RECORD_TRANSCRIPT);
+        let mut invocation = script.prepare_invoke();
+        invocation
+            .key(Self::key("session", id))
+            .key(Self::key("transcript", id))
+            .arg(transcript::MAX_ENTRIES)
+            .arg(transcript::MAX_BYTES);
+        for entry in entries {
+            let json = serde_json::to_vec(entry).map_err(|_| AppError::new(ErrorCode::Internal))?;
+            let mut value = format!("{}:", transcript::size_of(entry)).into_bytes();
+            value.extend(self.keys.seal(&context("transcript", id), &json));
+            invocation.arg(value);
+        }
+        self.call::<i64>(Command::Script(&invocation)).await.map(drop)
+    }
+
+    pub(super) async fn transcript(&self, id: &str) -> Result<Vec<TranscriptEntry>, AppError> {
+        let values: Vec<Vec<u8>> = self
+            .call(Command::Plain(
+                redis::cmd("LRANGE").arg(Self::key("transcript", id)).arg(0).arg(-1),
+            ))
+            .await?;
+        let context = context("transcript", id);
+        Ok(values
+            .iter()
+            .filter_map(|value| {
+                let sealed = &value[value.iter().position(|&b| b == b':')? + 1..];
+                let json = self.keys.open(&context, sealed)?;
+                serde_json::from_slice(&json).ok()
+            })
+            .collect())
+    }
+
+    pub(super) async fn count(&self, now: u64) -> Result<usize, AppError> {
+        let mut pipe = redis::pipe();
+        let sessions = format!("{PREFIX}:sessions");
+        pipe.atomic()
+            .zrembyscore(&sessions, "-inf", now)
+            .ignore()
+            .zcard(&sessions);
+        let (count,): (usize,) = self.call(Command::Pipeline(&pipe)).await?;
+        Ok(count)
+    }
+
+    pub(super) async fn start_attempt(
+        &self,
+        limits: &Limits,
+        id: &str,
+        attempt: &Attempt,
+        now: u64,
+    ) -> Result<(), AppError> {
+        let json = serde_json::to_vec(attempt).map_err(|_| AppError::new(ErrorCode::Internal))?;
+        let key = Self::key("attempt", id);
+        let script = Script::new(START_ATTEMPT);
+        let mut invocation = script.prepare_invoke();
+        invocation
+            .key(&key)
+            .key(format!("{PREFIX}:attempts"))
+            .arg(now)
+            .arg(limits.max_attempts)
+            .arg(&key)
+            .arg(limits.attempt_secs)
+            .arg(self.keys.seal(&context("attempt", id), &json));
+        let started: i64 = self.call(Command::Script(&invocation)).await?;
+        if started == 0 {
+            return Err(AppError::new(ErrorCode::Overloaded));
+        }
+        Ok(())
+    }
+
+    pub(super) async fn attempt(&self, id: &str) -> Result<Option<Attempt>, AppError> {
+        let sealed: Option<Vec<u8>> = self
+            .call(Command::Plain(redis::cmd("GET").arg(Self::key("attempt", id))))
+            .await?;
+        Ok(sealed
+            .and_then(|sealed| self.keys.open(&context("attempt", id), &sealed))
+            .and_then(|json| serde_json::from_slice(&json).ok()))
+    }
+
+    /// Deletes the attempt; `true` only for the one caller that deleted it.
+    pub(super) async fn remove_attempt(&self, id: &str) -> Result<bool, AppError> {
+        let key = Self::key("attempt", id);
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .del(&key)
+            .zrem(format!("{PREFIX}:attempts"), &key)
+            .ignore();
+        let (deleted,): (i64,) = self.call(Command::Pipeline(&pipe)).await?;
+        Ok(deleted == 1)
+    }
+
+    /// `SET NX PX` with a random owner, tried every [`LEASE_POLL`] until `wait` is over.
+    pub(super) async fn lease(&self, id: &str, wait: Duration) -> Result<RedisLease, AppError> {
+        let key = Self::key("lease", id);
+        let owner = random_id()?;
+        let deadline = Instant::now() + wait;
+        loop {
+            let taken: Option<String> = self
+                .call(Command::Plain(
+                    redis::cmd("SET")
+                        .arg(&key)
+                        .arg(&owner)
+                        .arg("NX")
+                        .arg("PX")
+                        .arg(self.lease_ms()),
+                ))
+                .await?;
+            if taken.is_some() {
+                return Ok(RedisLease { key, owner });
+            }
+            if Instant::now() >= deadline {
+                let mut error = AppError::with_message(
+                    ErrorCode::SessionStoreUnavailable,
+                    "Another replica is still refreshing this session's tokens; try again in a moment.",
+                );
+                error.retry_after = Some(RETRY_AFTER_SECS);
+                return Err(error);
+            }
+            tokio::time::sleep(LEASE_POLL).await;
+        }
+    }
+
+    fn lease_ms(&self) -> u64 {
+        u64::try_from(self.lease.as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Extends the lease every third of its lifetime while its holder still owns it; runs until
+    /// dropped. A failed renewal is logged and tried again: the holder cannot take back a
+    /// refresh token it is presenting.
+    pub(super) async fn renew_forever(&self, lease: &RedisLease) {
+        let script = Script::new(RENEW_LEASE);
+        loop {
+            tokio::time::sleep(self.lease / 3).await;
+            let mut invocation = script.prepare_invoke();
+            invocation.key(&lease.key).arg(&lease.owner).arg(self.lease_ms());
+            match self.call::<i64>(Command::Script(&invocation)).await {
+                Ok(1) => {}
+                Ok(_) => tracing::warn!("session store: a refresh lease lapsed before it was renewed"),
+                Err(e) => tracing::warn!("session store: a refresh lease was not renewed: {e}"),
+            }
+        }
+    }
+
+    pub(super) async fn release(&self, lease: RedisLease) {
+        let script = Script::new(RELEASE_LEASE);
+        let mut invocation = script.prepare_invoke();
+        invocation.key(&lease.key).arg(&lease.owner);
+        if let Err(e) = self.call::<i64>(Command::Script(&invocation)).await {
+            tracing::warn!("session store: a refresh lease was not released (it lapses by itself): {e}");
+        }
+    }
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore").finish_non_exhaustive()
+    }
+}
+
+/// One request to Redis.
+enum Command<'a> {
+    Plain(&'a redis::Cmd),
+    Script(&'a redis::ScriptInvocation<'a>),
+    Pipeline(&'a redis::Pipeline),
+}
