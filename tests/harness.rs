@@ -21,6 +21,8 @@ use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+pub mod cluster;
+
 /// The client secret every end-to-end run uses: distinctive, so a leak is found by search.
 pub const SECRET: &str = "e2e-Secret-9f8e7d6c5b4a-never-in-the-browser";
 /// The client ID of the `custom` runs.
@@ -126,6 +128,11 @@ pub enum Need {
     PkcePackage,
     /// The package README's example bundled by Vite (`cargo xtask test` builds it).
     ViteExample,
+    /// Debian's `redis-server` (which `cargo xtask test` installs).
+    RedisServer,
+    /// The companion's binary (`COMPANION_BIN`, or `target/debug/companion`; `cargo xtask test`
+    /// builds the production one).
+    CompanionBinary,
 }
 
 impl Need {
@@ -142,6 +149,8 @@ impl Need {
                 vite_example_path().join("index.html"),
                 "the Vite build of the package README's example",
             ),
+            Need::RedisServer => absent(cluster::REDIS_SERVER.into(), "redis-server"),
+            Need::CompanionBinary => absent(cluster::companion_bin(), "the companion binary"),
         }
     }
 }

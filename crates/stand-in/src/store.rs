@@ -107,6 +107,8 @@ pub(crate) struct Inner {
     /// Authenticated requests the token endpoint has answered, by grant type (for tests and
     /// the walkthrough): the two it supports and `unsupported`, nothing a caller names.
     pub token_requests: HashMap<&'static str, u64>,
+    /// Grants revoked because an old refresh token was presented again (reuse detection).
+    pub revoked_for_reuse: u64,
     /// Faults the token endpoint applies to its next requests, whoever sends them.
     pub token_faults: TokenFaults,
     /// Faults that apply only to refreshes of one grant (the companion's knob for a session).
@@ -178,6 +180,12 @@ impl StandIn {
     /// not); `unsupported` counts every other grant type.
     pub fn token_requests(&self, grant_type: &str) -> u64 {
         self.lock().token_requests.get(grant_type).copied().unwrap_or(0)
+    }
+
+    /// How many grants were revoked because a replaced refresh token was presented again: a
+    /// client that never presents one twice keeps this at 0.
+    pub fn grants_revoked_for_reuse(&self) -> u64 {
+        self.lock().revoked_for_reuse
     }
 
     /// Counts one authenticated token request of `grant_type`.

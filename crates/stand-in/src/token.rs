@@ -238,6 +238,9 @@ fn refresh(stand_in: &StandIn, params: &HashMap<String, String>) -> Response {
         return oauth_error("invalid_grant", "The refresh token was revoked.");
     }
     if grant.current_refresh != presented || now >= grant.refresh_expires_at {
+        if grant.current_refresh != presented {
+            inner.revoked_for_reuse += 1;
+        }
         inner.revoke_grant(grant_id);
         return oauth_error(
             "invalid_grant",

@@ -1,0 +1,434 @@
+//! Companion replicas on one Redis behave as one companion: real `redis-server`, real companion
+//! processes (the binary `cargo xtask test` builds without the stand-in), a stand-in on its own
+//! port, all on loopback and stopped by each test.
+
+use std::time::{Duration, Instant};
+
+use e2e_harness::cluster::{Cluster, cookie_value, everything_in, redis_key, session_key};
+use e2e_harness::{Need, record_case, skipped};
+use futures_util::future::join_all;
+use serde_json::Value;
+use stand_in::TokenFaults;
+
+const NEEDS: &[Need] = &[Need::RedisServer, Need::CompanionBinary];
+const EMPLOYEES: &str = "/api/pleo/v2/employees?limit=5";
+/// Access tokens that are due for a refresh 3 seconds after issue (the companion refreshes 30 s
+/// before expiry) and still valid for 30 more.
+const SHORT_TTL: u64 = flow::expiry::REFRESH_SKEW_SECS + 3;
+
+/// `n` calls of `path`, spread over the running replicas in turn, all at once: each call's
+/// status, body and duration.
+async fn burst(cluster: &Cluster, n: usize, path: &str, cookie: &str) -> Vec<(u16, Value, Duration)> {
+    let running = cluster.running();
+    let running = &running;
+    join_all((0..n).map(|k| async move {
+        let started = Instant::now();
+        let (status, _, body) = cluster.get(running[k % running.len()], path, cookie).await;
+        (status, body, started.elapsed())
+    }))
+    .await
+}
+
+fn assert_all_ok(results: &[(u16, Value, Duration)], what: &str) {
+    let failed: Vec<_> = results.iter().filter(|(s, _, _)| *s != 200).collect();
+    assert!(
+        failed.is_empty(),
+        "{what}: {} of {} calls failed, first {:?}",
+        failed.len(),
+        results.len(),
+        failed[0]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_signed_in_on_one_replica_works_on_all_and_survives_their_restarts() {
+    if skipped(NEEDS) {
+        return;
+    }
+    let mut cluster = Cluster::start(3, 900, &[]).await;
+    let cookie = cluster.sign_in(0).await;
+    for i in [1, 2] {
+        let (status, _, body) = cluster.get(i, EMPLOYEES, &cookie).await;
+        assert_eq!(status, 200, "replica {i}: {body}");
+    }
+    for i in [0, 1] {
+        cluster.replicas[i].kill();
+        cluster.replicas[i].start_again().await;
+    }
+    for i in 0..3 {
+        let (status, _, body) = cluster.get(i, EMPLOYEES, &cookie).await;
+        assert_eq!(status, 200, "after the restarts, replica {i}: {body}");
+    }
+    let (status, _, transcript) = cluster.get(0, "/api/transcript", &cookie).await;
+    assert_eq!(status, 200);
+    let steps: Vec<&str> = transcript
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "token_exchange",
+            "api_call",
+            "api_call",
+            "api_call",
+            "api_call",
+            "api_call"
+        ],
+        "every replica's steps, in order, kept across the restarts"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_hundred_calls_with_an_expired_token_over_three_replicas_refresh_once_in_each_of_20_rounds() {
+    if skipped(NEEDS) {
+        return;
+    }
+    let cluster = Cluster::start(3, SHORT_TTL, &[]).await;
+    let cookie = cluster.sign_in(0).await;
+    for round in 0..20 {
+        cluster.wait_until_stale(&cookie).await;
+        let before = cluster.stand_in.refreshes();
+        let results = burst(&cluster, 300, EMPLOYEES, &cookie).await;
+        assert_all_ok(&results, &format!("round {round}"));
+        assert_eq!(cluster.stand_in.refreshes() - before, 1, "round {round}: one refresh");
+    }
+    assert_eq!(cluster.stand_in.stand_in.grants_revoked_for_reuse(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_slower_than_the_lease_keeps_its_lease_by_renewal_and_stays_the_only_one() {
+    if skipped(NEEDS) {
+        return;
+    }
+    // The lease lives 300 ms unless renewed; the token endpoint takes 1.2 s.
+    let cluster = Cluster::start(3, SHORT_TTL, &[("COMPANION_REFRESH_LEASE_MS", "300")]).await;
+    let cookie = cluster.sign_in(0).await;
+    cluster.wait_until_stale(&cookie).await;
+    cluster.stand_in.stand_in.set_token_faults(TokenFaults {
+        delay_ms: 1200,
+        remaining: 1,
+        ..TokenFaults::default()
+    });
+    let before = cluster.stand_in.refreshes();
+    let results = burst(&cluster, 300, EMPLOYEES, &cookie).await;
+    assert_all_ok(&results, "a slow refresh");
+    assert_eq!(
+        cluster.stand_in.refreshes() - before,
+        1,
+        "one refresh, though it outlived the lease's first lifetime 4 times"
+    );
+    assert_eq!(cluster.stand_in.stand_in.grants_revoked_for_reuse(), 0);
+    record_case(
+        "replicas",
+        "a refresh slower than the lease's first lifetime, 300 calls over 3 replicas",
+        "one refresh (the holder renews its lease), every call 200",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_killed_while_presenting_the_refresh_token_never_gets_it_presented_again() {
+    if skipped(NEEDS) {
+        return;
+    }
+    let lease = Duration::from_millis(500);
+    let mut cluster = Cluster::start(3, SHORT_TTL, &[("COMPANION_REFRESH_LEASE_MS", "500")]).await;
+    let cookie = cluster.sign_in(0).await;
+    cluster.wait_until_stale(&cookie).await;
+    // Replica 0 takes the lease and presents the refresh token; the token endpoint holds it.
+    cluster.stand_in.stand_in.set_token_faults(TokenFaults {
+        delay_ms: 3000,
+        remaining: 1,
+        ..TokenFaults::default()
+    });
+    let before = cluster.stand_in.refreshes();
+    let stuck = {
+        let (http, url, cookie) = (
+            cluster.http.clone(),
+            format!("{}{EMPLOYEES}", cluster.base(0)),
+            cookie.clone(),
+        );
+        tokio::spawn(async move { http.get(url).header("cookie", cookie).send().await })
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while cluster.stand_in.refreshes() == before {
+        assert!(Instant::now() < deadline, "replica 0 never presented");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    cluster.replicas[0].kill();
+    assert!(stuck.await.unwrap().is_err(), "the killed replica answered nothing");
+    // The others wait out the lease, find the refresh marked in flight, and do not present
+    // again: the access token (due for refresh, not expired) serves.
+    let results = burst(&cluster, 100, EMPLOYEES, &cookie).await;
+    assert_all_ok(&results, "after the kill");
+    let slowest = results.iter().map(|(_, _, d)| *d).max().unwrap();
+    assert!(
+        slowest < lease + Duration::from_secs(1),
+        "no call waited much past the lease: {slowest:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(3200)).await;
+    assert_eq!(cluster.stand_in.refreshes() - before, 1, "presented once");
+    assert_eq!(
+        cluster.stand_in.stand_in.grants_revoked_for_reuse(),
+        0,
+        "the grant was not revoked"
+    );
+    let (_, _, session) = cluster.get(1, "/api/session", &cookie).await;
+    assert_eq!(session["tokens"]["has_refresh_token"], false, "{session}");
+    record_case(
+        "replicas",
+        "a replica killed (SIGKILL) while it presents the refresh token",
+        "the others wait out its lease and never present that token again (one presentation, grant not revoked); the access token serves until it expires, every call 200",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_left_by_a_replica_that_died_before_presenting_delays_the_refresh_by_at_most_the_lease() {
+    if skipped(NEEDS) {
+        return;
+    }
+    let lease_ms = 800;
+    let cluster = Cluster::start(3, SHORT_TTL, &[("COMPANION_REFRESH_LEASE_MS", "800")]).await;
+    let cookie = cluster.sign_in(0).await;
+    cluster.wait_until_stale(&cookie).await;
+    // What a replica killed right after `SET NX` leaves behind: a lease with an owner that will
+    // never renew or release it, and no refresh marked in flight.
+    let mut redis = cluster.redis.connection().await;
+    let _: () = redis::cmd("SET")
+        .arg(redis_key("lease", cookie_value(&cookie)))
+        .arg("a-replica-that-died")
+        .arg("PX")
+        .arg(lease_ms)
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    let before = cluster.stand_in.refreshes();
+    let started = Instant::now();
+    let results = burst(&cluster, 30, EMPLOYEES, &cookie).await;
+    let took = started.elapsed();
+    assert_all_ok(&results, "behind a dead lease");
+    assert_eq!(cluster.stand_in.refreshes() - before, 1, "then refreshed once");
+    assert!(
+        took >= Duration::from_millis(lease_ms - 200) && took < Duration::from_millis(lease_ms + 1000),
+        "waited for the lease to lapse, not much longer: {took:?}"
+    );
+    let (_, _, session) = cluster.get(2, "/api/session", &cookie).await;
+    assert_eq!(session["tokens"]["has_refresh_token"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_redis_is_down_calls_answer_503_and_afterwards_the_same_cookie_works() {
+    if skipped(NEEDS) {
+        return;
+    }
+    let mut cluster = Cluster::start(2, 900, &[("COMPANION_SESSION_STORE_TIMEOUT_MS", "300")]).await;
+    let cookie = cluster.sign_in(0).await;
+    for i in 0..2 {
+        assert_eq!(cluster.get(i, EMPLOYEES, &cookie).await.0, 200);
+    }
+    cluster.redis.stop().await;
+    for i in 0..2 {
+        for path in [EMPLOYEES, "/api/session", "/api/transcript"] {
+            let (status, retry_after, body) = cluster.get(i, path, &cookie).await;
+            assert_eq!(
+                (status, retry_after.as_deref(), body["error"].as_str()),
+                (503, Some("1"), Some("session_store_unavailable")),
+                "replica {i}, {path}: {body}"
+            );
+        }
+    }
+    let logout = cluster
+        .post(cluster.base(1), "/api/logout", Some(&cookie))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 503);
+    assert!(
+        logout.headers().get("set-cookie").is_none(),
+        "the cookie stays: the session was not removed"
+    );
+    record_case(
+        "replicas",
+        "Redis down: any call with a session cookie, sign-out included",
+        "503 `session_store_unavailable` with Retry-After: 1; the cookie kept, the session intact in Redis",
+    );
+    cluster.redis.start_again();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for i in 0..2 {
+        loop {
+            let (status, _, body) = cluster.get(i, EMPLOYEES, &cookie).await;
+            if status == 200 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "replica {i} after Redis came back: {status} {body}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let (_, _, transcript) = cluster.get(1, "/api/transcript", &cookie).await;
+    assert_eq!(
+        transcript.as_array().unwrap().len(),
+        5,
+        "the exchange, two calls before, two after: {transcript}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tampered_swapped_or_truncated_records_are_refused_as_not_signed_in() {
+    if skipped(NEEDS) {
+        return;
+    }
+    let cluster = Cluster::start(1, 900, &[]).await;
+    let [flipped, truncated, swapped, donor] = [
+        cluster.sign_in(0).await,
+        cluster.sign_in(0).await,
+        cluster.sign_in(0).await,
+        cluster.sign_in(0).await,
+    ];
+    let mut redis = cluster.redis.connection().await;
+    let reader = redis.clone();
+    let key = |cookie: &str| redis_key("session", cookie_value(cookie));
+    let record = |cookie: String| {
+        let mut redis = reader.clone();
+        async move {
+            let value: (Vec<u8>, u64) = redis::cmd("HMGET")
+                .arg(redis_key("session", cookie_value(&cookie)))
+                .arg("record")
+                .arg("v")
+                .query_async(&mut redis)
+                .await
+                .unwrap();
+            value
+        }
+    };
+    let (mut bytes, _) = record(flipped.clone()).await;
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    let _: () = redis::cmd("HSET")
+        .arg(key(&flipped))
+        .arg("record")
+        .arg(bytes)
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    let (bytes, _) = record(truncated.clone()).await;
+    let _: () = redis::cmd("HSET")
+        .arg(key(&truncated))
+        .arg("record")
+        .arg(&bytes[..bytes.len() / 2])
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    let (bytes, version) = record(donor.clone()).await;
+    let _: () = redis::cmd("HSET")
+        .arg(key(&swapped))
+        .arg("record")
+        .arg(bytes)
+        .arg("v")
+        .arg(version)
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    for (what, cookie) in [("flipped", &flipped), ("truncated", &truncated), ("swapped", &swapped)] {
+        let (status, _, body) = cluster.get(0, EMPLOYEES, cookie).await;
+        assert_eq!((status, body["error"].as_str()), (401, Some("not_signed_in")), "{what}");
+    }
+    assert_eq!(
+        cluster.get(0, EMPLOYEES, &donor).await.0,
+        200,
+        "the donor's own session is untouched"
+    );
+    assert_eq!(
+        cluster.get(0, "/api/config", &donor).await.0,
+        200,
+        "the replica is alive"
+    );
+    record_case(
+        "replicas",
+        "a session record in Redis tampered with, truncated, or copied under another session's key",
+        "401 `not_signed_in` (it does not open: AES-GCM, the cookie's id as associated data); no panic",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_redis_holds_has_no_token_secret_or_cookie_in_clear() {
+    if skipped(NEEDS) {
+        return;
+    }
+    let cluster = Cluster::start(2, SHORT_TTL, &[]).await;
+    let cookie = cluster.sign_in(0).await;
+    assert_eq!(cluster.get(1, EMPLOYEES, &cookie).await.0, 200);
+    cluster.wait_until_stale(&cookie).await;
+    assert_eq!(cluster.get(1, EMPLOYEES, &cookie).await.0, 200);
+    assert_eq!(cluster.stand_in.refreshes(), 1, "the tokens were refreshed once");
+    // An attempt left open, so the scan sees one too.
+    let state = pkce::State::generate().unwrap();
+    let verifier = pkce::CodeVerifier::generate().unwrap();
+    let challenge = pkce::CodeChallenge::s256(&verifier);
+    let start = cluster
+        .post(cluster.base(0), "/api/authorize/start", None)
+        .json(&serde_json::json!({"state": state.as_str(), "code_challenge": challenge.as_str(), "code_challenge_method": "S256"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(start.status().is_success());
+    let held = everything_in(&cluster.redis).await;
+    let kinds: std::collections::BTreeSet<&str> = held.iter().map(|(key, _)| key.split(':').nth(1).unwrap()).collect();
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        ["attempt", "attempts", "session", "sessions", "transcript"]
+    );
+    let mut secrets = cluster.stand_in.stand_in.issued_tokens();
+    assert!(secrets.len() >= 4, "two access and two refresh tokens issued");
+    secrets.extend([
+        e2e_harness::SECRET.to_owned(),
+        cookie_value(&cookie).to_owned(),
+        state.as_str().to_owned(),
+        challenge.as_str().to_owned(),
+        session_key(),
+    ]);
+    for (key, value) in &held {
+        for secret in &secrets {
+            assert!(
+                !key.contains(secret.as_str()) && !value.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{key} holds a secret in clear"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_sealed_with_the_previous_key_still_open_and_move_to_the_new_key_when_written() {
+    if skipped(NEEDS) {
+        return;
+    }
+    let new_key = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [42u8; 32]);
+    let mut cluster = Cluster::start(1, SHORT_TTL, &[]).await;
+    let cookie = cluster.sign_in(0).await;
+    let replica = &mut cluster.replicas[0];
+    replica.kill();
+    replica.set("COMPANION_SESSION_KEY", &new_key);
+    replica.set("COMPANION_SESSION_KEY_PREVIOUS", &session_key());
+    replica.start_again().await;
+    assert_eq!(
+        cluster.get(0, EMPLOYEES, &cookie).await.0,
+        200,
+        "opens with the previous key"
+    );
+    cluster.wait_until_stale(&cookie).await;
+    assert_eq!(cluster.get(0, EMPLOYEES, &cookie).await.0, 200);
+    assert_eq!(cluster.stand_in.refreshes(), 1, "the refresh wrote the record anew");
+    let replica = &mut cluster.replicas[0];
+    replica.kill();
+    replica.unset("COMPANION_SESSION_KEY_PREVIOUS");
+    replica.start_again().await;
+    assert_eq!(
+        cluster.get(0, "/api/session", &cookie).await.2["signed_in"],
+        true,
+        "resealed with the new key alone"
+    );
+}
