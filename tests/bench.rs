@@ -1,10 +1,12 @@
-//! The benchmarks: `cargo run --release -p e2e --bin bench -- <pkce|interactive|flow|proxy|refresh>`.
+//! The benchmarks: `cargo run --release -p e2e --bin bench --
+//! <pkce|interactive|flow|proxy|refresh|session-store|replicas-refresh>`.
 //! Each prints its figure with the reference measured in the same run, and the target (see bench/).
 
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::http::{StatusCode, Uri};
+use e2e_harness::cluster::{Cluster, RedisServer, session_key};
 use e2e_harness::{Browser, Mode, Server, Walkthrough, free_listener, serve_pkce_package};
 use serde_json::json;
 
@@ -21,8 +23,12 @@ async fn main() {
         "flow" => flow().await,
         "proxy" => proxy().await,
         "refresh" => refresh().await,
+        "session-store" => session_store().await,
+        "replicas-refresh" => replicas_refresh().await,
         other => {
-            eprintln!("unknown benchmark {other:?}; known: pkce, interactive, flow, proxy, refresh");
+            eprintln!(
+                "unknown benchmark {other:?}; known: pkce, interactive, flow, proxy, refresh, session-store, replicas-refresh"
+            );
             std::process::exit(2);
         }
     }
@@ -366,10 +372,37 @@ async fn proxy() {
 /// axum in, reqwest out, every request forwarded to `{api_base}{path}` with `token`; no session,
 /// allow-list, refresh or transcript.
 async fn bare_forwarder(api_base: String, token: String) -> Server {
+    forwarder_with_redis(api_base, token, None).await
+}
+
+/// [`bare_forwarder`], plus `round_trips` Redis `GET`s per request on one multiplexed
+/// connection: what the least a session store on Redis can add costs on this stack.
+async fn forwarder_with_redis(api_base: String, token: String, redis: Option<(String, usize)>) -> Server {
     let http = reqwest::Client::new();
+    let redis = match redis {
+        Some((url, round_trips)) => {
+            let client = redis::Client::open(url).unwrap();
+            Some((redis::aio::ConnectionManager::new(client).await.unwrap(), round_trips))
+        }
+        None => None,
+    };
     let router = Router::new().fallback(move |uri: Uri| {
-        let (http, url, token) = (http.clone(), format!("{api_base}{}", uri.path()), token.clone());
+        let (http, url, token, redis) = (
+            http.clone(),
+            format!("{api_base}{}", uri.path()),
+            token.clone(),
+            redis.clone(),
+        );
         async move {
+            if let Some((mut connection, round_trips)) = redis {
+                for _ in 0..round_trips {
+                    let _: Option<Vec<u8>> = redis::cmd("GET")
+                        .arg("a-key")
+                        .query_async(&mut connection)
+                        .await
+                        .unwrap();
+                }
+            }
             let response = http.get(url).bearer_auth(token).send().await.unwrap();
             let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
             (status, response.bytes().await.unwrap())
@@ -473,4 +506,135 @@ async fn hundred_calls(http: &reqwest::Client, wt: &Walkthrough, cookie: &str) -
         assert_eq!(call.await.unwrap(), 200);
     }
     started.elapsed().as_secs_f64() * 1000.0
+}
+
+/// The Redis session store's cost: proxied `GET /v2/employees` through a companion whose
+/// sessions are in Redis vs one whose sessions are in memory, same load generator (16 workers),
+/// medians of alternating rounds, same run. Each proxied call reads (and touches) the session
+/// and appends a transcript entry: two Redis round trips on loopback.
+async fn session_store() {
+    let redis = RedisServer::start();
+    let key = session_key();
+    let url = redis.url();
+
+    let in_redis = [
+        ("STAND_IN_AUTO_APPROVE", "1"),
+        ("COMPANION_SESSION_STORE", url.as_str()),
+        ("COMPANION_SESSION_KEY", key.as_str()),
+    ];
+    let memory = Walkthrough::start_unrecorded(Mode::Custom, &[("STAND_IN_AUTO_APPROVE", "1")]).await;
+    let shared = Walkthrough::start_unrecorded(Mode::Custom, &in_redis).await;
+    let http = no_redirects();
+    let (memory_cookie, shared_cookie) = (sign_in_http(&memory, &http).await, sign_in_http(&shared, &http).await);
+    let token = memory.stand_in.issued_tokens().into_iter().next().unwrap();
+    let api_base = memory.state.config.api_base_url.clone();
+    let forwarder = bare_forwarder(api_base.clone(), token.clone()).await;
+    let forwarder_redis = forwarder_with_redis(api_base, token, Some((url.clone(), 2))).await;
+    let targets = [
+        (memory.url("/api/pleo/v2/employees"), vec![("cookie", memory_cookie)]),
+        (shared.url("/api/pleo/v2/employees"), vec![("cookie", shared_cookie)]),
+        (format!("http://{}/v2/employees", forwarder.addr), Vec::new()),
+        (format!("http://{}/v2/employees", forwarder_redis.addr), Vec::new()),
+    ];
+    for (url, headers) in &targets {
+        load(url, headers.clone(), 16, 1).await;
+    }
+    let mut runs = vec![Vec::new(); targets.len()];
+    for _ in 0..ROUNDS {
+        for (i, (url, headers)) in targets.iter().enumerate() {
+            runs[i].push(load(url, headers.clone(), 16, 3).await);
+        }
+    }
+    let medians: Vec<(f64, f64)> = runs
+        .iter()
+        .map(|r| {
+            (
+                median(r.iter().map(|x| x.0).collect()),
+                median(r.iter().map(|x| x.2).collect()),
+            )
+        })
+        .collect();
+    let (in_memory, with_redis, bare, bare_redis) = (medians[0], medians[1], medians[2], medians[3]);
+    println!("proxied GET /v2/employees, 16 concurrent workers, medians of {ROUNDS} alternating 3 s rounds:");
+    println!(
+        "  sessions in memory:  {:>8.0} requests/s  p99 {:.2} ms",
+        in_memory.0, in_memory.1
+    );
+    println!(
+        "  sessions in Redis:   {:>8.0} requests/s  p99 {:.2} ms",
+        with_redis.0, with_redis.1
+    );
+    println!(
+        "  reference, a bare forwarder:                        {:>8.0} requests/s  p99 {:.2} ms",
+        bare.0, bare.1
+    );
+    println!(
+        "  reference, a bare forwarder + 2 Redis GETs per call: {:>8.0} requests/s  p99 {:.2} ms ({:.0}%: the least a store read before and written after each call costs here)",
+        bare_redis.0,
+        bare_redis.1,
+        bare_redis.0 / bare.0 * 100.0
+    );
+    let share = with_redis.0 / in_memory.0 * 100.0;
+    let added = with_redis.1 - in_memory.1;
+    println!(
+        "  Redis throughput {share:.0}% of in-memory (target >= 85%: {}); p99 added {added:.2} ms (target <= 1 ms: {})",
+        verdict(share >= 85.0),
+        verdict(added <= 1.0)
+    );
+}
+
+/// One refresh across replicas: three companion processes (`COMPANION_BIN`, a release build) on
+/// one Redis, 300 concurrent calls with an expired access token spread over them, the token
+/// endpoint answering after 50 ms; refreshes counted at the token endpoint; total time vs one
+/// call with an expired token through one replica (refresh + API call: one refresh round trip),
+/// alternating, same run.
+async fn replicas_refresh() {
+    const ROUNDS: usize = 8;
+    let ttl = flow::expiry::REFRESH_SKEW_SECS + 3;
+    let cluster = Cluster::start(3, ttl, &[]).await;
+    cluster.stand_in.stand_in.set_token_faults(stand_in::TokenFaults {
+        delay_ms: 50,
+        remaining: u32::MAX,
+        ..Default::default()
+    });
+    let cookie = cluster.sign_in(0).await;
+    let path = "/api/pleo/v2/employees";
+    let (mut ones, mut totals, mut refreshes) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        cluster.wait_until_stale(&cookie).await;
+        let started = Instant::now();
+        assert_eq!(cluster.get(round % 3, path, &cookie).await.0, 200);
+        ones.push(started.elapsed().as_secs_f64() * 1000.0);
+        cluster.wait_until_stale(&cookie).await;
+        let before = cluster.stand_in.refreshes();
+        let started = Instant::now();
+        let statuses = futures_util::future::join_all((0..300).map(|k| {
+            let cluster = &cluster;
+            let cookie = &cookie;
+            async move { cluster.get(k % 3, path, cookie).await.0 }
+        }))
+        .await;
+        totals.push(started.elapsed().as_secs_f64() * 1000.0);
+        assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+        refreshes.push(cluster.stand_in.refreshes() - before);
+    }
+    let (one, total) = (median(ones), median(totals));
+    let exactly_one = refreshes.iter().all(|r| *r == 1);
+    println!(
+        "3 replicas on Redis, token endpoint delay 50 ms: 300 concurrent calls with an expired access token, {ROUNDS} rounds: {} refresh(es) per round",
+        if exactly_one {
+            "1".to_owned()
+        } else {
+            format!("{refreshes:?}")
+        }
+    );
+    println!(
+        "  total {total:.1} ms (median); one call with an expired token through one replica (refresh + API call) {one:.1} ms (median)"
+    );
+    println!(
+        "  target exactly 1 refresh: {}; total <= 2x one refresh round trip: {} ({:.2}x)",
+        verdict(exactly_one),
+        verdict(total <= 2.0 * one),
+        total / one
+    );
 }

@@ -46,6 +46,14 @@ async fn main() {
     if config.static_dir.is_some() {
         println!("companion: serving the app at http://{}/", config.addr);
     }
+    println!(
+        "companion: sessions {}",
+        if config.session_store.is_some() {
+            "in Redis (COMPANION_SESSION_STORE), shared by every replica, sealed with COMPANION_SESSION_KEY"
+        } else {
+            "in this process's memory (a restart signs everyone out; set COMPANION_SESSION_STORE for replicas)"
+        }
+    );
     let state = AppState::new(config);
     let issuer = state.public_config().await;
     println!(

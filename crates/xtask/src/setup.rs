@@ -117,8 +117,9 @@ fn version_of(program: &str, args: &[&str]) -> Option<String> {
 }
 
 /// Installs the wasm target, Trunk, wasm-bindgen-cli, wasm-opt and esbuild when missing; with
-/// `browser`, also Debian's Chromium and ChromeDriver for the browser tests.
-pub fn ensure_tools(browser: bool) -> Result<(), String> {
+/// `test_services`, also Debian's Chromium and ChromeDriver (browser tests) and Redis (replica
+/// tests).
+pub fn ensure_tools(test_services: bool) -> Result<(), String> {
     step("Checking the toolchain: wasm32 target, Trunk, wasm-bindgen-cli");
     let targets = command("rustup").args(["target", "list", "--installed"]).output();
     let targets = targets
@@ -176,23 +177,45 @@ pub fn ensure_tools(browser: bool) -> Result<(), String> {
     // Trunk runs cargo offline: every crate the app needs must be in cargo's cache first.
     step("Fetching the workspace's dependencies (cargo fetch; Trunk builds offline)");
     run(command("cargo").arg("fetch"), "cargo fetch")?;
-    if browser {
+    if test_services {
         ensure_chromium()?;
+        ensure_redis()?;
     }
     Ok(())
 }
 
-/// Debian's chromium and chromium-driver, installed with apt-get when missing (as root, or
-/// through sudo).
+/// Debian's chromium and chromium-driver, installed with apt-get when missing.
 fn ensure_chromium() -> Result<(), String> {
-    if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
+    ensure_debian_packages(
+        "Chromium and ChromeDriver",
+        &["/usr/bin/chromium", "/usr/bin/chromedriver"],
+        &["chromium", "chromium-driver"],
+        ("/usr/bin/chromium", "--version"),
+    )
+}
+
+/// Debian's redis-server (the replica tests start their own on a free loopback port), installed
+/// with apt-get when missing.
+fn ensure_redis() -> Result<(), String> {
+    ensure_debian_packages(
+        "Redis",
+        &["/usr/bin/redis-server"],
+        &["redis-server"],
+        ("/usr/bin/redis-server", "--version"),
+    )
+}
+
+/// Debian `packages`, installed with apt-get (as root, or through sudo) unless every one of
+/// `files` is there; `version` is the command whose output names what is installed.
+fn ensure_debian_packages(what: &str, files: &[&str], packages: &[&str], version: (&str, &str)) -> Result<(), String> {
+    if files.iter().all(|f| Path::new(f).exists()) {
         println!(
             "    {}: installed",
-            version_of("/usr/bin/chromium", &["--version"]).unwrap_or_else(|| "chromium".into())
+            version_of(version.0, &[version.1]).unwrap_or_else(|| what.to_owned())
         );
         return Ok(());
     }
-    step("Installing Chromium and ChromeDriver (apt-get)");
+    step(&format!("Installing {what} (apt-get)"));
     let as_root = version_of("id", &["-u"]).is_some_and(|uid| uid.trim() == "0");
     let apt = |args: &[&str]| -> Command {
         let mut c = if as_root {
@@ -207,14 +230,7 @@ fn ensure_chromium() -> Result<(), String> {
         c
     };
     run(&mut apt(&["update"]), "apt-get update")?;
-    run(
-        &mut apt(&[
-            "install",
-            "-y",
-            "--no-install-recommends",
-            "chromium",
-            "chromium-driver",
-        ]),
-        "apt-get install chromium chromium-driver",
-    )
+    let mut install = vec!["install", "-y", "--no-install-recommends"];
+    install.extend_from_slice(packages);
+    run(&mut apt(&install), &format!("apt-get install {}", packages.join(" ")))
 }

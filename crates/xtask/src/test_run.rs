@@ -132,10 +132,19 @@ pub fn run_all() -> Result<(), String> {
             .env("PKCE_PACKAGE", pkce_package::out_dir()),
         &mut tally,
     );
+    // The replicas of the replica tests run the production build (no stand-in inside),
+    // against a stand-in of their own.
+    step("The production companion binary (--no-default-features), for the replica tests");
+    let companion_bin = production_companion_bin();
+    if let Err(e) = &companion_bin {
+        println!("    FAILED: {e}");
+        tally.failed += 1;
+    }
     suite(
-        "End-to-end tests in headless Chromium: the walkthrough, the package against WebCrypto, its README examples under Vite",
+        "End-to-end tests: the walkthrough in headless Chromium, the package against WebCrypto, its README examples under Vite, three companion replicas on Redis",
         command("cargo")
             .args(["test", "-p", "e2e", "--", "--test-threads=2"])
+            .env("COMPANION_BIN", companion_bin.unwrap_or_default())
             .env("WALKTHROUGH_DIST", repo_root().join("dist"))
             .env("PKCE_PACKAGE", pkce_package::out_dir())
             .env("PKCE_VITE_EXAMPLE", vite_example::dist_dir())
@@ -155,6 +164,24 @@ pub fn run_all() -> Result<(), String> {
     } else {
         Err(format!("{} test(s) failed", tally.failed))
     }
+}
+
+/// Builds the companion without the stand-in and returns where its binary is.
+fn production_companion_bin() -> Result<std::path::PathBuf, String> {
+    crate::run(
+        command("cargo").args([
+            "build",
+            "--quiet",
+            "-p",
+            "companion",
+            "--no-default-features",
+            "--bin",
+            "companion",
+        ]),
+        "cargo build -p companion --no-default-features",
+    )?;
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), Into::into);
+    Ok(target.join("debug").join("companion"))
 }
 
 /// `cargo check -p companion --no-default-features` passes, and `cargo tree` of that build

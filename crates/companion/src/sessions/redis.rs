@@ -4,6 +4,7 @@
 //! token nor a cookie. Each multi-step change is one Lua script (atomic in Redis); every call
 //! has a timeout, and a store that does not answer is 503 `session_store_unavailable`.
 
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use flow::ErrorCode;
@@ -72,65 +73,96 @@ fn context(kind: &str, id: &str) -> Vec<u8> {
     format!("{kind}:{id}").into_bytes()
 }
 
-const CREATE_SESSION: &str = r"
+/// KEYS: session, sessions index, transcript bytes. ARGV: now, max sessions, index member,
+/// sealed record, ttl, version.
+static CREATE_SESSION: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return 0 end
-redis.call('HSET', KEYS[1], 'v', ARGV[6], 'created', ARGV[1], 'record', ARGV[4], 'tbytes', 0)
+redis.call('HSET', KEYS[1], 'v', ARGV[6], 'created', ARGV[1], 'touched', ARGV[1], 'record', ARGV[4])
 redis.call('EXPIRE', KEYS[1], ARGV[5])
+redis.call('SET', KEYS[3], 0, 'EX', ARGV[5])
 redis.call('ZADD', KEYS[2], ARGV[1] + ARGV[5], ARGV[3])
-return 1";
+return 1",
+    )
+});
 
-const LOAD_SESSION: &str = r"
-local r = redis.call('HMGET', KEYS[1], 'v', 'created', 'record')
-if not r[1] then return false end
-local now = tonumber(ARGV[1])
-local ttl = math.min(tonumber(ARGV[2]), tonumber(r[2]) + tonumber(ARGV[3]) - now)
-if ttl <= 0 then
-  redis.call('DEL', KEYS[1], KEYS[2])
-  redis.call('ZREM', KEYS[3], ARGV[4])
-  return false
-end
-redis.call('EXPIRE', KEYS[1], ttl)
-redis.call('EXPIRE', KEYS[2], ttl)
-redis.call('ZADD', KEYS[3], now + ttl, ARGV[4])
-return {r[1], r[3]}";
+/// Marks a session used: its keys live `ttl` more seconds. KEYS: session, transcript,
+/// transcript bytes, sessions index. ARGV: now, ttl, index member.
+static TOUCH_SESSION: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'touched', ARGV[1])
+for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
+redis.call('ZADD', KEYS[4], ARGV[1] + ARGV[2], ARGV[3])
+return 1",
+    )
+});
 
-const REPLACE_SESSION: &str = r"
+/// KEYS: session. ARGV: expected version, new version, sealed record.
+static REPLACE_SESSION: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 if redis.call('HGET', KEYS[1], 'v') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'v', ARGV[2], 'record', ARGV[3])
-return 1";
+return 1",
+    )
+});
 
-/// Transcript entries are `<size>:<sealed entry>`; the session's `tbytes` counts the sizes.
-const RECORD_TRANSCRIPT: &str = r"
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+/// Appends entries `<size>:<sealed entry>` and drops the oldest past the bounds; the bytes key
+/// counts the sizes. KEYS: session, transcript, transcript bytes. ARGV: max entries, max
+/// bytes, entries.
+static RECORD_TRANSCRIPT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local ttl = redis.call('TTL', KEYS[1])
+if ttl <= 0 then return 0 end
+local added = 0
 for i = 3, #ARGV do
   redis.call('RPUSH', KEYS[2], ARGV[i])
-  redis.call('HINCRBY', KEYS[1], 'tbytes', tonumber(string.match(ARGV[i], '^(%d+):')))
+  added = added + tonumber(string.match(ARGV[i], '^(%d+):'))
 end
-while redis.call('LLEN', KEYS[2]) > tonumber(ARGV[1])
-    or tonumber(redis.call('HGET', KEYS[1], 'tbytes')) > tonumber(ARGV[2]) do
+local bytes = redis.call('INCRBY', KEYS[3], added)
+local length = redis.call('LLEN', KEYS[2])
+while length > tonumber(ARGV[1]) or bytes > tonumber(ARGV[2]) do
   local dropped = redis.call('LPOP', KEYS[2])
   if not dropped then break end
-  redis.call('HINCRBY', KEYS[1], 'tbytes', -tonumber(string.match(dropped, '^(%d+):')))
+  bytes = redis.call('DECRBY', KEYS[3], tonumber(string.match(dropped, '^(%d+):')))
+  length = length - 1
 end
-local ttl = redis.call('TTL', KEYS[1])
-if ttl > 0 then redis.call('EXPIRE', KEYS[2], ttl) end
-return 1";
+if length == #ARGV - 2 then redis.call('EXPIRE', KEYS[2], ttl) end
+return 1",
+    )
+});
 
-const START_ATTEMPT: &str = r"
+static START_ATTEMPT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[5], 'EX', ARGV[4])
 redis.call('ZADD', KEYS[2], ARGV[1] + ARGV[4], ARGV[3])
-return 1";
+return 1",
+    )
+});
 
-const RENEW_LEASE: &str = r"
+static RENEW_LEASE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0";
+return 0",
+    )
+});
 
-const RELEASE_LEASE: &str = r"
+static RELEASE_LEASE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0";
+return 0",
+    )
+});
 
 impl RedisStore {
     pub(super) fn new(settings: RedisSettings) -> Self {
@@ -195,11 +227,11 @@ impl RedisStore {
         now: u64,
     ) -> Result<(), AppError> {
         let sealed = self.seal_record(id, record)?;
-        let script = Script::new(CREATE_SESSION);
-        let mut invocation = script.prepare_invoke();
+        let mut invocation = CREATE_SESSION.prepare_invoke();
         invocation
             .key(Self::key("session", id))
             .key(format!("{PREFIX}:sessions"))
+            .key(Self::key("transcript-bytes", id))
             .arg(now)
             .arg(limits.max_sessions)
             .arg(Self::key("session", id))
@@ -213,20 +245,42 @@ impl RedisStore {
         Ok(())
     }
 
+    /// The session's record: one `HMGET`. It is marked used (its keys' expiry pushed back) only
+    /// when its last mark is older than a hundredth of the idle lifetime, so the idle lifetime
+    /// holds to within 1% and most calls cost Redis one read.
     pub(super) async fn load(&self, limits: &Limits, id: &str, now: u64) -> Result<Option<SessionRecord>, AppError> {
         let key = Self::key("session", id);
-        let script = Script::new(LOAD_SESSION);
-        let mut invocation = script.prepare_invoke();
-        invocation
-            .key(&key)
-            .key(Self::key("transcript", id))
-            .key(format!("{PREFIX}:sessions"))
-            .arg(now)
-            .arg(limits.session_idle_secs)
-            .arg(limits.session_max_secs)
-            .arg(&key);
-        let found: Option<(u64, Vec<u8>)> = self.call(Command::Script(&invocation)).await?;
-        Ok(found.and_then(|(version, sealed)| self.open_record(id, version, &sealed)))
+        let found: (Option<u64>, Option<u64>, Option<u64>, Option<Vec<u8>>) = self
+            .call(Command::Plain(
+                redis::cmd("HMGET")
+                    .arg(&key)
+                    .arg("v")
+                    .arg("created")
+                    .arg("touched")
+                    .arg("record"),
+            ))
+            .await?;
+        let (Some(version), Some(created), Some(touched), Some(sealed)) = found else {
+            return Ok(None);
+        };
+        let ttl = limits.session_ttl(created, now);
+        if ttl == 0 {
+            self.remove(id).await?;
+            return Ok(None);
+        }
+        if now.saturating_sub(touched) >= (limits.session_idle_secs / 100).max(1) {
+            let mut invocation = TOUCH_SESSION.prepare_invoke();
+            invocation
+                .key(&key)
+                .key(Self::key("transcript", id))
+                .key(Self::key("transcript-bytes", id))
+                .key(format!("{PREFIX}:sessions"))
+                .arg(now)
+                .arg(ttl)
+                .arg(&key);
+            self.call::<i64>(Command::Script(&invocation)).await?;
+        }
+        Ok(self.open_record(id, version, &sealed))
     }
 
     /// The record if it opens under this id and says the version Redis has beside it;
@@ -250,8 +304,7 @@ impl RedisStore {
         record: &SessionRecord,
     ) -> Result<bool, AppError> {
         let sealed = self.seal_record(id, record)?;
-        let script = Script::new(REPLACE_SESSION);
-        let mut invocation = script.prepare_invoke();
+        let mut invocation = REPLACE_SESSION.prepare_invoke();
         invocation
             .key(Self::key("session", id))
             .arg(expected_version)
@@ -269,17 +322,21 @@ impl RedisStore {
             .ignore()
             .del(Self::key("transcript", id))
             .ignore()
+            .del(Self::key("transcript-bytes", id))
+            .ignore()
             .zrem(format!("{PREFIX}:sessions"), &key)
             .ignore();
         self.call::<()>(Command::Pipeline(&pipe)).await
     }
 
+    /// Appends to a session's transcript (one script: append, then drop the oldest past the
+    /// bounds).
     pub(super) async fn record(&self, id: &str, entries: &[TranscriptEntry]) -> Result<(), AppError> {
-        let script = Script::new(RECORD_TRANSCRIPT);
-        let mut invocation = script.prepare_invoke();
+        let mut invocation = RECORD_TRANSCRIPT.prepare_invoke();
         invocation
             .key(Self::key("session", id))
             .key(Self::key("transcript", id))
+            .key(Self::key("transcript-bytes", id))
             .arg(transcript::MAX_ENTRIES)
             .arg(transcript::MAX_BYTES);
         for entry in entries {
@@ -328,8 +385,7 @@ impl RedisStore {
     ) -> Result<(), AppError> {
         let json = serde_json::to_vec(attempt).map_err(|_| AppError::new(ErrorCode::Internal))?;
         let key = Self::key("attempt", id);
-        let script = Script::new(START_ATTEMPT);
-        let mut invocation = script.prepare_invoke();
+        let mut invocation = START_ATTEMPT.prepare_invoke();
         invocation
             .key(&key)
             .key(format!("{PREFIX}:attempts"))
@@ -405,10 +461,9 @@ impl RedisStore {
     /// dropped. A failed renewal is logged and tried again: the holder cannot take back a
     /// refresh token it is presenting.
     pub(super) async fn renew_forever(&self, lease: &RedisLease) {
-        let script = Script::new(RENEW_LEASE);
         loop {
             tokio::time::sleep(self.lease / 3).await;
-            let mut invocation = script.prepare_invoke();
+            let mut invocation = RENEW_LEASE.prepare_invoke();
             invocation.key(&lease.key).arg(&lease.owner).arg(self.lease_ms());
             match self.call::<i64>(Command::Script(&invocation)).await {
                 Ok(1) => {}
@@ -419,8 +474,7 @@ impl RedisStore {
     }
 
     pub(super) async fn release(&self, lease: RedisLease) {
-        let script = Script::new(RELEASE_LEASE);
-        let mut invocation = script.prepare_invoke();
+        let mut invocation = RELEASE_LEASE.prepare_invoke();
         invocation.key(&lease.key).arg(&lease.owner);
         if let Err(e) = self.call::<i64>(Command::Script(&invocation)).await {
             tracing::warn!("session store: a refresh lease was not released (it lapses by itself): {e}");
