@@ -6,7 +6,8 @@
 //! 1. Take this process's lock for the session, re-read; if the version moved on, use it.
 //! 2. Take the store's lease (Redis: `SET NX PX`, random owner, renewed while held), re-read:
 //!    if the version moved on, another replica refreshed: use its tokens (the re-read after
-//!    the lock is the step a lock alone misses).
+//!    the lock is the step a lock alone misses). While another replica holds the lease, wait
+//!    for the version to move on (a short poll of Redis), never for the token endpoint.
 //! 3. Mark the record "refresh in flight" (a write conditional on `v`), present the refresh
 //!    token, and write the result conditional on the marked version, so a holder whose lease
 //!    lapsed never overwrites a newer result.
@@ -20,7 +21,7 @@ use secrecy::SecretString;
 
 use crate::AppState;
 use crate::error::AppError;
-use crate::sessions::{SessionRecord, TokenSet};
+use crate::sessions::{LeaseOutcome, SessionRecord, TokenSet};
 use crate::token_client::TokenFailure;
 
 /// The access token to use now, and the record version it came from: refreshed first if it
@@ -53,15 +54,27 @@ pub async fn refresh_unless_changed(
     seen_version: u64,
 ) -> Result<(TokenSet, u64), AppError> {
     let lock = state.sessions.refresh_lock(id);
-    let _one_per_process = lock.lock().await;
+    let mut latest = lock.lock().await;
+    // Requests of this process that waited here for the same refresh take its result as it is.
+    if let Some((tokens, version)) = latest.as_ref().filter(|(_, version)| *version > seen_version) {
+        return Ok((tokens.clone(), *version));
+    }
     let record = reread(state, id).await?;
     if record.version != seen_version && !record.refresh_in_flight {
         return tokens_of(record);
     }
     let wait = Duration::from_secs(state.config.refresh_timeout_secs) + 2 * state.config.refresh_lease;
-    let lease = state.sessions.lease(id, wait).await?;
-    let result = refresh_holding_lease(state, id, seen_version, &lease).await;
-    state.sessions.release(lease).await;
+    let result = match state.sessions.lease(id, seen_version, state.clock.now(), wait).await? {
+        LeaseOutcome::Changed(record) => tokens_of(record),
+        LeaseOutcome::Acquired(lease) => {
+            let result = refresh_holding_lease(state, id, seen_version, &lease).await;
+            state.sessions.release(lease).await;
+            result
+        }
+    };
+    if let Ok((tokens, version)) = &result {
+        *latest = Some((tokens.clone(), *version));
+    }
     result
 }
 

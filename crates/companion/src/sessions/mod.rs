@@ -186,13 +186,26 @@ pub enum Lease {
     Redis(redis::RedisLease),
 }
 
+/// A session's refresh lock in one process, with the last refresh result it saw.
+pub type RefreshLock = tokio::sync::Mutex<Option<(TokenSet, u64)>>;
+
+/// What waiting for a session's refresh lease came to.
+#[derive(Debug)]
+pub enum LeaseOutcome {
+    /// This request holds the lease.
+    Acquired(Lease),
+    /// Meanwhile another replica wrote a newer record (and is done with it): no need to refresh.
+    Changed(SessionRecord),
+}
+
 /// All sessions and attempts, keyed by the random ids in their cookies.
 #[derive(Debug)]
 pub struct Sessions {
     limits: Limits,
     store: Store,
-    /// Per session, the lock that lets one request of this process at a time go for the lease.
-    refresh_locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
+    /// Per session, the lock that lets one request of this process at a time go for the lease,
+    /// holding the last tokens a refresh of this process gave (and their version).
+    refresh_locks: Mutex<HashMap<String, Weak<RefreshLock>>>,
 }
 
 /// A session or attempt id: 256 bits from the operating system's CSPRNG, base64url (the
@@ -323,23 +336,24 @@ impl Sessions {
 
     /// This process's refresh lock for session `id`: held while a request goes for the lease,
     /// so each replica sends at most one request to the store's lease at a time.
-    pub fn refresh_lock(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
+    pub fn refresh_lock(&self, id: &str) -> Arc<RefreshLock> {
         let mut locks = locked(&self.refresh_locks);
         if let Some(lock) = locks.get(id).and_then(Weak::upgrade) {
             return lock;
         }
         locks.retain(|_, lock| lock.strong_count() > 0);
-        let lock = Arc::new(tokio::sync::Mutex::new(()));
+        let lock = Arc::new(RefreshLock::default());
         locks.insert(id.to_owned(), Arc::downgrade(&lock));
         lock
     }
 
     /// Takes the refresh lease of session `id`, waiting (bounded by `wait`) while another
-    /// replica holds it.
-    pub async fn lease(&self, id: &str, wait: Duration) -> Result<Lease, AppError> {
+    /// replica holds it, unless meanwhile the record moves on from `seen_version` with no
+    /// refresh in flight.
+    pub async fn lease(&self, id: &str, seen_version: u64, now: u64, wait: Duration) -> Result<LeaseOutcome, AppError> {
         match &self.store {
-            Store::Memory(_) => Ok(Lease::Local),
-            Store::Redis(store) => store.lease(id, wait).await.map(Lease::Redis),
+            Store::Memory(_) => Ok(LeaseOutcome::Acquired(Lease::Local)),
+            Store::Redis(store) => store.lease(&self.limits, id, seen_version, now, wait).await,
         }
     }
 

@@ -12,7 +12,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{FromRedisValue, Script};
 use sha2::{Digest, Sha256};
 
-use super::{Attempt, Limits, SessionRecord, StoredRecord, random_id, seal::SealingKeys};
+use super::{Attempt, Lease, LeaseOutcome, Limits, SessionRecord, StoredRecord, random_id, seal::SealingKeys};
 use crate::error::AppError;
 use crate::transcript::{self, TranscriptEntry};
 
@@ -422,8 +422,17 @@ impl RedisStore {
         Ok(deleted == 1)
     }
 
-    /// `SET NX PX` with a random owner, tried every [`LEASE_POLL`] until `wait` is over.
-    pub(super) async fn lease(&self, id: &str, wait: Duration) -> Result<RedisLease, AppError> {
+    /// `SET NX PX` with a random owner, tried every [`LEASE_POLL`] until `wait` is over; between
+    /// tries, the record is read: one that moved on from `seen_version` with no refresh in flight
+    /// ends the wait.
+    pub(super) async fn lease(
+        &self,
+        limits: &Limits,
+        id: &str,
+        seen_version: u64,
+        now: u64,
+        wait: Duration,
+    ) -> Result<LeaseOutcome, AppError> {
         let key = Self::key("lease", id);
         let owner = random_id()?;
         let deadline = Instant::now() + wait;
@@ -439,7 +448,14 @@ impl RedisStore {
                 ))
                 .await?;
             if taken.is_some() {
-                return Ok(RedisLease { key, owner });
+                return Ok(LeaseOutcome::Acquired(Lease::Redis(RedisLease { key, owner })));
+            }
+            let record = self
+                .load(limits, id, now)
+                .await?
+                .ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
+            if record.version != seen_version && !record.refresh_in_flight {
+                return Ok(LeaseOutcome::Changed(record));
             }
             if Instant::now() >= deadline {
                 let mut error = AppError::with_message(
