@@ -601,4 +601,47 @@ mod tests {
         assert!(!public.contains("top-secret-value"));
         assert!(!format!("{c:?}").contains("top-secret-value"));
     }
+
+    #[test]
+    fn a_redis_session_store_needs_a_url_and_a_32_byte_key_and_never_repeats_the_url() {
+        let key = "cmVwbGljYS10ZXN0cy1zZXNzaW9uLWtleS0zMi1ieXQ=";
+        assert!(config(&[]).unwrap().session_store.is_none(), "memory by default");
+        assert!(
+            config(&[("COMPANION_SESSION_STORE", "memory")])
+                .unwrap()
+                .session_store
+                .is_none()
+        );
+        let redis = config(&[
+            ("COMPANION_SESSION_STORE", "redis://:hunter2@127.0.0.1:6379/0"),
+            ("COMPANION_SESSION_KEY", key),
+        ])
+        .unwrap();
+        let settings = redis.session_store.expect("a Redis store");
+        assert_eq!(settings.lease, Duration::from_millis(DEFAULT_REFRESH_LEASE_MS));
+        assert!(!format!("{settings:?}").contains("hunter2"));
+        let missing = config(&[("COMPANION_SESSION_STORE", "redis://127.0.0.1/")]).unwrap_err();
+        assert_eq!(missing.variable, "COMPANION_SESSION_KEY");
+        let short = config(&[
+            ("COMPANION_SESSION_STORE", "redis://127.0.0.1/"),
+            ("COMPANION_SESSION_KEY", "c2hvcnQ="),
+        ])
+        .unwrap_err();
+        assert_eq!(short.variable, "COMPANION_SESSION_KEY");
+        assert!(short.problem.contains("5 bytes"), "{}", short.problem);
+        let bad_previous = config(&[
+            ("COMPANION_SESSION_STORE", "redis://127.0.0.1/"),
+            ("COMPANION_SESSION_KEY", key),
+            ("COMPANION_SESSION_KEY_PREVIOUS", "nope"),
+        ])
+        .unwrap_err();
+        assert_eq!(bad_previous.variable, "COMPANION_SESSION_KEY_PREVIOUS");
+        for url in ["postgres://:hunter2@db/", "hunter2", "redis://"] {
+            let wrong = config(&[("COMPANION_SESSION_STORE", url), ("COMPANION_SESSION_KEY", key)]).unwrap_err();
+            assert_eq!(wrong.variable, "COMPANION_SESSION_STORE");
+            assert!(!wrong.to_string().contains("hunter2"), "{wrong}");
+        }
+        let lease = config(&[("COMPANION_REFRESH_LEASE_MS", "50")]).unwrap_err();
+        assert_eq!(lease.variable, "COMPANION_REFRESH_LEASE_MS");
+    }
 }
