@@ -2,7 +2,8 @@
 # What the walkthrough costs a user, each figure beside its reference from the same run:
 # bytes downloaded (wasm + js + css, raw and gzipped, after wasm-opt -Oz) with a breakdown of
 # the largest items in the wasm; navigation to interactive; the whole flow; the companion's
-# proxy overhead; refresh under contention. Release builds throughout. The README keeps the
+# proxy overhead; refresh under contention; the Redis session store against the in-memory one;
+# one refresh across three replicas. Release builds throughout. The README keeps the
 # latest figures. Run from anywhere: bash bench/walkthrough.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,11 +35,15 @@ if command -v twiggy >/dev/null; then
   { twiggy top -n 60 "$tmp/app_bg.wasm" | grep -v "custom section\|function names" | head -14 | cut -c1-140; } || true
   rm -rf "$tmp"
 fi
-for figure in interactive flow proxy refresh; do
+for figure in interactive flow proxy refresh session-store; do
   echo
   echo "== $figure"
   cargo run --release -q -p e2e --bin bench -- "$figure"
 done
+echo
+echo "== replicas-refresh (three release builds of the production companion on one Redis)"
+cargo build --release -q -p companion --no-default-features --bin companion
+COMPANION_BIN="$PWD/target/release/companion" cargo run --release -q -p e2e --bin bench -- replicas-refresh
 echo
 echo "== PKCE package"
 bash bench/pkce.sh

@@ -79,6 +79,11 @@ async fn a_session_signed_in_on_one_replica_works_on_all_and_survives_their_rest
         ],
         "every replica's steps, in order, kept across the restarts"
     );
+    record_case(
+        "Replicas",
+        "sign-in on one replica, calls on the others, two of three replicas restarted",
+        "the same cookie works on every replica; the session and its transcript intact",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,6 +101,11 @@ async fn three_hundred_calls_with_an_expired_token_over_three_replicas_refresh_o
         assert_eq!(cluster.stand_in.refreshes() - before, 1, "round {round}: one refresh");
     }
     assert_eq!(cluster.stand_in.stand_in.grants_revoked_for_reuse(), 0);
+    record_case(
+        "Replicas",
+        "300 concurrent calls with an expired access token over 3 replicas, 20 rounds",
+        "exactly one refresh at the token endpoint per round, every call 200, no grant revoked",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -122,7 +132,7 @@ async fn a_refresh_slower_than_the_lease_keeps_its_lease_by_renewal_and_stays_th
     );
     assert_eq!(cluster.stand_in.stand_in.grants_revoked_for_reuse(), 0);
     record_case(
-        "replicas",
+        "Replicas",
         "a refresh slower than the lease's first lifetime, 300 calls over 3 replicas",
         "one refresh (the holder renews its lease), every call 200",
     );
@@ -178,7 +188,7 @@ async fn a_replica_killed_while_presenting_the_refresh_token_never_gets_it_prese
     let (_, _, session) = cluster.get(1, "/api/session", &cookie).await;
     assert_eq!(session["tokens"]["has_refresh_token"], false, "{session}");
     record_case(
-        "replicas",
+        "Replicas",
         "a replica killed (SIGKILL) while it presents the refresh token",
         "the others wait out its lease and never present that token again (one presentation, grant not revoked); the access token serves until it expires, every call 200",
     );
@@ -216,6 +226,11 @@ async fn a_lease_left_by_a_replica_that_died_before_presenting_delays_the_refres
     );
     let (_, _, session) = cluster.get(2, "/api/session", &cookie).await;
     assert_eq!(session["tokens"]["has_refresh_token"], true);
+    record_case(
+        "Replicas",
+        "a lease left by a replica that died right after taking it (before presenting)",
+        "the calls wait until it lapses, then one replica refreshes once; every call 200",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -250,7 +265,7 @@ async fn while_redis_is_down_calls_answer_503_and_afterwards_the_same_cookie_wor
         "the cookie stays: the session was not removed"
     );
     record_case(
-        "replicas",
+        "Replicas",
         "Redis down: any call with a session cookie, sign-out included",
         "503 `session_store_unavailable` with Retry-After: 1; the cookie kept, the session intact in Redis",
     );
@@ -348,7 +363,7 @@ async fn tampered_swapped_or_truncated_records_are_refused_as_not_signed_in() {
         "the replica is alive"
     );
     record_case(
-        "replicas",
+        "Replicas",
         "a session record in Redis tampered with, truncated, or copied under another session's key",
         "401 `not_signed_in` (it does not open: AES-GCM, the cookie's id as associated data); no panic",
     );
@@ -406,6 +421,11 @@ async fn what_redis_holds_has_no_token_secret_or_cookie_in_clear() {
             );
         }
     }
+    record_case(
+        "Replicas",
+        "every key and value in Redis scanned for tokens, the client secret, cookies, state and challenge",
+        "none in clear: values sealed, keys named by a hash of the cookie's id",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -437,6 +457,11 @@ async fn records_sealed_with_the_previous_key_still_open_and_move_to_the_new_key
         cluster.get(0, "/api/session", &cookie).await.2["signed_in"],
         true,
         "resealed with the new key alone"
+    );
+    record_case(
+        "Replicas",
+        "the session key rotated (new key, old one as COMPANION_SESSION_KEY_PREVIOUS), then the old one retired",
+        "sessions stay signed in; a record opens with the old key until its next write seals it with the new one",
     );
 }
 
