@@ -4,6 +4,8 @@
 
 use std::time::{Duration, Instant};
 
+use companion::sessions::seal::SealingKeys;
+use companion::sessions::{Limits, RedisSettings, Sessions, TokenSet};
 use e2e_harness::cluster::{Cluster, cookie_value, everything_in, redis_key, session_key};
 use e2e_harness::{Need, record_case, skipped};
 use futures_util::future::join_all;
@@ -533,5 +535,80 @@ async fn the_load_test_over_three_replicas_on_redis_has_zero_errors_and_one_refr
             "{SESSIONS} sessions x {CALLERS} concurrent callers over 3 replicas on Redis, {requests} calls, every access token expiring between two phases"
         ),
         "0 errors; exactly 1 refresh per session for the expiry",
+    );
+}
+
+/// Two session stores on one Redis, as two replicas hold them, with `limits`.
+fn two_stores(redis: &e2e_harness::cluster::RedisServer, limits: Limits) -> [Sessions; 2] {
+    let settings = || RedisSettings {
+        client: redis::Client::open(redis.url()).unwrap(),
+        keys: SealingKeys::new(&[3; 32], None),
+        lease: Duration::from_millis(500),
+        call_timeout: Duration::from_secs(1),
+    };
+    [
+        Sessions::in_redis(limits, settings()),
+        Sessions::in_redis(limits, settings()),
+    ]
+}
+
+fn tokens() -> TokenSet {
+    TokenSet {
+        access_token: "an-access-token".to_owned().into(),
+        refresh_token: None,
+        token_type: "Bearer".into(),
+        scope: "users:read".into(),
+        expires_in: 900,
+        expires_at: u64::MAX,
+    }
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_and_attempt_limits_hold_across_replicas() {
+    if skipped(&[Need::RedisServer]) {
+        return;
+    }
+    let redis = e2e_harness::cluster::RedisServer::start();
+    let limits = Limits {
+        max_sessions: 2,
+        max_attempts: 2,
+        session_idle_secs: 2,
+        ..Limits::default()
+    };
+    let [a, b] = two_stores(&redis, limits);
+    let first = a.create(tokens(), vec![], now()).await.unwrap();
+    b.create(tokens(), vec![], now()).await.unwrap();
+    assert_eq!(
+        a.create(tokens(), vec![], now()).await.unwrap_err().code,
+        flow::ErrorCode::Overloaded,
+        "two sessions in all, whichever replica made them"
+    );
+    assert_eq!(b.count(now()).await.unwrap(), 2);
+    a.start_attempt("s1".into(), "c".into(), now()).await.unwrap();
+    let taken = b.start_attempt("s2".into(), "c".into(), now()).await.unwrap();
+    assert_eq!(
+        a.start_attempt("s3".into(), "c".into(), now()).await.unwrap_err().code,
+        flow::ErrorCode::Overloaded
+    );
+    // An attempt is single use across replicas: of two replicas taking it at once, one gets it.
+    let (on_a, on_b) = tokio::join!(a.take_attempt(&taken, "s2", now()), b.take_attempt(&taken, "s2", now()));
+    assert!(on_a.is_ok() != on_b.is_ok(), "exactly one took it: {on_a:?} {on_b:?}");
+    // Idle sessions end by Redis expiry, for every replica, and make room.
+    assert!(b.load(&first, now()).await.unwrap().is_some());
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    assert!(a.load(&first, now()).await.unwrap().is_none(), "idle past its lifetime");
+    assert_eq!(a.count(now()).await.unwrap(), 0);
+    a.create(tokens(), vec![], now()).await.unwrap();
+    record_case(
+        "Replicas",
+        "more sessions or sign-in attempts than the limit, spread over replicas; one attempt taken by two replicas at once",
+        "503 `overloaded` past the limit whichever replica is asked; the attempt goes to exactly one; idle sessions expire in Redis for all",
     );
 }
