@@ -7,8 +7,11 @@ use sha2::{Digest, Sha256};
 
 /// How many steps a session keeps (the oldest go first).
 pub const MAX_ENTRIES: usize = 100;
-/// How many bytes of text a session's transcript holds at most (the oldest steps go first).
+/// How many bytes of text a session's transcript holds at most: [`MAX_ENTRIES`] entries of at
+/// most [`MAX_ENTRY_BYTES`] each.
 pub const MAX_BYTES: usize = 128 * 1024;
+/// How many bytes of text one entry holds at most ([`capped`]).
+pub const MAX_ENTRY_BYTES: usize = MAX_BYTES / MAX_ENTRIES;
 
 /// Form and JSON fields whose values are secrets or tokens.
 const SECRET_FIELDS: &[&str] = &[
@@ -114,7 +117,43 @@ pub fn summarise_body(body: &[u8]) -> String {
     format!("({} bytes, hash {:016x})", body.len(), hasher.finish())
 }
 
-/// The bytes of text an entry holds, for [`MAX_BYTES`].
+/// `entry` within [`MAX_ENTRY_BYTES`]: its longest body or error, while it is too long, is
+/// kept as its size and hash only (never cut: a cut could leave part of a secret that the
+/// redaction by value, which matches whole secrets, would miss); then the URL, which carries no
+/// secret, is shortened.
+pub fn capped(mut entry: TranscriptEntry) -> TranscriptEntry {
+    const MARK: &str = "…";
+    for _ in 0..3 {
+        if size_of(&entry) <= MAX_ENTRY_BYTES {
+            return entry;
+        }
+        let longest = [&mut entry.request_body, &mut entry.response_body, &mut entry.error]
+            .into_iter()
+            .flatten()
+            .max_by_key(|text| text.len());
+        match longest {
+            Some(text) if text.len() > 64 => {
+                *text = format!(
+                    "{} (longer than a transcript entry keeps)",
+                    summarise_body(text.as_bytes())
+                )
+            }
+            _ => break,
+        }
+    }
+    let excess = size_of(&entry).saturating_sub(MAX_ENTRY_BYTES);
+    if excess > 0 {
+        let mut keep = entry.url.len().saturating_sub(excess + MARK.len());
+        while !entry.url.is_char_boundary(keep) {
+            keep -= 1;
+        }
+        entry.url.truncate(keep);
+        entry.url.push_str(MARK);
+    }
+    entry
+}
+
+/// The bytes of text an entry holds, for [`MAX_ENTRY_BYTES`].
 pub fn size_of(entry: &TranscriptEntry) -> usize {
     let optional = |s: &Option<String>| s.as_ref().map_or(0, String::len);
     entry.url.len()
@@ -177,5 +216,36 @@ mod tests {
             summary.starts_with("(11 bytes, hash ") && !summary.contains("data"),
             "{summary}"
         );
+    }
+
+    #[test]
+    fn an_entry_is_capped_by_summarising_its_longest_texts_whole_then_shortening_its_url() {
+        let secret = "s3cr3t-refresh-token-value";
+        let mut entry = TranscriptEntry::new(TranscriptStep::Refresh, 1, "POST", "https://auth.example/oauth/token");
+        entry.response_body = Some(format!("{}{secret}{}", "a".repeat(1000), "b".repeat(1000)));
+        entry.error = Some("short".to_owned());
+        let kept = capped(entry.clone());
+        assert!(size_of(&kept) <= MAX_ENTRY_BYTES);
+        let body = kept.response_body.unwrap();
+        assert!(
+            body.contains("2026 bytes") && !body.contains("s3cr3t"),
+            "kept whole or not at all: {body}"
+        );
+        assert_eq!(kept.error.as_deref(), Some("short"));
+        assert_eq!(kept.url, entry.url, "the URL was short enough");
+
+        let mut long_url = TranscriptEntry::new(
+            TranscriptStep::ApiCall,
+            1,
+            "GET",
+            &format!("https://api.example/v2/employees?q={}", "é".repeat(1500)),
+        );
+        long_url.response_body = Some("(12 bytes, hash 0011223344556677)".to_owned());
+        let kept = capped(long_url);
+        assert!(size_of(&kept) <= MAX_ENTRY_BYTES, "{}", size_of(&kept));
+        assert!(kept.url.starts_with("https://api.example/v2/employees?q=") && kept.url.ends_with('…'));
+
+        let small = TranscriptEntry::new(TranscriptStep::ApiCall, 1, "GET", "https://api.example/v2/employees");
+        assert_eq!(capped(small.clone()), small, "a small entry stays as it is");
     }
 }

@@ -18,15 +18,7 @@ struct MemorySession {
     record: SessionRecord,
     created_at: u64,
     last_seen: u64,
-    transcript: Transcript,
-}
-
-/// A session's transcript and the bytes of text it holds (kept as entries come and go, so that
-/// recording one is not a walk over all of them).
-#[derive(Debug, Default)]
-struct Transcript {
-    entries: VecDeque<TranscriptEntry>,
-    bytes: usize,
+    transcript: VecDeque<TranscriptEntry>,
 }
 
 impl MemorySession {
@@ -50,7 +42,7 @@ impl MemoryStore {
                 record,
                 created_at: now,
                 last_seen: now,
-                transcript: Transcript::default(),
+                transcript: VecDeque::new(),
             },
         );
         Ok(())
@@ -88,22 +80,15 @@ impl MemoryStore {
             return;
         };
         let transcript = &mut session.transcript;
-        for entry in entries {
-            transcript.bytes += transcript::size_of(&entry);
-            transcript.entries.push_back(entry);
-        }
-        while transcript.entries.len() > transcript::MAX_ENTRIES || transcript.bytes > transcript::MAX_BYTES {
-            let Some(dropped) = transcript.entries.pop_front() else {
-                break;
-            };
-            transcript.bytes -= transcript::size_of(&dropped);
-        }
+        transcript.extend(entries);
+        let excess = transcript.len().saturating_sub(transcript::MAX_ENTRIES);
+        transcript.drain(..excess);
     }
 
     pub(super) fn transcript(&self, id: &str) -> Vec<TranscriptEntry> {
         locked(&self.sessions)
             .get(id)
-            .map(|s| s.transcript.entries.iter().cloned().collect())
+            .map(|s| s.transcript.iter().cloned().collect())
             .unwrap_or_default()
     }
 

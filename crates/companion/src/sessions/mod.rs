@@ -17,7 +17,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::transcript::TranscriptEntry;
+use crate::transcript::{self, TranscriptEntry};
 pub use redis::RedisSettings;
 
 /// The tokens of one session. Never sent to the browser; `Debug` is redacted by
@@ -311,18 +311,19 @@ impl Sessions {
         }
     }
 
-    /// Appends steps to a session's transcript, dropping the oldest past the bounds (entries and
-    /// bytes, [`crate::transcript::MAX_ENTRIES`] and [`crate::transcript::MAX_BYTES`]).
+    /// Appends steps to a session's transcript, each [`transcript::capped`], dropping the oldest
+    /// past [`transcript::MAX_ENTRIES`] (so it holds at most [`transcript::MAX_BYTES`] of text).
     pub async fn record(&self, id: &str, entries: Vec<TranscriptEntry>) -> Result<(), AppError> {
         if entries.is_empty() {
             return Ok(());
         }
+        let entries: Vec<TranscriptEntry> = entries.into_iter().map(transcript::capped).collect();
         match &self.store {
             Store::Memory(store) => {
                 store.record(id, entries);
                 Ok(())
             }
-            Store::Redis(store) => store.record(id, &entries).await,
+            Store::Redis(store) => store.record(&self.limits, id, &entries).await,
         }
     }
 

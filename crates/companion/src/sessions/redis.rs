@@ -73,8 +73,8 @@ fn context(kind: &str, id: &str) -> Vec<u8> {
     format!("{kind}:{id}").into_bytes()
 }
 
-/// KEYS: session, sessions index, transcript bytes. ARGV: now, max sessions, index member,
-/// sealed record, ttl, version.
+/// KEYS: session, sessions index. ARGV: now, max sessions, index member, sealed record, ttl,
+/// version.
 static CREATE_SESSION: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -82,21 +82,21 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return 0 end
 redis.call('HSET', KEYS[1], 'v', ARGV[6], 'created', ARGV[1], 'touched', ARGV[1], 'record', ARGV[4])
 redis.call('EXPIRE', KEYS[1], ARGV[5])
-redis.call('SET', KEYS[3], 0, 'EX', ARGV[5])
 redis.call('ZADD', KEYS[2], ARGV[1] + ARGV[5], ARGV[3])
 return 1",
     )
 });
 
-/// Marks a session used: its keys live `ttl` more seconds. KEYS: session, transcript,
-/// transcript bytes, sessions index. ARGV: now, ttl, index member.
+/// Marks a session used: its keys live `ttl` more seconds. KEYS: session, transcript, sessions
+/// index. ARGV: now, ttl, index member.
 static TOUCH_SESSION: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'touched', ARGV[1])
-for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
-redis.call('ZADD', KEYS[4], ARGV[1] + ARGV[2], ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+redis.call('ZADD', KEYS[3], ARGV[1] + ARGV[2], ARGV[3])
 return 1",
     )
 });
@@ -107,32 +107,6 @@ static REPLACE_SESSION: LazyLock<Script> = LazyLock::new(|| {
         r"
 if redis.call('HGET', KEYS[1], 'v') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'v', ARGV[2], 'record', ARGV[3])
-return 1",
-    )
-});
-
-/// Appends entries `<size>:<sealed entry>` and drops the oldest past the bounds; the bytes key
-/// counts the sizes. KEYS: session, transcript, transcript bytes. ARGV: max entries, max
-/// bytes, entries.
-static RECORD_TRANSCRIPT: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-local ttl = redis.call('TTL', KEYS[1])
-if ttl <= 0 then return 0 end
-local added = 0
-for i = 3, #ARGV do
-  redis.call('RPUSH', KEYS[2], ARGV[i])
-  added = added + tonumber(string.match(ARGV[i], '^(%d+):'))
-end
-local bytes = redis.call('INCRBY', KEYS[3], added)
-local length = redis.call('LLEN', KEYS[2])
-while length > tonumber(ARGV[1]) or bytes > tonumber(ARGV[2]) do
-  local dropped = redis.call('LPOP', KEYS[2])
-  if not dropped then break end
-  bytes = redis.call('DECRBY', KEYS[3], tonumber(string.match(dropped, '^(%d+):')))
-  length = length - 1
-end
-if length == #ARGV - 2 then redis.call('EXPIRE', KEYS[2], ttl) end
 return 1",
     )
 });
@@ -231,7 +205,6 @@ impl RedisStore {
         invocation
             .key(Self::key("session", id))
             .key(format!("{PREFIX}:sessions"))
-            .key(Self::key("transcript-bytes", id))
             .arg(now)
             .arg(limits.max_sessions)
             .arg(Self::key("session", id))
@@ -273,7 +246,6 @@ impl RedisStore {
             invocation
                 .key(&key)
                 .key(Self::key("transcript", id))
-                .key(Self::key("transcript-bytes", id))
                 .key(format!("{PREFIX}:sessions"))
                 .arg(now)
                 .arg(ttl)
@@ -322,30 +294,34 @@ impl RedisStore {
             .ignore()
             .del(Self::key("transcript", id))
             .ignore()
-            .del(Self::key("transcript-bytes", id))
-            .ignore()
             .zrem(format!("{PREFIX}:sessions"), &key)
             .ignore();
         self.call::<()>(Command::Pipeline(&pipe)).await
     }
 
-    /// Appends to a session's transcript (one script: append, then drop the oldest past the
-    /// bounds).
-    pub(super) async fn record(&self, id: &str, entries: &[TranscriptEntry]) -> Result<(), AppError> {
-        let mut invocation = RECORD_TRANSCRIPT.prepare_invoke();
-        invocation
-            .key(Self::key("session", id))
-            .key(Self::key("transcript", id))
-            .key(Self::key("transcript-bytes", id))
-            .arg(transcript::MAX_ENTRIES)
-            .arg(transcript::MAX_BYTES);
+    /// Appends to a session's transcript and drops the oldest past the bound: `RPUSH`, `LTRIM`,
+    /// `EXPIRE` in one pipeline (no script: an append is the commonest write). Entries are
+    /// capped in size before they come here, so the count bounds the bytes too. An append that
+    /// comes after its session was removed leaves a list that expires with the idle lifetime.
+    pub(super) async fn record(&self, limits: &Limits, id: &str, entries: &[TranscriptEntry]) -> Result<(), AppError> {
+        let key = Self::key("transcript", id);
+        let mut pipe = redis::pipe();
+        let push = pipe.cmd("RPUSH").arg(&key);
         for entry in entries {
             let json = serde_json::to_vec(entry).map_err(|_| AppError::new(ErrorCode::Internal))?;
-            let mut value = format!("{}:", transcript::size_of(entry)).into_bytes();
-            value.extend(self.keys.seal(&context("transcript", id), &json));
-            invocation.arg(value);
+            push.arg(self.keys.seal(&context("transcript", id), &json));
         }
-        self.call::<i64>(Command::Script(&invocation)).await.map(drop)
+        push.ignore()
+            .cmd("LTRIM")
+            .arg(&key)
+            .arg(-isize::try_from(transcript::MAX_ENTRIES).unwrap_or(isize::MAX))
+            .arg(-1)
+            .ignore()
+            .cmd("EXPIRE")
+            .arg(&key)
+            .arg(limits.session_idle_secs)
+            .ignore();
+        self.call::<()>(Command::Pipeline(&pipe)).await
     }
 
     pub(super) async fn transcript(&self, id: &str) -> Result<Vec<TranscriptEntry>, AppError> {
@@ -357,11 +333,7 @@ impl RedisStore {
         let context = context("transcript", id);
         Ok(values
             .iter()
-            .filter_map(|value| {
-                let sealed = &value[value.iter().position(|&b| b == b':')? + 1..];
-                let json = self.keys.open(&context, sealed)?;
-                serde_json::from_slice(&json).ok()
-            })
+            .filter_map(|sealed| serde_json::from_slice(&self.keys.open(&context, sealed)?).ok())
             .collect())
     }
 
