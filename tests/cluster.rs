@@ -464,14 +464,7 @@ pub async fn everything_in(redis: &RedisServer) -> Vec<(String, Vec<u8>)> {
                 .query_async(&mut connection)
                 .await
                 .unwrap(),
-            "list" => redis::cmd("LRANGE")
-                .arg(&key)
-                .arg(0)
-                .arg(-1)
-                .query_async(&mut connection)
-                .await
-                .unwrap(),
-            "zset" => redis::cmd("ZRANGE")
+            "list" | "zset" => redis::cmd(if kind == "list" { "LRANGE" } else { "ZRANGE" })
                 .arg(&key)
                 .arg(0)
                 .arg(-1)

@@ -132,7 +132,7 @@ async fn refresh_holding_lease(
     let mut log = Vec::new();
     let refreshed = tokio::select! {
         refreshed = state.token_client.refresh(&refresh_token, state.clock.now(), &mut log) => refreshed,
-        () = state.sessions.renew_forever(lease) => unreachable!("renewal runs until dropped"),
+        never = state.sessions.renew_forever(lease) => match never {},
     };
     if let Err(e) = state.sessions.record(id, log).await {
         tracing::warn!("a refresh's transcript entry was not kept: {e}");

@@ -358,8 +358,9 @@ impl Sessions {
         }
     }
 
-    /// Keeps `lease` from lapsing until the future is dropped (every third of its lifetime).
-    pub async fn renew_forever(&self, lease: &Lease) {
+    /// Keeps `lease` from lapsing until the future is dropped (every third of its lifetime); it
+    /// never completes.
+    pub async fn renew_forever(&self, lease: &Lease) -> std::convert::Infallible {
         match (&self.store, lease) {
             (Store::Redis(store), Lease::Redis(lease)) => store.renew_forever(lease).await,
             _ => std::future::pending().await,

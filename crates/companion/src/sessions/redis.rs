@@ -448,7 +448,7 @@ impl RedisStore {
     /// Extends the lease every third of its lifetime while its holder still owns it; runs until
     /// dropped. A failed renewal is logged and tried again: the holder cannot take back a
     /// refresh token it is presenting.
-    pub(super) async fn renew_forever(&self, lease: &RedisLease) {
+    pub(super) async fn renew_forever(&self, lease: &RedisLease) -> std::convert::Infallible {
         loop {
             tokio::time::sleep(self.lease / 3).await;
             let mut invocation = RENEW_LEASE.prepare_invoke();
