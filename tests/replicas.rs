@@ -605,3 +605,36 @@ async fn the_session_and_attempt_limits_hold_across_replicas() {
         "503 `overloaded` past the limit whichever replica is asked; the attempt goes to exactly one; idle sessions expire in Redis for all",
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_rejected_on_one_replica_ends_the_session_on_every_replica() {
+    if skipped(NEEDS) {
+        return;
+    }
+    let cluster = Cluster::start(3, SHORT_TTL, &[]).await;
+    let cookie = cluster.sign_in(0).await;
+    for token in cluster.stand_in.stand_in.issued_refresh_tokens() {
+        cluster.stand_in.stand_in.revoke_refresh_token(&token);
+    }
+    cluster.wait_until_stale(&cookie).await;
+    let (status, _, body) = cluster.get(1, EMPLOYEES, &cookie).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("reauthorization_required")),
+        "the refresh was rejected: {body}"
+    );
+    for i in [0, 2] {
+        let (status, _, body) = cluster.get(i, EMPLOYEES, &cookie).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (401, Some("reauthorization_required")),
+            "replica {i}, the next call: {body}"
+        );
+    }
+    assert_eq!(cluster.stand_in.refreshes(), 1, "presented once, not once per replica");
+    record_case(
+        "Replicas",
+        "a refresh rejected with invalid_grant on one replica",
+        "401 `reauthorization_required` on that call and on the next call to every other replica; the refresh token presented once",
+    );
+}
