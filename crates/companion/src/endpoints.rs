@@ -90,8 +90,8 @@ fn body_error(status: StatusCode) -> AppError {
 /// The live session the browser's session cookie names, as read when the request came. As an
 /// extractor, a handler that needs one says so in its signature, and a request without one is
 /// 401 `not_signed_in` (503 `session_store_unavailable` when the store does not answer: the
-/// session is not lost); a handler that decides the order of its checks takes
-/// `Result<SignedIn, AppError>`.
+/// session is not lost); a handler that works signed in or not takes [`OptionalSignedIn`], and
+/// one that decides the order of its checks takes `Result<SignedIn, AppError>`.
 pub struct SignedIn {
     /// The session's id (the cookie's value).
     pub id: String,
@@ -112,6 +112,22 @@ impl FromRequestParts<AppState> for SignedIn {
             .await?
             .ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
         Ok(Self { id, record })
+    }
+}
+
+/// The session if the browser has a live one, `None` if it has none; a store that does not
+/// answer is still refused (503): "no answer" is not "no session".
+pub struct OptionalSignedIn(pub Option<SignedIn>);
+
+impl FromRequestParts<AppState> for OptionalSignedIn {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match SignedIn::from_request_parts(parts, state).await {
+            Ok(signed_in) => Ok(Self(Some(signed_in))),
+            Err(e) if e.code == ErrorCode::NotSignedIn => Ok(Self(None)),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -197,7 +213,7 @@ pub const MAX_ATTEMPTS_PER_BROWSER: usize = 4;
 pub async fn token(
     State(state): State<AppState>,
     jar: CookieJar,
-    signed_in: Result<SignedIn, AppError>,
+    OptionalSignedIn(signed_in): OptionalSignedIn,
     JsonBody(exchange): JsonBody<TokenExchange>,
 ) -> Result<impl IntoResponse, AppError> {
     let secure = state.config.secure_cookies();
@@ -230,7 +246,7 @@ pub async fn token(
         .await
         .map_err(|f| f.into_app_error(false))?;
     let summary = tokens.summary();
-    if let Ok(old) = signed_in {
+    if let Some(old) = signed_in {
         state.sessions.remove(&old.id).await?;
     }
     let id = state.sessions.create(tokens, log, now).await?;
@@ -247,13 +263,9 @@ pub async fn token(
 /// `GET /api/session`: signed in or not, with the token summary.
 pub async fn session(
     State(state): State<AppState>,
-    signed_in: Result<SignedIn, AppError>,
+    OptionalSignedIn(signed_in): OptionalSignedIn,
 ) -> Result<Json<SessionInfo>, AppError> {
-    let tokens = match signed_in {
-        Ok(SignedIn { record, .. }) => record.tokens.as_ref().map(|t| t.summary()),
-        Err(e) if e.code == ErrorCode::SessionStoreUnavailable => return Err(e),
-        Err(_) => None,
-    };
+    let tokens = signed_in.and_then(|SignedIn { record, .. }| record.tokens.as_ref().map(|t| t.summary()));
     Ok(Json(SessionInfo {
         signed_in: tokens.is_some(),
         environment: state.config.environment,
@@ -295,21 +307,16 @@ pub async fn transcript(
 pub async fn logout(
     State(state): State<AppState>,
     jar: CookieJar,
-    signed_in: Result<SignedIn, AppError>,
+    OptionalSignedIn(signed_in): OptionalSignedIn,
     OptionalJsonBody(request): OptionalJsonBody<Logout>,
 ) -> Result<impl IntoResponse, AppError> {
     let secure = state.config.secure_cookies();
     let mut disconnect_status = None;
-    match signed_in {
-        Ok(signed_in) => {
-            if request.disconnect {
-                disconnect_status = Some(proxy::disconnect(&state, &signed_in).await?);
-            }
-            state.sessions.remove(&signed_in.id).await?;
+    if let Some(signed_in) = signed_in {
+        if request.disconnect {
+            disconnect_status = Some(proxy::disconnect(&state, &signed_in).await?);
         }
-        // The session may well exist: keep the cookie, so signing out can be tried again.
-        Err(e) if e.code == ErrorCode::SessionStoreUnavailable => return Err(e),
-        Err(_) => {}
+        state.sessions.remove(&signed_in.id).await?;
     }
     let body = serde_json::json!({ "signed_in": false, "disconnect_status": disconnect_status });
     Ok((cookies::clear(jar, cookies::SESSION, secure), Json(body)))
