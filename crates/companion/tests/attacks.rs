@@ -21,18 +21,6 @@ use support::*;
 
 const AREA: &str = "Companion";
 
-fn get_with_cookie(uri: &str, cookie: Option<&str>) -> Request<Body> {
-    let mut builder = Request::get(uri);
-    if let Some(cookie) = cookie {
-        builder = builder.header(header::COOKIE, cookie);
-    }
-    builder.body(Body::empty()).unwrap()
-}
-
-async fn signed_in(app: &axum::Router, cookie: &str) -> bool {
-    send(app, get_with_cookie("/api/session", Some(cookie))).await.2["signed_in"] == true
-}
-
 /// Sends `request`, asserts the status and code, records the case and returns the body.
 async fn expect(app: &axum::Router, case: &str, request: Request<Body>, status: StatusCode, code: &str) -> Value {
     let (got, headers, body) = send(app, request).await;

@@ -15,17 +15,6 @@ use support::*;
 
 const AREA: &str = "Companion";
 
-fn get(uri: &str, cookie: &str) -> Request<Body> {
-    Request::get(uri)
-        .header(header::COOKIE, cookie)
-        .body(Body::empty())
-        .unwrap()
-}
-
-async fn signed_in(app: &axum::Router, cookie: &str) -> bool {
-    send(app, get("/api/session", cookie)).await.2["signed_in"] == true
-}
-
 /// Presents `refresh_token` at the stand-in's token endpoint as the registered client would:
 /// the status and body.
 async fn present_refresh_token(state: &AppState, refresh_token: &str) -> (u16, Value) {
@@ -73,7 +62,7 @@ async fn a_refresh_that_times_out_after_the_server_rotated_is_never_presented_ag
     // The companion says what it knows: the old access token died with the rotation, and it
     // asks for a new authorisation without presenting the spent refresh token.
     let before = si.token_requests("refresh_token");
-    let (status, _, body) = send(&app, get("/api/pleo/v2/employees", &cookie)).await;
+    let (status, _, body) = send(&app, get_with_cookie("/api/pleo/v2/employees", Some(&cookie))).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("reauthorization_required"))
@@ -129,7 +118,7 @@ async fn disconnect_with_an_expired_access_token_refreshes_once_and_revokes_ever
         "{body}"
     );
     assert_eq!(si.token_requests("refresh_token"), 1, "one refresh, one retry");
-    let (status, _, body) = send(&app, get("/api/pleo/v2/employees", &other)).await;
+    let (status, _, body) = send(&app, get_with_cookie("/api/pleo/v2/employees", Some(&other))).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("reauthorization_required")),
@@ -145,13 +134,7 @@ async fn disconnect_with_an_expired_access_token_refreshes_once_and_revokes_ever
 #[tokio::test]
 async fn a_disconnect_that_fails_says_so_and_keeps_the_session() {
     // The API is unreachable (nothing listens there): nothing can be revoked.
-    let port = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let api = format!("http://127.0.0.1:{port}");
+    let api = closed_port_url().await;
     let (_, state, app) = against_standalone_stand_in_with(&[("PLEO_API_BASE_URL", api.as_str())]).await;
     let cookie = sign_in(&state, &app).await;
     let (status, headers, body) = send(&app, json_post("/api/logout", r#"{"disconnect": true}"#, Some(&cookie))).await;
@@ -244,7 +227,7 @@ async fn every_answer_carries_the_security_headers() {
         "/api/nothing-here",
         "/stand-in/.well-known/oauth-authorization-server",
     ] {
-        let (_, headers, _) = send(&app, Request::get(uri).body(Body::empty()).unwrap()).await;
+        let (_, headers, _) = send(&app, get_with_cookie(uri, None)).await;
         assert_eq!(headers["referrer-policy"], "no-referrer", "{uri}");
         assert_eq!(headers["x-content-type-options"], "nosniff", "{uri}");
         let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
@@ -260,7 +243,7 @@ async fn every_answer_carries_the_security_headers() {
             );
         }
     }
-    let (_, headers, _) = send(&app, Request::get("/").body(Body::empty()).unwrap()).await;
+    let (_, headers, _) = send(&app, get_with_cookie("/", None)).await;
     assert!(
         headers[header::CONTENT_SECURITY_POLICY]
             .to_str()
@@ -274,7 +257,7 @@ async fn every_answer_carries_the_security_headers() {
         "`Referrer-Policy: no-referrer`, `nosniff`, a CSP with `frame-ancestors 'none'`; `Cache-Control: no-store` on every `/api` answer",
     );
     for uri in ["/.secret", "/%2esecret", "/.git/config"] {
-        let (status, _, _) = send(&app, Request::get(uri).body(Body::empty()).unwrap()).await;
+        let (status, _, _) = send(&app, get_with_cookie(uri, None)).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
@@ -341,7 +324,7 @@ async fn a_busy_session_ends_at_its_absolute_lifetime() {
         assert!(signed_in(&app, &cookie).await, "used every 700 s: never idle");
     }
     state.clock.shift_by(200);
-    let (status, _, body) = send(&app, get("/api/pleo/v2/employees", &cookie)).await;
+    let (status, _, body) = send(&app, get_with_cookie("/api/pleo/v2/employees", Some(&cookie))).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("not_signed_in"))

@@ -12,7 +12,7 @@ use support::*;
 #[tokio::test]
 async fn config_is_public_and_never_contains_the_secret() {
     let (_, app) = local();
-    let (status, _, body) = send(&app, Request::get("/api/config").body(Body::empty()).unwrap()).await;
+    let (status, _, body) = send(&app, get_with_cookie("/api/config", None)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["environment"], "local");
     assert_eq!(body["token_endpoint_auth_method"], "client_secret_basic");
@@ -22,18 +22,10 @@ async fn config_is_public_and_never_contains_the_secret() {
 #[tokio::test]
 async fn postman_exports_download_the_public_config_and_never_the_secret() {
     let (_, app) = local();
-    let config = send(&app, Request::get("/api/config").body(Body::empty()).unwrap())
-        .await
-        .2;
+    let config = send(&app, get_with_cookie("/api/config", None)).await.2;
     let mut exports = Vec::new();
     for file in ["collection", "environment"] {
-        let (status, headers, body) = send(
-            &app,
-            Request::get(format!("/api/postman/{file}"))
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+        let (status, headers, body) = send(&app, get_with_cookie(&format!("/api/postman/{file}"), None)).await;
         assert_eq!(status, StatusCode::OK, "{file}");
         assert_eq!(headers[header::CONTENT_TYPE], "application/json");
         assert_eq!(
@@ -53,9 +45,7 @@ async fn postman_exports_download_the_public_config_and_never_the_secret() {
         .clone();
     assert_eq!(client_id, config["client_id"]);
     assert_eq!(
-        send(&app, Request::get("/api/postman/secrets").body(Body::empty()).unwrap())
-            .await
-            .2["error"],
+        send(&app, get_with_cookie("/api/postman/secrets", None)).await.2["error"],
         "not_found"
     );
 }
@@ -203,7 +193,7 @@ async fn proxy_refuses_what_is_off_the_allow_list_and_callers_without_a_session(
         "/api/pleo/v2/employees/a/b",
         "/api/pleo/http:%2F%2Fevil.example",
     ] {
-        let (status, _, body) = send(&app, Request::get(path).body(Body::empty()).unwrap()).await;
+        let (status, _, body) = send(&app, get_with_cookie(path, None)).await;
         assert_eq!(
             (status, body["error"].as_str()),
             (StatusCode::FORBIDDEN, Some("path_not_allowed")),
@@ -224,21 +214,14 @@ async fn proxy_refuses_what_is_off_the_allow_list_and_callers_without_a_session(
         (status, body["error"].as_str()),
         (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed"))
     );
-    let (status, _, body) = send(
-        &app,
-        Request::get("/api/pleo/v2/employees").body(Body::empty()).unwrap(),
-    )
-    .await;
+    let (status, _, body) = send(&app, get_with_cookie("/api/pleo/v2/employees", None)).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("not_signed_in"))
     );
-    let forged = Request::get("/api/pleo/v2/employees")
-        .header(header::COOKIE, "pleo_walkthrough_session=forged")
-        .body(Body::empty())
-        .unwrap();
+    let forged = get_with_cookie("/api/pleo/v2/employees", Some("pleo_walkthrough_session=forged"));
     assert_eq!(send(&app, forged).await.2["error"], "not_signed_in");
-    let (status, _, body) = send(&app, Request::get("/api/nothing-here").body(Body::empty()).unwrap()).await;
+    let (status, _, body) = send(&app, get_with_cookie("/api/nothing-here", None)).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (StatusCode::NOT_FOUND, Some("not_found"))
@@ -249,10 +232,7 @@ async fn proxy_refuses_what_is_off_the_allow_list_and_callers_without_a_session(
 async fn exchange_then_api_call_with_the_token_kept_server_side() {
     let (si, state, app) = against_standalone_stand_in().await;
     let cookie = sign_in(&state, &app).await;
-    let call = Request::get("/api/pleo/v2/employees?limit=3&offset=1")
-        .header(header::COOKIE, &cookie)
-        .body(Body::empty())
-        .unwrap();
+    let call = get_with_cookie("/api/pleo/v2/employees?limit=3&offset=1", Some(&cookie));
     let (status, headers, body) = send(&app, call).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers["x-upstream-status"], "200");
@@ -261,14 +241,7 @@ async fn exchange_then_api_call_with_the_token_kept_server_side() {
     for token in si.issued_tokens() {
         assert!(!body.to_string().contains(&token));
     }
-    let (_, _, session) = send(
-        &app,
-        Request::get("/api/session")
-            .header(header::COOKIE, &cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (_, _, session) = send(&app, get_with_cookie("/api/session", Some(&cookie))).await;
     assert_eq!(session["signed_in"], true);
 }
 
@@ -279,10 +252,7 @@ async fn a_hundred_concurrent_calls_with_a_stale_token_cause_exactly_one_refresh
     state.clock.shift_by(15 * 60);
     let calls = (0..100).map(|_| {
         let app = app.clone();
-        let request = Request::get("/api/pleo/v2/employees")
-            .header(header::COOKIE, &cookie)
-            .body(Body::empty())
-            .unwrap();
+        let request = get_with_cookie("/api/pleo/v2/employees", Some(&cookie));
         tokio::spawn(async move { app.oneshot(request).await.unwrap().status() })
     });
     for call in calls {
@@ -308,19 +278,9 @@ async fn a_rejected_refresh_ends_in_reauthorization_required_with_the_tokens_gon
         (status, body["error"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("reauthorization_required"))
     );
-    let (_, _, session) = send(
-        &app,
-        Request::get("/api/session")
-            .header(header::COOKIE, &cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (_, _, session) = send(&app, get_with_cookie("/api/session", Some(&cookie))).await;
     assert_eq!(session["signed_in"], false);
-    let call = Request::get("/api/pleo/v2/employees")
-        .header(header::COOKIE, &cookie)
-        .body(Body::empty())
-        .unwrap();
+    let call = get_with_cookie("/api/pleo/v2/employees", Some(&cookie));
     assert_eq!(send(&app, call).await.2["error"], "reauthorization_required");
 }
 
@@ -368,12 +328,7 @@ async fn fault_knobs_need_a_session_and_act_on_its_grant_alone() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    let call = |cookie: &str| {
-        Request::get("/api/pleo/v2/employees")
-            .header(header::COOKIE, cookie)
-            .body(Body::empty())
-            .unwrap()
-    };
+    let call = |cookie: &str| get_with_cookie("/api/pleo/v2/employees", Some(cookie));
     assert_eq!(
         send(&app, call(&mine)).await.2["error"],
         "reauthorization_required",
@@ -416,10 +371,7 @@ async fn an_expired_access_token_is_refreshed_once_after_the_apis_401_and_the_ca
     let cookie = sign_in(&state, &app).await;
     // The companion believes the token is fresh; the API says otherwise.
     si.clock().shift_by(901);
-    let call = Request::get("/api/pleo/v2/employees")
-        .header(header::COOKIE, &cookie)
-        .body(Body::empty())
-        .unwrap();
+    let call = get_with_cookie("/api/pleo/v2/employees", Some(&cookie));
     let (status, _, _) = send(&app, call).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(si.token_requests("refresh_token"), 1);
@@ -460,14 +412,7 @@ async fn a_token_endpoint_that_says_retry_after_is_retried_and_the_session_survi
         "token endpoint answers 503 with Retry-After",
         "502 `token_endpoint_failed` after 2 retries; the session and its refresh token survive",
     );
-    let (_, _, session) = send(
-        &app,
-        Request::get("/api/session")
-            .header(header::COOKIE, &cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (_, _, session) = send(&app, get_with_cookie("/api/session", Some(&cookie))).await;
     assert_eq!(
         (
             session["signed_in"].as_bool(),
@@ -487,23 +432,9 @@ async fn a_token_endpoint_that_says_retry_after_is_retried_and_the_session_survi
 async fn the_transcript_shows_every_server_side_step_with_secrets_fingerprinted() {
     let (si, state, app) = against_standalone_stand_in().await;
     let cookie = sign_in(&state, &app).await;
-    send(
-        &app,
-        Request::get("/api/pleo/v2/employees")
-            .header(header::COOKIE, &cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    send(&app, get_with_cookie("/api/pleo/v2/employees", Some(&cookie))).await;
     send(&app, json_post("/api/refresh", "", Some(&cookie))).await;
-    let (status, _, transcript) = send(
-        &app,
-        Request::get("/api/transcript")
-            .header(header::COOKIE, &cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (status, _, transcript) = send(&app, get_with_cookie("/api/transcript", Some(&cookie))).await;
     assert_eq!(status, StatusCode::OK);
     let steps: Vec<&str> = transcript
         .as_array()
@@ -537,9 +468,7 @@ async fn the_transcript_shows_every_server_side_step_with_secrets_fingerprinted(
         assert!(!text.contains(&token), "a token is in the transcript");
     }
     assert_eq!(
-        send(&app, Request::get("/api/transcript").body(Body::empty()).unwrap())
-            .await
-            .2["error"],
+        send(&app, get_with_cookie("/api/transcript", None)).await.2["error"],
         "not_signed_in"
     );
 }
@@ -548,14 +477,7 @@ async fn the_transcript_shows_every_server_side_step_with_secrets_fingerprinted(
 async fn a_revoked_refresh_token_ends_in_reauthorization_required_on_the_next_api_call() {
     let (si, state, app) = against_standalone_stand_in().await;
     let cookie = sign_in(&state, &app).await;
-    let (_, _, transcript) = send(
-        &app,
-        Request::get("/api/transcript")
-            .header(header::COOKIE, &cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (_, _, transcript) = send(&app, get_with_cookie("/api/transcript", Some(&cookie))).await;
     assert_eq!(transcript.as_array().unwrap().len(), 1);
     // Revoke the refresh token held for this session, then let the access token expire.
     let session_refresh = si.issued_tokens();
@@ -563,25 +485,13 @@ async fn a_revoked_refresh_token_ends_in_reauthorization_required_on_the_next_ap
         si.revoke_refresh_token(token);
         si.expire_access_token(token);
     }
-    let call = || {
-        Request::get("/api/pleo/v2/employees")
-            .header(header::COOKIE, &cookie)
-            .body(Body::empty())
-            .unwrap()
-    };
+    let call = || get_with_cookie("/api/pleo/v2/employees", Some(&cookie));
     let (status, _, body) = send(&app, call()).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("reauthorization_required"))
     );
-    let (_, _, session) = send(
-        &app,
-        Request::get("/api/session")
-            .header(header::COOKIE, &cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (_, _, session) = send(&app, get_with_cookie("/api/session", Some(&cookie))).await;
     assert_eq!(session["signed_in"], false, "the tokens are discarded");
     assert_eq!(si.token_requests("refresh_token"), 1, "a rejection is not retried");
     record_case(
@@ -593,14 +503,8 @@ async fn a_revoked_refresh_token_ends_in_reauthorization_required_on_the_next_ap
 
 #[tokio::test]
 async fn an_unreachable_token_endpoint_gives_502_with_a_clear_code() {
-    // A port that was free a moment ago: nothing listens there.
-    let port = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
+    // Nothing listens there.
+    let base = closed_port_url().await;
     let state = AppState::new(config(&[
         ("PLEO_ENV", "custom"),
         ("PLEO_AUTHORIZATION_SERVER_URL", &base),
@@ -637,10 +541,7 @@ async fn disconnect_deletes_the_installation_and_revokes_every_token() {
     assert_eq!(body["disconnect_status"], 204);
     assert!(headers[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
     // The other session's tokens were revoked at the server too.
-    let call = Request::get("/api/pleo/v2/employees")
-        .header(header::COOKIE, &other)
-        .body(Body::empty())
-        .unwrap();
+    let call = get_with_cookie("/api/pleo/v2/employees", Some(&other));
     let (status, _, body) = send(&app, call).await;
     assert_eq!(
         (status, body["error"].as_str()),
@@ -674,14 +575,7 @@ async fn no_log_line_contains_the_secret_or_a_token() {
     let _guard = tracing::subscriber::set_default(subscriber);
     let (si, state, app) = against_standalone_stand_in().await;
     let cookie = sign_in(&state, &app).await;
-    send(
-        &app,
-        Request::get("/api/pleo/v2/employees")
-            .header(header::COOKIE, &cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    send(&app, get_with_cookie("/api/pleo/v2/employees", Some(&cookie))).await;
     si.set_token_faults(stand_in::TokenFaults {
         status: Some(500),
         remaining: 3,
@@ -729,12 +623,7 @@ async fn a_write_is_forwarded_only_when_configured() {
 async fn every_catalog_entry_is_allowed_by_the_companion_and_served_by_the_stand_in() {
     let (_, state, app) = against_standalone_stand_in().await;
     let cookie = sign_in(&state, &app).await;
-    let get = |path: String| {
-        Request::get(format!("/api/pleo/{path}"))
-            .header(header::COOKIE, &cookie)
-            .body(Body::empty())
-            .unwrap()
-    };
+    let get = |path: String| get_with_cookie(&format!("/api/pleo/{path}"), Some(&cookie));
     for endpoint in contract::CATALOG {
         let path = if endpoint.takes_id() {
             let list = endpoint.path.trim_end_matches("/{id}").to_owned();

@@ -36,6 +36,26 @@ pub async fn send(app: &Router, request: Request<Body>) -> (StatusCode, axum::ht
     (status, headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
+/// `GET uri`, with the cookie header `cookie` if any.
+pub fn get_with_cookie(uri: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut builder = Request::get(uri);
+    if let Some(cookie) = cookie {
+        builder = builder.header(header::COOKIE, cookie);
+    }
+    builder.body(Body::empty()).unwrap()
+}
+
+/// Whether `cookie` names a live, signed-in session (`GET /api/session`).
+pub async fn signed_in(app: &Router, cookie: &str) -> bool {
+    send(app, get_with_cookie("/api/session", Some(cookie))).await.2["signed_in"] == true
+}
+
+/// `http://127.0.0.1:<port>` for a port that was free a moment ago: nothing listens there.
+pub async fn closed_port_url() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port())
+}
+
 pub fn post(path: &str) -> axum::http::request::Builder {
     Request::post(path)
         .header("x-requested-with", "pleo-walkthrough")
