@@ -264,15 +264,7 @@ async fn a_swapped_verifier_a_reused_code_and_a_tampered_redirect_uri_are_refuse
         .rev()
         .find(|s| s.request.starts_with("POST /stand-in/oauth/authorize/decision"))
         .unwrap();
-    let location = callback
-        .head
-        .split("\"location\": \"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let location = callback.location().expect("a redirect");
     let restore = format!(
         "sessionStorage.setItem('{PENDING}', {});",
         serde_json::to_string(&pending.to_string()).unwrap()

@@ -39,6 +39,14 @@ pub struct Seen {
     pub body: String,
 }
 
+impl Seen {
+    /// The response's `Location` header, as the head recorded it.
+    pub fn location(&self) -> Option<String> {
+        let rest = self.head.split("\"location\": \"").nth(1)?;
+        rest.split('"').next().map(str::to_owned)
+    }
+}
+
 /// Everything the browser received from our servers.
 #[derive(Debug, Clone, Default)]
 pub struct Recorder(Arc<Mutex<Vec<Seen>>>);

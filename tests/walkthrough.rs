@@ -178,15 +178,7 @@ async fn replayed_callback_is_refused_without_a_second_exchange() {
         .into_iter()
         .find(|s| s.request.starts_with("POST /stand-in/oauth/authorize/decision"))
         .expect("the consent decision was recorded");
-    let location = redirect
-        .head
-        .split("\"location\": \"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let location = redirect.location().expect("a redirect");
     assert!(location.contains("code=") && location.contains("state="));
     browser.client.goto(&location).await.unwrap();
     assert_eq!(browser.error_code("body").await, "no_pending_authorization");

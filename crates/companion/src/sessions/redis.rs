@@ -61,9 +61,15 @@ pub struct RedisLease {
     owner: String,
 }
 
+/// `session_store_unavailable`, with the detail logged (never sent).
 fn unavailable(detail: impl std::fmt::Display) -> AppError {
     tracing::warn!("session store: {detail}");
-    let mut error = AppError::new(ErrorCode::SessionStoreUnavailable);
+    retry_soon(AppError::new(ErrorCode::SessionStoreUnavailable))
+}
+
+/// `error` with `Retry-After`: what it waits for (the store, another replica's refresh) should
+/// be over in a moment.
+fn retry_soon(mut error: AppError) -> AppError {
     error.retry_after = Some(RETRY_AFTER_SECS);
     error
 }
@@ -430,12 +436,10 @@ impl RedisStore {
                 return Ok(LeaseOutcome::Changed(record));
             }
             if Instant::now() >= deadline {
-                let mut error = AppError::with_message(
+                return Err(retry_soon(AppError::with_message(
                     ErrorCode::SessionStoreUnavailable,
                     "Another replica is still refreshing this session's tokens; try again in a moment.",
-                );
-                error.retry_after = Some(RETRY_AFTER_SECS);
-                return Err(error);
+                )));
             }
             tokio::time::sleep(LEASE_POLL).await;
         }
