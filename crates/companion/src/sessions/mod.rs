@@ -243,11 +243,6 @@ impl Sessions {
         }
     }
 
-    /// Whether sessions live in Redis.
-    pub fn is_shared(&self) -> bool {
-        matches!(self.store, Store::Redis(_))
-    }
-
     /// Stores `tokens` in a new session with the sign-in's transcript and returns its id.
     pub async fn create(
         &self,
