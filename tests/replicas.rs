@@ -300,7 +300,8 @@ async fn tampered_swapped_or_truncated_records_are_refused_as_not_signed_in() {
         return;
     }
     let cluster = Cluster::start(1, 900, &[]).await;
-    let [flipped, truncated, swapped, donor] = [
+    let [flipped, truncated, swapped, garbled, donor] = [
+        cluster.sign_in(0).await,
         cluster.sign_in(0).await,
         cluster.sign_in(0).await,
         cluster.sign_in(0).await,
@@ -350,7 +351,19 @@ async fn tampered_swapped_or_truncated_records_are_refused_as_not_signed_in() {
         .query_async(&mut redis)
         .await
         .unwrap();
-    for (what, cookie) in [("flipped", &flipped), ("truncated", &truncated), ("swapped", &swapped)] {
+    let _: () = redis::cmd("HSET")
+        .arg(key(&garbled))
+        .arg("v")
+        .arg("not a number")
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    for (what, cookie) in [
+        ("flipped", &flipped),
+        ("truncated", &truncated),
+        ("swapped", &swapped),
+        ("garbled version", &garbled),
+    ] {
         let (status, _, body) = cluster.get(0, EMPLOYEES, cookie).await;
         assert_eq!((status, body["error"].as_str()), (401, Some("not_signed_in")), "{what}");
     }
@@ -366,7 +379,7 @@ async fn tampered_swapped_or_truncated_records_are_refused_as_not_signed_in() {
     );
     record_case(
         "Replicas",
-        "a session record in Redis tampered with, truncated, or copied under another session's key",
+        "a session record in Redis tampered with, truncated, copied under another session's key, or its version garbled",
         "401 `not_signed_in` (it does not open: AES-GCM, the cookie's id as associated data); no panic",
     );
 }

@@ -229,7 +229,7 @@ impl RedisStore {
     /// holds to within 1% and most calls cost Redis one read.
     pub(super) async fn load(&self, limits: &Limits, id: &str, now: u64) -> Result<Option<SessionRecord>, AppError> {
         let key = Self::key("session", id);
-        let found: (Option<u64>, Option<u64>, Option<u64>, Option<Vec<u8>>) = self
+        let found: (Option<String>, Option<String>, Option<String>, Option<Vec<u8>>) = self
             .call(Command::Plain(
                 redis::cmd("HMGET")
                     .arg(&key)
@@ -240,6 +240,11 @@ impl RedisStore {
             ))
             .await?;
         let (Some(version), Some(created), Some(touched), Some(sealed)) = found else {
+            return Ok(None);
+        };
+        let number = |text: String| text.parse::<u64>().ok();
+        let (Some(version), Some(created), Some(touched)) = (number(version), number(created), number(touched)) else {
+            tracing::warn!("session store: a session's fields are not numbers (tampered); refused");
             return Ok(None);
         };
         let ttl = limits.session_ttl(created, now);
