@@ -79,6 +79,9 @@ pub struct Config {
     /// How long a refresh lease lasts unless renewed: how long a replica that died holding it
     /// delays that session's refresh (`COMPANION_REFRESH_LEASE_MS`).
     pub refresh_lease: Duration,
+    /// The origins whose pages may frame the walkthrough at `/embed` (`COMPANION_EMBED_ORIGINS`,
+    /// exact `scheme://host[:port]`, as browsers serialise them); none by default.
+    pub embed_origins: Vec<String>,
 }
 
 impl Config {
@@ -217,6 +220,8 @@ impl Config {
                 .map_err(|problem| config_error("COMPANION_API_WRITES", problem))?,
             session_store: session_store(&var, refresh_lease)?,
             refresh_lease,
+            embed_origins: embed_origins(var("COMPANION_EMBED_ORIGINS").as_deref())
+                .map_err(|problem| config_error("COMPANION_EMBED_ORIGINS", problem))?,
         })
     }
 
@@ -415,6 +420,31 @@ fn parse_redirect_uri(uri: &str) -> Result<Url, ConfigError> {
             format!("{uri:?} must be an absolute https URL with a path (http only for localhost), without a fragment"),
         )
     })
+}
+
+/// `COMPANION_EMBED_ORIGINS`: comma-separated origins, each exactly `scheme://host[:port]` (no
+/// path, query, user or fragment; http only for localhost and loopback addresses), kept in the
+/// form browsers send and CSP compares: the URL parser's serialisation.
+fn embed_origins(text: Option<&str>) -> Result<Vec<String>, String> {
+    let mut origins = Vec::new();
+    for item in text.unwrap_or_default().split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let refused = || format!("{item:?} is not an origin such as https://docs.example.com");
+        let url = url::Url::parse(item).map_err(|_| refused())?;
+        let bare = url.path() == "/" && !item.ends_with('/') && url.query().is_none() && url.fragment().is_none();
+        // A host of letters, digits, dots and dashes (or an IP): no CSP wildcard such as `*.`.
+        let plain_host = url
+            .host_str()
+            .is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || "-.[]:".contains(c)));
+        if !bare || !url.username().is_empty() || url.password().is_some() || !plain_host {
+            return Err(refused());
+        }
+        let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+        if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
+            return Err(format!("{item:?} must be https (http only for localhost)"));
+        }
+        origins.push(url.origin().ascii_serialization());
+    }
+    Ok(origins)
 }
 
 #[cfg(test)]
@@ -643,5 +673,19 @@ mod tests {
         }
         let lease = config(&[("COMPANION_REFRESH_LEASE_MS", "50")]).unwrap_err();
         assert_eq!(lease.variable, "COMPANION_REFRESH_LEASE_MS");
+    }
+
+    #[test]
+    fn embed_origins_are_exact_origins() {
+        assert_eq!(embed_origins(None).unwrap(), Vec::<String>::new());
+        assert_eq!(
+            embed_origins(Some("https://docs.example.com, http://127.0.0.1:4000,https://Docs.Example.org:443")).unwrap(),
+            ["https://docs.example.com", "http://127.0.0.1:4000", "https://docs.example.org"]
+        );
+        for bad in ["docs.example.com", "https://docs.example.com/", "https://docs.example.com/guide", "http://docs.example.com", "https://u:p@docs.example.com", "https://*.example.com", "'self'"] {
+            assert!(embed_origins(Some(bad)).is_err(), "{bad}");
+        }
+        let error = Config::from_lookup(|n| (n == "COMPANION_EMBED_ORIGINS").then(|| "https://docs.example.com/x".to_owned())).unwrap_err();
+        assert!(error.to_string().contains("COMPANION_EMBED_ORIGINS"), "{error}");
     }
 }

@@ -9,7 +9,9 @@ use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
-use contract::wire::{AuthorizeStart, Logout, PublicConfig, SessionInfo, TokenExchange, TokenSummary};
+use contract::wire::{
+    AuthorizeStart, HandoffClaim, HandoffDelivery, Logout, PublicConfig, SessionInfo, TokenExchange, TokenSummary,
+};
 use flow::ErrorCode;
 use serde::de::DeserializeOwned;
 
@@ -104,7 +106,9 @@ impl FromRequestParts<AppState> for SignedIn {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let jar = CookieJar::from_headers(&parts.headers);
-        let id = cookies::get(&jar, cookies::SESSION, state.config.secure_cookies())
+        let Ok(scope) = cookies::Scope::from_request_parts(parts, state).await;
+        let id = scope
+            .get(&jar, cookies::SESSION)
             .ok_or_else(|| AppError::new(ErrorCode::NotSignedIn))?;
         let record = state
             .sessions
@@ -166,6 +170,7 @@ pub async fn postman(State(state): State<AppState>, Path(file): Path<String>) ->
 /// (RFC 9700 §4.5, authorization code injection; §4.7 login CSRF).
 pub async fn authorize_start(
     State(state): State<AppState>,
+    scope: cookies::Scope,
     jar: CookieJar,
     JsonBody(start): JsonBody<AuthorizeStart>,
 ) -> Result<impl IntoResponse, AppError> {
@@ -179,16 +184,20 @@ pub async fn authorize_start(
             "code_challenge must be a 43-character S256 challenge with code_challenge_method S256.",
         ));
     }
-    let secure = state.config.secure_cookies();
     let now = state.clock.now();
     let name = cookies::attempt_name(&start.state);
+    if scope.frame {
+        // The frame's sign-in runs in a pop-up, whose callback may have to come back through
+        // the companion ([`handoff`]).
+        state.sessions.expect_handoff(&start.state, now).await?;
+    }
     let id = state
         .sessions
         .start_attempt(start.state, start.code_challenge, now)
         .await?;
     // At most MAX_ATTEMPTS_PER_BROWSER attempt cookies: dead ones and the oldest go.
     let mut others: Vec<(String, Option<u64>)> = Vec::new();
-    for (other, id) in cookies::attempts(&jar, secure) {
+    for (other, id) in scope.attempts(&jar) {
         if other != name {
             others.push((other, state.sessions.attempt_started_at(&id, now).await?));
         }
@@ -198,10 +207,10 @@ pub async fn authorize_start(
     let mut jar = jar;
     for (i, (other, started)) in others.into_iter().enumerate() {
         if started.is_none() || i < excess {
-            jar = cookies::clear(jar, &other, secure);
+            jar = scope.clear(jar, &other);
         }
     }
-    let jar = cookies::set(jar, &name, id, state.sessions.attempt_secs() as i64, secure);
+    let jar = scope.set(jar, &name, id, state.sessions.attempt_secs() as i64);
     Ok((jar, StatusCode::NO_CONTENT))
 }
 
@@ -212,17 +221,17 @@ pub const MAX_ATTEMPTS_PER_BROWSER: usize = 4;
 /// `client_secret_basic`, keeps the tokens, and answers with a session cookie and a summary.
 pub async fn token(
     State(state): State<AppState>,
+    scope: cookies::Scope,
     jar: CookieJar,
     OptionalSignedIn(signed_in): OptionalSignedIn,
     JsonBody(exchange): JsonBody<TokenExchange>,
 ) -> Result<impl IntoResponse, AppError> {
-    let secure = state.config.secure_cookies();
     let now = state.clock.now();
     let name = cookies::attempt_name(&exchange.state);
-    let Some(id) = cookies::get(&jar, &name, secure) else {
+    let Some(id) = scope.get(&jar, &name) else {
         // No attempt of this state here: a mismatch if this browser has others, else none.
         let mut others_live = false;
-        for (_, id) in cookies::attempts(&jar, secure) {
+        for (_, id) in scope.attempts(&jar) {
             others_live |= state.sessions.attempt_started_at(&id, now).await?.is_some();
         }
         return Err(AppError::new(if others_live {
@@ -232,7 +241,7 @@ pub async fn token(
         }));
     };
     let attempt = state.sessions.take_attempt(&id, &exchange.state, now).await?;
-    let jar = cookies::clear(jar, &name, secure);
+    let jar = scope.clear(jar, &name);
     if pkce::CodeVerifier::parse(&exchange.code_verifier).is_err() {
         return Err(AppError::new(ErrorCode::VerifierInvalid));
     }
@@ -250,13 +259,7 @@ pub async fn token(
         state.sessions.remove(&old.id).await?;
     }
     let id = state.sessions.create(tokens, log, now).await?;
-    let jar = cookies::set(
-        jar,
-        cookies::SESSION,
-        id,
-        state.sessions.session_idle_secs() as i64,
-        secure,
-    );
+    let jar = scope.set(jar, cookies::SESSION, id, state.sessions.session_idle_secs() as i64);
     Ok((jar, Json(summary)))
 }
 
@@ -306,11 +309,11 @@ pub async fn transcript(
 /// deletes the installation at the API (which revokes every token of the client).
 pub async fn logout(
     State(state): State<AppState>,
+    scope: cookies::Scope,
     jar: CookieJar,
     OptionalSignedIn(signed_in): OptionalSignedIn,
     OptionalJsonBody(request): OptionalJsonBody<Logout>,
 ) -> Result<impl IntoResponse, AppError> {
-    let secure = state.config.secure_cookies();
     let mut disconnect_status = None;
     if let Some(signed_in) = signed_in {
         if request.disconnect {
@@ -319,7 +322,7 @@ pub async fn logout(
         state.sessions.remove(&signed_in.id).await?;
     }
     let body = serde_json::json!({ "signed_in": false, "disconnect_status": disconnect_status });
-    Ok((cookies::clear(jar, cookies::SESSION, secure), Json(body)))
+    Ok((scope.clear(jar, cookies::SESSION), Json(body)))
 }
 
 /// `ANY /api/pleo/{path}`: the allow-listed API proxy.
@@ -341,6 +344,51 @@ pub async fn pleo(
     // The allow-list first: a path off it is refused whoever asks.
     let url = proxy::upstream_url(&state.config.api_base_url, &method, &uri, &state.config.api_writes)?;
     proxy::forward(&state, &signed_in?, method, url, body).await
+}
+
+/// `POST /api/embed/handoff`: the pop-up's callback page hands the callback to the companion
+/// when it has no link left to the frame that opened it (the authorisation server's pages sent
+/// `Cross-Origin-Opener-Policy`). Kept only for a frame's sign-in that waits for it (its state),
+/// once, for at most a minute; 202 when kept, 404 `handoff_not_expected` otherwise (then the
+/// page is no pop-up of a frame, and the app's own callback page handles it).
+pub async fn handoff_deliver(
+    State(state): State<AppState>,
+    JsonBody(delivery): JsonBody<HandoffDelivery>,
+) -> Result<StatusCode, AppError> {
+    if delivery.callback.len() > flow::callback::MAX_QUERY_LEN {
+        return Err(AppError::new(ErrorCode::CallbackTooLarge));
+    }
+    let query = delivery.callback.trim_start_matches('?');
+    let states: Vec<_> = form_urlencoded::parse(query.as_bytes())
+        .filter(|(name, _)| name == "state")
+        .map(|(_, value)| value.into_owned())
+        .collect();
+    let [sign_in] = states.as_slice() else {
+        return Err(AppError::new(ErrorCode::HandoffNotExpected));
+    };
+    state
+        .sessions
+        .deliver_handoff(sign_in, delivery.callback, state.clock.now())
+        .await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// `POST /api/embed/handoff/take`: the frame takes the callback of its sign-in `state`, once;
+/// only with the frame's attempt cookie of that state (the hand-off is bound to the browser
+/// that started it, RFC 9700 §4.5). 409 `handoff_pending` until the pop-up has handed it over.
+pub async fn handoff_take(
+    State(state): State<AppState>,
+    scope: cookies::Scope,
+    jar: CookieJar,
+    JsonBody(claim): JsonBody<HandoffClaim>,
+) -> Result<Json<HandoffDelivery>, AppError> {
+    let now = state.clock.now();
+    let id = scope
+        .get(&jar, &cookies::attempt_name(&claim.state))
+        .ok_or_else(|| AppError::new(ErrorCode::AttemptMissing))?;
+    state.sessions.live_attempt(&id, &claim.state, now).await?;
+    let callback = state.sessions.take_handoff(&claim.state, now).await?;
+    Ok(Json(HandoffDelivery { callback }))
 }
 
 /// Any other `/api` path.

@@ -46,7 +46,8 @@ impl AppError {
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            NotFound => StatusCode::NOT_FOUND,
+            NotFound | HandoffNotExpected => StatusCode::NOT_FOUND,
+            HandoffPending => StatusCode::CONFLICT,
             TokenEndpointFailed
             | TokenEndpointUnreachable
             | ApiUnreachable

@@ -162,7 +162,9 @@ pub fn router(state: AppState) -> Router {
         .route("/refresh", post(endpoints::refresh))
         .route("/logout", post(endpoints::logout))
         .route("/pleo/{*path}", any(endpoints::pleo))
-        .route("/transcript", get(endpoints::transcript));
+        .route("/transcript", get(endpoints::transcript))
+        .route("/embed/handoff", post(endpoints::handoff_deliver))
+        .route("/embed/handoff/take", post(endpoints::handoff_take));
     // Without the stand-in there are no knobs: `/api/faults/*` is `not_found` like any path.
     #[cfg(feature = "stand-in")]
     let api = api.route("/faults/{knob}", post(faults::apply));
@@ -176,15 +178,37 @@ pub fn router(state: AppState) -> Router {
     if let Some(stand_in) = &state.stand_in {
         app = app.nest(config::STAND_IN_PREFIX, stand_in::router(stand_in.clone()));
     }
+    let page_policy = security_headers::app_policy(state.config.static_dir.as_deref(), "'none'");
     if let Some(dir) = &state.config.static_dir {
-        // A single-page app: unknown paths such as /callback get index.html. No dotfile is
-        // served, whatever the folder holds.
-        let files = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
-        app = app.fallback_service(
-            Router::new()
+        // A single-page app: unknown paths get index.html. `/embed` is the same page for a
+        // documentation site's frame, framed only by COMPANION_EMBED_ORIGINS; `/callback` is
+        // the small page that relays a pop-up's callback or starts the app (when the build has
+        // it). No dotfile is served, whatever the folder holds.
+        let index = dir.join("index.html");
+        let embed_policy = security_headers::app_policy(
+            Some(dir),
+            &security_headers::frame_ancestors(&state.config.embed_origins),
+        );
+        let embed = Router::new()
+            .route_service("/embed", ServeFile::new(&index))
+            .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+                axum::http::header::CONTENT_SECURITY_POLICY,
+                axum::http::HeaderValue::from_str(&embed_policy).unwrap_or_else(|_| {
+                    axum::http::HeaderValue::from_static(security_headers::API_POLICY)
+                }),
+            ));
+        let mut pages = Router::new().merge(embed);
+        let callback = dir.join("callback.html");
+        if callback.is_file() {
+            pages = pages.route_service("/callback", ServeFile::new(callback));
+        }
+        let files = ServeDir::new(dir).fallback(ServeFile::new(index));
+        app = app.merge(
+            pages
                 .fallback_service(files)
+                .layer(middleware::from_fn(static_files::cache_control))
                 .layer(middleware::from_fn(static_files::refuse_dotfiles)),
         );
     }
-    security_headers::everywhere(app, &security_headers::app_policy(state.config.static_dir.as_deref()))
+    security_headers::everywhere(app, &page_policy)
 }

@@ -17,8 +17,8 @@ pub const API_POLICY: &str = "default-src 'none'; frame-ancestors 'none'; base-u
 /// The policy of the app's pages: its own scripts, styles and WebAssembly
 /// (`'wasm-unsafe-eval'` compiles the module, nothing evaluates strings), the inline scripts of
 /// the pages in `static_dir` by their SHA-256 (Trunk's loader), calls to its own origin only,
-/// and no framing.
-pub fn app_policy(static_dir: Option<&Path>) -> String {
+/// pop-ups it opens itself, and framing by `frame_ancestors` only (see [`frame_ancestors`]).
+pub fn app_policy(static_dir: Option<&Path>, frame_ancestors: &str) -> String {
     let hashes: Vec<String> = static_dir
         .and_then(|dir| std::fs::read_dir(dir).ok())
         .into_iter()
@@ -36,9 +36,19 @@ pub fn app_policy(static_dir: Option<&Path>) -> String {
         .collect();
     format!(
         "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'{}; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+         connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors {frame_ancestors}",
         hashes.concat()
     )
+}
+
+/// The `frame-ancestors` source list for `origins`: exactly those (CSP Level 3 §6.4.2), or
+/// `'none'` when there are none. Every page but `/embed` gets `'none'` (RFC 6749 §10.13).
+pub fn frame_ancestors(origins: &[String]) -> String {
+    if origins.is_empty() {
+        "'none'".to_owned()
+    } else {
+        origins.join(" ")
+    }
 }
 
 /// The text of every inline `<script>` (one without `src`) of a page, as the browser hashes it.
@@ -65,9 +75,15 @@ fn script_hash(script: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(Sha256::digest(script.as_bytes()))
 }
 
-/// `/api` with `Cache-Control: no-store` and [`API_POLICY`] on every answer, successful or not.
+/// `/api` with `Cache-Control: no-store`, [`API_POLICY`] and `Cross-Origin-Resource-Policy:
+/// same-origin` on every answer, successful or not: the frame's cookies go with requests from
+/// the documentation site's page too, and no other origin may read what they return.
 pub fn api(router: Router) -> Router {
     router
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("cross-origin-resource-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
@@ -117,7 +133,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("csp-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("index.html"), "<script>boot()</script>").unwrap();
-        let policy = app_policy(Some(&dir));
+        let policy = app_policy(Some(&dir), &frame_ancestors(&[]));
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(
             policy.contains(&format!("'sha256-{}'", script_hash("boot()"))),
@@ -125,5 +141,13 @@ mod tests {
         );
         assert!(policy.contains("frame-ancestors 'none'") && policy.contains("default-src 'none'"));
         assert!(!policy.contains("unsafe-inline"));
+    }
+
+    #[test]
+    fn frame_ancestors_name_the_embed_origins_or_none() {
+        assert_eq!(frame_ancestors(&[]), "'none'");
+        let origins = ["https://docs.example.com".to_owned(), "http://127.0.0.1:4000".to_owned()];
+        assert_eq!(frame_ancestors(&origins), "https://docs.example.com http://127.0.0.1:4000");
+        assert!(app_policy(None, &frame_ancestors(&origins)).ends_with("frame-ancestors https://docs.example.com http://127.0.0.1:4000"));
     }
 }

@@ -1,8 +1,9 @@
-//! What the companion will not serve from `COMPANION_STATIC_DIR`: dotfiles (`.env`, `.git`),
-//! whatever the folder holds. The configuration also refuses a folder with a `.env` in it.
+//! How the companion serves `COMPANION_STATIC_DIR`: never a dotfile (`.env`, `.git`), whatever
+//! the folder holds (the configuration also refuses a folder with a `.env` in it); the app's
+//! content-hashed files cached for good, everything else revalidated on every use.
 
 use axum::extract::Request;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -12,6 +13,42 @@ pub async fn refuse_dotfiles(request: Request, next: Next) -> Response {
         return StatusCode::NOT_FOUND.into_response();
     }
     next.run(request).await
+}
+
+/// `Cache-Control` of a served file: `public, max-age=31536000, immutable` for a content-hashed
+/// name (`app-<16 hex digits>.js`: its bytes never change, so a return from the authorisation
+/// server reuses the browser's copy and its compiled module); `no-cache` for every other file
+/// (`index.html`, the loaders), so a new build is seen at once.
+pub async fn cache_control(request: Request, next: Next) -> Response {
+    let hashed = is_content_hashed(request.uri().path());
+    let mut response = next.run(request).await;
+    // A hashed name that is not there gets the app's page (the single-page fallback): never
+    // cached for good.
+    let page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+    let value = if hashed && !page && response.status() == StatusCode::OK {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    response
+}
+
+/// Whether the path's file name is `<name>-<16 lowercase hex digits>.<extension>`, the form
+/// `cargo xtask build-app` gives the app's files.
+pub fn is_content_hashed(path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or_default();
+    let Some((stem, _extension)) = file.rsplit_once('.') else {
+        return false;
+    };
+    stem.rsplit_once('-').is_some_and(|(name, hash)| {
+        !name.is_empty() && hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
 }
 
 /// Whether a path segment (decoded) starts with `.`.
@@ -27,7 +64,17 @@ fn has_dot_segment(path: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::has_dot_segment;
+    use super::{has_dot_segment, is_content_hashed};
+
+    #[test]
+    fn content_hashed_names_are_told_from_the_rest() {
+        for path in ["/app-0123456789abcdef.js", "/app_bg-0123456789abcdef.wasm", "/walkthrough-fedcba9876543210.css"] {
+            assert!(is_content_hashed(path), "{path}");
+        }
+        for path in ["/", "/index.html", "/app.js", "/embed-frame.js", "/app-0123456789ABCDEF.js", "/-0123456789abcdef.js", "/app-0123456789abcde.js"] {
+            assert!(!is_content_hashed(path), "{path}");
+        }
+    }
 
     #[test]
     fn dot_segments_are_found_raw_and_encoded() {

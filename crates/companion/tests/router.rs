@@ -91,7 +91,10 @@ async fn authorize_start_sets_an_httponly_strict_cookie_without_domain() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (_, full) = set_cookie(&headers);
     assert!(
-        full.starts_with(&format!("{}=", companion::cookies::attempt_name(&"s".repeat(43)))),
+        full.starts_with(&format!(
+            "pleo_walkthrough_{}=",
+            companion::cookies::attempt_name(&"s".repeat(43))
+        )),
         "{full}"
     );
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=600"] {

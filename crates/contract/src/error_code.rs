@@ -79,6 +79,14 @@ pub enum ErrorCode {
     Overloaded,
     /// The session store (Redis) did not answer; the session is kept there, untouched.
     SessionStoreUnavailable,
+    /// The browser blocked the sign-in pop-up of the embedded walkthrough.
+    PopupBlocked,
+    /// The sign-in pop-up was closed (or cut off from the frame) before it answered.
+    PopupClosed,
+    /// A pop-up's callback names no sign-in that an embedded walkthrough started.
+    HandoffNotExpected,
+    /// The pop-up's callback has not reached the companion yet.
+    HandoffPending,
     /// A route that does not exist.
     NotFound,
     /// Something failed that should not have; the log has the details.
@@ -123,6 +131,10 @@ impl ErrorCode {
             Self::CompanionUnreachable => "companion_unreachable",
             Self::Overloaded => "overloaded",
             Self::SessionStoreUnavailable => "session_store_unavailable",
+            Self::PopupBlocked => "popup_blocked",
+            Self::PopupClosed => "popup_closed",
+            Self::HandoffNotExpected => "handoff_not_expected",
+            Self::HandoffPending => "handoff_pending",
             Self::NotFound => "not_found",
             Self::Internal => "internal",
         }
@@ -195,6 +207,16 @@ impl ErrorCode {
             Self::SessionStoreUnavailable => {
                 "The companion cannot reach its session store right now; your session is kept. Try again in a moment."
             }
+            Self::PopupBlocked => {
+                "The browser blocked the sign-in window. Allow pop-ups for this page, or open the walkthrough in a new tab."
+            }
+            Self::PopupClosed => {
+                "The sign-in window was closed before it answered; nothing was granted to this page. Start again."
+            }
+            Self::HandoffNotExpected => {
+                "No embedded walkthrough is waiting for this sign-in (it expired or was not started in a frame)."
+            }
+            Self::HandoffPending => "The sign-in window has not answered yet.",
             Self::NotFound => "There is no such endpoint.",
             Self::Internal => "Something went wrong inside the companion; the log has the details.",
         }

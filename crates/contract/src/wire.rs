@@ -11,6 +11,12 @@ use crate::{Environment, ErrorCode};
 pub const CSRF_HEADER: &str = "x-requested-with";
 /// The value the app sends in [`CSRF_HEADER`].
 pub const CSRF_HEADER_VALUE: &str = "pleo-walkthrough";
+/// The header the embedded walkthrough (the `/embed` frame) sends with every call to the
+/// companion: its cookies are the frame's own, partitioned ones (docs/architecture.md,
+/// "Embedding in another site").
+pub const EMBED_HEADER: &str = "x-walkthrough-embed";
+/// The value the frame sends in [`EMBED_HEADER`].
+pub const EMBED_HEADER_VALUE: &str = "frame";
 /// Header on every relayed API response: the API's own status (tells it from a companion error).
 pub const UPSTREAM_STATUS: &str = "x-upstream-status";
 /// Header on every relayed API response: milliseconds the API took, as the companion measured.
@@ -230,4 +236,19 @@ impl TranscriptEntry {
             error: None,
         }
     }
+}
+
+/// `POST /api/embed/handoff`: the pop-up's callback, handed to the frame through the companion
+/// when the pop-up lost its link to the frame (`Cross-Origin-Opener-Policy`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandoffDelivery {
+    /// The callback's query as the pop-up received it (`?code=…&state=…&iss=…`).
+    pub callback: String,
+}
+
+/// `POST /api/embed/handoff/take`: the frame asks for the callback of its sign-in `state`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandoffClaim {
+    /// The state the frame sent to the authorize endpoint.
+    pub state: String,
 }

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
-use super::{Attempt, Limits, SessionRecord, locked};
+use super::{Attempt, HANDOFF_SECS, Limits, SessionRecord, locked};
 use crate::error::AppError;
 use crate::transcript::{self, TranscriptEntry};
 
@@ -11,6 +11,14 @@ use crate::transcript::{self, TranscriptEntry};
 pub(super) struct MemoryStore {
     sessions: Mutex<HashMap<String, MemorySession>>,
     attempts: Mutex<HashMap<String, Attempt>>,
+    handoffs: Mutex<HashMap<String, Handoff>>,
+}
+
+/// A frame's sign-in waiting for its pop-up's callback, keyed by its state.
+#[derive(Debug)]
+struct Handoff {
+    callback: Option<String>,
+    expires_at: u64,
 }
 
 #[derive(Debug)]
@@ -114,8 +122,40 @@ impl MemoryStore {
         locked(&self.attempts).remove(id).is_some()
     }
 
+    pub(super) fn expect_handoff(&self, limits: &Limits, state: &str, now: u64) -> Result<(), AppError> {
+        let mut handoffs = locked(&self.handoffs);
+        handoffs.retain(|_, h| h.expires_at > now);
+        if handoffs.len() >= limits.max_attempts {
+            return Err(AppError::new(flow::ErrorCode::Overloaded));
+        }
+        let expires_at = now + limits.attempt_secs;
+        handoffs.insert(state.to_owned(), Handoff { callback: None, expires_at });
+        Ok(())
+    }
+
+    pub(super) fn deliver_handoff(&self, state: &str, callback: String, now: u64) -> bool {
+        match locked(&self.handoffs).get_mut(state) {
+            Some(handoff) if handoff.callback.is_none() && handoff.expires_at > now => {
+                handoff.callback = Some(callback);
+                handoff.expires_at = handoff.expires_at.min(now + HANDOFF_SECS);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub(super) fn take_handoff(&self, state: &str, now: u64) -> Option<Option<String>> {
+        let mut handoffs = locked(&self.handoffs);
+        let handoff = handoffs.get(state).filter(|h| h.expires_at > now)?;
+        if handoff.callback.is_none() {
+            return Some(None);
+        }
+        handoffs.remove(state).map(|h| h.callback)
+    }
+
     pub(super) fn sweep(&self, limits: &Limits, now: u64) {
         locked(&self.sessions).retain(|_, s| s.is_live(limits, now));
         locked(&self.attempts).retain(|_, a| a.created_at + limits.attempt_secs > now);
+        locked(&self.handoffs).retain(|_, h| h.expires_at > now);
     }
 }

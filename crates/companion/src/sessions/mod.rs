@@ -168,6 +168,9 @@ impl Limits {
     }
 }
 
+/// Seconds a callback handed off by a pop-up waits for its frame to take it.
+pub const HANDOFF_SECS: u64 = 60;
+
 /// Where sessions live.
 #[derive(Debug)]
 enum Store {
@@ -417,6 +420,58 @@ impl Sessions {
     /// `attempt_missing` if it is not live (or another request took it first),
     /// `attempt_mismatch` if the state differs (it then stays, for the tab it belongs to).
     pub async fn take_attempt(&self, id: &str, state: &str, now: u64) -> Result<Attempt, AppError> {
+        let attempt = self.live_attempt(id, state, now).await?;
+        let taken = match &self.store {
+            Store::Memory(store) => store.remove_attempt(id),
+            Store::Redis(store) => store.remove_attempt(id).await?,
+        };
+        if !taken {
+            return Err(AppError::new(flow::ErrorCode::AttemptMissing));
+        }
+        Ok(attempt)
+    }
+
+    /// Notes that the frame's sign-in `state` may get its callback through the companion (its
+    /// pop-up lost the link to the frame): for as long as a sign-in attempt lives.
+    pub async fn expect_handoff(&self, state: &str, now: u64) -> Result<(), AppError> {
+        match &self.store {
+            Store::Memory(store) => store.expect_handoff(&self.limits, state, now),
+            Store::Redis(store) => store.expect_handoff(&self.limits, state).await,
+        }
+    }
+
+    /// Keeps the pop-up's callback for the frame's sign-in `state`, for at most
+    /// [`HANDOFF_SECS`]; `handoff_not_expected` if no frame's sign-in waits for it (or one
+    /// callback already came: the first one counts).
+    pub async fn deliver_handoff(&self, state: &str, callback: String, now: u64) -> Result<(), AppError> {
+        let delivered = match &self.store {
+            Store::Memory(store) => store.deliver_handoff(state, callback, now),
+            Store::Redis(store) => store.deliver_handoff(state, &callback).await?,
+        };
+        if delivered {
+            Ok(())
+        } else {
+            Err(AppError::new(flow::ErrorCode::HandoffNotExpected))
+        }
+    }
+
+    /// The callback handed off for `state`, once: `handoff_pending` while it has not come,
+    /// `handoff_not_expected` when no frame's sign-in waits (taken, expired, never started).
+    pub async fn take_handoff(&self, state: &str, now: u64) -> Result<String, AppError> {
+        let waiting = match &self.store {
+            Store::Memory(store) => store.take_handoff(state, now),
+            Store::Redis(store) => store.take_handoff(state).await?,
+        };
+        match waiting {
+            Some(Some(callback)) => Ok(callback),
+            Some(None) => Err(AppError::new(flow::ErrorCode::HandoffPending)),
+            None => Err(AppError::new(flow::ErrorCode::HandoffNotExpected)),
+        }
+    }
+
+    /// The live attempt `id` if its state equals `state` (constant time), left in place:
+    /// `attempt_missing` or `attempt_mismatch` as [`Sessions::take_attempt`] says.
+    pub async fn live_attempt(&self, id: &str, state: &str, now: u64) -> Result<Attempt, AppError> {
         let attempt = match &self.store {
             Store::Memory(store) => store.attempt(id),
             Store::Redis(store) => store.attempt(id).await?,
@@ -425,13 +480,6 @@ impl Sessions {
         .ok_or_else(|| AppError::new(flow::ErrorCode::AttemptMissing))?;
         if !pkce::constant_time_eq(attempt.state.as_bytes(), state.as_bytes()) {
             return Err(AppError::new(flow::ErrorCode::AttemptMismatch));
-        }
-        let taken = match &self.store {
-            Store::Memory(store) => store.remove_attempt(id),
-            Store::Redis(store) => store.remove_attempt(id).await?,
-        };
-        if !taken {
-            return Err(AppError::new(flow::ErrorCode::AttemptMissing));
         }
         Ok(attempt)
     }

@@ -128,6 +128,30 @@ return 1",
     )
 });
 
+/// A frame's sign-in that waits for its pop-up's callback: an empty value until it comes.
+/// KEYS: hand-off. ARGV: sealed callback, seconds it is kept.
+static DELIVER_HANDOFF: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('GET', KEYS[1]) ~= '' then return 0 end
+local ttl = redis.call('TTL', KEYS[1])
+if ttl > tonumber(ARGV[2]) then ttl = tonumber(ARGV[2]) end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ttl)
+return 1",
+    )
+});
+
+/// KEYS: hand-off. Returns the sealed callback once (deleting it), `''` while none has come,
+/// nil when no sign-in waits.
+static TAKE_HANDOFF: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local value = redis.call('GET', KEYS[1])
+if value and value ~= '' then redis.call('DEL', KEYS[1]) end
+return value",
+    )
+});
+
 static RENEW_LEASE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -403,6 +427,38 @@ impl RedisStore {
             .ignore();
         let (deleted,): (i64,) = self.call(Command::Pipeline(&pipe)).await?;
         Ok(deleted == 1)
+    }
+
+    pub(super) async fn expect_handoff(&self, limits: &Limits, state: &str) -> Result<(), AppError> {
+        let set = redis::cmd("SET")
+            .arg(Self::key("handoff", state))
+            .arg("")
+            .arg("EX")
+            .arg(limits.attempt_secs)
+            .clone();
+        self.call::<()>(Command::Plain(&set)).await
+    }
+
+    pub(super) async fn deliver_handoff(&self, state: &str, callback: &str) -> Result<bool, AppError> {
+        let mut invocation = DELIVER_HANDOFF.prepare_invoke();
+        invocation
+            .key(Self::key("handoff", state))
+            .arg(self.keys.seal(&context("handoff", state), callback.as_bytes()))
+            .arg(super::HANDOFF_SECS);
+        let delivered: i64 = self.call(Command::Script(&invocation)).await?;
+        Ok(delivered == 1)
+    }
+
+    pub(super) async fn take_handoff(&self, state: &str) -> Result<Option<Option<String>>, AppError> {
+        let mut invocation = TAKE_HANDOFF.prepare_invoke();
+        invocation.key(Self::key("handoff", state));
+        let value: Option<Vec<u8>> = self.call(Command::Script(&invocation)).await?;
+        Ok(value.map(|sealed| {
+            (!sealed.is_empty())
+                .then(|| self.keys.open(&context("handoff", state), &sealed))
+                .flatten()
+                .and_then(|plain| String::from_utf8(plain).ok())
+        }))
     }
 
     /// `SET NX PX` with a random owner, tried every [`LEASE_POLL`] until `wait` is over; between

@@ -1,0 +1,256 @@
+//! The walkthrough framed by a documentation site, at the router: the frame's own partitioned
+//! cookies, who may frame `/embed`, the pop-up's hand-off through the companion, and how the
+//! app's files are cached. (The browser's side is in `tests/embed.rs` at the workspace root.)
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use companion::{AppState, router};
+use serde_json::{Value, json};
+
+mod support;
+use support::*;
+
+const DOCS: &str = "http://127.0.0.1:4000";
+
+/// A request as the `/embed` frame sends it.
+fn frame_post(path: &str, body: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut builder = post(path).header("x-walkthrough-embed", "frame");
+    if let Some(cookie) = cookie {
+        builder = builder.header(header::COOKIE, cookie);
+    }
+    builder.body(Body::from(body.to_owned())).unwrap()
+}
+
+/// Starts a sign-in from the frame; its state, verifier and attempt cookie.
+async fn frame_start(app: &axum::Router) -> (pkce::State, pkce::CodeVerifier, String, String) {
+    let verifier = pkce::CodeVerifier::generate().unwrap();
+    let state = pkce::State::generate().unwrap();
+    let (status, headers, _) = send(
+        app,
+        frame_post("/api/authorize/start", &start_body(state.as_str(), &verifier), None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (cookie, full) = set_cookie(&headers);
+    (state, verifier, cookie, full)
+}
+
+#[tokio::test]
+async fn the_frame_gets_partitioned_cookies_of_its_own() {
+    let (state, app) = local_on_a_port(&[]).await;
+    let (oauth_state, verifier, attempt, full) = frame_start(&app).await;
+    assert!(full.starts_with("pleo_walkthrough_embed_attempt_"), "{full}");
+    for attribute in ["HttpOnly", "SameSite=None", "Secure", "Partitioned", "Path=/"] {
+        assert!(full.contains(attribute), "{attribute} missing in {full}");
+    }
+    assert!(!full.contains("Domain"), "{full}");
+    // Without the frame's header the same call sets the page's strict cookie.
+    let page = send(
+        &app,
+        json_post("/api/authorize/start", &start_body(pkce::State::generate().unwrap().as_str(), &verifier), None),
+    )
+    .await;
+    assert!(set_cookie(&page.1).1.contains("SameSite=Strict"));
+
+    // The exchange reads the frame's attempt cookie only with the frame's header.
+    let config = state.config.public();
+    let challenge = pkce::CodeChallenge::s256(&verifier);
+    let url = flow::AuthorizeRequest::for_config(&config, oauth_state.as_str(), challenge.as_str())
+        .url()
+        .unwrap();
+    let location = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let callback = flow::check_callback(location.split_once('?').unwrap().1, Some(oauth_state.as_str()), None).unwrap();
+    let exchange = json!({"code": callback.code(), "code_verifier": verifier.as_str(), "state": oauth_state.as_str()}).to_string();
+    let (status, _, body) = send(&app, json_post("/api/token", &exchange, Some(&attempt))).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("attempt_missing")));
+    let (status, headers, _) = send(&app, frame_post("/api/token", &exchange, Some(&attempt))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (session, full) = set_cookie(&headers);
+    assert!(
+        session.starts_with("pleo_walkthrough_embed_session=") && full.contains("Partitioned"),
+        "{full}"
+    );
+    // The page's calls do not read the frame's session, nor the frame's the page's.
+    assert!(!signed_in(&app, &session).await);
+    let frame_session = Request::get("/api/session")
+        .header("x-walkthrough-embed", "frame")
+        .header(header::COOKIE, &session)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&app, frame_session).await.2["signed_in"], true);
+    let (_, headers, _) = send(&app, frame_post("/api/logout", "", Some(&session))).await;
+    let removal = set_cookie(&headers).1;
+    assert!(
+        removal.starts_with("pleo_walkthrough_embed_session=;") && removal.contains("Partitioned"),
+        "{removal}"
+    );
+    record_case(
+        "Embed",
+        "frame's cookies read without the frame's header, or the page's in the frame",
+        "not read: each scope has cookies of its own (SameSite=None; Partitioned in the frame)",
+    );
+}
+
+/// A built app in a temporary folder: its page, the callback page and one hashed file.
+fn static_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("embed-static-{}-{}", std::process::id(), line!()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("index.html"), "<!doctype html><title>app</title>").unwrap();
+    std::fs::write(dir.join("callback.html"), "<!doctype html><title>callback</title>").unwrap();
+    std::fs::write(dir.join("app-0123456789abcdef.js"), "export default 1;").unwrap();
+    std::fs::write(dir.join("embed-frame.js"), "1;").unwrap();
+    dir
+}
+
+async fn get(app: &axum::Router, path: &str) -> (StatusCode, axum::http::HeaderMap, String) {
+    use tower::ServiceExt as _;
+    let response = app.clone().oneshot(get_with_cookie(path, None)).await.unwrap();
+    let (status, headers) = (response.status(), response.headers().clone());
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    (status, headers, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[tokio::test]
+async fn only_the_embed_origins_may_frame_the_embed_page() {
+    let dir = static_dir();
+    let dir_text = dir.display().to_string();
+    let app = router(AppState::new(config(&[
+        ("COMPANION_STATIC_DIR", &dir_text),
+        ("COMPANION_EMBED_ORIGINS", &format!("{DOCS}, https://docs.example.com")),
+    ])));
+    let policy = |headers: &axum::http::HeaderMap| headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
+    let (status, headers, body) = get(&app, "/embed?steps=1-3").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("<title>app</title>"));
+    assert!(
+        policy(&headers).ends_with(&format!("frame-ancestors {DOCS} https://docs.example.com")),
+        "{}",
+        policy(&headers)
+    );
+    for path in ["/", "/index.html", "/callback", "/embed-frame.js", "/api/config"] {
+        let (_, headers, _) = get(&app, path).await;
+        assert!(policy(&headers).contains("frame-ancestors 'none'"), "{path}: {}", policy(&headers));
+    }
+    // Without the variable nobody may frame it.
+    let closed = router(AppState::new(config(&[("COMPANION_STATIC_DIR", &dir_text)])));
+    assert!(policy(&get(&closed, "/embed").await.1).ends_with("frame-ancestors 'none'"));
+    record_case(
+        "Embed",
+        "/embed framed by an origin not in COMPANION_EMBED_ORIGINS",
+        "refused by the browser: frame-ancestors names only the configured origins ('none' when unset)",
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn hashed_files_are_cached_for_good_and_pages_revalidated() {
+    let dir = static_dir();
+    let app = router(AppState::new(config(&[("COMPANION_STATIC_DIR", &dir.display().to_string())])));
+    let cache = |headers: &axum::http::HeaderMap| headers[header::CACHE_CONTROL].to_str().unwrap().to_owned();
+    let (status, headers, _) = get(&app, "/app-0123456789abcdef.js").await;
+    assert_eq!((status, cache(&headers).as_str()), (StatusCode::OK, "public, max-age=31536000, immutable"));
+    let (_, headers, body) = get(&app, "/callback?code=c&state=s").await;
+    assert!(body.contains("<title>callback</title>"), "the callback has its own small page");
+    assert_eq!(cache(&headers), "no-cache");
+    for path in ["/", "/embed", "/embed-frame.js", "/app-fedcba9876543210.js"] {
+        assert_eq!(cache(&get(&app, path).await.1), "no-cache", "{path}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+fn delivery(callback: &str) -> String {
+    json!({ "callback": callback }).to_string()
+}
+
+fn claim(state: &pkce::State) -> String {
+    json!({ "state": state.as_str() }).to_string()
+}
+
+#[tokio::test]
+async fn a_handoff_reaches_only_the_frame_that_started_the_sign_in_and_only_once() {
+    let (_, app) = local();
+    let error = |reply: (StatusCode, axum::http::HeaderMap, Value)| (reply.0, reply.2["error"].as_str().unwrap_or("").to_owned());
+
+    // A callback nobody in a frame waits for: the page's own sign-in, or none.
+    let (page_state, verifier) = (pkce::State::generate().unwrap(), pkce::CodeVerifier::generate().unwrap());
+    send(&app, json_post("/api/authorize/start", &start_body(page_state.as_str(), &verifier), None)).await;
+    let stray = format!("?code=abc&state={}", page_state.as_str());
+    assert_eq!(
+        error(send(&app, json_post("/api/embed/handoff", &delivery(&stray), None)).await),
+        (StatusCode::NOT_FOUND, "handoff_not_expected".into())
+    );
+    record_case(
+        "Embed",
+        "hand-off of a callback no frame's sign-in waits for",
+        "404 handoff_not_expected: nothing kept (the callback page then runs the app's own checks)",
+    );
+
+    let (state, _, attempt, _) = frame_start(&app).await;
+    let callback = format!("?code=the-code&state={}&iss=x", state.as_str());
+    // The frame asks before the pop-up has answered.
+    assert_eq!(
+        error(send(&app, frame_post("/api/embed/handoff/take", &claim(&state), Some(&attempt))).await),
+        (StatusCode::CONFLICT, "handoff_pending".into())
+    );
+    assert_eq!(
+        send(&app, json_post("/api/embed/handoff", &delivery(&callback), None)).await.0,
+        StatusCode::ACCEPTED
+    );
+    // A second callback for the same sign-in is refused: the first one counts.
+    let second = format!("?code=another&state={}", state.as_str());
+    assert_eq!(
+        error(send(&app, json_post("/api/embed/handoff", &delivery(&second), None)).await).1,
+        "handoff_not_expected"
+    );
+    // Without the frame's attempt cookie of that state (another browser, the page's cookie).
+    assert_eq!(
+        error(send(&app, frame_post("/api/embed/handoff/take", &claim(&state), None)).await),
+        (StatusCode::BAD_REQUEST, "attempt_missing".into())
+    );
+    assert_eq!(
+        error(send(&app, json_post("/api/embed/handoff/take", &claim(&state), Some(&attempt))).await).1,
+        "attempt_missing"
+    );
+    record_case(
+        "Embed",
+        "hand-off taken without the frame's attempt cookie of that state",
+        "400 attempt_missing: the callback stays for the frame that started the sign-in",
+    );
+    let (status, _, body) = send(&app, frame_post("/api/embed/handoff/take", &claim(&state), Some(&attempt))).await;
+    assert_eq!((status, body["callback"].as_str()), (StatusCode::OK, Some(callback.as_str())));
+    assert_eq!(
+        error(send(&app, frame_post("/api/embed/handoff/take", &claim(&state), Some(&attempt))).await),
+        (StatusCode::NOT_FOUND, "handoff_not_expected".into())
+    );
+    record_case(
+        "Embed",
+        "hand-off taken twice, or a second callback handed off for one sign-in",
+        "once: the second take and the second callback are 404 handoff_not_expected",
+    );
+
+    // Malformed hand-offs lose nothing and say why.
+    let (state, _, _, _) = frame_start(&app).await;
+    let repeated = format!("?code=a&state={0}&state={0}", state.as_str());
+    assert_eq!(
+        error(send(&app, json_post("/api/embed/handoff", &delivery(&repeated), None)).await).1,
+        "handoff_not_expected"
+    );
+    let huge = format!("?state={}&code={}", state.as_str(), "x".repeat(9000));
+    assert_eq!(
+        error(send(&app, json_post("/api/embed/handoff", &delivery(&huge), None)).await),
+        (StatusCode::BAD_REQUEST, "callback_too_large".into())
+    );
+    let fine = format!("?code=c&state={}", state.as_str());
+    assert_eq!(send(&app, json_post("/api/embed/handoff", &delivery(&fine), None)).await.0, StatusCode::ACCEPTED);
+}
