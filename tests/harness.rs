@@ -141,6 +141,8 @@ pub enum Need {
     /// The companion's binary (`COMPANION_BIN`, or `target/debug/companion`; `cargo xtask test`
     /// builds the production one).
     CompanionBinary,
+    /// The documentation pages built from the README's embed snippets (`cargo xtask doc-sites`).
+    DocSites,
 }
 
 impl Need {
@@ -159,6 +161,10 @@ impl Need {
             ),
             Need::RedisServer => absent(cluster::REDIS_SERVER.into(), "redis-server"),
             Need::CompanionBinary => absent(cluster::companion_bin(), "the companion binary"),
+            Need::DocSites => absent(
+                doc_sites_path().join("html.html"),
+                "the documentation pages built from the README's embed snippets",
+            ),
         }
     }
 }
@@ -214,6 +220,14 @@ pub fn vite_example_path() -> PathBuf {
     std::env::var("PKCE_VITE_EXAMPLE")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/pkce-vite-example/dist"))
+}
+
+/// Where `cargo xtask doc-sites` writes the documentation pages built from the README's embed
+/// snippets (`__COMPANION__` in them stands for the companion's address).
+pub fn doc_sites_path() -> PathBuf {
+    std::env::var("DOC_SITES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/doc-sites/dist"))
 }
 
 /// The built app (Trunk's `dist/`).
@@ -367,6 +381,25 @@ impl Drop for TempDir {
 impl Browser {
     /// Starts chromedriver on a free port and a headless Chromium with a fresh profile.
     pub async fn launch() -> Self {
+        Self::launch_with_prefs(serde_json::json!({})).await
+    }
+
+    /// As [`Browser::launch`], with "Block third-party cookies" on, the setting a user turns on
+    /// (and the one Chromium's third-party-cookie phase-out turned on): a cross-site frame then
+    /// gets only partitioned cookies. `tests/embed.rs` checks that it really blocks.
+    /// Its pop-up blocker is on too (chromedriver turns it off unless told): a pop-up opens only
+    /// from a click.
+    pub async fn launch_blocking_third_party_cookies() -> Self {
+        Self::launch_with_prefs(serde_json::json!({
+            "profile.cookie_controls_mode": 1,
+            "profile.block_third_party_cookies": true,
+        }))
+        .await
+    }
+
+    /// As [`Browser::launch`], with these Chromium profile preferences (and, when there are
+    /// any, the pop-up blocker on).
+    pub async fn launch_with_prefs(prefs: serde_json::Value) -> Self {
         let chromedriver = chromedriver_path();
         let chromium = chromium_path();
         assert!(
@@ -389,7 +422,13 @@ impl Browser {
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
                     "--disable-dev-shm-usage", "--window-size=1200,1600",
                     format!("--user-data-dir={}", profile.display()),
-                ]
+                ],
+                "excludeSwitches": if prefs.as_object().is_some_and(|p| !p.is_empty()) {
+                    serde_json::json!(["disable-popup-blocking"])
+                } else {
+                    serde_json::json!([])
+                },
+                "prefs": prefs,
             }
         });
         let caps: serde_json::Map<String, serde_json::Value> = caps.as_object().unwrap().clone();

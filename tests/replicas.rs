@@ -651,3 +651,53 @@ async fn a_refresh_rejected_on_one_replica_ends_the_session_on_every_replica() {
         "401 `reauthorization_required` on that call and on the next call to every other replica; the refresh token presented once",
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_popups_handoff_crosses_replicas_once_and_is_sealed_in_redis() {
+    if skipped(&[Need::RedisServer]) {
+        return;
+    }
+    let redis = e2e_harness::cluster::RedisServer::start();
+    let [a, b] = two_stores(&redis, Limits::default());
+    let state = "the-frames-state";
+    let callback = "?code=the-code-value&state=the-frames-state&iss=x";
+    // Nobody waits for it yet: refused, nothing kept.
+    assert_eq!(
+        b.deliver_handoff(state, callback.into(), now()).await.unwrap_err().code,
+        flow::ErrorCode::HandoffNotExpected
+    );
+    // The frame started on replica A; the pop-up hands over on B; the frame takes it on A.
+    a.expect_handoff(state, now()).await.unwrap();
+    assert_eq!(
+        a.take_handoff(state, now()).await.unwrap_err().code,
+        flow::ErrorCode::HandoffPending
+    );
+    b.deliver_handoff(state, callback.into(), now()).await.unwrap();
+    assert_eq!(
+        a.deliver_handoff(state, "?code=second&state=the-frames-state".into(), now())
+            .await
+            .unwrap_err()
+            .code,
+        flow::ErrorCode::HandoffNotExpected,
+        "the first callback counts"
+    );
+    let mut connection = redis::Client::open(redis.url()).unwrap().get_connection().unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("walkthrough:handoff:*")
+        .query(&mut connection)
+        .unwrap();
+    assert_eq!(keys.len(), 1);
+    assert!(!keys[0].contains(state), "the key names a hash of the state");
+    let stored: Vec<u8> = redis::cmd("GET").arg(&keys[0]).query(&mut connection).unwrap();
+    assert!(!String::from_utf8_lossy(&stored).contains("the-code-value"), "sealed");
+    let ttl: i64 = redis::cmd("TTL").arg(&keys[0]).query(&mut connection).unwrap();
+    assert!((1..=60).contains(&ttl), "kept at most a minute: {ttl}");
+    let (on_a, on_b) = tokio::join!(a.take_handoff(state, now()), b.take_handoff(state, now()));
+    assert!(on_a.is_ok() != on_b.is_ok(), "taken once: {on_a:?} {on_b:?}");
+    assert_eq!(on_a.or(on_b).unwrap(), callback);
+    record_case(
+        "Replicas",
+        "a pop-up's hand-off delivered on one replica, taken on another, by two at once",
+        "taken exactly once; sealed in Redis under a hash of the state, for at most 60 s",
+    );
+}

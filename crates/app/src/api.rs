@@ -1,12 +1,14 @@
 //! The companion's API, typed over the `contract::wire` types. Views never build URLs.
 
 use contract::FaultKnob;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use contract::wire::{
-    ApiError, AuthorizeStart, CSRF_HEADER, CSRF_HEADER_VALUE, FaultParams, Logout, PublicConfig, SessionInfo,
-    TokenExchange, TokenSummary, TranscriptEntry, UPSTREAM_DURATION, UPSTREAM_STATUS,
+    ApiError, AuthorizeStart, CSRF_HEADER, CSRF_HEADER_VALUE, EMBED_HEADER, EMBED_HEADER_VALUE, FaultParams, Logout,
+    PublicConfig, SessionInfo, TokenExchange, TokenSummary, TranscriptEntry, UPSTREAM_DURATION, UPSTREAM_STATUS,
 };
 use flow::ErrorCode;
-use gloo_net::http::{Request, Response};
+use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 
@@ -48,6 +50,8 @@ fn own_sentence(code: ErrorCode) -> &'static str {
         AuthorizationFailed => AuthorizationFailed.message(),
         CodeMissing => CodeMissing.message(),
         CompanionUnreachable => CompanionUnreachable.message(),
+        PopupBlocked => PopupBlocked.message(),
+        PopupClosed => PopupClosed.message(),
         _ => Internal.message(),
     }
 }
@@ -96,18 +100,44 @@ async fn json_of<T: DeserializeOwned>(response: Response) -> Result<T, ClientErr
         .map_err(|_| ErrorCode::CompanionUnreachable.into())
 }
 
-fn post(path: &str) -> gloo_net::http::RequestBuilder {
-    Request::post(path).header(CSRF_HEADER, CSRF_HEADER_VALUE)
+/// Whether this page is the walkthrough framed by a documentation site (`/embed`).
+static IN_FRAME: AtomicBool = AtomicBool::new(false);
+
+/// Marks this page as the `/embed` frame: every call then says so, and the companion answers
+/// with the frame's own partitioned cookies.
+pub fn set_in_frame() {
+    IN_FRAME.store(true, Ordering::Relaxed);
+}
+
+/// Whether this page is the `/embed` frame.
+pub fn in_frame() -> bool {
+    IN_FRAME.load(Ordering::Relaxed)
+}
+
+fn scoped(request: RequestBuilder) -> RequestBuilder {
+    if in_frame() {
+        request.header(EMBED_HEADER, EMBED_HEADER_VALUE)
+    } else {
+        request
+    }
+}
+
+fn get(path: &str) -> RequestBuilder {
+    scoped(Request::get(path))
+}
+
+fn post(path: &str) -> RequestBuilder {
+    scoped(Request::post(path).header(CSRF_HEADER, CSRF_HEADER_VALUE))
 }
 
 /// `GET /api/config`.
 pub async fn config() -> Result<PublicConfig, ClientError> {
-    json_of(send(Request::get("/api/config").build()).await?).await
+    json_of(send(get("/api/config").build()).await?).await
 }
 
 /// `GET /api/session`.
 pub async fn session() -> Result<SessionInfo, ClientError> {
-    json_of(send(Request::get("/api/session").build()).await?).await
+    json_of(send(get("/api/session").build()).await?).await
 }
 
 /// `POST /api/authorize/start`: binds state and challenge to this browser.
@@ -142,7 +172,7 @@ pub async fn logout(disconnect: bool) -> Result<(), ClientError> {
 
 /// `GET /api/transcript`: the companion's server-side steps, redacted.
 pub async fn transcript() -> Result<Vec<TranscriptEntry>, ClientError> {
-    json_of(send(Request::get("/api/transcript").build()).await?).await
+    json_of(send(get("/api/transcript").build()).await?).await
 }
 
 /// How many refreshes the companion made since `since_ms`, from its transcript.
@@ -169,7 +199,7 @@ pub async fn fault(knob: FaultKnob, params: FaultParams) -> Result<(), ClientErr
 /// are results to show; only the companion's errors are `Err`.
 pub async fn call_api(path: &str) -> Result<ApiCall, ClientError> {
     let started = now_ms();
-    let response = send(Request::get(&format!("/api/pleo/{}", path.trim_start_matches('/'))).build()).await?;
+    let response = send(get(&format!("/api/pleo/{}", path.trim_start_matches('/'))).build()).await?;
     let Some(upstream_status) = response.headers().get(UPSTREAM_STATUS) else {
         return Err(error_of(response).await);
     };

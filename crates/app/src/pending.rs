@@ -1,8 +1,10 @@
 //! What the browser keeps between the authorize redirect and the callback, in sessionStorage:
 //! the verifier and state until the callback uses them once (RFC 7636 §4.1; single use,
 //! RFC 9700 §4.7.1), and afterwards a report of the callback for step 3. Never a token.
+//! A frame whose browser blocks its storage (third-party storage blocked) keeps nothing here:
+//! its sign-in runs in a pop-up and keeps the verifier in memory ([`crate::popup`]).
 
-use gloo_storage::{SessionStorage, Storage};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 const PENDING: &str = "pleo-walkthrough.pending-authorization";
@@ -41,15 +43,39 @@ fn default_return_to() -> String {
     "/#step-3".to_owned()
 }
 
+/// This tab's sessionStorage, if the browser lets this page have one.
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
+}
+
+fn set<T: Serialize>(key: &str, value: &T) -> Result<(), String> {
+    let json = serde_json::to_string(value).map_err(|e| e.to_string())?;
+    storage()
+        .ok_or_else(|| "this page has no sessionStorage".to_owned())?
+        .set_item(key, &json)
+        .map_err(|_| "sessionStorage is full or blocked".to_owned())
+}
+
+fn get<T: DeserializeOwned>(key: &str) -> Option<T> {
+    let json = storage()?.get_item(key).ok().flatten()?;
+    serde_json::from_str(&json).ok()
+}
+
+fn delete(key: &str) {
+    if let Some(storage) = storage() {
+        let _ = storage.remove_item(key);
+    }
+}
+
 /// Stores the pending authorization for the callback.
 pub fn store(pending: &PendingAuthorization) -> Result<(), String> {
-    SessionStorage::set(PENDING, pending).map_err(|e| format!("sessionStorage refused the pending authorization: {e}"))
+    set(PENDING, pending).map_err(|e| format!("sessionStorage refused the pending authorization: {e}"))
 }
 
 /// Removes and returns the pending authorization: whatever the callback finds, it is used up.
 pub fn take() -> Option<PendingAuthorization> {
-    let pending = SessionStorage::get(PENDING).ok();
-    SessionStorage::delete(PENDING);
+    let pending = get(PENDING);
+    delete(PENDING);
     pending
 }
 
@@ -67,17 +93,17 @@ pub struct CallbackReport {
 /// Keeps the report of a handled callback for the walkthrough page.
 pub fn store_report(report: &CallbackReport) {
     // Losing the report only loses a display; the flow itself is complete.
-    let _ = SessionStorage::set(REPORT, report);
+    let _ = set(REPORT, report);
 }
 
 /// The report of the last handled callback, if any.
 pub fn report() -> Option<CallbackReport> {
-    SessionStorage::get(REPORT).ok()
+    get(REPORT)
 }
 
 /// Forgets the report (after signing out).
 pub fn clear_report() {
-    SessionStorage::delete(REPORT);
+    delete(REPORT);
 }
 
 /// Whether `path` is a same-origin path to return to (`/…`, not `//host/…`).

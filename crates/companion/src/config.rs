@@ -63,6 +63,9 @@ pub struct Config {
     pub static_dir: Option<PathBuf>,
     /// Skip the stand-in's consent page (local only; tests and benchmarks).
     pub auto_approve: bool,
+    /// The `Cross-Origin-Opener-Policy` of the stand-in's pages (`STAND_IN_OPENER_POLICY`,
+    /// local only): `same-origin` shows what a pop-up cut off from its frame does.
+    pub stand_in_opener_policy: Option<String>,
     /// Seconds an outgoing call (token endpoint, API) may take before it is a timeout (504).
     pub upstream_timeout_secs: u64,
     /// Seconds a refresh may take before its outcome is unknown (longer than other calls:
@@ -203,6 +206,7 @@ impl Config {
             addr,
             static_dir: static_dir(var("COMPANION_STATIC_DIR"))?,
             auto_approve: local && var("STAND_IN_AUTO_APPROVE").is_some_and(|v| v == "1"),
+            stand_in_opener_policy: var("STAND_IN_OPENER_POLICY").filter(|_| local),
             upstream_timeout_secs: seconds(&var, "COMPANION_UPSTREAM_TIMEOUT_SECS", 15, 1..=300)?,
             refresh_timeout_secs: seconds(
                 &var,
@@ -427,7 +431,12 @@ fn parse_redirect_uri(uri: &str) -> Result<Url, ConfigError> {
 /// form browsers send and CSP compares: the URL parser's serialisation.
 fn embed_origins(text: Option<&str>) -> Result<Vec<String>, String> {
     let mut origins = Vec::new();
-    for item in text.unwrap_or_default().split(',').map(str::trim).filter(|i| !i.is_empty()) {
+    for item in text
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+    {
         let refused = || format!("{item:?} is not an origin such as https://docs.example.com");
         let url = url::Url::parse(item).map_err(|_| refused())?;
         let bare = url.path() == "/" && !item.ends_with('/') && url.query().is_none() && url.fragment().is_none();
@@ -679,13 +688,30 @@ mod tests {
     fn embed_origins_are_exact_origins() {
         assert_eq!(embed_origins(None).unwrap(), Vec::<String>::new());
         assert_eq!(
-            embed_origins(Some("https://docs.example.com, http://127.0.0.1:4000,https://Docs.Example.org:443")).unwrap(),
-            ["https://docs.example.com", "http://127.0.0.1:4000", "https://docs.example.org"]
+            embed_origins(Some(
+                "https://docs.example.com, http://127.0.0.1:4000,https://Docs.Example.org:443"
+            ))
+            .unwrap(),
+            [
+                "https://docs.example.com",
+                "http://127.0.0.1:4000",
+                "https://docs.example.org"
+            ]
         );
-        for bad in ["docs.example.com", "https://docs.example.com/", "https://docs.example.com/guide", "http://docs.example.com", "https://u:p@docs.example.com", "https://*.example.com", "'self'"] {
+        for bad in [
+            "docs.example.com",
+            "https://docs.example.com/",
+            "https://docs.example.com/guide",
+            "http://docs.example.com",
+            "https://u:p@docs.example.com",
+            "https://*.example.com",
+            "'self'",
+        ] {
             assert!(embed_origins(Some(bad)).is_err(), "{bad}");
         }
-        let error = Config::from_lookup(|n| (n == "COMPANION_EMBED_ORIGINS").then(|| "https://docs.example.com/x".to_owned())).unwrap_err();
+        let error =
+            Config::from_lookup(|n| (n == "COMPANION_EMBED_ORIGINS").then(|| "https://docs.example.com/x".to_owned()))
+                .unwrap_err();
         assert!(error.to_string().contains("COMPANION_EMBED_ORIGINS"), "{error}");
     }
 }

@@ -64,11 +64,7 @@ impl Scope {
 
     /// `jar` with cookie `base` set to `value` for `max_age_secs`.
     pub fn set(self, jar: CookieJar, base: &str, value: String, max_age_secs: i64) -> CookieJar {
-        jar.add(
-            self.built(base, value)
-                .max_age(Duration::seconds(max_age_secs))
-                .build(),
-        )
+        jar.add(self.built(base, value).max_age(Duration::seconds(max_age_secs)).build())
     }
 
     /// `jar` with cookie `base` removed in the browser: the same attributes as when it was set
@@ -140,7 +136,11 @@ mod tests {
             );
             let removal = set_cookie_header(scope.clear(CookieJar::from_headers(&sent), SESSION));
             let original = set_cookie_header(scope.set(CookieJar::new(), SESSION, "v".into(), 60));
-            let same_site = if scope.frame { "SameSite=None" } else { "SameSite=Strict" };
+            let same_site = if scope.frame {
+                "SameSite=None"
+            } else {
+                "SameSite=Strict"
+            };
             for attribute in ["HttpOnly", same_site, "Path=/"] {
                 assert!(
                     removal.contains(attribute) && original.contains(attribute),
@@ -161,15 +161,23 @@ mod tests {
 
     #[test]
     fn the_frame_and_the_page_never_share_a_cookie_name() {
-        let page = Scope { secure: false, frame: false };
-        let frame = Scope { secure: false, frame: true };
+        let page = Scope {
+            secure: false,
+            frame: false,
+        };
+        let frame = Scope {
+            secure: false,
+            frame: true,
+        };
         assert_eq!(page.name(SESSION), "pleo_walkthrough_session");
         assert_eq!(frame.name(SESSION), "pleo_walkthrough_embed_session");
         let mut sent = axum::http::HeaderMap::new();
         let attempt = attempt_name("some-state");
         sent.insert(
             axum::http::header::COOKIE,
-            format!("{}=page; {}=frame", page.name(&attempt), frame.name(&attempt)).parse().unwrap(),
+            format!("{}=page; {}=frame", page.name(&attempt), frame.name(&attempt))
+                .parse()
+                .unwrap(),
         );
         let jar = CookieJar::from_headers(&sent);
         assert_eq!(page.attempts(&jar), [(attempt.clone(), "page".to_owned())]);

@@ -145,6 +145,7 @@ fn embedded_stand_in(config: &Config) -> StandIn {
     };
     let settings = stand_in::Settings {
         auto_approve: config.auto_approve,
+        opener_policy: config.stand_in_opener_policy.clone(),
         issuer: Some(config.authorization_server_url.clone()),
         ..stand_in::Settings::default()
     };
@@ -189,14 +190,13 @@ pub fn router(state: AppState) -> Router {
             Some(dir),
             &security_headers::frame_ancestors(&state.config.embed_origins),
         );
-        let embed = Router::new()
-            .route_service("/embed", ServeFile::new(&index))
-            .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+        let embed = Router::new().route_service("/embed", ServeFile::new(&index)).layer(
+            tower_http::set_header::SetResponseHeaderLayer::overriding(
                 axum::http::header::CONTENT_SECURITY_POLICY,
-                axum::http::HeaderValue::from_str(&embed_policy).unwrap_or_else(|_| {
-                    axum::http::HeaderValue::from_static(security_headers::API_POLICY)
-                }),
-            ));
+                axum::http::HeaderValue::from_str(&embed_policy)
+                    .unwrap_or_else(|_| axum::http::HeaderValue::from_static(security_headers::API_POLICY)),
+            ),
+        );
         let mut pages = Router::new().merge(embed);
         let callback = dir.join("callback.html");
         if callback.is_file() {

@@ -146,8 +146,17 @@ mod tests {
     #[test]
     fn frame_ancestors_name_the_embed_origins_or_none() {
         assert_eq!(frame_ancestors(&[]), "'none'");
-        let origins = ["https://docs.example.com".to_owned(), "http://127.0.0.1:4000".to_owned()];
-        assert_eq!(frame_ancestors(&origins), "https://docs.example.com http://127.0.0.1:4000");
-        assert!(app_policy(None, &frame_ancestors(&origins)).ends_with("frame-ancestors https://docs.example.com http://127.0.0.1:4000"));
+        let origins = [
+            "https://docs.example.com".to_owned(),
+            "http://127.0.0.1:4000".to_owned(),
+        ];
+        assert_eq!(
+            frame_ancestors(&origins),
+            "https://docs.example.com http://127.0.0.1:4000"
+        );
+        assert!(
+            app_policy(None, &frame_ancestors(&origins))
+                .ends_with("frame-ancestors https://docs.example.com http://127.0.0.1:4000")
+        );
     }
 }

@@ -68,10 +68,22 @@ mod tests {
 
     #[test]
     fn content_hashed_names_are_told_from_the_rest() {
-        for path in ["/app-0123456789abcdef.js", "/app_bg-0123456789abcdef.wasm", "/walkthrough-fedcba9876543210.css"] {
+        for path in [
+            "/app-0123456789abcdef.js",
+            "/app_bg-0123456789abcdef.wasm",
+            "/walkthrough-fedcba9876543210.css",
+        ] {
             assert!(is_content_hashed(path), "{path}");
         }
-        for path in ["/", "/index.html", "/app.js", "/embed-frame.js", "/app-0123456789ABCDEF.js", "/-0123456789abcdef.js", "/app-0123456789abcde.js"] {
+        for path in [
+            "/",
+            "/index.html",
+            "/app.js",
+            "/embed-frame.js",
+            "/app-0123456789ABCDEF.js",
+            "/-0123456789abcdef.js",
+            "/app-0123456789abcde.js",
+        ] {
             assert!(!is_content_hashed(path), "{path}");
         }
     }

@@ -47,7 +47,11 @@ async fn the_frame_gets_partitioned_cookies_of_its_own() {
     // Without the frame's header the same call sets the page's strict cookie.
     let page = send(
         &app,
-        json_post("/api/authorize/start", &start_body(pkce::State::generate().unwrap().as_str(), &verifier), None),
+        json_post(
+            "/api/authorize/start",
+            &start_body(pkce::State::generate().unwrap().as_str(), &verifier),
+            None,
+        ),
     )
     .await;
     assert!(set_cookie(&page.1).1.contains("SameSite=Strict"));
@@ -71,9 +75,13 @@ async fn the_frame_gets_partitioned_cookies_of_its_own() {
         .unwrap()
         .to_owned();
     let callback = flow::check_callback(location.split_once('?').unwrap().1, Some(oauth_state.as_str()), None).unwrap();
-    let exchange = json!({"code": callback.code(), "code_verifier": verifier.as_str(), "state": oauth_state.as_str()}).to_string();
+    let exchange =
+        json!({"code": callback.code(), "code_verifier": verifier.as_str(), "state": oauth_state.as_str()}).to_string();
     let (status, _, body) = send(&app, json_post("/api/token", &exchange, Some(&attempt))).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("attempt_missing")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("attempt_missing"))
+    );
     let (status, headers, _) = send(&app, frame_post("/api/token", &exchange, Some(&attempt))).await;
     assert_eq!(status, StatusCode::OK);
     let (session, full) = set_cookie(&headers);
@@ -129,7 +137,8 @@ async fn only_the_embed_origins_may_frame_the_embed_page() {
         ("COMPANION_STATIC_DIR", &dir_text),
         ("COMPANION_EMBED_ORIGINS", &format!("{DOCS}, https://docs.example.com")),
     ])));
-    let policy = |headers: &axum::http::HeaderMap| headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
+    let policy =
+        |headers: &axum::http::HeaderMap| headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
     let (status, headers, body) = get(&app, "/embed?steps=1-3").await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("<title>app</title>"));
@@ -140,7 +149,11 @@ async fn only_the_embed_origins_may_frame_the_embed_page() {
     );
     for path in ["/", "/index.html", "/callback", "/embed-frame.js", "/api/config"] {
         let (_, headers, _) = get(&app, path).await;
-        assert!(policy(&headers).contains("frame-ancestors 'none'"), "{path}: {}", policy(&headers));
+        assert!(
+            policy(&headers).contains("frame-ancestors 'none'"),
+            "{path}: {}",
+            policy(&headers)
+        );
     }
     // Without the variable nobody may frame it.
     let closed = router(AppState::new(config(&[("COMPANION_STATIC_DIR", &dir_text)])));
@@ -156,12 +169,21 @@ async fn only_the_embed_origins_may_frame_the_embed_page() {
 #[tokio::test]
 async fn hashed_files_are_cached_for_good_and_pages_revalidated() {
     let dir = static_dir();
-    let app = router(AppState::new(config(&[("COMPANION_STATIC_DIR", &dir.display().to_string())])));
+    let app = router(AppState::new(config(&[(
+        "COMPANION_STATIC_DIR",
+        &dir.display().to_string(),
+    )])));
     let cache = |headers: &axum::http::HeaderMap| headers[header::CACHE_CONTROL].to_str().unwrap().to_owned();
     let (status, headers, _) = get(&app, "/app-0123456789abcdef.js").await;
-    assert_eq!((status, cache(&headers).as_str()), (StatusCode::OK, "public, max-age=31536000, immutable"));
+    assert_eq!(
+        (status, cache(&headers).as_str()),
+        (StatusCode::OK, "public, max-age=31536000, immutable")
+    );
     let (_, headers, body) = get(&app, "/callback?code=c&state=s").await;
-    assert!(body.contains("<title>callback</title>"), "the callback has its own small page");
+    assert!(
+        body.contains("<title>callback</title>"),
+        "the callback has its own small page"
+    );
     assert_eq!(cache(&headers), "no-cache");
     for path in ["/", "/embed", "/embed-frame.js", "/app-fedcba9876543210.js"] {
         assert_eq!(cache(&get(&app, path).await.1), "no-cache", "{path}");
@@ -180,11 +202,24 @@ fn claim(state: &pkce::State) -> String {
 #[tokio::test]
 async fn a_handoff_reaches_only_the_frame_that_started_the_sign_in_and_only_once() {
     let (_, app) = local();
-    let error = |reply: (StatusCode, axum::http::HeaderMap, Value)| (reply.0, reply.2["error"].as_str().unwrap_or("").to_owned());
+    let error = |reply: (StatusCode, axum::http::HeaderMap, Value)| {
+        (reply.0, reply.2["error"].as_str().unwrap_or("").to_owned())
+    };
 
     // A callback nobody in a frame waits for: the page's own sign-in, or none.
-    let (page_state, verifier) = (pkce::State::generate().unwrap(), pkce::CodeVerifier::generate().unwrap());
-    send(&app, json_post("/api/authorize/start", &start_body(page_state.as_str(), &verifier), None)).await;
+    let (page_state, verifier) = (
+        pkce::State::generate().unwrap(),
+        pkce::CodeVerifier::generate().unwrap(),
+    );
+    send(
+        &app,
+        json_post(
+            "/api/authorize/start",
+            &start_body(page_state.as_str(), &verifier),
+            None,
+        ),
+    )
+    .await;
     let stray = format!("?code=abc&state={}", page_state.as_str());
     assert_eq!(
         error(send(&app, json_post("/api/embed/handoff", &delivery(&stray), None)).await),
@@ -200,11 +235,19 @@ async fn a_handoff_reaches_only_the_frame_that_started_the_sign_in_and_only_once
     let callback = format!("?code=the-code&state={}&iss=x", state.as_str());
     // The frame asks before the pop-up has answered.
     assert_eq!(
-        error(send(&app, frame_post("/api/embed/handoff/take", &claim(&state), Some(&attempt))).await),
+        error(
+            send(
+                &app,
+                frame_post("/api/embed/handoff/take", &claim(&state), Some(&attempt))
+            )
+            .await
+        ),
         (StatusCode::CONFLICT, "handoff_pending".into())
     );
     assert_eq!(
-        send(&app, json_post("/api/embed/handoff", &delivery(&callback), None)).await.0,
+        send(&app, json_post("/api/embed/handoff", &delivery(&callback), None))
+            .await
+            .0,
         StatusCode::ACCEPTED
     );
     // A second callback for the same sign-in is refused: the first one counts.
@@ -219,7 +262,14 @@ async fn a_handoff_reaches_only_the_frame_that_started_the_sign_in_and_only_once
         (StatusCode::BAD_REQUEST, "attempt_missing".into())
     );
     assert_eq!(
-        error(send(&app, json_post("/api/embed/handoff/take", &claim(&state), Some(&attempt))).await).1,
+        error(
+            send(
+                &app,
+                json_post("/api/embed/handoff/take", &claim(&state), Some(&attempt))
+            )
+            .await
+        )
+        .1,
         "attempt_missing"
     );
     record_case(
@@ -227,10 +277,23 @@ async fn a_handoff_reaches_only_the_frame_that_started_the_sign_in_and_only_once
         "hand-off taken without the frame's attempt cookie of that state",
         "400 attempt_missing: the callback stays for the frame that started the sign-in",
     );
-    let (status, _, body) = send(&app, frame_post("/api/embed/handoff/take", &claim(&state), Some(&attempt))).await;
-    assert_eq!((status, body["callback"].as_str()), (StatusCode::OK, Some(callback.as_str())));
+    let (status, _, body) = send(
+        &app,
+        frame_post("/api/embed/handoff/take", &claim(&state), Some(&attempt)),
+    )
+    .await;
     assert_eq!(
-        error(send(&app, frame_post("/api/embed/handoff/take", &claim(&state), Some(&attempt))).await),
+        (status, body["callback"].as_str()),
+        (StatusCode::OK, Some(callback.as_str()))
+    );
+    assert_eq!(
+        error(
+            send(
+                &app,
+                frame_post("/api/embed/handoff/take", &claim(&state), Some(&attempt))
+            )
+            .await
+        ),
         (StatusCode::NOT_FOUND, "handoff_not_expected".into())
     );
     record_case(
@@ -252,5 +315,10 @@ async fn a_handoff_reaches_only_the_frame_that_started_the_sign_in_and_only_once
         (StatusCode::BAD_REQUEST, "callback_too_large".into())
     );
     let fine = format!("?code=c&state={}", state.as_str());
-    assert_eq!(send(&app, json_post("/api/embed/handoff", &delivery(&fine), None)).await.0, StatusCode::ACCEPTED);
+    assert_eq!(
+        send(&app, json_post("/api/embed/handoff", &delivery(&fine), None))
+            .await
+            .0,
+        StatusCode::ACCEPTED
+    );
 }

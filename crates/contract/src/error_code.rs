@@ -87,6 +87,9 @@ pub enum ErrorCode {
     HandoffNotExpected,
     /// The pop-up's callback has not reached the companion yet.
     HandoffPending,
+    /// The documentation page's frame stayed empty: the page's origin is not in
+    /// `COMPANION_EMBED_ORIGINS` (or the companion did not answer). Shown by `embed-frame.js`.
+    FrameRefused,
     /// A route that does not exist.
     NotFound,
     /// Something failed that should not have; the log has the details.
@@ -135,6 +138,7 @@ impl ErrorCode {
             Self::PopupClosed => "popup_closed",
             Self::HandoffNotExpected => "handoff_not_expected",
             Self::HandoffPending => "handoff_pending",
+            Self::FrameRefused => "frame_refused",
             Self::NotFound => "not_found",
             Self::Internal => "internal",
         }
@@ -211,12 +215,15 @@ impl ErrorCode {
                 "The browser blocked the sign-in window. Allow pop-ups for this page, or open the walkthrough in a new tab."
             }
             Self::PopupClosed => {
-                "The sign-in window was closed before it answered; nothing was granted to this page. Start again."
+                "The sign-in window was closed, or its pages cut it off from this one, before it answered. If it is still open, finish there and the walkthrough goes on here; otherwise start again."
             }
             Self::HandoffNotExpected => {
                 "No embedded walkthrough is waiting for this sign-in (it expired or was not started in a frame)."
             }
             Self::HandoffPending => "The sign-in window has not answered yet.",
+            Self::FrameRefused => {
+                "The walkthrough did not load in this page: the companion does not list this site in COMPANION_EMBED_ORIGINS, or it is not reachable."
+            }
             Self::NotFound => "There is no such endpoint.",
             Self::Internal => "Something went wrong inside the companion; the log has the details.",
         }

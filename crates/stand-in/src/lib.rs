@@ -50,6 +50,17 @@ pub fn router(stand_in: StandIn) -> Router {
             .route("/_knobs/token-endpoint", post(knobs::token_endpoint))
             .route("/_knobs/clock", post(knobs::clock));
     }
+    if let Some(policy) = stand_in
+        .settings
+        .opener_policy
+        .as_deref()
+        .and_then(|p| axum::http::HeaderValue::from_str(p).ok())
+    {
+        router = router.layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            axum::http::HeaderName::from_static("cross-origin-opener-policy"),
+            policy,
+        ));
+    }
     // Every request the stand-in takes is small; a larger body is refused before it is read
     // whole (413), so no caller can make it hold megabytes.
     router

@@ -47,6 +47,7 @@ async fn main() {
         issuer: Some(format!("http://{addr}")),
         // Fault knobs change what tokens do: never reachable from another machine.
         fault_knobs: loopback,
+        opener_policy: var("STAND_IN_OPENER_POLICY"),
         ..Settings::default()
     };
     let listener = match tokio::net::TcpListener::bind(&addr).await {

@@ -23,6 +23,9 @@ pub struct Settings {
     pub fault_knobs: bool,
     /// Milliseconds every API answer waits, as a remote API's would (benchmarks); 0 by default.
     pub api_latency_ms: u64,
+    /// The `Cross-Origin-Opener-Policy` its answers carry, as an authorisation server's pages
+    /// may (`same-origin` cuts a pop-up off from the page that opened it); none by default.
+    pub opener_policy: Option<String>,
 }
 
 impl Default for Settings {
@@ -35,6 +38,7 @@ impl Default for Settings {
             issuer: None,
             fault_knobs: false,
             api_latency_ms: 0,
+            opener_policy: None,
         }
     }
 }

@@ -15,6 +15,7 @@
 //!   cache, as on a new machine, with the time each phase took.
 
 mod attack_list;
+mod doc_sites;
 mod fresh_check;
 mod fuzz;
 mod pkce_package;
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
             .and_then(|()| pkce_package::build())
             .map(|_| ()),
         Some("attack-list") => attack_list::write_page(),
+        Some("doc-sites") => doc_sites::build(),
         Some("fresh-check") => fresh_check::run(),
         Some("fuzz") => match args.get(1).map(|s| s.parse::<u64>()).unwrap_or(Ok(300)) {
             Ok(seconds) => fuzz::run(seconds).and_then(|failed| {
@@ -50,7 +52,7 @@ fn main() -> ExitCode {
         },
         _ => {
             eprintln!(
-                "usage: cargo xtask <demo|test|fresh-check|build-app|pkce-package|fuzz [seconds]|attack-list|setup [--browser]>"
+                "usage: cargo xtask <demo|test|fresh-check|build-app|pkce-package|doc-sites|fuzz [seconds]|attack-list|setup [--browser]>"
             );
             return ExitCode::from(2);
         }

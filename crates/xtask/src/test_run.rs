@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use crate::{attack_list, command, fuzz, pkce_package, repo_root, setup, step, vite_example, wasm_release};
+use crate::{attack_list, command, doc_sites, fuzz, pkce_package, repo_root, setup, step, vite_example, wasm_release};
 
 /// Seconds each fuzz target runs in the test command (`cargo xtask fuzz` runs longer).
 const FUZZ_SECONDS: u64 = 15;
@@ -103,6 +103,8 @@ pub fn run_all() -> Result<(), String> {
     );
     // Counted: a README example that a default Vite project refuses to build is a failure.
     count(&mut tally, vite_example::build());
+    // Counted: a README embed snippet that does not build into a page is a failure.
+    count(&mut tally, doc_sites::build());
     suite(
         "Native tests: pkce, flow, stand-in, companion (unit, property, router)",
         // --show-output: the load test prints its requests per second and latencies.
@@ -141,13 +143,14 @@ pub fn run_all() -> Result<(), String> {
         tally.failed += 1;
     }
     suite(
-        "End-to-end tests: the walkthrough in headless Chromium, the package against WebCrypto, its README examples under Vite, three companion replicas on Redis",
+        "End-to-end tests: the walkthrough in headless Chromium (on its own pages and framed by documentation pages of another site), the package against WebCrypto, its README examples under Vite, three companion replicas on Redis",
         command("cargo")
             .args(["test", "-p", "e2e", "--", "--test-threads=2"])
             .env("COMPANION_BIN", companion_bin.unwrap_or_default())
             .env("WALKTHROUGH_DIST", repo_root().join("dist"))
             .env("PKCE_PACKAGE", pkce_package::out_dir())
             .env("PKCE_VITE_EXAMPLE", vite_example::dist_dir())
+            .env("DOC_SITES", doc_sites::dist_dir())
             // Everything they need was built and installed above: a missing piece fails.
             .env("E2E_REQUIRE_ALL", "1"),
         &mut tally,

@@ -105,20 +105,23 @@ pub fn build_app() -> Result<(), String> {
         trunk.args(["build", "--offline", "--release"]);
         trunk
     })?;
-    step("Minifying the JavaScript glue and the CSS (esbuild); renewing their integrity hashes");
+    step("Minifying the JavaScript and the CSS (esbuild); renewing the integrity hashes of the page's");
     let dist = crate::repo_root().join("dist");
     let index = dist.join("index.html");
     let mut html = std::fs::read_to_string(&index).map_err(|e| format!("cannot read {}: {e}", index.display()))?;
-    for file in ["app.js", "walkthrough.css"] {
-        let path = dist.join(file);
-        let before = integrity(&path)?;
+    let minify = |path: &Path| {
         run(
             command(&esbuild.display().to_string())
-                .arg(&path)
+                .arg(path)
                 .args(["--minify", "--log-level=warning", "--allow-overwrite"])
                 .arg(format!("--outfile={}", path.display())),
             "esbuild",
-        )?;
+        )
+    };
+    for file in ["app.js", "walkthrough.css"] {
+        let path = dist.join(file);
+        let before = integrity(&path)?;
+        minify(&path)?;
         if !html.contains(&before) {
             return Err(format!(
                 "dist/index.html has no integrity hash {before} for {file}: did Trunk change how it writes them?"
@@ -126,7 +129,53 @@ pub fn build_app() -> Result<(), String> {
         }
         html = html.replace(&before, &integrity(&path)?);
     }
-    std::fs::write(&index, html).map_err(|e| format!("cannot write {}: {e}", index.display()))
+    // The loaders and the callback page's script (copied as they are; no integrity attribute).
+    for file in ["frame.js", "callback.js", "embed.js", "embed-frame.js"] {
+        minify(&dist.join(file))?;
+    }
+    std::fs::write(&index, html).map_err(|e| format!("cannot write {}: {e}", index.display()))?;
+    step("Naming the app's files by their content (cached for good by the companion)");
+    name_by_content(&dist)
+}
+
+/// The app's files that get content-hashed names, and the files that name them.
+const HASHED: [&str; 3] = ["app.js", "app_bg.wasm", "walkthrough.css"];
+const NAMING: [&str; 3] = ["index.html", "embed.js", "callback.js"];
+
+/// Renames the app's script, module and styles to `<name>-<16 hex digits of their SHA-256>.<ext>`
+/// and writes the new names into the pages and loaders that name them. The companion serves
+/// such names with `Cache-Control: immutable` (their bytes never change), so the return from the
+/// authorisation server reuses the browser's copy and its compiled module; the pages and
+/// loaders keep their names and are revalidated on every use.
+fn name_by_content(dist: &Path) -> Result<(), String> {
+    use sha2::Digest as _;
+    let mut renames = Vec::new();
+    for file in HASHED {
+        let path = dist.join(file);
+        let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let hash: String = sha2::Sha256::digest(&bytes)
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let (stem, extension) = file.rsplit_once('.').unwrap_or((file, ""));
+        let hashed = format!("{stem}-{hash}.{extension}");
+        std::fs::rename(&path, dist.join(&hashed)).map_err(|e| format!("cannot rename {file}: {e}"))?;
+        renames.push((format!("/{file}"), format!("/{hashed}")));
+    }
+    for file in NAMING {
+        let path = dist.join(file);
+        let mut text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        for (old, new) in &renames {
+            // "/app.js" stands in "/app.js" and "./app.js" alike.
+            if !text.contains(old.as_str()) {
+                return Err(format!("dist/{file} does not name {old}: did its loader change?"));
+            }
+            text = text.replace(old.as_str(), new);
+        }
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// The `integrity` value Trunk writes for a file: `sha384-` and the base64 of its SHA-384.

@@ -3,10 +3,12 @@
 use contract::wire::PublicConfig;
 use leptos::prelude::*;
 
-use crate::api::ClientError;
+use crate::api::{self, ClientError};
 use crate::authorization::{self, Prepared};
+use crate::live::Live;
+use crate::popup::{self, PopupStatus};
 use crate::views::step_card::{StepCard, StepGuide};
-use crate::views::widgets::{ErrorNotice, Field};
+use crate::views::widgets::{ErrorNotice, Field, PopupStatusView};
 
 /// Step 2 of Pleo's guide.
 #[component]
@@ -42,8 +44,19 @@ pub fn AuthorizePanel(config: PublicConfig) -> impl IntoView {
             }
         }
     });
+    // Framed by a documentation page, the authorisation server opens in a pop-up, from this
+    // very click; on the app's own page, the tab goes there.
+    let live = expect_context::<Live>();
+    let popup_status = RwSignal::new(PopupStatus::Idle);
+    let framed = api::in_frame();
     let go = move |_| {
-        redirect.dispatch(());
+        if framed {
+            if let Some(prepared) = generated.get_untracked().and_then(Result::ok) {
+                popup::sign_in(prepared, live, popup_status);
+            }
+        } else {
+            redirect.dispatch(());
+        }
     };
     let busy = redirect.pending();
     let error = move || {
@@ -66,9 +79,14 @@ pub fn AuthorizePanel(config: PublicConfig) -> impl IntoView {
             </table>
             <p class="url"><code data-testid="authorize-request-url">{p.url.clone()}</code></p>
             <button id="authorize-go" class="primary" on:click=go disabled=move || busy.get()>
-                {move || if busy.get() { "Redirecting…" } else { "Continue to the authorisation server" }}
+                {move || match (framed, busy.get()) {
+                    (true, _) => "Authorise in a pop-up window",
+                    (false, true) => "Redirecting…",
+                    (false, false) => "Continue to the authorisation server",
+                }}
             </button>
         })}
+        <PopupStatusView status=popup_status/>
         {move || error().map(|e| view! { <ErrorNotice error=e/> })}
     }
 }

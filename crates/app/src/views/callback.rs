@@ -10,10 +10,10 @@ use crate::views::widgets::{ErrorNotice, Progress};
 
 /// What the callback page does after its checks: the exchange, and where to go when it worked.
 #[derive(Debug, Clone)]
-struct Exchange {
-    request: TokenExchange,
-    report: CallbackReport,
-    return_to: String,
+pub(crate) struct Exchange {
+    pub(crate) request: TokenExchange,
+    pub(crate) report: CallbackReport,
+    pub(crate) return_to: String,
 }
 
 /// The callback page: the checks run at once, in order and synchronously; the exchange is an
@@ -71,7 +71,7 @@ pub fn CallbackPage() -> impl IntoView {
 
 /// The callback's checks (`flow::check_callback`) against what this tab stored, and the exchange
 /// they allow; a refusal as the page shows it, with what the server said.
-fn checked_exchange(query: &str, pending: Option<PendingAuthorization>) -> Result<Exchange, ClientError> {
+pub(crate) fn checked_exchange(query: &str, pending: Option<PendingAuthorization>) -> Result<Exchange, ClientError> {
     let checked = flow::check_callback(
         query,
         pending.as_ref().map(|p| p.state.as_str()),

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use crate::api::ClientError;
 use crate::authorization;
 use crate::live::Live;
+use crate::popup::{self, PopupStatus};
 use crate::views::step_card::CurrentStep;
 
 /// An error where it happened: the stable code, the sentence, and what to do next. When the
@@ -25,11 +26,14 @@ pub fn ErrorNotice(error: ClientError) -> impl IntoView {
     }
 }
 
-/// Starts a new authorization that returns to the current step.
+/// Starts a new authorization that returns to the current step: the tab goes to the
+/// authorisation server, or, in the frame, a pop-up opens from this very click.
 #[component]
 pub fn AuthorizeAgain() -> impl IntoView {
     let live = use_context::<Live>();
     let step = use_context::<CurrentStep>().map_or(2, |s| s.0);
+    let framed = crate::api::in_frame();
+    let popup_status = RwSignal::new(PopupStatus::Idle);
     let authorize = Action::new_local(move |_: &()| {
         let config = live.and_then(Live::loaded_config);
         async move {
@@ -39,11 +43,60 @@ pub fn AuthorizeAgain() -> impl IntoView {
             }
         }
     });
+    let again = move |_| {
+        if !framed {
+            authorize.dispatch(());
+            return;
+        }
+        let prepared = live
+            .and_then(Live::loaded_config)
+            .ok_or_else(|| ClientError::from(ErrorCode::CompanionUnreachable))
+            .and_then(|config| authorization::prepare(&config));
+        match (prepared, live) {
+            (Ok(prepared), Some(live)) => popup::sign_in(prepared, live, popup_status),
+            (Err(error), _) => popup_status.set(PopupStatus::Failed(error)),
+            (Ok(_), None) => popup_status.set(PopupStatus::Failed(ErrorCode::Internal.into())),
+        }
+    };
     view! {
-        <p><button class="primary" data-testid="authorize-again" on:click=move |_| { authorize.dispatch(()); } disabled=move || authorize.pending().get()>
-            "Authorise again and come back here"
+        <p><button class="primary" data-testid="authorize-again" on:click=again disabled=move || authorize.pending().get()>
+            {if framed { "Authorise again in a pop-up window" } else { "Authorise again and come back here" }}
         </button></p>
         {move || authorize.value().get().and_then(Result::err).map(|e| view! { <p class="error-inline">{e.0.message}</p> })}
+        <PopupStatusView status=popup_status/>
+    }
+}
+
+/// Where a pop-up sign-in of the framed walkthrough is. A blocked pop-up offers the full-page
+/// flow in a new tab, where the companion's own page is first-party. One template for every
+/// state: each `view!` costs wasm.
+#[component]
+pub fn PopupStatusView(status: RwSignal<PopupStatus>) -> impl IntoView {
+    move || {
+        let (note, error) = match status.get() {
+            PopupStatus::Idle => return None,
+            PopupStatus::Waiting => ("Waiting for the sign-in window…", None),
+            PopupStatus::Closed => (
+                "Still listening for its answer through the companion…",
+                Some(ClientError::from(ErrorCode::PopupClosed)),
+            ),
+            PopupStatus::SignedIn => (
+                "✓ Signed in: the companion holds the tokens. Step 3 shows the exchange.",
+                None,
+            ),
+            PopupStatus::Failed(error) => ("", Some(error)),
+        };
+        let signed_in = matches!(status.get_untracked(), PopupStatus::SignedIn);
+        let blocked = error.as_ref().is_some_and(|e| e.code() == ErrorCode::PopupBlocked);
+        Some(view! {
+            <div class="popup-status" role="status" id=signed_in.then_some("popup-signed-in")>
+                {error.map(|error| view! { <ErrorNotice error=error/> })}
+                <p>{note}</p>
+                {blocked.then(|| view! {
+                    <p><a id="open-in-new-tab" href="/#step-2" target="_blank" rel="noopener">"Open the walkthrough in a new tab"</a></p>
+                })}
+            </div>
+        })
     }
 }
 

@@ -129,7 +129,13 @@ impl MemoryStore {
             return Err(AppError::new(flow::ErrorCode::Overloaded));
         }
         let expires_at = now + limits.attempt_secs;
-        handoffs.insert(state.to_owned(), Handoff { callback: None, expires_at });
+        handoffs.insert(
+            state.to_owned(),
+            Handoff {
+                callback: None,
+                expires_at,
+            },
+        );
         Ok(())
     }
 

@@ -1,0 +1,127 @@
+//! The documentation pages the embed tests run the walkthrough in, built from the README's
+//! snippets as written (section "Embedding the walkthrough in documentation", each block after
+//! a `<!-- snippet: NAME -->` line): the plain-HTML snippet in a static page; the React
+//! component in a Mintlify page and a Docusaurus page, each MDX compiled by MDX 3 and rendered by
+//! React (`tests/doc-sites/build.mjs`). Into `target/doc-sites/dist/`; the companion's address,
+//! `https://walkthrough.example.net` in the README, becomes `__COMPANION__`, which the test's
+//! documentation server replaces with the address of the companion it started.
+
+use std::path::PathBuf;
+
+use crate::{command, repo_root, run, setup, step};
+
+/// The README's placeholder for the companion's address.
+const README_COMPANION: &str = "https://walkthrough.example.net";
+/// What the test's documentation server replaces.
+const SERVED_COMPANION: &str = "__COMPANION__";
+
+/// The npm packages the pages are built with.
+const PACKAGES: [(&str, &str); 5] = [
+    ("@mdx-js/esbuild", "3.1.1"),
+    ("remark-frontmatter", "5.0.0"),
+    ("react", "19.2.0"),
+    ("react-dom", "19.2.0"),
+    ("esbuild", setup::ESBUILD_VERSION),
+];
+
+fn project_dir() -> PathBuf {
+    repo_root().join("target/doc-sites")
+}
+
+/// Where the built pages land (what the end-to-end test serves).
+pub fn dist_dir() -> PathBuf {
+    project_dir().join("dist")
+}
+
+/// The block after `<!-- snippet: NAME -->` in `readme`, with the companion's address replaced.
+fn snippet(readme: &str, name: &str) -> Result<String, String> {
+    let marker = format!("<!-- snippet: {name} -->\n```");
+    let rest = readme
+        .split_once(&marker)
+        .map(|(_, rest)| rest)
+        .ok_or_else(|| format!("the README has no snippet {name:?}"))?;
+    let body = rest
+        .split_once('\n')
+        .and_then(|(_, body)| body.split_once("```"))
+        .map(|(body, _)| body)
+        .ok_or_else(|| format!("the README's snippet {name:?} is not a closed code block"))?;
+    Ok(body.replace(README_COMPANION, SERVED_COMPANION))
+}
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title></head>\n<body>\n<h1>{title}</h1>\n<p>An example documentation page on its own site.</p>\n{body}\n<p>The end of the page.</p>\n</body>\n</html>\n"
+    )
+}
+
+fn entry(page: &str) -> String {
+    format!(
+        "import Page from \"./{page}.mdx\";\nimport {{ createRoot }} from \"react-dom/client\";\nimport {{ jsx }} from \"react/jsx-runtime\";\ncreateRoot(document.getElementById(\"root\")).render(jsx(Page, {{}}));\n"
+    )
+}
+
+/// Writes the pages' sources from the README and builds them.
+pub fn build() -> Result<(), String> {
+    step("Building the embed snippets of the README into documentation pages (static HTML, Mintlify, Docusaurus)");
+    let readme =
+        std::fs::read_to_string(repo_root().join("README.md")).map_err(|e| format!("cannot read README.md: {e}"))?;
+    let dir = project_dir();
+    let _ = std::fs::remove_dir_all(dir.join("dist"));
+    for sub in ["dist", "snippets", "src/components"] {
+        std::fs::create_dir_all(dir.join(sub)).map_err(|e| format!("cannot create {sub}: {e}"))?;
+    }
+    let component = snippet(&readme, "component")?;
+    let dependencies: Vec<String> = PACKAGES
+        .iter()
+        .map(|(name, version)| format!("\"{name}\": \"{version}\""))
+        .collect();
+    let files = [
+        (
+            "package.json".to_owned(),
+            format!(
+                "{{\n  \"private\": true,\n  \"type\": \"module\",\n  \"dependencies\": {{ {} }}\n}}\n",
+                dependencies.join(", ")
+            ),
+        ),
+        ("snippets/PleoWalkthrough.jsx".to_owned(), component.clone()),
+        ("src/components/PleoWalkthrough.jsx".to_owned(), component),
+        ("mintlify.mdx".to_owned(), snippet(&readme, "mintlify")?),
+        ("docusaurus.mdx".to_owned(), snippet(&readme, "docusaurus")?),
+        ("mintlify-entry.jsx".to_owned(), entry("mintlify")),
+        ("docusaurus-entry.jsx".to_owned(), entry("docusaurus")),
+        (
+            "dist/html.html".to_owned(),
+            page("Connecting to Pleo (plain HTML)", &snippet(&readme, "html")?),
+        ),
+        (
+            "dist/mintlify.html".to_owned(),
+            page(
+                "Connecting to Pleo (Mintlify MDX)",
+                "<div id=\"root\"></div>\n<script type=\"module\" src=\"/mintlify.js\"></script>",
+            ),
+        ),
+        (
+            "dist/docusaurus.html".to_owned(),
+            page(
+                "Connecting to Pleo (Docusaurus MDX)",
+                "<div id=\"root\"></div>\n<script type=\"module\" src=\"/docusaurus.js\"></script>",
+            ),
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.join(&name), text).map_err(|e| format!("cannot write {name}: {e}"))?;
+    }
+    // Beside its node_modules: Node resolves a script's imports from where the script is.
+    std::fs::copy(repo_root().join("tests/doc-sites/build.mjs"), dir.join("build.mjs"))
+        .map_err(|e| format!("cannot copy tests/doc-sites/build.mjs: {e}"))?;
+    run(
+        command("npm")
+            .current_dir(&dir)
+            .args(["install", "--no-audit", "--no-fund", "--loglevel=error"]),
+        "npm install (documentation pages)",
+    )?;
+    run(
+        command("node").current_dir(&dir).args(["build.mjs", "."]),
+        "node tests/doc-sites/build.mjs",
+    )
+}

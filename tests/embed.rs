@@ -1,0 +1,511 @@
+//! The walkthrough framed by documentation pages of another site, in headless Chromium with
+//! third-party cookies blocked: the pages are built from the README's snippets as written
+//! (`cargo xtask doc-sites`) and served on `http://127.0.0.1:<port>`; the companion is
+//! `http://localhost:<port>`, another site to the browser. Sign-in runs in a pop-up.
+
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Path, Query};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use e2e_harness::{
+    Browser, Mode, Need, Server, Walkthrough, assert_nothing_secret_reached_the_browser, doc_sites_path, free_listener,
+    record_case,
+};
+use fantoccini::wd::WindowHandle;
+
+const NEEDS: [Need; 3] = [Need::App, Need::Browser, Need::DocSites];
+
+/// A documentation site: the built pages with the companion's address filled in, and `/frame`,
+/// a page that frames any address (for the cookie probe).
+fn docs_router(companion: String) -> Router {
+    Router::new()
+        .route(
+            "/frame",
+            get(
+                |Query(query): Query<std::collections::HashMap<String, String>>| async move {
+                    let src = query.get("src").cloned().unwrap_or_default().replace('"', "");
+                    Html(format!(
+                        "<!doctype html><title>frame</title><iframe src=\"{src}\"></iframe>"
+                    ))
+                },
+            ),
+        )
+        .route(
+            "/{file}",
+            get(move |Path(file): Path<String>| {
+                let companion = companion.clone();
+                async move {
+                    if file.contains("..") || file.starts_with('.') {
+                        return StatusCode::NOT_FOUND.into_response();
+                    }
+                    let Ok(text) = std::fs::read_to_string(doc_sites_path().join(&file)) else {
+                        return StatusCode::NOT_FOUND.into_response();
+                    };
+                    let kind = if file.ends_with(".js") {
+                        "text/javascript"
+                    } else {
+                        "text/html; charset=utf-8"
+                    };
+                    (
+                        [(header::CONTENT_TYPE, kind)],
+                        text.replace("__COMPANION__", &companion),
+                    )
+                        .into_response()
+                }
+            }),
+        )
+}
+
+/// A documentation site on `127.0.0.1` and a companion on `localhost` that lets it frame the
+/// walkthrough; `extra` configures the companion further.
+async fn site_and_companion(extra: &[(&str, &str)]) -> (Server, Walkthrough) {
+    let listener = free_listener().await;
+    let docs_origin = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let mut vars = vec![("COMPANION_EMBED_ORIGINS", docs_origin.as_str())];
+    vars.extend_from_slice(extra);
+    let wt = Walkthrough::start_with(Mode::Local, &vars).await;
+    let docs = Server::spawn(listener, wt.recorder.wrap(docs_router(wt.url(""))));
+    (docs, wt)
+}
+
+fn page_url(docs: &Server, page: &str) -> String {
+    format!("http://127.0.0.1:{}/{page}", docs.addr.port())
+}
+
+/// Waits for a window other than `main` and returns it.
+async fn new_window(browser: &Browser, main: &WindowHandle) -> WindowHandle {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let windows = browser.client.windows().await.unwrap();
+        if let Some(other) = windows.into_iter().find(|w| w != main) {
+            return other;
+        }
+        assert!(Instant::now() < deadline, "no pop-up opened");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until `main` is the only window (the pop-up closed itself).
+async fn popup_gone(browser: &Browser) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while browser.client.windows().await.unwrap().len() > 1 {
+        assert!(Instant::now() < deadline, "the pop-up did not close itself");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Back in the documentation page's window, inside the walkthrough's frame.
+async fn into_the_frame(browser: &Browser, main: &WindowHandle) {
+    browser.client.switch_to_window(main.clone()).await.unwrap();
+    browser.find("iframe").await;
+    browser.client.enter_frame(0).await.unwrap();
+}
+
+/// The frame's height as the documentation page lays it out.
+async fn frame_height(browser: &Browser, main: &WindowHandle) -> f64 {
+    browser.client.switch_to_window(main.clone()).await.unwrap();
+    let height = browser
+        .client
+        .execute(
+            "return document.querySelector('iframe').getBoundingClientRect().height;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    browser.client.enter_frame(0).await.unwrap();
+    height
+}
+
+/// In the frame: step 2's authorize button, then the consent page in the pop-up, then back in
+/// the frame, signed in.
+async fn sign_in_through_the_popup(browser: &Browser, main: &WindowHandle, shots: Option<&str>) {
+    browser.click("#generate").await;
+    browser.click("#authorize-go").await;
+    let popup = new_window(browser, main).await;
+    browser.client.switch_to_window(popup).await.unwrap();
+    browser.find("#approve").await;
+    if let Some(shots) = shots {
+        browser.screenshot(&format!("{shots}-3-consent-in-the-popup")).await;
+    }
+    browser.click("#approve").await;
+    popup_gone(browser).await;
+    into_the_frame(browser, main).await;
+    browser.find("#popup-signed-in").await;
+    browser.find("#exchanged").await;
+}
+
+/// The whole walkthrough in the frame of the documentation page `page`: steps 1 to 4, then
+/// refresh and sign-out, with a screenshot of the page at each step.
+async fn walkthrough_in_the_frame(page: &str, shots: &str) {
+    let (docs, wt) = site_and_companion(&[]).await;
+    let browser = Browser::launch_blocking_third_party_cookies().await;
+    browser.client.goto(&page_url(&docs, page)).await.unwrap();
+    let main = browser.client.window().await.unwrap();
+    into_the_frame(&browser, &main).await;
+    assert_eq!(browser.text("[data-testid=redirect-uri]").await, wt.url("/callback"));
+    browser
+        .screenshot_of("step-1", &format!("{shots}-1-configuration"))
+        .await;
+    browser.click("#generate").await;
+    browser.screenshot_of("step-2", &format!("{shots}-2-authorize")).await;
+    sign_in_through_the_popup(&browser, &main, Some(shots)).await;
+    assert_eq!(wt.stand_in.token_requests("authorization_code"), 1);
+    browser.find("#callback-checks").await;
+    browser.screenshot_of("step-3", &format!("{shots}-4-exchanged")).await;
+
+    let before = frame_height(&browser, &main).await;
+    browser.click("#call-employees").await;
+    assert_eq!(browser.text("[data-testid=api-status]").await, "200");
+    let body: serde_json::Value = serde_json::from_str(&browser.text("[data-testid=api-body]").await).unwrap();
+    assert_eq!(body["data"].as_array().unwrap().len(), 10);
+    // The documentation page's frame grows with the answer: no scrollbar inside it.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut after = frame_height(&browser, &main).await;
+    while after <= before + 100.0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        after = frame_height(&browser, &main).await;
+    }
+    assert!(
+        after > before + 100.0,
+        "the frame is {after}px high, {before}px before the answer"
+    );
+    let content: f64 = browser
+        .client
+        .execute("return document.body.getBoundingClientRect().height;", vec![])
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    assert!((after - content).abs() < 40.0, "frame {after}px, content {content}px");
+    browser.screenshot_of("step-4", &format!("{shots}-5-api")).await;
+
+    browser.click("#refresh-now").await;
+    browser
+        .wait_for_text("#step-5 [data-testid=outcome]", "Refreshed")
+        .await;
+    assert_eq!(wt.stand_in.token_requests("refresh_token"), 1);
+    browser.screenshot_of("step-5", &format!("{shots}-6-refreshed")).await;
+    assert_nothing_secret_reached_the_browser(&browser, &wt).await;
+    browser.client.switch_to_window(main.clone()).await.unwrap();
+    let outer = browser.page_state().await;
+    for secret in wt.forbidden_strings() {
+        assert!(!outer.contains(&secret), "a secret is in the documentation page");
+    }
+    into_the_frame(&browser, &main).await;
+    browser.click("#sign-out").await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while browser
+        .find("#sign-out")
+        .await
+        .attr("disabled")
+        .await
+        .unwrap()
+        .is_none()
+    {
+        assert!(Instant::now() < deadline, "still signed in after signing out");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        wt.state.sessions.count(0).await.unwrap(),
+        0,
+        "the companion forgot the session"
+    );
+    browser.screenshot_of("step-6", &format!("{shots}-7-signed-out")).await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_plain_html_snippet_runs_the_whole_walkthrough_in_a_frame_of_another_site() {
+    if e2e_harness::skipped(&NEEDS) {
+        return;
+    }
+    walkthrough_in_the_frame("html.html", "embed-html").await;
+    record_case(
+        "Embed",
+        "the walkthrough framed by a page of another site, third-party cookies blocked",
+        "steps 1 to 5 and sign-out complete in the frame: partitioned cookies, sign-in in a pop-up",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_mintlify_snippet_runs_the_whole_walkthrough() {
+    if e2e_harness::skipped(&NEEDS) {
+        return;
+    }
+    walkthrough_in_the_frame("mintlify.html", "embed-mintlify").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_docusaurus_snippet_runs_the_whole_walkthrough() {
+    if e2e_harness::skipped(&NEEDS) {
+        return;
+    }
+    walkthrough_in_the_frame("docusaurus.html", "embed-docusaurus").await;
+}
+
+/// The browser setting the tests rely on really blocks: a cross-site frame gets its partitioned
+/// cookie and not its unpartitioned `SameSite=None` one.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_browser_really_blocks_third_party_cookies_and_keeps_partitioned_ones() {
+    if e2e_harness::skipped(&[Need::Browser]) {
+        return;
+    }
+    let probe = Router::new()
+        .route(
+            "/set",
+            get(|| async {
+                let mut headers = HeaderMap::new();
+                for cookie in [
+                    "unpartitioned=1; Secure; SameSite=None; Path=/",
+                    "partitioned=1; Secure; SameSite=None; Path=/; Partitioned",
+                ] {
+                    headers.append(header::SET_COOKIE, cookie.parse().unwrap());
+                }
+                (headers, Html("<p id=set>set</p>"))
+            }),
+        )
+        .route(
+            "/check",
+            get(|headers: HeaderMap| async move {
+                let sent = headers
+                    .get(header::COOKIE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                Response::builder()
+                    .header(header::CONTENT_TYPE, "text/plain")
+                    .body(axum::body::Body::from(format!("cookies: [{sent}]")))
+                    .unwrap()
+            }),
+        );
+    let probe = Server::spawn(free_listener().await, probe);
+    let docs = Server::spawn(free_listener().await, docs_router(String::new()));
+    let probe_url = |path: &str| format!("http://localhost:{}{path}", probe.addr.port());
+    let framed = |path: &str| format!("{}?src={}", page_url(&docs, "frame"), probe_url(path));
+    let seen_in_frame = async |browser: &Browser| {
+        browser.client.goto(&framed("/set")).await.unwrap();
+        browser.client.enter_frame(0).await.unwrap();
+        browser.find("#set").await;
+        browser.client.goto(&framed("/check")).await.unwrap();
+        browser.client.enter_frame(0).await.unwrap();
+        browser.text("body").await
+    };
+
+    let blocking = Browser::launch_blocking_third_party_cookies().await;
+    let sent = seen_in_frame(&blocking).await;
+    assert!(
+        sent.contains("partitioned=1"),
+        "a partitioned cookie works in the frame: {sent}"
+    );
+    assert!(
+        !sent.contains("unpartitioned=1"),
+        "third-party cookies are blocked: {sent}"
+    );
+    blocking.close().await;
+    // The same probe in a browser that allows them: the check above would fail there.
+    let allowing = Browser::launch_with_prefs(serde_json::json!({ "profile.cookie_controls_mode": 0 })).await;
+    let sent = seen_in_frame(&allowing).await;
+    assert!(
+        sent.contains("unpartitioned=1"),
+        "without the setting the probe sees it: {sent}"
+    );
+    allowing.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_blocked_or_closed_popup_says_so_and_the_next_try_completes() {
+    if e2e_harness::skipped(&NEEDS) {
+        return;
+    }
+    let (docs, wt) = site_and_companion(&[]).await;
+    let browser = Browser::launch_blocking_third_party_cookies().await;
+    browser.client.goto(&page_url(&docs, "html.html")).await.unwrap();
+    let main = browser.client.window().await.unwrap();
+    into_the_frame(&browser, &main).await;
+
+    // A click the browser does not count as the user's (made by a script more than five seconds
+    // after the last user action, when Chromium's transient activation has lapsed): the pop-up
+    // blocker refuses the window.
+    browser.click("#generate").await;
+    browser
+        .client
+        .execute(
+            "setTimeout(() => document.getElementById('authorize-go').click(), 5500);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(5500)).await;
+    assert_eq!(browser.error_code("#step-2").await, "popup_blocked");
+    let new_tab = browser.find("#open-in-new-tab").await;
+    assert_eq!(new_tab.attr("href").await.unwrap().as_deref(), Some("/#step-2"));
+    assert_eq!(new_tab.attr("target").await.unwrap().as_deref(), Some("_blank"));
+    assert_eq!(browser.client.windows().await.unwrap().len(), 1, "no window opened");
+    browser.screenshot_of("step-2", "embed-popup-blocked").await;
+    record_case(
+        "Embed",
+        "pop-up blocked by the browser",
+        "popup_blocked on screen, with a link that runs the full-page flow in a new tab",
+    );
+
+    // The user closes the pop-up at the consent page.
+    browser.click("#authorize-go").await;
+    let popup = new_window(&browser, &main).await;
+    browser.client.switch_to_window(popup).await.unwrap();
+    browser.find("#approve").await;
+    browser.client.close_window().await.unwrap();
+    into_the_frame(&browser, &main).await;
+    assert_eq!(browser.error_code("#step-2").await, "popup_closed");
+    browser.screenshot_of("step-2", "embed-popup-closed").await;
+    assert_eq!(wt.stand_in.token_requests("authorization_code"), 0);
+    record_case(
+        "Embed",
+        "pop-up closed before consent",
+        "popup_closed on screen; nothing granted; the next try completes",
+    );
+
+    // Nothing is lost: the next try signs in.
+    sign_in_through_the_popup(&browser, &main, None).await;
+    assert_eq!(wt.stand_in.token_requests("authorization_code"), 1);
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_popup_cut_off_by_cross_origin_opener_policy_completes_through_the_companion() {
+    if e2e_harness::skipped(&NEEDS) {
+        return;
+    }
+    let (docs, wt) = site_and_companion(&[("STAND_IN_OPENER_POLICY", "same-origin")]).await;
+    let browser = Browser::launch_blocking_third_party_cookies().await;
+    browser.client.goto(&page_url(&docs, "html.html")).await.unwrap();
+    let main = browser.client.window().await.unwrap();
+    into_the_frame(&browser, &main).await;
+    browser.click("#generate").await;
+    browser.click("#authorize-go").await;
+    let popup = new_window(&browser, &main).await;
+    // The consent page's policy cuts the pop-up off: the frame sees it as closed and listens
+    // for the hand-off instead.
+    into_the_frame(&browser, &main).await;
+    assert_eq!(browser.error_code("#step-2").await, "popup_closed");
+    browser.client.switch_to_window(popup).await.unwrap();
+    browser.click("#approve").await;
+    popup_gone(&browser).await;
+    into_the_frame(&browser, &main).await;
+    browser.find("#popup-signed-in").await;
+    browser.find("#exchanged").await;
+    assert_eq!(wt.stand_in.token_requests("authorization_code"), 1);
+    assert!(
+        wt.recorder
+            .seen()
+            .iter()
+            .any(|s| s.request.starts_with("POST /api/embed/handoff/take") && s.head.starts_with("200")),
+        "the callback came through the companion"
+    );
+    browser.click("#call-employees").await;
+    assert_eq!(browser.text("[data-testid=api-status]").await, "200");
+    assert_nothing_secret_reached_the_browser(&browser, &wt).await;
+    record_case(
+        "Embed",
+        "pop-up cut off from the frame by Cross-Origin-Opener-Policy",
+        "completes: the callback page hands code and state to the companion, the frame takes them with its attempt cookie",
+    );
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn messages_from_the_documentation_page_are_ignored() {
+    if e2e_harness::skipped(&NEEDS) {
+        return;
+    }
+    let (docs, wt) = site_and_companion(&[]).await;
+    let browser = Browser::launch_blocking_third_party_cookies().await;
+    browser.client.goto(&page_url(&docs, "html.html")).await.unwrap();
+    let main = browser.client.window().await.unwrap();
+    into_the_frame(&browser, &main).await;
+    browser.find("#step-1").await;
+    browser.click("#generate").await;
+    browser.click("#authorize-go").await;
+    let popup = new_window(&browser, &main).await;
+    // While the frame waits for its pop-up, the documentation page (another origin) posts it a
+    // callback of its own, and posts the loader a height.
+    browser.client.switch_to_window(main.clone()).await.unwrap();
+    let height_before = browser
+        .client
+        .execute(
+            "const frame = document.querySelector('iframe'); \
+             frame.contentWindow.postMessage({type: 'pleo-walkthrough:callback', callback: '?code=forged&state=forged'}, '*'); \
+             window.postMessage({type: 'pleo-walkthrough:height', height: 7}, '*'); \
+             return frame.getBoundingClientRect().height;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let height_after = browser
+        .client
+        .execute(
+            "return document.querySelector('iframe').getBoundingClientRect().height;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    assert_eq!(
+        height_before, height_after,
+        "the loader ignored a height from the page itself"
+    );
+    assert!(height_after > 100.0);
+    into_the_frame(&browser, &main).await;
+    assert!(
+        browser
+            .client
+            .find(fantoccini::Locator::Css("#step-2 [data-error-code]"))
+            .await
+            .is_err()
+    );
+    browser.client.switch_to_window(popup).await.unwrap();
+    browser.click("#approve").await;
+    popup_gone(&browser).await;
+    into_the_frame(&browser, &main).await;
+    browser.find("#popup-signed-in").await;
+    assert_eq!(wt.stand_in.token_requests("authorization_code"), 1);
+    record_case(
+        "Embed",
+        "a callback message posted to the frame by another origin",
+        "ignored (origin and source checked); the sign-in completes with the pop-up's own callback",
+    );
+    record_case(
+        "Embed",
+        "a height message posted to the loader by anything but its frame",
+        "ignored (origin and source checked); the frame keeps its height",
+    );
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_site_not_in_the_embed_origins_gets_no_walkthrough() {
+    if e2e_harness::skipped(&NEEDS) {
+        return;
+    }
+    let (_allowed, wt) = site_and_companion(&[]).await;
+    let other = Server::spawn(free_listener().await, docs_router(wt.url("")));
+    let browser = Browser::launch_blocking_third_party_cookies().await;
+    browser.client.goto(&page_url(&other, "html.html")).await.unwrap();
+    assert_eq!(browser.error_code("body").await, "frame_refused");
+    assert!(browser.client.find(fantoccini::Locator::Css("iframe")).await.is_err());
+    browser.screenshot("embed-refused-origin").await;
+    record_case(
+        "Embed",
+        "the frame placed on a page of an origin not in COMPANION_EMBED_ORIGINS",
+        "refused by the browser (frame-ancestors); the loader shows frame_refused in its place",
+    );
+    browser.close().await;
+}

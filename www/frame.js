@@ -1,0 +1,115 @@
+// The walkthrough framed by a documentation page (/embed): the frame's side of two conversations.
+// Nothing here runs on the app's own pages.
+// 1. Its height, posted whenever the content's height changes to the documentation page that
+//    framed it: to the origin the loader (embed-frame.js) passed as `parent`, and no other. The
+//    frame accepts no message from that page.
+// 2. Signing in through a pop-up: PleoFrame.signIn(url, state, onClosed) opens it at once (a
+//    browser allows a pop-up only while handling the click, so the app calls this synchronously
+//    with the authorize URL its WebAssembly just made) and resolves with the callback's query:
+//    from the pop-up's own message (checked: this origin, from that very window), or, when the
+//    pop-up lost its link to this frame (the authorisation server's pages sent
+//    Cross-Origin-Opener-Policy; the frame then sees it as closed), handed over through the
+//    companion (POST /api/embed/handoff/take, with this frame's attempt cookie). It rejects with
+//    a stable code: popup_blocked, popup_closed (after onClosed, once the sign-in can no longer
+//    come back), or superseded (another sign-in started).
+const HEIGHT = "pleo-walkthrough:height";
+const CALLBACK = "pleo-walkthrough:callback";
+const RECEIVED = "pleo-walkthrough:callback-received";
+const SIGN_IN_LIFETIME_MS = 10 * 60 * 1000; // as long as the companion keeps the attempt
+
+const framed = location.pathname === "/embed" && window.parent !== window;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function reportHeight() {
+  let parentOrigin;
+  try {
+    parentOrigin = new URL(new URLSearchParams(location.search).get("parent")).origin;
+  } catch {
+    return; // A bare <iframe>: a fixed height and its own scrollbar.
+  }
+  if (parentOrigin === "null") return;
+  let last = 0;
+  const post = () => {
+    const style = getComputedStyle(document.body);
+    const height = Math.ceil(
+      document.body.getBoundingClientRect().height + parseFloat(style.marginTop) + parseFloat(style.marginBottom),
+    );
+    if (height !== last) {
+      last = height;
+      window.parent.postMessage({ type: HEIGHT, height }, parentOrigin);
+    }
+  };
+  new ResizeObserver(post).observe(document.body);
+}
+
+async function takeHandoff(state) {
+  try {
+    const response = await fetch("/api/embed/handoff/take", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-requested-with": "pleo-walkthrough",
+        "x-walkthrough-embed": "frame",
+      },
+      body: JSON.stringify({ state }),
+    });
+    const body = await response.json().catch(() => null);
+    return response.ok ? { callback: body?.callback } : { error: body?.error ?? "companion_unreachable" };
+  } catch {
+    return { error: "companion_unreachable" };
+  }
+}
+
+let generation = 0;
+let popup = null;
+
+function signIn(url, state, onClosed) {
+  const mine = ++generation;
+  popup = window.open(url, "pleo-walkthrough-sign-in", "popup=yes,width=520,height=720");
+  const opened = popup;
+  if (!opened) throw "popup_blocked";
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const finish = (ok, value) => {
+      if (settled) return;
+      settled = true;
+      removeEventListener("message", onMessage);
+      (ok ? resolve : reject)(value);
+    };
+    function onMessage(event) {
+      if (event.origin !== location.origin || event.source !== opened) return;
+      if (event.data?.type !== CALLBACK || typeof event.data.callback !== "string") return;
+      opened.postMessage({ type: RECEIVED }, location.origin);
+      finish(true, event.data.callback);
+    }
+    addEventListener("message", onMessage);
+    (async () => {
+      while (!settled && !opened.closed) {
+        await sleep(200);
+        if (mine !== generation) return finish(false, "superseded");
+      }
+      if (settled) return;
+      onClosed();
+      const deadline = Date.now() + SIGN_IN_LIFETIME_MS;
+      for (let wait = 300; !settled && Date.now() < deadline; wait = Math.min(wait * 1.25, 3000)) {
+        if (mine !== generation) return finish(false, "superseded");
+        const answer = await takeHandoff(state);
+        if (answer.callback) return finish(true, answer.callback);
+        if (answer.error !== "handoff_pending" && answer.error !== "session_store_unavailable") break;
+        await sleep(wait);
+      }
+      finish(false, "popup_closed");
+    })();
+  });
+}
+
+// Stops waiting for the current sign-in and closes its window (the companion refused to start it).
+function cancel() {
+  generation += 1;
+  popup?.close();
+}
+
+if (framed) {
+  window.PleoFrame = { signIn, cancel };
+  reportHeight();
+}
