@@ -6,58 +6,16 @@
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{Path, Query};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderMap, header};
+use axum::response::{Html, Response};
 use axum::routing::get;
 use e2e_harness::{
-    Browser, Mode, Need, Server, Walkthrough, assert_nothing_secret_reached_the_browser, doc_sites_path, free_listener,
-    record_case,
+    Browser, Mode, Need, Server, Walkthrough, assert_nothing_secret_reached_the_browser, documentation_site,
+    free_listener, record_case,
 };
 use fantoccini::wd::WindowHandle;
 
 const NEEDS: [Need; 3] = [Need::App, Need::Browser, Need::DocSites];
-
-/// A documentation site: the built pages with the companion's address filled in, and `/frame`,
-/// a page that frames any address (for the cookie probe).
-fn docs_router(companion: String) -> Router {
-    Router::new()
-        .route(
-            "/frame",
-            get(
-                |Query(query): Query<std::collections::HashMap<String, String>>| async move {
-                    let src = query.get("src").cloned().unwrap_or_default().replace('"', "");
-                    Html(format!(
-                        "<!doctype html><title>frame</title><iframe src=\"{src}\"></iframe>"
-                    ))
-                },
-            ),
-        )
-        .route(
-            "/{file}",
-            get(move |Path(file): Path<String>| {
-                let companion = companion.clone();
-                async move {
-                    if file.contains("..") || file.starts_with('.') {
-                        return StatusCode::NOT_FOUND.into_response();
-                    }
-                    let Ok(text) = std::fs::read_to_string(doc_sites_path().join(&file)) else {
-                        return StatusCode::NOT_FOUND.into_response();
-                    };
-                    let kind = if file.ends_with(".js") {
-                        "text/javascript"
-                    } else {
-                        "text/html; charset=utf-8"
-                    };
-                    (
-                        [(header::CONTENT_TYPE, kind)],
-                        text.replace("__COMPANION__", &companion),
-                    )
-                        .into_response()
-                }
-            }),
-        )
-}
 
 /// A documentation site on `127.0.0.1` and a companion on `localhost` that lets it frame the
 /// walkthrough; `extra` configures the companion further.
@@ -67,7 +25,7 @@ async fn site_and_companion(extra: &[(&str, &str)]) -> (Server, Walkthrough) {
     let mut vars = vec![("COMPANION_EMBED_ORIGINS", docs_origin.as_str())];
     vars.extend_from_slice(extra);
     let wt = Walkthrough::start_with(Mode::Local, &vars).await;
-    let docs = Server::spawn(listener, wt.recorder.wrap(docs_router(wt.url(""))));
+    let docs = Server::spawn(listener, wt.recorder.wrap(documentation_site(wt.url(""))));
     (docs, wt)
 }
 
@@ -284,7 +242,7 @@ async fn the_browser_really_blocks_third_party_cookies_and_keeps_partitioned_one
             }),
         );
     let probe = Server::spawn(free_listener().await, probe);
-    let docs = Server::spawn(free_listener().await, docs_router(String::new()));
+    let docs = Server::spawn(free_listener().await, documentation_site(String::new()));
     let probe_url = |path: &str| format!("http://localhost:{}{path}", probe.addr.port());
     let framed = |path: &str| format!("{}?src={}", page_url(&docs, "frame"), probe_url(path));
     let seen_in_frame = async |browser: &Browser| {
@@ -496,7 +454,7 @@ async fn a_site_not_in_the_embed_origins_gets_no_walkthrough() {
         return;
     }
     let (_allowed, wt) = site_and_companion(&[]).await;
-    let other = Server::spawn(free_listener().await, docs_router(wt.url("")));
+    let other = Server::spawn(free_listener().await, documentation_site(wt.url("")));
     let browser = Browser::launch_blocking_third_party_cookies().await;
     browser.client.goto(&page_url(&other, "html.html")).await.unwrap();
     assert_eq!(browser.error_code("body").await, "frame_refused");

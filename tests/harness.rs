@@ -230,6 +230,48 @@ pub fn doc_sites_path() -> PathBuf {
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/doc-sites/dist"))
 }
 
+/// A documentation site: the built pages with the companion's address filled in, and `/frame`,
+/// a page that frames any address (for the cookie probe).
+pub fn documentation_site(companion: String) -> Router {
+    Router::new()
+        .route(
+            "/frame",
+            axum::routing::get(
+                |axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>| async move {
+                    let src = query.get("src").cloned().unwrap_or_default().replace('"', "");
+                    axum::response::Html(format!(
+                        "<!doctype html><title>frame</title><iframe src=\"{src}\"></iframe>"
+                    ))
+                },
+            ),
+        )
+        .route(
+            "/{file}",
+            axum::routing::get(move |axum::extract::Path(file): axum::extract::Path<String>| {
+                let companion = companion.clone();
+                async move {
+                    use axum::response::IntoResponse as _;
+                    if file.contains("..") || file.starts_with('.') {
+                        return axum::http::StatusCode::NOT_FOUND.into_response();
+                    }
+                    let Ok(text) = std::fs::read_to_string(doc_sites_path().join(&file)) else {
+                        return axum::http::StatusCode::NOT_FOUND.into_response();
+                    };
+                    let kind = if file.ends_with(".js") {
+                        "text/javascript"
+                    } else {
+                        "text/html; charset=utf-8"
+                    };
+                    (
+                        [(axum::http::header::CONTENT_TYPE, kind)],
+                        text.replace("__COMPANION__", &companion),
+                    )
+                        .into_response()
+                }
+            }),
+        )
+}
+
 /// The built app (Trunk's `dist/`).
 pub fn dist_dir() -> PathBuf {
     let dir = dist_path();
@@ -271,16 +313,22 @@ impl Walkthrough {
 
     /// As [`Walkthrough::start`], with more configuration variables (e.g. auto-approve).
     pub async fn start_with(mode: Mode, extra: &[(&str, &str)]) -> Self {
-        Self::launch(mode, extra, true).await
+        Self::launch(mode, extra, true, |router| router).await
     }
 
     /// As [`Walkthrough::start_with`], without the recorder: for the benchmarks, which measure
     /// the companion and the stand-in, not the test's copy of every response.
     pub async fn start_unrecorded(mode: Mode, extra: &[(&str, &str)]) -> Self {
-        Self::launch(mode, extra, false).await
+        Self::launch(mode, extra, false, |router| router).await
     }
 
-    async fn launch(mode: Mode, extra: &[(&str, &str)], record: bool) -> Self {
+    /// As [`Walkthrough::start_unrecorded`], with the companion's router changed by `wrap` (a
+    /// benchmark's reference: the same server with other headers).
+    pub async fn start_wrapped(mode: Mode, extra: &[(&str, &str)], wrap: impl FnOnce(Router) -> Router) -> Self {
+        Self::launch(mode, extra, false, wrap).await
+    }
+
+    async fn launch(mode: Mode, extra: &[(&str, &str)], record: bool, wrap: impl FnOnce(Router) -> Router) -> Self {
         let listener = free_listener().await;
         let addr = listener.local_addr().unwrap();
         let redirect_uri = format!("http://localhost:{}/callback", addr.port());
@@ -335,7 +383,7 @@ impl Walkthrough {
         let config = Config::from_lookup(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone())).unwrap();
         let state = AppState::new(config);
         let stand_in = separate_stand_in.or_else(|| state.stand_in.clone()).unwrap();
-        let companion = Server::spawn(listener, served(companion::router(state.clone())));
+        let companion = Server::spawn(listener, served(wrap(companion::router(state.clone()))));
         Self {
             companion,
             standalone,

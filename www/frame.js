@@ -1,5 +1,8 @@
-// The walkthrough framed by a documentation page (/embed): the frame's side of two conversations.
-// Nothing here runs on the app's own pages.
+// The walkthrough framed by a documentation page (/embed, embed.html): the frame's page, which
+// embeds the walkthrough as a documentation page on the companion's origin would (embed.js),
+// with the mount element made here from the frame's query (`steps`, `compact`, `start`, as
+// embed-frame.js copies them from the documentation page) and marked `data-frame`; and the
+// frame's side of two conversations.
 // 1. Its height, posted whenever the content's height changes to the documentation page that
 //    framed it: to the origin the loader (embed-frame.js) passed as `parent`, and no other. The
 //    frame accepts no message from that page.
@@ -17,13 +20,12 @@ const CALLBACK = "pleo-walkthrough:callback";
 const RECEIVED = "pleo-walkthrough:callback-received";
 const SIGN_IN_LIFETIME_MS = 10 * 60 * 1000; // as long as the companion keeps the attempt
 
-const framed = location.pathname === "/embed" && window.parent !== window;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function reportHeight() {
   let parentOrigin;
   try {
-    parentOrigin = new URL(new URLSearchParams(location.search).get("parent")).origin;
+    parentOrigin = new URL(query.get("parent")).origin;
   } catch {
     return; // A bare <iframe>: a fixed height and its own scrollbar.
   }
@@ -109,7 +111,14 @@ function cancel() {
   popup?.close();
 }
 
-if (framed) {
-  window.PleoFrame = { signIn, cancel };
-  reportHeight();
+// Runs before embed.js (module scripts run in document order), so the app finds its mount element.
+const query = new URLSearchParams(location.search);
+const mount = Object.assign(document.createElement("div"), { id: "pleo-oauth-walkthrough" });
+mount.dataset.frame = "";
+for (const [parameter, data] of [["steps", "steps"], ["compact", "compact"], ["start", "startStep"]]) {
+  if (query.has(parameter)) mount.dataset[data] = query.get(parameter);
 }
+document.body.append(mount);
+window.PleoFrame = { signIn, cancel };
+// Framed (else opened on its own): its height to the documentation page.
+if (window.parent !== window) reportHeight();

@@ -72,7 +72,14 @@ pub struct ApiCall {
 }
 
 async fn send(request: Result<Request, gloo_net::Error>) -> Result<Response, ClientError> {
-    let request = request.map_err(|e| ClientError(ApiError::with_message(ErrorCode::Internal, e.to_string())))?;
+    // Only a body that cannot be written as JSON fails here; the error's own text (serde_json's)
+    // would link serde_json's message table into the wasm for this one sentence.
+    let request = request.map_err(|_| {
+        ClientError(ApiError::with_message(
+            ErrorCode::Internal,
+            "The request to the companion could not be written.",
+        ))
+    })?;
     request.send().await.map_err(|_| ErrorCode::CompanionUnreachable.into())
 }
 

@@ -31,11 +31,17 @@ fn internal(message: String) -> ClientError {
     ClientError(ApiError::with_message(ErrorCode::Internal, message))
 }
 
+/// Generating fails only when the browser's random source does (`crypto.getRandomValues`). One
+/// sentence, not the `pkce` error's text: that would link every PKCE error message into the wasm.
+fn no_randomness(_: pkce::PkceError) -> ClientError {
+    internal("The browser's random source (crypto.getRandomValues) failed; nothing was sent.".into())
+}
+
 /// Generates verifier, challenge and state, and builds the authorize URL.
 pub fn prepare(config: &PublicConfig) -> Result<Prepared, ClientError> {
-    let verifier = pkce::CodeVerifier::generate().map_err(|e| internal(e.to_string()))?;
+    let verifier = pkce::CodeVerifier::generate().map_err(no_randomness)?;
     let challenge = pkce::CodeChallenge::s256(&verifier);
-    let state = pkce::State::generate().map_err(|e| internal(e.to_string()))?;
+    let state = pkce::State::generate().map_err(no_randomness)?;
     let request = AuthorizeRequest::for_config(config, state.as_str(), challenge.as_str());
     let url = request.url().map_err(ClientError::from)?;
     let parameters = request
@@ -65,15 +71,21 @@ fn return_to(step: u8) -> String {
     format!("{path}{search}#step-{}", if step <= 2 { 3 } else { step })
 }
 
-/// Binds a prepared attempt to this browser at the companion, keeps verifier and state for the
-/// callback, and navigates to the authorisation server.
-pub async fn redirect(prepared: Prepared, step: u8) -> Result<(), ClientError> {
+/// Binds a prepared attempt to this browser at the companion (its state and challenge, under an
+/// HttpOnly cookie), so that only this browser can have the code exchanged.
+pub async fn bind(prepared: &Prepared) -> Result<(), ClientError> {
     let start = AuthorizeStart {
         state: prepared.state.clone(),
         code_challenge: prepared.challenge.clone(),
         code_challenge_method: "S256".into(),
     };
-    api::authorize_start(&start).await?;
+    api::authorize_start(&start).await
+}
+
+/// Binds a prepared attempt to this browser at the companion, keeps verifier and state for the
+/// callback, and navigates to the authorisation server.
+pub async fn redirect(prepared: Prepared, step: u8) -> Result<(), ClientError> {
+    bind(&prepared).await?;
     let pending = PendingAuthorization {
         state: prepared.state,
         code_verifier: prepared.verifier,

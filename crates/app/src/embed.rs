@@ -5,7 +5,10 @@
 //! <script type="module" src="/embed.js"></script>
 //! ```
 //! The page must be served from the companion's origin (or proxy `/api/` to it): the session
-//! cookie is `SameSite=Strict` and the API is same-origin only.
+//! cookie is `SameSite=Strict` and the API is same-origin only. The frame that documentation
+//! on another site embeds (`/embed`, `www/embed.html`) is such a page: its `frame.js` makes the
+//! mount element from the frame's query, with `data-frame`, which puts the walkthrough in frame
+//! mode (its own partitioned cookies, sign-in in a pop-up: [`crate::popup`]).
 
 use leptos::prelude::*;
 
@@ -24,6 +27,9 @@ pub fn mount_embedded() -> bool {
     else {
         return false;
     };
+    if element.has_attribute("data-frame") {
+        crate::api::set_in_frame();
+    }
     let options = EmbedOptions::from_element(&element);
     leptos::mount::mount_to(
         element,

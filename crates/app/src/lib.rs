@@ -14,22 +14,16 @@ pub mod views;
 
 use leptos::prelude::*;
 
-/// The whole app: the walkthrough at `/`, the redirect target at `/callback`, and the
-/// walkthrough framed by a documentation site at `/embed`. Pages entered by a full page load
-/// each (the authorisation server redirects to one, the callback replaces itself with the
-/// other), so the path is read once; a client-side router would cost about 15 KB of gzipped
-/// wasm for nothing.
+/// The whole app: the walkthrough at `/`, the redirect target at `/callback`. Two pages, each
+/// entered by a full page load (the authorisation server redirects to one, the callback
+/// replaces itself with the other), so the path is read once; a client-side router would cost
+/// about 15 KB of gzipped wasm for nothing. (The frame a documentation site embeds, `/embed`,
+/// mounts the walkthrough as a documentation page does: [`embed`].)
 #[component]
 pub fn App() -> impl IntoView {
-    let location = web_sys::window().map(|w| w.location());
-    let path = location.as_ref().and_then(|l| l.pathname().ok()).unwrap_or_default();
-    if path == "/embed" {
-        api::set_in_frame();
-        let query = location.and_then(|l| l.search().ok()).unwrap_or_default();
-        let options = options::EmbedOptions::from_query(&query);
-        return view! { <main class="pleo-walkthrough framed"><views::WalkthroughPage options=options/></main> }
-            .into_any();
-    }
+    let path = web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_default();
     let page = match path.as_str() {
         "/" | "/index.html" => view! { <views::WalkthroughPage/> }.into_any(),
         "/callback" => view! { <views::CallbackPage/> }.into_any(),
@@ -42,5 +36,4 @@ pub fn App() -> impl IntoView {
         </header>
         <main>{page}</main>
     }
-    .into_any()
 }

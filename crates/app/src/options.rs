@@ -56,19 +56,6 @@ impl EmbedOptions {
         }
     }
 
-    /// From the `/embed` frame's query: `steps`, `compact`, `start` (what `embed-frame.js` copies
-    /// from the documentation page's `data-steps`, `data-compact`, `data-start-step`).
-    pub fn from_query(query: &str) -> Self {
-        let Ok(parameters) = web_sys::UrlSearchParams::new_with_str(query) else {
-            return Self::default();
-        };
-        Self::parse(
-            parameters.get("steps").as_deref(),
-            parameters.get("compact").as_deref(),
-            parameters.get("start").as_deref(),
-        )
-    }
-
     /// From the mount element's data attributes.
     pub fn from_element(element: &web_sys::HtmlElement) -> Self {
         let data = element.dataset();

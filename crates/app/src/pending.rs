@@ -49,7 +49,8 @@ fn storage() -> Option<web_sys::Storage> {
 }
 
 fn set<T: Serialize>(key: &str, value: &T) -> Result<(), String> {
-    let json = serde_json::to_string(value).map_err(|e| e.to_string())?;
+    // No serde_json error text: formatting one links its whole message table into the wasm.
+    let json = serde_json::to_string(value).map_err(|_| "it could not be written as JSON".to_owned())?;
     storage()
         .ok_or_else(|| "this page has no sessionStorage".to_owned())?
         .set_item(key, &json)

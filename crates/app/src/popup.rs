@@ -1,18 +1,19 @@
 //! Signing in from the walkthrough framed by a documentation page (`/embed`): authorisation
 //! servers refuse to be framed, so the authorize request goes to a pop-up. The click handler
 //! makes the PKCE pair, the state and the authorize URL in WebAssembly and opens the pop-up at
-//! once (a browser allows one only there: no await before it). The pop-up's conversation with
-//! its callback page is `frame.js`'s (`PleoFrame.signIn`); the checks and the exchange are the
-//! callback page's own ([`crate::views::callback::checked_exchange`]), run here: the verifier
-//! never leaves this frame, and no storage holds it.
+//! once ([`Popup::open`]: a browser allows one only there, so no await comes before it). The
+//! pop-up's conversation with its callback page is `frame.js`'s (`PleoFrame.signIn`); the rest
+//! is the button's action, as on the app's own page: [`complete`] binds the attempt, waits for
+//! the callback and runs the callback page's own checks and exchange
+//! ([`crate::views::callback::complete`]). The verifier never leaves this frame, and no storage
+//! holds it.
 
-use contract::wire::AuthorizeStart;
 use flow::ErrorCode;
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
-use crate::api::{self, ClientError};
-use crate::authorization::Prepared;
+use crate::api::ClientError;
+use crate::authorization::{self, Prepared};
 use crate::live::Live;
 use crate::pending::PendingAuthorization;
 
@@ -26,79 +27,72 @@ extern "C" {
     fn frame_cancel() -> Result<(), JsValue>;
 }
 
-/// Where a pop-up sign-in is, as the step shows it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PopupStatus {
-    /// Nothing started.
-    Idle,
-    /// The pop-up is open; its answer is awaited.
-    Waiting,
-    /// The pop-up is closed or out of reach; its answer may still come through the companion.
-    Closed,
-    /// Signed in: the exchange is done.
-    SignedIn,
-    /// It ended with this error (blocked, closed for good, refused by a check or the companion).
-    Failed(ClientError),
+/// A sign-in whose pop-up the click opened (or the browser refused to open).
+pub struct Opened {
+    prepared: Prepared,
+    answer: Result<wasm_bindgen_futures::JsFuture, ErrorCode>,
 }
 
-/// Opens the pop-up at `prepared`'s authorize URL and runs the sign-in to its end, reporting in
-/// `status`. Call it from the click handler itself.
-pub fn sign_in(prepared: Prepared, live: Live, status: RwSignal<PopupStatus>) {
-    let on_closed = Closure::once_into_js(move || status.set(PopupStatus::Closed));
-    let answer = match frame_sign_in(&prepared.url, &prepared.state, &on_closed) {
-        Ok(promise) => wasm_bindgen_futures::JsFuture::from(promise),
-        Err(thrown) => {
-            let code = if thrown.as_string().as_deref() == Some("popup_blocked") {
-                ErrorCode::PopupBlocked
-            } else {
-                ErrorCode::Internal
-            };
-            return status.set(PopupStatus::Failed(code.into()));
+/// One button's pop-up: what its click opened, for its action to finish, and whether the
+/// pop-up is closed (or out of reach) while the action still listens for its answer.
+#[derive(Clone, Copy)]
+pub struct Popup {
+    opened: StoredValue<Option<Opened>, LocalStorage>,
+    /// The pop-up closed before it answered: its answer may still come through the companion.
+    pub closed: RwSignal<bool>,
+}
+
+impl Popup {
+    /// Nothing opened yet.
+    pub fn new() -> Self {
+        Self {
+            opened: StoredValue::new_local(None),
+            closed: RwSignal::new(false),
         }
-    };
-    status.set(PopupStatus::Waiting);
-    leptos::task::spawn_local(async move {
-        match complete(prepared, answer, live).await {
-            Ok(()) => status.set(PopupStatus::SignedIn),
-            Err(Outcome::Superseded) => {}
-            Err(Outcome::Failed(error)) => status.set(PopupStatus::Failed(error)),
-        }
-    });
-}
-
-enum Outcome {
-    /// Another sign-in started meanwhile: this one says nothing more.
-    Superseded,
-    Failed(ClientError),
-}
-
-impl From<ClientError> for Outcome {
-    fn from(error: ClientError) -> Self {
-        Self::Failed(error)
     }
-}
 
-/// Binds the attempt at the companion, waits for the callback, checks it and has the companion
-/// exchange the code.
-async fn complete(prepared: Prepared, answer: wasm_bindgen_futures::JsFuture, live: Live) -> Result<(), Outcome> {
-    let start = AuthorizeStart {
-        state: prepared.state.clone(),
-        code_challenge: prepared.challenge.clone(),
-        code_challenge_method: "S256".into(),
-    };
-    if let Err(error) = api::authorize_start(&start).await {
-        let _ = frame_cancel();
-        return Err(error.into());
-    }
-    let callback = match answer.await {
-        Ok(callback) => callback.as_string().unwrap_or_default(),
-        Err(code) => {
-            return Err(match code.as_string().as_deref() {
-                Some("superseded") => Outcome::Superseded,
-                _ => ClientError::from(ErrorCode::PopupClosed).into(),
+    /// Opens the pop-up at `prepared`'s authorize URL. Call it from the click handler itself,
+    /// then dispatch the action that calls [`Popup::take`] and [`complete`].
+    pub fn open(self, prepared: Prepared) {
+        let closed = self.closed;
+        closed.set(false);
+        let on_closed = Closure::once_into_js(move || closed.set(true));
+        let answer = frame_sign_in(&prepared.url, &prepared.state, &on_closed)
+            .map(wasm_bindgen_futures::JsFuture::from)
+            .map_err(|thrown| match thrown.as_string().as_deref() {
+                Some("popup_blocked") => ErrorCode::PopupBlocked,
+                _ => ErrorCode::Internal,
             });
-        }
-    };
+        self.opened.set_value(Some(Opened { prepared, answer }));
+    }
+
+    /// What the last click opened, once.
+    pub fn take(self) -> Option<Opened> {
+        self.opened.try_update_value(Option::take).flatten()
+    }
+}
+
+impl Default for Popup {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Binds the attempt at the companion, waits for the pop-up's callback, checks it and has the
+/// companion exchange the code; step 3 then shows the exchange.
+pub async fn complete(opened: Opened, live: Live) -> Result<(), ClientError> {
+    let Opened { prepared, answer } = opened;
+    let answer = answer.map_err(ClientError::from)?;
+    if let Err(error) = authorization::bind(&prepared).await {
+        let _ = frame_cancel();
+        return Err(error);
+    }
+    // Rejected: closed for good, or superseded by a newer sign-in (whose result the action shows).
+    let callback = answer
+        .await
+        .map_err(|_| ClientError::from(ErrorCode::PopupClosed))?
+        .as_string()
+        .unwrap_or_default();
     let pending = PendingAuthorization {
         state: prepared.state,
         code_verifier: prepared.verifier,
@@ -106,10 +100,8 @@ async fn complete(prepared: Prepared, answer: wasm_bindgen_futures::JsFuture, li
         issuer: Some(prepared.issuer),
         iss_always_sent: prepared.iss_always_sent,
     };
-    let exchange = crate::views::callback::checked_exchange(&callback, Some(pending))?;
-    api::exchange(&exchange.request).await?;
-    crate::pending::store_report(&exchange.report);
-    live.report.set(Some(exchange.report));
+    let (report, _) = crate::views::callback::complete(&callback, Some(pending)).await?;
+    live.report.set(Some(report));
     live.reload_session();
     Ok(())
 }

@@ -181,27 +181,25 @@ pub fn router(state: AppState) -> Router {
     }
     let page_policy = security_headers::app_policy(state.config.static_dir.as_deref(), "'none'");
     if let Some(dir) = &state.config.static_dir {
-        // A single-page app: unknown paths get index.html. `/embed` is the same page for a
-        // documentation site's frame, framed only by COMPANION_EMBED_ORIGINS; `/callback` is
-        // the small page that relays a pop-up's callback or starts the app (when the build has
-        // it). No dotfile is served, whatever the folder holds.
+        // A single-page app: unknown paths get index.html. `/embed` is the page a
+        // documentation site frames (`embed.html`), framed only by COMPANION_EMBED_ORIGINS;
+        // `/callback` is the small page that relays a pop-up's callback or starts the app. No
+        // dotfile is served, whatever the folder holds.
         let index = dir.join("index.html");
         let embed_policy = security_headers::app_policy(
             Some(dir),
             &security_headers::frame_ancestors(&state.config.embed_origins),
         );
-        let embed = Router::new().route_service("/embed", ServeFile::new(&index)).layer(
-            tower_http::set_header::SetResponseHeaderLayer::overriding(
+        let embed = Router::new()
+            .route_service("/embed", ServeFile::new(dir.join("embed.html")))
+            .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
                 axum::http::header::CONTENT_SECURITY_POLICY,
                 axum::http::HeaderValue::from_str(&embed_policy)
                     .unwrap_or_else(|_| axum::http::HeaderValue::from_static(security_headers::API_POLICY)),
-            ),
-        );
-        let mut pages = Router::new().merge(embed);
-        let callback = dir.join("callback.html");
-        if callback.is_file() {
-            pages = pages.route_service("/callback", ServeFile::new(callback));
-        }
+            ));
+        let pages = Router::new()
+            .merge(embed)
+            .route_service("/callback", ServeFile::new(dir.join("callback.html")));
         let files = ServeDir::new(dir).fallback(ServeFile::new(index));
         app = app.merge(
             pages

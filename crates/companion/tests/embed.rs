@@ -110,12 +110,14 @@ async fn the_frame_gets_partitioned_cookies_of_its_own() {
     );
 }
 
-/// A built app in a temporary folder: its page, the callback page and one hashed file.
-fn static_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("embed-static-{}-{}", std::process::id(), line!()));
+/// A built app in a temporary folder of the test `name`: its page, the callback page and one
+/// hashed file.
+fn static_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("embed-static-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("index.html"), "<!doctype html><title>app</title>").unwrap();
     std::fs::write(dir.join("callback.html"), "<!doctype html><title>callback</title>").unwrap();
+    std::fs::write(dir.join("embed.html"), "<!doctype html><title>embed</title>").unwrap();
     std::fs::write(dir.join("app-0123456789abcdef.js"), "export default 1;").unwrap();
     std::fs::write(dir.join("embed-frame.js"), "1;").unwrap();
     dir
@@ -131,7 +133,7 @@ async fn get(app: &axum::Router, path: &str) -> (StatusCode, axum::http::HeaderM
 
 #[tokio::test]
 async fn only_the_embed_origins_may_frame_the_embed_page() {
-    let dir = static_dir();
+    let dir = static_dir("frame-ancestors");
     let dir_text = dir.display().to_string();
     let app = router(AppState::new(config(&[
         ("COMPANION_STATIC_DIR", &dir_text),
@@ -141,7 +143,7 @@ async fn only_the_embed_origins_may_frame_the_embed_page() {
         |headers: &axum::http::HeaderMap| headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
     let (status, headers, body) = get(&app, "/embed?steps=1-3").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(body.contains("<title>app</title>"));
+    assert!(body.contains("<title>embed</title>"), "the frame's own page");
     assert!(
         policy(&headers).ends_with(&format!("frame-ancestors {DOCS} https://docs.example.com")),
         "{}",
@@ -168,7 +170,7 @@ async fn only_the_embed_origins_may_frame_the_embed_page() {
 
 #[tokio::test]
 async fn hashed_files_are_cached_for_good_and_pages_revalidated() {
-    let dir = static_dir();
+    let dir = static_dir("cache-control");
     let app = router(AppState::new(config(&[(
         "COMPANION_STATIC_DIR",
         &dir.display().to_string(),

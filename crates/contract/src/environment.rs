@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The environments of the configuration contract; the wire form is the lowercase name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Environment {
     /// The stand-in, embedded in the companion.
@@ -33,6 +33,13 @@ impl Environment {
     /// The environment a `PLEO_ENV` value names.
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|env| env.as_str() == text)
+    }
+}
+
+/// Read by its wire name ([`Environment::as_str`]).
+impl<'de> Deserialize<'de> for Environment {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_name::deserialize(deserializer, &Self::ALL, Self::as_str)
     }
 }
 

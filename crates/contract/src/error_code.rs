@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// A stable, machine-readable error code. The wire form is the snake_case name; tests and
 /// clients match on it, never on the message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// A configured URL or value is unusable.
@@ -92,11 +92,65 @@ pub enum ErrorCode {
     FrameRefused,
     /// A route that does not exist.
     NotFound,
-    /// Something failed that should not have; the log has the details.
+    /// Something failed that should not have; the log has the details. (Stays last: see
+    /// [`ErrorCode::ALL`].)
     Internal,
 }
 
+/// Read by its wire name ([`ErrorCode::as_str`]).
+impl<'de> Deserialize<'de> for ErrorCode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_name::deserialize(deserializer, &Self::ALL, Self::as_str)
+    }
+}
+
 impl ErrorCode {
+    /// Every code, in declaration order (checked at compile time: as many as there are
+    /// variants, `Internal` last; and by a test: each at its index).
+    pub const ALL: [Self; 41] = [
+        Self::ConfigInvalid,
+        Self::CallbackTooLarge,
+        Self::CallbackParameterRepeated,
+        Self::IssuerMismatch,
+        Self::StateMissing,
+        Self::NoPendingAuthorization,
+        Self::StateMismatch,
+        Self::AuthorizationDenied,
+        Self::AuthorizationFailed,
+        Self::CodeMissing,
+        Self::VerifierInvalid,
+        Self::CsrfHeaderMissing,
+        Self::OriginNotAllowed,
+        Self::AttemptMissing,
+        Self::AttemptMismatch,
+        Self::InvalidRequest,
+        Self::BodyTooLarge,
+        Self::UnsupportedMediaType,
+        Self::NotSignedIn,
+        Self::ReauthorizationRequired,
+        Self::TokenRequestRejected,
+        Self::TokenEndpointFailed,
+        Self::TokenEndpointUnreachable,
+        Self::TokenEndpointTimeout,
+        Self::RefreshOutcomeUnknown,
+        Self::DisconnectFailed,
+        Self::IssuerMissing,
+        Self::PathNotAllowed,
+        Self::MethodNotAllowed,
+        Self::ApiUnreachable,
+        Self::ApiTimeout,
+        Self::CompanionUnreachable,
+        Self::Overloaded,
+        Self::SessionStoreUnavailable,
+        Self::PopupBlocked,
+        Self::PopupClosed,
+        Self::HandoffNotExpected,
+        Self::HandoffPending,
+        Self::FrameRefused,
+        Self::NotFound,
+        Self::Internal,
+    ];
+
     /// The wire form: the stable snake_case code.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -230,6 +284,8 @@ impl ErrorCode {
     }
 }
 
+const _: () = assert!(ErrorCode::ALL.len() == ErrorCode::Internal as usize + 1);
+
 impl core::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.as_str())
@@ -247,5 +303,16 @@ mod tests {
         assert_eq!(ErrorCode::ReauthorizationRequired.as_str(), "reauthorization_required");
         let back: ErrorCode = serde_json::from_str("\"state_mismatch\"").unwrap();
         assert_eq!(back, ErrorCode::StateMismatch);
+        assert!(serde_json::from_str::<ErrorCode>("\"no_such_code\"").is_err());
+        assert!(serde_json::from_str::<ErrorCode>("3").is_err());
+    }
+
+    #[test]
+    fn all_lists_every_code_once_in_order_and_each_round_trips() {
+        for (index, code) in ErrorCode::ALL.into_iter().enumerate() {
+            assert_eq!(code as usize, index);
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(serde_json::from_str::<ErrorCode>(&json).unwrap(), code);
+        }
     }
 }

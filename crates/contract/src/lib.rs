@@ -24,6 +24,7 @@ pub mod environment;
 pub mod error_code;
 pub mod knobs;
 pub mod wire;
+mod wire_name;
 
 pub use catalog::{ApiEndpoint, CATALOG};
 pub use environment::Environment;

@@ -169,7 +169,7 @@ pub fn token_hint(token: &str) -> String {
 }
 
 /// What a transcript entry records; the wire form is the snake_case name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TranscriptStep {
     /// The code exchange at the token endpoint (RFC 6749 §4.1.3).
@@ -182,7 +182,17 @@ pub enum TranscriptStep {
     Disconnect,
 }
 
+/// Read by its wire name ([`TranscriptStep::as_str`]).
+impl<'de> Deserialize<'de> for TranscriptStep {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_name::deserialize(deserializer, &Self::ALL, Self::as_str)
+    }
+}
+
 impl TranscriptStep {
+    /// Every step, in declaration order.
+    pub const ALL: [Self; 4] = [Self::TokenExchange, Self::Refresh, Self::ApiCall, Self::Disconnect];
+
     /// The wire form.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -251,4 +261,20 @@ pub struct HandoffDelivery {
 pub struct HandoffClaim {
     /// The state the frame sent to the authorize endpoint.
     pub state: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TranscriptStep;
+
+    #[test]
+    fn every_transcript_step_reads_back_from_the_name_it_is_written_with() {
+        for (index, step) in TranscriptStep::ALL.into_iter().enumerate() {
+            assert_eq!(step as usize, index);
+            let json = serde_json::to_string(&step).unwrap();
+            assert_eq!(json, std::format!("\"{}\"", step.as_str()));
+            assert_eq!(serde_json::from_str::<TranscriptStep>(&json).unwrap(), step);
+        }
+        assert!(serde_json::from_str::<TranscriptStep>("\"sideways\"").is_err());
+    }
 }

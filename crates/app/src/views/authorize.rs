@@ -1,14 +1,15 @@
 //! Step 2: PKCE and state in WASM, and the redirect to the authorisation endpoint.
 
 use contract::wire::PublicConfig;
+use flow::ErrorCode;
 use leptos::prelude::*;
 
 use crate::api::{self, ClientError};
 use crate::authorization::{self, Prepared};
 use crate::live::Live;
-use crate::popup::{self, PopupStatus};
+use crate::popup::{self, Popup};
 use crate::views::step_card::{StepCard, StepGuide};
-use crate::views::widgets::{ErrorNotice, Field, PopupStatusView};
+use crate::views::widgets::{ErrorNotice, Field};
 
 /// Step 2 of Pleo's guide.
 #[component]
@@ -28,41 +29,46 @@ pub fn StepAuthorize(config: PublicConfig, compact: bool) -> impl IntoView {
     }
 }
 
-/// Generation, the parameters, and the redirect button.
+/// Generation, the parameters, and the redirect button (in the frame: the pop-up's).
 #[component]
 pub fn AuthorizePanel(config: PublicConfig) -> impl IntoView {
-    // Generating is synchronous (WebAssembly, no await); the redirect is an action.
+    // Generating is synchronous (WebAssembly, no await); the redirect is an action. Framed by a
+    // documentation page, the authorisation server opens in a pop-up from the click itself, and
+    // the same action finishes the sign-in there.
     let generated = RwSignal::new(None::<Result<Prepared, ClientError>>);
     let generate = move |_| generated.set(Some(authorization::prepare(&config)));
     let prepared = move || generated.get().and_then(Result::ok);
+    let live = expect_context::<Live>();
+    let framed = api::in_frame();
+    let popup = Popup::new();
     let redirect = Action::new_local(move |_: &()| {
         let prepared = generated.get_untracked().and_then(Result::ok);
+        let opened = popup.take();
         async move {
-            match prepared {
-                Some(p) => authorization::redirect(p, 2).await,
-                None => Ok(()),
+            match (opened, prepared) {
+                (Some(opened), _) => popup::complete(opened, live).await,
+                (None, Some(p)) => authorization::redirect(p, 2).await,
+                (None, None) => Ok(()),
             }
         }
     });
-    // Framed by a documentation page, the authorisation server opens in a pop-up, from this
-    // very click; on the app's own page, the tab goes there.
-    let live = expect_context::<Live>();
-    let popup_status = RwSignal::new(PopupStatus::Idle);
-    let framed = api::in_frame();
     let go = move |_| {
-        if framed {
-            if let Some(prepared) = generated.get_untracked().and_then(Result::ok) {
-                popup::sign_in(prepared, live, popup_status);
-            }
-        } else {
-            redirect.dispatch(());
+        if let Some(prepared) = generated.get_untracked().and_then(Result::ok).filter(|_| framed) {
+            popup.open(prepared);
         }
+        redirect.dispatch(());
     };
     let busy = redirect.pending();
     let error = move || {
         let redirect_failed = redirect.value().get().and_then(Result::err);
-        redirect_failed.or_else(|| generated.get().and_then(Result::err))
+        // Closed while still awaited: said at once (the answer may yet come through the
+        // companion, and then replaces it).
+        let closed = (busy.get() && popup.closed.get()).then(|| ClientError::from(ErrorCode::PopupClosed));
+        closed
+            .or(redirect_failed)
+            .or_else(|| generated.get().and_then(Result::err))
     };
+    let signed_in = move || framed && matches!(redirect.value().get(), Some(Ok(()))) && !busy.get();
     view! {
         <button id="generate" on:click=generate>"Generate PKCE verifier, challenge and state"</button>
         {move || prepared().map(|p| view! {
@@ -78,15 +84,18 @@ pub fn AuthorizePanel(config: PublicConfig) -> impl IntoView {
                 </tbody>
             </table>
             <p class="url"><code data-testid="authorize-request-url">{p.url.clone()}</code></p>
-            <button id="authorize-go" class="primary" on:click=go disabled=move || busy.get()>
+            // In the frame the button stays live while a pop-up is awaited: closing it and
+            // starting again must be possible.
+            <button id="authorize-go" class="primary" on:click=go disabled=move || busy.get() && !framed>
                 {move || match (framed, busy.get()) {
-                    (true, _) => "Authorise in a pop-up window",
+                    (true, true) => "Waiting for the sign-in window… (click to open a new one)",
+                    (true, false) => "Authorise in a pop-up window",
                     (false, true) => "Redirecting…",
                     (false, false) => "Continue to the authorisation server",
                 }}
             </button>
         })}
-        <PopupStatusView status=popup_status/>
+        {move || signed_in().then(|| view! { <p id="popup-signed-in" role="status">"✓ Signed in: the companion holds the tokens. Step 3 shows the exchange."</p> })}
         {move || error().map(|e| view! { <ErrorNotice error=e/> })}
     }
 }

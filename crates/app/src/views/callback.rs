@@ -10,14 +10,14 @@ use crate::views::widgets::{ErrorNotice, Progress};
 
 /// What the callback page does after its checks: the exchange, and where to go when it worked.
 #[derive(Debug, Clone)]
-pub(crate) struct Exchange {
-    pub(crate) request: TokenExchange,
-    pub(crate) report: CallbackReport,
-    pub(crate) return_to: String,
+struct Exchange {
+    request: TokenExchange,
+    report: CallbackReport,
+    return_to: String,
 }
 
-/// The callback page: the checks run at once, in order and synchronously; the exchange is an
-/// action dispatched once, which on success leaves for the page the flow started from.
+/// The callback page: the checks and the exchange are one action dispatched once, which on
+/// success leaves for the page the flow started from.
 #[component]
 pub fn CallbackPage() -> impl IntoView {
     let window = web_sys::window();
@@ -31,24 +31,18 @@ pub fn CallbackPage() -> impl IntoView {
     if let Some(history) = window.as_ref().and_then(|w| w.history().ok()) {
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/callback"));
     }
-    let checked = checked_exchange(&query, pending);
-    let refused = checked.as_ref().err().cloned();
     let exchange = Action::new_local(move |_: &()| {
-        let checked = checked.clone();
+        let (query, pending) = (query.clone(), pending.clone());
         async move {
-            let Ok(exchange) = checked else { return Ok(()) };
-            api::exchange(&exchange.request).await?;
-            pending::store_report(&exchange.report);
+            let (_, return_to) = complete(&query, pending).await?;
             if let Some(window) = web_sys::window() {
-                let _ = window.location().replace(&exchange.return_to);
+                let _ = window.location().replace(&return_to);
             }
             Ok::<(), ClientError>(())
         }
     });
-    if refused.is_none() {
-        exchange.dispatch(());
-    }
-    let failure = move || refused.clone().or_else(|| exchange.value().get().and_then(Result::err));
+    exchange.dispatch(());
+    let failure = move || exchange.value().get().and_then(Result::err);
     view! {
         <section class="card" id="callback">
             <h2>"Handling the redirect"</h2>
@@ -69,9 +63,22 @@ pub fn CallbackPage() -> impl IntoView {
     }
 }
 
+/// The callback's checks against `pending`, then the companion's exchange of the code: the
+/// callback page's work, and the framed walkthrough's once its pop-up has answered. The report
+/// for step 3 (also kept in sessionStorage) and where to go back to.
+pub async fn complete(
+    query: &str,
+    pending: Option<PendingAuthorization>,
+) -> Result<(CallbackReport, String), ClientError> {
+    let exchange = checked_exchange(query, pending)?;
+    api::exchange(&exchange.request).await?;
+    pending::store_report(&exchange.report);
+    Ok((exchange.report, exchange.return_to))
+}
+
 /// The callback's checks (`flow::check_callback`) against what this tab stored, and the exchange
 /// they allow; a refusal as the page shows it, with what the server said.
-pub(crate) fn checked_exchange(query: &str, pending: Option<PendingAuthorization>) -> Result<Exchange, ClientError> {
+fn checked_exchange(query: &str, pending: Option<PendingAuthorization>) -> Result<Exchange, ClientError> {
     let checked = flow::check_callback(
         query,
         pending.as_ref().map(|p| p.state.as_str()),

@@ -7,21 +7,25 @@ use leptos::prelude::*;
 use crate::api::ClientError;
 use crate::authorization;
 use crate::live::Live;
-use crate::popup::{self, PopupStatus};
+use crate::popup::{self, Popup};
 use crate::views::step_card::CurrentStep;
 
 /// An error where it happened: the stable code, the sentence, and what to do next. When the
-/// tokens are gone it offers to authorise again and come back to this step.
+/// tokens are gone it offers to authorise again and come back to this step; when the browser
+/// blocked the sign-in pop-up, the walkthrough in a new tab.
 #[component]
 pub fn ErrorNotice(error: ClientError) -> impl IntoView {
     let code = error.code();
     let reauthorize = matches!(code, ErrorCode::ReauthorizationRequired | ErrorCode::NotSignedIn);
+    // A blocked pop-up: the full-page flow in a new tab, where the companion's page is first-party.
+    let blocked = code == ErrorCode::PopupBlocked;
     view! {
         <div class="error" role="alert" data-error-code=code.as_str()>
             <strong>{code.as_str()}</strong>
             " "
             <span>{error.0.message.clone()}</span>
             {reauthorize.then(|| view! { <AuthorizeAgain/> })}
+            {blocked.then(|| view! { <p><a id="open-in-new-tab" href="/#step-2" target="_blank" rel="noopener">"Open the walkthrough in a new tab"</a></p> })}
         </div>
     }
 }
@@ -33,70 +37,37 @@ pub fn AuthorizeAgain() -> impl IntoView {
     let live = use_context::<Live>();
     let step = use_context::<CurrentStep>().map_or(2, |s| s.0);
     let framed = crate::api::in_frame();
-    let popup_status = RwSignal::new(PopupStatus::Idle);
+    let popup = Popup::new();
+    let config = move || {
+        live.and_then(Live::loaded_config)
+            .ok_or_else(|| ClientError::from(ErrorCode::CompanionUnreachable))
+    };
     let authorize = Action::new_local(move |_: &()| {
-        let config = live.and_then(Live::loaded_config);
+        let (config, opened) = (config(), popup.take());
         async move {
-            match config {
-                Some(config) => authorization::start_authorization(&config, step).await,
-                None => Err(ClientError::from(ErrorCode::CompanionUnreachable)),
+            match (opened, live) {
+                (Some(opened), Some(live)) => popup::complete(opened, live).await,
+                // In the frame, never away from the documentation page: what kept the pop-up
+                // from opening is the answer.
+                _ if framed => Err(config
+                    .and_then(|c| authorization::prepare(&c))
+                    .err()
+                    .unwrap_or_else(|| ErrorCode::Internal.into())),
+                _ => authorization::start_authorization(&config?, step).await,
             }
         }
     });
     let again = move |_| {
-        if !framed {
-            authorize.dispatch(());
-            return;
+        if framed && let Ok(prepared) = config().and_then(|c| authorization::prepare(&c)) {
+            popup.open(prepared);
         }
-        let prepared = live
-            .and_then(Live::loaded_config)
-            .ok_or_else(|| ClientError::from(ErrorCode::CompanionUnreachable))
-            .and_then(|config| authorization::prepare(&config));
-        match (prepared, live) {
-            (Ok(prepared), Some(live)) => popup::sign_in(prepared, live, popup_status),
-            (Err(error), _) => popup_status.set(PopupStatus::Failed(error)),
-            (Ok(_), None) => popup_status.set(PopupStatus::Failed(ErrorCode::Internal.into())),
-        }
+        authorize.dispatch(());
     };
     view! {
-        <p><button class="primary" data-testid="authorize-again" on:click=again disabled=move || authorize.pending().get()>
+        <p><button class="primary" data-testid="authorize-again" on:click=again disabled=move || authorize.pending().get() && !framed>
             {if framed { "Authorise again in a pop-up window" } else { "Authorise again and come back here" }}
         </button></p>
         {move || authorize.value().get().and_then(Result::err).map(|e| view! { <p class="error-inline">{e.0.message}</p> })}
-        <PopupStatusView status=popup_status/>
-    }
-}
-
-/// Where a pop-up sign-in of the framed walkthrough is. A blocked pop-up offers the full-page
-/// flow in a new tab, where the companion's own page is first-party. One template for every
-/// state: each `view!` costs wasm.
-#[component]
-pub fn PopupStatusView(status: RwSignal<PopupStatus>) -> impl IntoView {
-    move || {
-        let (note, error) = match status.get() {
-            PopupStatus::Idle => return None,
-            PopupStatus::Waiting => ("Waiting for the sign-in window…", None),
-            PopupStatus::Closed => (
-                "Still listening for its answer through the companion…",
-                Some(ClientError::from(ErrorCode::PopupClosed)),
-            ),
-            PopupStatus::SignedIn => (
-                "✓ Signed in: the companion holds the tokens. Step 3 shows the exchange.",
-                None,
-            ),
-            PopupStatus::Failed(error) => ("", Some(error)),
-        };
-        let signed_in = matches!(status.get_untracked(), PopupStatus::SignedIn);
-        let blocked = error.as_ref().is_some_and(|e| e.code() == ErrorCode::PopupBlocked);
-        Some(view! {
-            <div class="popup-status" role="status" id=signed_in.then_some("popup-signed-in")>
-                {error.map(|error| view! { <ErrorNotice error=error/> })}
-                <p>{note}</p>
-                {blocked.then(|| view! {
-                    <p><a id="open-in-new-tab" href="/#step-2" target="_blank" rel="noopener">"Open the walkthrough in a new tab"</a></p>
-                })}
-            </div>
-        })
     }
 }
 
