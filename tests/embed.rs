@@ -106,6 +106,9 @@ async fn walkthrough_in_the_frame(page: &str, shots: &str) {
     let main = browser.client.window().await.unwrap();
     into_the_frame(&browser, &main).await;
     assert_eq!(browser.text("[data-testid=redirect-uri]").await, wt.url("/callback"));
+    browser.client.switch_to_window(main.clone()).await.unwrap();
+    browser.screenshot(&format!("{shots}-0-documentation-page")).await;
+    into_the_frame(&browser, &main).await;
     browser
         .screenshot_of("step-1", &format!("{shots}-1-configuration"))
         .await;

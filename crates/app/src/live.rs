@@ -52,6 +52,22 @@ impl Live {
         });
     }
 
+    /// Signed in with `tokens` (the exchange's answer: no need to ask again); the transcript
+    /// loads again.
+    pub fn signed_in_with(self, tokens: contract::wire::TokenSummary) {
+        let environment = self
+            .loaded_config()
+            .map_or(contract::Environment::Local, |c| c.environment);
+        self.session.set(Some(Ok(SessionInfo {
+            signed_in: true,
+            environment,
+            tokens: Some(tokens),
+        })));
+        leptos::task::spawn_local(async move {
+            self.transcript.set(Some(api::transcript().await.unwrap_or_default()));
+        });
+    }
+
     /// Whether the companion holds tokens for this browser.
     pub fn signed_in(self) -> bool {
         matches!(self.session.get(), Some(Ok(s)) if s.signed_in)

@@ -8,6 +8,10 @@
 //! ([`crate::views::callback::complete`]). The verifier never leaves this frame, and no storage
 //! holds it.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Context;
+
 use flow::ErrorCode;
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
@@ -27,9 +31,13 @@ extern "C" {
     fn frame_cancel() -> Result<(), JsValue>;
 }
 
+/// The companion's binding of the attempt (`POST /api/authorize/start`), already sent.
+type Binding = Pin<Box<dyn Future<Output = Result<(), ClientError>>>>;
+
 /// A sign-in whose pop-up the click opened (or the browser refused to open).
 pub struct Opened {
     prepared: Prepared,
+    binding: Binding,
     answer: Result<wasm_bindgen_futures::JsFuture, ErrorCode>,
 }
 
@@ -54,6 +62,15 @@ impl Popup {
     /// Opens the pop-up at `prepared`'s authorize URL. Call it from the click handler itself,
     /// then dispatch the action that calls [`Popup::take`] and [`complete`].
     pub fn open(self, prepared: Prepared) {
+        // The binding's request leaves first (its future polled once starts the fetch): making
+        // the pop-up's window holds this page's thread for tens of milliseconds, and the
+        // request then travels meanwhile; and the companion knows the sign-in before the
+        // pop-up can hand its callback over.
+        let start = prepared.clone();
+        let mut binding: Binding = Box::pin(async move { authorization::bind(&start).await });
+        let _ = binding
+            .as_mut()
+            .poll(&mut Context::from_waker(futures::task::noop_waker_ref()));
         let closed = self.closed;
         closed.set(false);
         let on_closed = Closure::once_into_js(move || closed.set(true));
@@ -63,7 +80,11 @@ impl Popup {
                 Some("popup_blocked") => ErrorCode::PopupBlocked,
                 _ => ErrorCode::Internal,
             });
-        self.opened.set_value(Some(Opened { prepared, answer }));
+        self.opened.set_value(Some(Opened {
+            prepared,
+            binding,
+            answer,
+        }));
     }
 
     /// What the last click opened, once.
@@ -81,9 +102,13 @@ impl Default for Popup {
 /// Binds the attempt at the companion, waits for the pop-up's callback, checks it and has the
 /// companion exchange the code; step 3 then shows the exchange.
 pub async fn complete(opened: Opened, live: Live) -> Result<(), ClientError> {
-    let Opened { prepared, answer } = opened;
+    let Opened {
+        prepared,
+        binding,
+        answer,
+    } = opened;
     let answer = answer.map_err(ClientError::from)?;
-    if let Err(error) = authorization::bind(&prepared).await {
+    if let Err(error) = binding.await {
         let _ = frame_cancel();
         return Err(error);
     }
@@ -100,8 +125,8 @@ pub async fn complete(opened: Opened, live: Live) -> Result<(), ClientError> {
         issuer: Some(prepared.issuer),
         iss_always_sent: prepared.iss_always_sent,
     };
-    let (report, _) = crate::views::callback::complete(&callback, Some(pending)).await?;
-    live.report.set(Some(report));
-    live.reload_session();
+    let completed = crate::views::callback::complete(&callback, Some(pending)).await?;
+    live.report.set(Some(completed.report));
+    live.signed_in_with(completed.tokens);
     Ok(())
 }

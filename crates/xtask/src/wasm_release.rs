@@ -129,8 +129,8 @@ pub fn build_app() -> Result<(), String> {
         }
         html = html.replace(&before, &integrity(&path)?);
     }
-    // The loaders and the callback page's script (copied as they are; no integrity attribute).
-    for file in ["frame.js", "callback.js", "embed.js", "embed-frame.js"] {
+    // The loaders (copied as they are; no integrity attribute).
+    for file in ["frame.js", "embed.js", "embed-frame.js"] {
         minify(&dist.join(file))?;
     }
     std::fs::write(&index, html).map_err(|e| format!("cannot write {}: {e}", index.display()))?;
@@ -140,7 +140,7 @@ pub fn build_app() -> Result<(), String> {
 
 /// The app's files that get content-hashed names, and the files that name them.
 const HASHED: [&str; 3] = ["app.js", "app_bg.wasm", "walkthrough.css"];
-const NAMING: [&str; 3] = ["index.html", "embed.js", "callback.js"];
+const NAMING: [&str; 3] = ["index.html", "embed.js", "callback.html"];
 
 /// Renames the app's script, module and styles to `<name>-<16 hex digits of their SHA-256>.<ext>`
 /// and writes the new names into the pages and loaders that name them. The companion serves

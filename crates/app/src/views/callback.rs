@@ -1,7 +1,7 @@
 //! `/callback`: checks the response (state first), uses up the pending authorization, has the
 //! companion exchange the code, and returns the user to where they started.
 
-use contract::wire::TokenExchange;
+use contract::wire::{TokenExchange, TokenSummary};
 use leptos::prelude::*;
 
 use crate::api::{self, ClientError};
@@ -34,9 +34,9 @@ pub fn CallbackPage() -> impl IntoView {
     let exchange = Action::new_local(move |_: &()| {
         let (query, pending) = (query.clone(), pending.clone());
         async move {
-            let (_, return_to) = complete(&query, pending).await?;
+            let completed = complete(&query, pending).await?;
             if let Some(window) = web_sys::window() {
-                let _ = window.location().replace(&return_to);
+                let _ = window.location().replace(&completed.return_to);
             }
             Ok::<(), ClientError>(())
         }
@@ -63,17 +63,28 @@ pub fn CallbackPage() -> impl IntoView {
     }
 }
 
+/// What a completed callback leaves: the report for step 3 (also kept in sessionStorage), the
+/// companion's summary of the tokens, and where to go back to.
+pub struct Completed {
+    /// For step 3.
+    pub report: CallbackReport,
+    /// The exchange's answer.
+    pub tokens: TokenSummary,
+    /// A same-origin path.
+    pub return_to: String,
+}
+
 /// The callback's checks against `pending`, then the companion's exchange of the code: the
-/// callback page's work, and the framed walkthrough's once its pop-up has answered. The report
-/// for step 3 (also kept in sessionStorage) and where to go back to.
-pub async fn complete(
-    query: &str,
-    pending: Option<PendingAuthorization>,
-) -> Result<(CallbackReport, String), ClientError> {
+/// callback page's work, and the framed walkthrough's once its pop-up has answered.
+pub async fn complete(query: &str, pending: Option<PendingAuthorization>) -> Result<Completed, ClientError> {
     let exchange = checked_exchange(query, pending)?;
-    api::exchange(&exchange.request).await?;
+    let tokens = api::exchange(&exchange.request).await?;
     pending::store_report(&exchange.report);
-    Ok((exchange.report, exchange.return_to))
+    Ok(Completed {
+        report: exchange.report,
+        tokens,
+        return_to: exchange.return_to,
+    })
 }
 
 /// The callback's checks (`flow::check_callback`) against what this tab stored, and the exchange
