@@ -1,12 +1,12 @@
 //! Signing in from the walkthrough framed by a documentation page (`/embed`): authorisation
 //! servers refuse to be framed, so the authorize request goes to a pop-up. The click handler
 //! makes the PKCE pair, the state and the authorize URL in WebAssembly and opens the pop-up at
-//! once ([`Popup::open`]: a browser allows one only there, so no await comes before it). The
-//! pop-up's conversation with its callback page is `frame.js`'s (`PleoFrame.signIn`); the rest
-//! is the button's action, as on the app's own page: [`complete`] binds the attempt, waits for
-//! the callback and runs the callback page's own checks and exchange
-//! ([`crate::views::callback::complete`]). The verifier never leaves this frame, and no storage
-//! holds it.
+//! once ([`Popup::open`]: a browser allows one only there, so no await comes before it; the
+//! attempt's binding at the companion is sent just before). The pop-up's conversation with its
+//! callback page is `frame.js`'s (`PleoFrame.signIn`); the rest is the button's action, as on
+//! the app's own page: [`complete`] waits for the binding and the callback and runs the callback
+//! page's own checks and exchange ([`crate::views::callback::complete`]). The verifier never
+//! leaves this frame, and no storage holds it.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -101,7 +101,7 @@ impl Default for Popup {
 
 /// Binds the attempt at the companion, waits for the pop-up's callback, checks it and has the
 /// companion exchange the code; step 3 then shows the exchange.
-pub async fn complete(opened: Opened, live: Live) -> Result<(), ClientError> {
+pub async fn complete(opened: Opened, live: Option<Live>) -> Result<(), ClientError> {
     let Opened {
         prepared,
         binding,
@@ -126,7 +126,9 @@ pub async fn complete(opened: Opened, live: Live) -> Result<(), ClientError> {
         iss_always_sent: prepared.iss_always_sent,
     };
     let completed = crate::views::callback::complete(&callback, Some(pending)).await?;
-    live.report.set(Some(completed.report));
-    live.signed_in_with(completed.tokens);
+    if let Some(live) = live {
+        live.report.set(Some(completed.report));
+        live.signed_in_with(completed.tokens);
+    }
     Ok(())
 }

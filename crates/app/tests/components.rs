@@ -107,18 +107,24 @@ async fn callback_without_state_is_refused_and_uses_up_the_pending_authorization
         iss_always_sent: false,
     })
     .unwrap();
-    let stored = <gloo_storage::SessionStorage as gloo_storage::Storage>::length();
+    let session_storage = || web_sys::window().unwrap().session_storage().unwrap().unwrap();
+    let stored = session_storage().length().unwrap();
     let root = container();
     // The test page's address has no callback parameters at all.
     let handle = leptos::mount::mount_to(root.clone(), || view! { <CallbackPage/> });
-    leptos::task::tick().await;
-    let error = root
-        .query_selector("[data-error-code]")
-        .unwrap()
-        .expect("an error is shown");
+    // The checks run in the page's action: a few turns of the event loop.
+    let mut error = None;
+    for _ in 0..50 {
+        leptos::task::tick().await;
+        error = root.query_selector("[data-error-code]").unwrap();
+        if error.is_some() {
+            break;
+        }
+    }
+    let error = error.expect("an error is shown");
     assert_eq!(error.get_attribute("data-error-code").as_deref(), Some("state_missing"));
     assert_eq!(
-        <gloo_storage::SessionStorage as gloo_storage::Storage>::length(),
+        session_storage().length().unwrap(),
         stored - 1,
         "the verifier and state are single use: the callback removed them, refused or not"
     );

@@ -186,17 +186,11 @@ pub fn router(state: AppState) -> Router {
         // `/callback` is the small page that relays a pop-up's callback or starts the app. No
         // dotfile is served, whatever the folder holds.
         let index = dir.join("index.html");
-        let embed_policy = security_headers::app_policy(
-            Some(dir),
-            &security_headers::frame_ancestors(&state.config.embed_origins),
+        let embed = security_headers::framed_by(
+            Router::new().route_service("/embed", ServeFile::new(dir.join("embed.html"))),
+            dir,
+            &state.config.embed_origins,
         );
-        let embed = Router::new()
-            .route_service("/embed", ServeFile::new(dir.join("embed.html")))
-            .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
-                axum::http::header::CONTENT_SECURITY_POLICY,
-                axum::http::HeaderValue::from_str(&embed_policy)
-                    .unwrap_or_else(|_| axum::http::HeaderValue::from_static(security_headers::API_POLICY)),
-            ));
         let pages = Router::new()
             .merge(embed)
             .route_service("/callback", ServeFile::new(dir.join("callback.html")));

@@ -75,6 +75,15 @@ fn script_hash(script: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(Sha256::digest(script.as_bytes()))
 }
 
+/// `router` (the embed page) with the app's policy, framed by `origins` only.
+pub fn framed_by(router: Router, static_dir: &Path, origins: &[String]) -> Router {
+    let policy = app_policy(Some(static_dir), &frame_ancestors(origins));
+    router.layer(SetResponseHeaderLayer::overriding(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_str(&policy).unwrap_or_else(|_| HeaderValue::from_static(API_POLICY)),
+    ))
+}
+
 /// `/api` with `Cache-Control: no-store`, [`API_POLICY`] and `Cross-Origin-Resource-Policy:
 /// same-origin` on every answer, successful or not: the frame's cookies go with requests from
 /// the documentation site's page too, and no other origin may read what they return.

@@ -38,7 +38,7 @@ pub fn AuthorizePanel(config: PublicConfig) -> impl IntoView {
     let generated = RwSignal::new(None::<Result<Prepared, ClientError>>);
     let generate = move |_| generated.set(Some(authorization::prepare(&config)));
     let prepared = move || generated.get().and_then(Result::ok);
-    let live = expect_context::<Live>();
+    let live = use_context::<Live>();
     let framed = api::in_frame();
     let popup = Popup::new();
     let redirect = Action::new_local(move |_: &()| {

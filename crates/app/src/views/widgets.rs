@@ -45,8 +45,8 @@ pub fn AuthorizeAgain() -> impl IntoView {
     let authorize = Action::new_local(move |_: &()| {
         let (config, opened) = (config(), popup.take());
         async move {
-            match (opened, live) {
-                (Some(opened), Some(live)) => popup::complete(opened, live).await,
+            match opened {
+                Some(opened) => popup::complete(opened, live).await,
                 // In the frame, never away from the documentation page: what kept the pop-up
                 // from opening is the answer.
                 _ if framed => Err(config
