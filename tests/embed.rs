@@ -29,6 +29,18 @@ async fn site_and_companion(extra: &[(&str, &str)]) -> (Server, Walkthrough) {
     (docs, wt)
 }
 
+/// The README's HTML snippet on a documentation site, its companion (with `extra`), and a
+/// browser that blocks third-party cookies, already inside the walkthrough's frame; the page's
+/// window.
+async fn in_the_frame_of_the_html_page(extra: &[(&str, &str)]) -> (Server, Walkthrough, Browser, WindowHandle) {
+    let (docs, wt) = site_and_companion(extra).await;
+    let browser = Browser::launch_blocking_third_party_cookies().await;
+    browser.client.goto(&page_url(&docs, "html.html")).await.unwrap();
+    let main = browser.client.window().await.unwrap();
+    into_the_frame(&browser, &main).await;
+    (docs, wt, browser, main)
+}
+
 fn page_url(docs: &Server, page: &str) -> String {
     format!("http://127.0.0.1:{}/{page}", docs.addr.port())
 }
@@ -283,11 +295,7 @@ async fn a_blocked_or_closed_popup_says_so_and_the_next_try_completes() {
     if e2e_harness::skipped(&NEEDS) {
         return;
     }
-    let (docs, wt) = site_and_companion(&[]).await;
-    let browser = Browser::launch_blocking_third_party_cookies().await;
-    browser.client.goto(&page_url(&docs, "html.html")).await.unwrap();
-    let main = browser.client.window().await.unwrap();
-    into_the_frame(&browser, &main).await;
+    let (_docs, wt, browser, main) = in_the_frame_of_the_html_page(&[]).await;
 
     // A click the browser does not count as the user's (made by a script more than five seconds
     // after the last user action, when Chromium's transient activation has lapsed): the pop-up
@@ -341,11 +349,7 @@ async fn a_popup_cut_off_by_cross_origin_opener_policy_completes_through_the_com
     if e2e_harness::skipped(&NEEDS) {
         return;
     }
-    let (docs, wt) = site_and_companion(&[("STAND_IN_OPENER_POLICY", "same-origin")]).await;
-    let browser = Browser::launch_blocking_third_party_cookies().await;
-    browser.client.goto(&page_url(&docs, "html.html")).await.unwrap();
-    let main = browser.client.window().await.unwrap();
-    into_the_frame(&browser, &main).await;
+    let (_docs, wt, browser, main) = in_the_frame_of_the_html_page(&[("STAND_IN_OPENER_POLICY", "same-origin")]).await;
     browser.click("#generate").await;
     browser.click("#authorize-go").await;
     let popup = new_window(&browser, &main).await;
@@ -383,11 +387,7 @@ async fn messages_from_the_documentation_page_are_ignored() {
     if e2e_harness::skipped(&NEEDS) {
         return;
     }
-    let (docs, wt) = site_and_companion(&[]).await;
-    let browser = Browser::launch_blocking_third_party_cookies().await;
-    browser.client.goto(&page_url(&docs, "html.html")).await.unwrap();
-    let main = browser.client.window().await.unwrap();
-    into_the_frame(&browser, &main).await;
+    let (_docs, wt, browser, main) = in_the_frame_of_the_html_page(&[]).await;
     browser.find("#step-1").await;
     browser.click("#generate").await;
     browser.click("#authorize-go").await;

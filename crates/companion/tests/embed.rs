@@ -57,26 +57,7 @@ async fn the_frame_gets_partitioned_cookies_of_its_own() {
     assert!(set_cookie(&page.1).1.contains("SameSite=Strict"));
 
     // The exchange reads the frame's attempt cookie only with the frame's header.
-    let config = state.config.public();
-    let challenge = pkce::CodeChallenge::s256(&verifier);
-    let url = flow::AuthorizeRequest::for_config(&config, oauth_state.as_str(), challenge.as_str())
-        .url()
-        .unwrap();
-    let location = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .headers()["location"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let callback = flow::check_callback(location.split_once('?').unwrap().1, Some(oauth_state.as_str()), None).unwrap();
-    let exchange =
-        json!({"code": callback.code(), "code_verifier": verifier.as_str(), "state": oauth_state.as_str()}).to_string();
+    let exchange = exchange_body(&state, &verifier, &oauth_state).await;
     let (status, _, body) = send(&app, json_post("/api/token", &exchange, Some(&attempt))).await;
     assert_eq!(
         (status, body["error"].as_str()),
@@ -84,11 +65,15 @@ async fn the_frame_gets_partitioned_cookies_of_its_own() {
     );
     let (status, headers, _) = send(&app, frame_post("/api/token", &exchange, Some(&attempt))).await;
     assert_eq!(status, StatusCode::OK);
-    let (session, full) = set_cookie(&headers);
-    assert!(
-        session.starts_with("pleo_walkthrough_embed_session=") && full.contains("Partitioned"),
-        "{full}"
-    );
+    // Two Set-Cookie headers, in no fixed order: the attempt's removal and the session.
+    let full = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("pleo_walkthrough_embed_session="))
+        .expect("a session cookie");
+    assert!(full.contains("Partitioned") && full.contains("SameSite=None"), "{full}");
+    let session = full.split(';').next().unwrap().to_owned();
     // The page's calls do not read the frame's session, nor the frame's the page's.
     assert!(!signed_in(&app, &session).await);
     let frame_session = Request::get("/api/session")

@@ -154,6 +154,13 @@ pub async fn authorize_and_exchange(
     oauth_state: &pkce::State,
     cookies: &str,
 ) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let exchange = exchange_body(state, verifier, oauth_state).await;
+    send(app, json_post("/api/token", &exchange, Some(cookies))).await
+}
+
+/// The body of `POST /api/token` for a sign-in started with `verifier` and `oauth_state`: the
+/// authorize request (auto-approved by the stand-in) and the callback's checks, for its code.
+pub async fn exchange_body(state: &AppState, verifier: &pkce::CodeVerifier, oauth_state: &pkce::State) -> String {
     let config = state.config.public();
     let challenge = pkce::CodeChallenge::s256(verifier);
     let url = flow::AuthorizeRequest::for_config(&config, oauth_state.as_str(), challenge.as_str())
@@ -166,9 +173,8 @@ pub async fn authorize_and_exchange(
     let redirect = no_redirects.get(url).send().await.unwrap();
     let location = redirect.headers()["location"].to_str().unwrap().to_owned();
     let callback = flow::check_callback(location.split_once('?').unwrap().1, Some(oauth_state.as_str()), None).unwrap();
-    let exchange =
-        serde_json::json!({"code": callback.code(), "code_verifier": verifier.as_str(), "state": oauth_state.as_str()});
-    send(app, json_post("/api/token", &exchange.to_string(), Some(cookies))).await
+    serde_json::json!({"code": callback.code(), "code_verifier": verifier.as_str(), "state": oauth_state.as_str()})
+        .to_string()
 }
 
 /// As [`sign_in`], with the failing status and body instead of a panic.
