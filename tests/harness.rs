@@ -502,14 +502,20 @@ impl Browser {
         panic!("chromedriver did not accept a session: {last_error}");
     }
 
-    /// Waits (up to 15 s) for an element matching `css`.
+    /// Waits (up to 15 s) for an element matching `css`, through navigations: a search that a
+    /// navigation aborts (the callback page replacing itself) is tried again.
     pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
-        self.client
-            .wait()
-            .at_most(Duration::from_secs(15))
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.client.wait().at_most(left).for_element(Locator::Css(css)).await {
+                Ok(element) => return element,
+                Err(e) if e.to_string().contains("aborted by navigation") && !left.is_zero() => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(e) => panic!("no element {css}: {e}"),
+            }
+        }
     }
 
     /// The text of the element matching `css`, once it exists.
