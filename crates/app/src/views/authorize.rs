@@ -60,7 +60,8 @@ pub fn AuthorizePanel(config: PublicConfig) -> impl IntoView {
     };
     let busy = redirect.pending();
     let error = move || {
-        let redirect_failed = redirect.value().get().and_then(Result::err);
+        // While a new try runs, the last one's error is history.
+        let redirect_failed = redirect.value().get().and_then(Result::err).filter(|_| !busy.get());
         // Closed while still awaited: said at once (the answer may yet come through the
         // companion, and then replaces it).
         let closed = (busy.get() && popup.closed.get()).then(|| ClientError::from(ErrorCode::PopupClosed));
