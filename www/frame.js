@@ -86,11 +86,10 @@ function signIn(url, state, onClosed) {
     }
     addEventListener("message", onMessage);
     (async () => {
-      while (!settled && !opened.closed) {
-        await sleep(200);
-        if (mine !== generation) return finish(false, "superseded");
-      }
+      while (!settled && !opened.closed && mine === generation) await sleep(200);
       if (settled) return;
+      // A newer sign-in owns the step: this one's closing is not news.
+      if (mine !== generation) return finish(false, "superseded");
       onClosed();
       const deadline = Date.now() + SIGN_IN_LIFETIME_MS;
       for (let wait = 300; !settled && Date.now() < deadline; wait = Math.min(wait * 1.25, 3000)) {

@@ -14,6 +14,7 @@ use std::task::Context;
 
 use flow::ErrorCode;
 use leptos::prelude::*;
+
 use wasm_bindgen::prelude::*;
 
 use crate::api::ClientError;
@@ -41,11 +42,13 @@ pub struct Opened {
     answer: Result<wasm_bindgen_futures::JsFuture, ErrorCode>,
 }
 
-/// One button's pop-up: what its click opened, for its action to finish, and whether the
-/// pop-up is closed (or out of reach) while the action still listens for its answer.
+/// One button's pop-up: what its click opened, for its action to finish, the try that runs,
+/// and whether the pop-up is closed (or out of reach) while the action still listens for its
+/// answer.
 #[derive(Clone, Copy)]
 pub struct Popup {
     opened: StoredValue<Option<Opened>, LocalStorage>,
+    running: StoredValue<Option<ActionAbortHandle>, LocalStorage>,
     /// The pop-up closed before it answered: its answer may still come through the companion.
     pub closed: RwSignal<bool>,
 }
@@ -55,12 +58,13 @@ impl Popup {
     pub fn new() -> Self {
         Self {
             opened: StoredValue::new_local(None),
+            running: StoredValue::new_local(None),
             closed: RwSignal::new(false),
         }
     }
 
     /// Opens the pop-up at `prepared`'s authorize URL. Call it from the click handler itself,
-    /// then dispatch the action that calls [`Popup::take`] and [`complete`].
+    /// then [`Popup::dispatch`] the action that calls [`Popup::take`] and [`complete`].
     pub fn open(self, prepared: Prepared) {
         // The binding's request leaves first (its future polled once starts the fetch): making
         // the pop-up's window holds this page's thread for tens of milliseconds, and the
@@ -85,6 +89,20 @@ impl Popup {
             binding,
             answer,
         }));
+    }
+
+    /// Runs the button's action as a new try in place of the last one, which is aborted: a try
+    /// the reader gave up on (its pop-up closed, a hand-off still awaited) must never answer
+    /// after the new one, and Leptos keeps whichever answer comes last.
+    pub fn dispatch(self, action: Action<(), Result<(), ClientError>>) {
+        let handle = action.dispatch(());
+        if let Some(last) = self
+            .running
+            .try_update_value(|running| running.replace(handle))
+            .flatten()
+        {
+            last.abort();
+        }
     }
 
     /// What the last click opened, once.

@@ -56,7 +56,7 @@ pub fn AuthorizePanel(config: PublicConfig) -> impl IntoView {
         if let Some(prepared) = generated.get_untracked().and_then(Result::ok).filter(|_| framed) {
             popup.open(prepared);
         }
-        redirect.dispatch(());
+        popup.dispatch(redirect);
     };
     let busy = redirect.pending();
     let error = move || {

@@ -61,7 +61,7 @@ pub fn AuthorizeAgain() -> impl IntoView {
         if framed && let Ok(prepared) = config().and_then(|c| authorization::prepare(&c)) {
             popup.open(prepared);
         }
-        authorize.dispatch(());
+        popup.dispatch(authorize);
     };
     view! {
         <p><button class="primary" data-testid="authorize-again" on:click=again disabled=move || authorize.pending().get() && !framed>
