@@ -91,12 +91,18 @@ async fn frame_height(browser: &Browser, main: &WindowHandle) -> f64 {
     height
 }
 
+/// In the frame: a fresh PKCE pair and state, and step 2's authorize button; the pop-up's
+/// window.
+async fn open_the_popup(browser: &Browser, main: &WindowHandle) -> WindowHandle {
+    browser.click("#generate").await;
+    browser.click("#authorize-go").await;
+    new_window(browser, main).await
+}
+
 /// In the frame: step 2's authorize button, then the consent page in the pop-up, then back in
 /// the frame, signed in.
 async fn sign_in_through_the_popup(browser: &Browser, main: &WindowHandle, shots: Option<&str>) {
-    browser.click("#generate").await;
-    browser.click("#authorize-go").await;
-    let popup = new_window(browser, main).await;
+    let popup = open_the_popup(browser, main).await;
     browser.client.switch_to_window(popup).await.unwrap();
     browser.find("#approve").await;
     if let Some(shots) = shots {
@@ -281,7 +287,7 @@ async fn the_browser_really_blocks_third_party_cookies_and_keeps_partitioned_one
     );
     blocking.close().await;
     // The same probe in a browser that allows them: the check above would fail there.
-    let allowing = Browser::launch_with_prefs(serde_json::json!({ "profile.cookie_controls_mode": 0 })).await;
+    let allowing = Browser::launch_with(serde_json::json!({ "profile.cookie_controls_mode": 0 }), true).await;
     let sent = seen_in_frame(&allowing).await;
     assert!(
         sent.contains("unpartitioned=1"),
@@ -350,9 +356,7 @@ async fn a_popup_cut_off_by_cross_origin_opener_policy_completes_through_the_com
         return;
     }
     let (_docs, wt, browser, main) = in_the_frame_of_the_html_page(&[("STAND_IN_OPENER_POLICY", "same-origin")]).await;
-    browser.click("#generate").await;
-    browser.click("#authorize-go").await;
-    let popup = new_window(&browser, &main).await;
+    let popup = open_the_popup(&browser, &main).await;
     // The consent page's policy cuts the pop-up off: the frame sees it as closed and listens
     // for the hand-off instead.
     into_the_frame(&browser, &main).await;
@@ -389,9 +393,7 @@ async fn messages_from_the_documentation_page_are_ignored() {
     }
     let (_docs, wt, browser, main) = in_the_frame_of_the_html_page(&[]).await;
     browser.find("#step-1").await;
-    browser.click("#generate").await;
-    browser.click("#authorize-go").await;
-    let popup = new_window(&browser, &main).await;
+    let popup = open_the_popup(&browser, &main).await;
     // While the frame waits for its pop-up, the documentation page (another origin) posts it a
     // callback of its own, and posts the loader a height.
     browser.client.switch_to_window(main.clone()).await.unwrap();

@@ -429,7 +429,7 @@ impl Drop for TempDir {
 impl Browser {
     /// Starts chromedriver on a free port and a headless Chromium with a fresh profile.
     pub async fn launch() -> Self {
-        Self::launch_with_prefs(serde_json::json!({})).await
+        Self::launch_with(serde_json::json!({}), false).await
     }
 
     /// As [`Browser::launch`], with "Block third-party cookies" on, the setting a user turns on
@@ -438,16 +438,16 @@ impl Browser {
     /// Its pop-up blocker is on too (chromedriver turns it off unless told): a pop-up opens only
     /// from a click.
     pub async fn launch_blocking_third_party_cookies() -> Self {
-        Self::launch_with_prefs(serde_json::json!({
+        let prefs = serde_json::json!({
             "profile.cookie_controls_mode": 1,
             "profile.block_third_party_cookies": true,
-        }))
-        .await
+        });
+        Self::launch_with(prefs, true).await
     }
 
-    /// As [`Browser::launch`], with these Chromium profile preferences (and, when there are
-    /// any, the pop-up blocker on).
-    pub async fn launch_with_prefs(prefs: serde_json::Value) -> Self {
+    /// As [`Browser::launch`], with these Chromium profile preferences, and the pop-up blocker
+    /// on or (chromedriver's default) off.
+    pub async fn launch_with(prefs: serde_json::Value, popup_blocker: bool) -> Self {
         let chromedriver = chromedriver_path();
         let chromium = chromium_path();
         assert!(
@@ -471,11 +471,7 @@ impl Browser {
                     "--disable-dev-shm-usage", "--window-size=1200,1600",
                     format!("--user-data-dir={}", profile.display()),
                 ],
-                "excludeSwitches": if prefs.as_object().is_some_and(|p| !p.is_empty()) {
-                    serde_json::json!(["disable-popup-blocking"])
-                } else {
-                    serde_json::json!([])
-                },
+                "excludeSwitches": if popup_blocker { vec!["disable-popup-blocking"] } else { vec![] },
                 "prefs": prefs,
             }
         });

@@ -179,16 +179,16 @@ pub fn router(state: AppState) -> Router {
     if let Some(stand_in) = &state.stand_in {
         app = app.nest(config::STAND_IN_PREFIX, stand_in::router(stand_in.clone()));
     }
-    let page_policy = security_headers::app_policy(state.config.static_dir.as_deref(), "'none'");
+    let policy = security_headers::AppPolicy::read(state.config.static_dir.as_deref());
     if let Some(dir) = &state.config.static_dir {
         // A single-page app: unknown paths get index.html. `/embed` is the page a
         // documentation site frames (`embed.html`), framed only by COMPANION_EMBED_ORIGINS;
         // `/callback` is the small page that relays a pop-up's callback or starts the app. No
         // dotfile is served, whatever the folder holds.
         let index = dir.join("index.html");
-        let embed = security_headers::framed_by(
+        let embed = security_headers::embed_page(
             Router::new().route_service("/embed", ServeFile::new(dir.join("embed.html"))),
-            dir,
+            &policy,
             &state.config.embed_origins,
         );
         let pages = Router::new()
@@ -202,5 +202,5 @@ pub fn router(state: AppState) -> Router {
                 .layer(middleware::from_fn(static_files::refuse_dotfiles)),
         );
     }
-    security_headers::everywhere(app, &page_policy)
+    security_headers::everywhere(app, &policy.framed_by(&security_headers::frame_ancestors(&[])))
 }

@@ -16,29 +16,42 @@ pub const API_POLICY: &str = "default-src 'none'; frame-ancestors 'none'; base-u
 
 /// The policy of the app's pages: its own scripts, styles and WebAssembly
 /// (`'wasm-unsafe-eval'` compiles the module, nothing evaluates strings), the inline scripts of
-/// the pages in `static_dir` by their SHA-256 (Trunk's loader), calls to its own origin only,
-/// pop-ups it opens itself, and framing by `frame_ancestors` only (see [`frame_ancestors`]).
-pub fn app_policy(static_dir: Option<&Path>, frame_ancestors: &str) -> String {
-    let hashes: Vec<String> = static_dir
-        .and_then(|dir| std::fs::read_dir(dir).ok())
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| path.extension().is_some_and(|e| e == "html"))
-        .filter_map(|path| std::fs::read_to_string(path).ok())
-        .flat_map(|html| {
-            inline_scripts(&html)
-                .into_iter()
-                .map(|script| format!(" 'sha256-{}'", script_hash(script)))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    format!(
-        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'{}; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors {frame_ancestors}",
-        hashes.concat()
-    )
+/// the pages in the static folder by their SHA-256 (Trunk's loader, the callback page's relay),
+/// calls to its own origin only, and framing as [`AppPolicy::framed_by`] says.
+pub struct AppPolicy {
+    /// ` 'sha256-…'` for every inline script, read once from the folder's pages.
+    script_hashes: String,
+}
+
+impl AppPolicy {
+    /// Reads the inline scripts of the `.html` pages in `static_dir` (none without one).
+    pub fn read(static_dir: Option<&Path>) -> Self {
+        let script_hashes = static_dir
+            .and_then(|dir| std::fs::read_dir(dir).ok())
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|path| path.extension().is_some_and(|e| e == "html"))
+            .filter_map(|path| std::fs::read_to_string(path).ok())
+            .flat_map(|html| {
+                inline_scripts(&html)
+                    .into_iter()
+                    .map(|script| format!(" 'sha256-{}'", script_hash(script)))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        Self { script_hashes }
+    }
+
+    /// The policy, with `frame_ancestors` (see [`frame_ancestors`]) as who may frame the page.
+    pub fn framed_by(&self, frame_ancestors: &str) -> String {
+        format!(
+            "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'{}; style-src 'self'; img-src 'self' data:; \
+             connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors {frame_ancestors}",
+            self.script_hashes
+        )
+    }
 }
 
 /// The `frame-ancestors` source list for `origins`: exactly those (CSP Level 3 §6.4.2), or
@@ -76,8 +89,8 @@ fn script_hash(script: &str) -> String {
 }
 
 /// `router` (the embed page) with the app's policy, framed by `origins` only.
-pub fn framed_by(router: Router, static_dir: &Path, origins: &[String]) -> Router {
-    let policy = app_policy(Some(static_dir), &frame_ancestors(origins));
+pub fn embed_page(router: Router, policy: &AppPolicy, origins: &[String]) -> Router {
+    let policy = policy.framed_by(&frame_ancestors(origins));
     router.layer(SetResponseHeaderLayer::overriding(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_str(&policy).unwrap_or_else(|_| HeaderValue::from_static(API_POLICY)),
@@ -142,7 +155,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("csp-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("index.html"), "<script>boot()</script>").unwrap();
-        let policy = app_policy(Some(&dir), &frame_ancestors(&[]));
+        let policy = AppPolicy::read(Some(&dir)).framed_by(&frame_ancestors(&[]));
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(
             policy.contains(&format!("'sha256-{}'", script_hash("boot()"))),
@@ -164,7 +177,8 @@ mod tests {
             "https://docs.example.com http://127.0.0.1:4000"
         );
         assert!(
-            app_policy(None, &frame_ancestors(&origins))
+            AppPolicy::read(None)
+                .framed_by(&frame_ancestors(&origins))
                 .ends_with("frame-ancestors https://docs.example.com http://127.0.0.1:4000")
         );
     }

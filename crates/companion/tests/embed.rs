@@ -178,39 +178,48 @@ async fn hashed_files_are_cached_for_good_and_pages_revalidated() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-fn delivery(callback: &str) -> String {
-    json!({ "callback": callback }).to_string()
+/// `POST /api/embed/handoff` as the pop-up's callback page sends it: the status and the error
+/// code (empty when there is none).
+async fn deliver(app: &axum::Router, callback: &str) -> (StatusCode, String) {
+    let body = json!({ "callback": callback }).to_string();
+    let (status, _, body) = send(app, json_post("/api/embed/handoff", &body, None)).await;
+    error_of((status, body))
 }
 
-fn claim(state: &pkce::State) -> String {
-    json!({ "state": state.as_str() }).to_string()
+/// `POST /api/embed/handoff/take` for `state` with `cookie`, from the frame or (`frame` false)
+/// from the app's own page: the status and the body.
+async fn take(app: &axum::Router, state: &pkce::State, cookie: Option<&str>, frame: bool) -> (StatusCode, Value) {
+    let body = json!({ "state": state.as_str() }).to_string();
+    let request = if frame {
+        frame_post("/api/embed/handoff/take", &body, cookie)
+    } else {
+        json_post("/api/embed/handoff/take", &body, cookie)
+    };
+    let (status, _, body) = send(app, request).await;
+    (status, body)
+}
+
+/// The status and the error code (empty when there is none) of an answer.
+fn error_of((status, body): (StatusCode, Value)) -> (StatusCode, String) {
+    (status, body["error"].as_str().unwrap_or("").to_owned())
 }
 
 #[tokio::test]
 async fn a_handoff_reaches_only_the_frame_that_started_the_sign_in_and_only_once() {
     let (_, app) = local();
-    let error = |reply: (StatusCode, axum::http::HeaderMap, Value)| {
-        (reply.0, reply.2["error"].as_str().unwrap_or("").to_owned())
-    };
+    let expected = |status, code: &str| (status, code.to_owned());
 
     // A callback nobody in a frame waits for: the page's own sign-in, or none.
     let (page_state, verifier) = (
         pkce::State::generate().unwrap(),
         pkce::CodeVerifier::generate().unwrap(),
     );
-    send(
-        &app,
-        json_post(
-            "/api/authorize/start",
-            &start_body(page_state.as_str(), &verifier),
-            None,
-        ),
-    )
-    .await;
+    let start = start_body(page_state.as_str(), &verifier);
+    send(&app, json_post("/api/authorize/start", &start, None)).await;
     let stray = format!("?code=abc&state={}", page_state.as_str());
     assert_eq!(
-        error(send(&app, json_post("/api/embed/handoff", &delivery(&stray), None)).await),
-        (StatusCode::NOT_FOUND, "handoff_not_expected".into())
+        deliver(&app, &stray).await,
+        expected(StatusCode::NOT_FOUND, "handoff_not_expected")
     );
     record_case(
         "Embed",
@@ -222,41 +231,20 @@ async fn a_handoff_reaches_only_the_frame_that_started_the_sign_in_and_only_once
     let callback = format!("?code=the-code&state={}&iss=x", state.as_str());
     // The frame asks before the pop-up has answered.
     assert_eq!(
-        error(
-            send(
-                &app,
-                frame_post("/api/embed/handoff/take", &claim(&state), Some(&attempt))
-            )
-            .await
-        ),
-        (StatusCode::CONFLICT, "handoff_pending".into())
+        error_of(take(&app, &state, Some(&attempt), true).await),
+        expected(StatusCode::CONFLICT, "handoff_pending")
     );
-    assert_eq!(
-        send(&app, json_post("/api/embed/handoff", &delivery(&callback), None))
-            .await
-            .0,
-        StatusCode::ACCEPTED
-    );
+    assert_eq!(deliver(&app, &callback).await, expected(StatusCode::ACCEPTED, ""));
     // A second callback for the same sign-in is refused: the first one counts.
     let second = format!("?code=another&state={}", state.as_str());
-    assert_eq!(
-        error(send(&app, json_post("/api/embed/handoff", &delivery(&second), None)).await).1,
-        "handoff_not_expected"
-    );
+    assert_eq!(deliver(&app, &second).await.1, "handoff_not_expected");
     // Without the frame's attempt cookie of that state (another browser, the page's cookie).
     assert_eq!(
-        error(send(&app, frame_post("/api/embed/handoff/take", &claim(&state), None)).await),
-        (StatusCode::BAD_REQUEST, "attempt_missing".into())
+        error_of(take(&app, &state, None, true).await),
+        expected(StatusCode::BAD_REQUEST, "attempt_missing")
     );
     assert_eq!(
-        error(
-            send(
-                &app,
-                json_post("/api/embed/handoff/take", &claim(&state), Some(&attempt))
-            )
-            .await
-        )
-        .1,
+        error_of(take(&app, &state, Some(&attempt), false).await).1,
         "attempt_missing"
     );
     record_case(
@@ -264,24 +252,14 @@ async fn a_handoff_reaches_only_the_frame_that_started_the_sign_in_and_only_once
         "hand-off taken without the frame's attempt cookie of that state",
         "400 attempt_missing: the callback stays for the frame that started the sign-in",
     );
-    let (status, _, body) = send(
-        &app,
-        frame_post("/api/embed/handoff/take", &claim(&state), Some(&attempt)),
-    )
-    .await;
+    let (status, body) = take(&app, &state, Some(&attempt), true).await;
     assert_eq!(
         (status, body["callback"].as_str()),
         (StatusCode::OK, Some(callback.as_str()))
     );
     assert_eq!(
-        error(
-            send(
-                &app,
-                frame_post("/api/embed/handoff/take", &claim(&state), Some(&attempt))
-            )
-            .await
-        ),
-        (StatusCode::NOT_FOUND, "handoff_not_expected".into())
+        error_of(take(&app, &state, Some(&attempt), true).await),
+        expected(StatusCode::NOT_FOUND, "handoff_not_expected")
     );
     record_case(
         "Embed",
@@ -292,20 +270,12 @@ async fn a_handoff_reaches_only_the_frame_that_started_the_sign_in_and_only_once
     // Malformed hand-offs lose nothing and say why.
     let (state, _, _, _) = frame_start(&app).await;
     let repeated = format!("?code=a&state={0}&state={0}", state.as_str());
-    assert_eq!(
-        error(send(&app, json_post("/api/embed/handoff", &delivery(&repeated), None)).await).1,
-        "handoff_not_expected"
-    );
+    assert_eq!(deliver(&app, &repeated).await.1, "handoff_not_expected");
     let huge = format!("?state={}&code={}", state.as_str(), "x".repeat(9000));
     assert_eq!(
-        error(send(&app, json_post("/api/embed/handoff", &delivery(&huge), None)).await),
-        (StatusCode::BAD_REQUEST, "callback_too_large".into())
+        deliver(&app, &huge).await,
+        expected(StatusCode::BAD_REQUEST, "callback_too_large")
     );
     let fine = format!("?code=c&state={}", state.as_str());
-    assert_eq!(
-        send(&app, json_post("/api/embed/handoff", &delivery(&fine), None))
-            .await
-            .0,
-        StatusCode::ACCEPTED
-    );
+    assert_eq!(deliver(&app, &fine).await, expected(StatusCode::ACCEPTED, ""));
 }
