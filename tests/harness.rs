@@ -414,7 +414,8 @@ pub struct Browser {
     /// The WebDriver client.
     pub client: Client,
     driver: Child,
-    _profile: TempDir,
+    /// Its profile and temporary files.
+    folder: TempDir,
 }
 
 /// A temporary directory removed when dropped.
@@ -455,13 +456,19 @@ impl Browser {
             "{chromedriver} is missing: run `cargo xtask test`, which installs chromium and chromium-driver"
         );
         let port = free_listener().await.local_addr().unwrap().port();
+        // Chromium's profile and its temporary files (the `scoped_dir`s it leaves in TMPDIR
+        // when it is killed rather than closed) live in one folder, removed with the browser.
+        let folder = TempDir(std::env::temp_dir().join(format!("e2e-chromium-{}-{port}", std::process::id())));
+        let profile = folder.0.join("profile");
+        let tmp = folder.0.join("tmp");
+        std::fs::create_dir_all(&tmp).expect("the browser's temporary folder is made");
         let driver = Command::new(&chromedriver)
             .arg(format!("--port={port}"))
+            .env("TMPDIR", &tmp)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver starts");
-        let profile = std::env::temp_dir().join(format!("e2e-chromium-{}-{port}", std::process::id()));
         let caps = serde_json::json!({
             "goog:chromeOptions": {
                 "binary": chromium,
@@ -485,11 +492,7 @@ impl Browser {
                 .await
             {
                 Ok(client) => {
-                    return Self {
-                        client,
-                        driver,
-                        _profile: TempDir(profile),
-                    };
+                    return Self { client, driver, folder };
                 }
                 Err(e) => last_error = e.to_string(),
             }
@@ -601,7 +604,7 @@ impl Drop for Browser {
         let _ = self.driver.wait();
         let _ = Command::new("pkill")
             .arg("-f")
-            .arg(format!("user-data-dir={}", self._profile.0.display()))
+            .arg(format!("user-data-dir={}", self.folder.0.join("profile").display()))
             .stderr(Stdio::null())
             .status();
     }

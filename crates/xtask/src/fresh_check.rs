@@ -72,8 +72,12 @@ pub fn run() -> Result<(), String> {
         let _ = std::fs::remove_dir_all(&root);
         Ok(())
     } else {
+        // The sources, logs and screenshots stay to look at; the build output and the cargo home
+        // (about 9 GB together) go, so failed rehearsals do not fill the disk CI builds on.
+        let _ = std::fs::remove_dir_all(clone.join("target"));
+        let _ = std::fs::remove_dir_all(&cargo_home);
         Err(format!(
-            "the test command failed in the fresh clone (left in {} to look at)",
+            "the test command failed in the fresh clone (its sources and artifacts left in {} to look at)",
             clone.display()
         ))
     }

@@ -74,6 +74,7 @@ fn suite(name: &str, command: &mut Command, tally: &mut Tally) {
 /// Installs what is missing, builds the app, runs every suite, prints the closing line and
 /// fails if anything failed.
 pub fn run_all() -> Result<(), String> {
+    warn_if_disk_is_short();
     setup::ensure_tools(true)?;
     wasm_release::build_app()?;
     let package = pkce_package::build()?;
@@ -169,6 +170,38 @@ pub fn run_all() -> Result<(), String> {
     }
 }
 
+/// What a first run writes under `target/` and the cargo home together, measured by
+/// `cargo xtask fresh-check` (about 9.3 GB), with room to spare.
+const FIRST_RUN_DISK_BYTES: u64 = 12_000_000_000;
+
+/// Says so up front when the disk holding `target/` has less room than a first run writes:
+/// otherwise the run ends in cargo's "No space left on device" halfway through. A warning, not a
+/// refusal: a run over an existing `target/` writes far less.
+fn warn_if_disk_is_short() {
+    let Some(free) = free_disk_bytes(&repo_root()) else {
+        return;
+    };
+    if free < FIRST_RUN_DISK_BYTES {
+        println!(
+            "warning: disk_short: {:.1} GB free where target/ is built; a first run writes about {:.0} GB \
+             (`cargo clean` or removing old clones frees it)",
+            free as f64 / 1e9,
+            FIRST_RUN_DISK_BYTES as f64 / 1e9
+        );
+    }
+}
+
+/// The bytes free on the file system holding `path`, from `df -Pk` (POSIX output).
+fn free_disk_bytes(path: &std::path::Path) -> Option<u64> {
+    let out = Command::new("df").arg("-Pk").arg(path).output().ok()?;
+    available_kib(&String::from_utf8_lossy(&out.stdout)).map(|kib| kib * 1024)
+}
+
+/// The "Available" column (KiB) of `df -Pk`'s one data line.
+fn available_kib(df: &str) -> Option<u64> {
+    df.lines().nth(1)?.split_whitespace().nth(3)?.parse().ok()
+}
+
 /// Builds the companion without the stand-in and returns where its binary is.
 fn production_companion_bin() -> Result<std::path::PathBuf, String> {
     crate::run(
@@ -255,6 +288,14 @@ fn fuzz_suite(tally: &mut Tally) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_available_column_of_posix_df_output_is_read() {
+        let df = "Filesystem     1024-blocks     Used Available Capacity Mounted on\n\
+                  /dev/vda         263174212 44040192  52428800      46% /\n";
+        assert_eq!(available_kib(df), Some(52_428_800));
+        assert_eq!(available_kib("df: /nowhere: No such file or directory\n"), None);
+    }
 
     #[test]
     fn summary_lines_of_libtest_and_wasm_bindgen_test_are_counted() {
