@@ -34,12 +34,21 @@ impl FromRequestParts<AppState> for Scope {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let frame = parts.headers.get(EMBED_HEADER).is_some_and(|v| v == EMBED_HEADER_VALUE);
+        let frame = parts.headers.get(EMBED_HEADER).is_some_and(|v| v == EMBED_HEADER_VALUE)
+            || (parts.method == axum::http::Method::GET && names_frame_in_query(parts.uri.query()));
         Ok(Self {
             secure: state.config.secure_cookies(),
             frame,
         })
     }
+}
+
+/// Whether a query says `embed=frame`: how a download link (the transcript as HAR), which
+/// cannot carry [`EMBED_HEADER`], names the frame's cookies. Only for GET, which changes nothing:
+/// the query picks which of this browser's own cookies are read, and the browser still decides
+/// which it sends.
+fn names_frame_in_query(query: Option<&str>) -> bool {
+    query.is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(n, v)| n == "embed" && v == EMBED_HEADER_VALUE))
 }
 
 impl Scope {

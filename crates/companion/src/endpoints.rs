@@ -291,18 +291,66 @@ pub async fn refresh(
 /// client secret, the session's tokens), wherever in the text one might be.
 pub async fn transcript(
     State(state): State<AppState>,
-    SignedIn { id, record }: SignedIn,
+    signed_in: SignedIn,
 ) -> Result<Json<Vec<TranscriptEntry>>, AppError> {
-    let mut entries = state.sessions.transcript(&id).await?;
+    Ok(Json(served_transcript(&state, &signed_in).await?))
+}
+
+/// The session's transcript as served: each entry named by its [`transcript::entry_id`], then
+/// redacted by value against the secret and the session's current tokens (a second line of
+/// defence behind the redaction by field when it was recorded).
+async fn served_transcript(
+    state: &AppState,
+    SignedIn { id, record }: &SignedIn,
+) -> Result<Vec<TranscriptEntry>, AppError> {
+    let mut entries = state.sessions.transcript(id).await?;
     let mut known = vec![state.config.client_secret.expose_secret()];
     if let Some(tokens) = record.tokens.as_ref() {
         known.push(tokens.access_token.expose_secret());
         known.extend(tokens.refresh_token.as_ref().map(ExposeSecret::expose_secret));
     }
     for entry in &mut entries {
+        entry.id = transcript::entry_id(entry);
         transcript::redact_entry(entry, &known);
     }
-    Ok(Json(entries))
+    Ok(entries)
+}
+
+/// `GET /api/transcript/har`: the transcript as an HTTP Archive (HAR 1.2), as a download.
+pub async fn transcript_har(State(state): State<AppState>, signed_in: SignedIn) -> Result<Response, AppError> {
+    let entries = served_transcript(&state, &signed_in).await?;
+    let body =
+        serde_json::to_string_pretty(&crate::har::archive(&entries)).map_err(|_| AppError::new(ErrorCode::Internal))?;
+    let filename = format!("pleo-walkthrough-{}.har", state.config.public().environment);
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/json".to_owned()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// `GET /api/transcript/{entry}/as/{language}`: one exchange as a curl command, a `fetch`
+/// module or a `reqwest` program, with environment variables for the secret and the tokens
+/// ([`crate::copy_as`]); 404 `not_found` for an entry or a language there is none of.
+pub async fn transcript_snippet(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path((entry, language)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let language = crate::copy_as::Language::parse(&language).ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    let entries = served_transcript(&state, &signed_in).await?;
+    let entry = entries
+        .iter()
+        .find(|e| e.id == entry)
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    let text = crate::copy_as::snippet(entry, language, &state.config.client_id);
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
 }
 
 /// `POST /api/logout`: forgets the tokens and clears the cookie; with `disconnect`, first

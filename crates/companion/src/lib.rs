@@ -8,11 +8,13 @@
 pub mod api_catalog;
 pub mod config;
 pub mod cookies;
+pub mod copy_as;
 pub mod csrf;
 pub mod endpoints;
 pub mod error;
 #[cfg(feature = "stand-in")]
 pub mod faults;
+pub mod har;
 pub mod metadata;
 pub mod postman;
 pub mod proxy;
@@ -164,6 +166,8 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(endpoints::logout))
         .route("/pleo/{*path}", any(endpoints::pleo))
         .route("/transcript", get(endpoints::transcript))
+        .route("/transcript/har", get(endpoints::transcript_har))
+        .route("/transcript/{entry}/as/{language}", get(endpoints::transcript_snippet))
         .route("/embed/handoff", post(endpoints::handoff_deliver))
         .route("/embed/handoff/take", post(endpoints::handoff_take));
     // Without the stand-in there are no knobs: `/api/faults/*` is `not_found` like any path.

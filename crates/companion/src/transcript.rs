@@ -36,6 +36,18 @@ pub fn fingerprint(secret: &str) -> String {
     format!("[redacted sha256:{hex}]")
 }
 
+/// An entry's name for the endpoints that serve one entry: the first 8 bytes of SHA-256 over
+/// the entry as stored, in hex. Stable across reads and replicas, and unchanged by the redaction
+/// by value, which depends on the session's current tokens.
+pub fn entry_id(entry: &TranscriptEntry) -> String {
+    let json = serde_json::to_vec(entry).unwrap_or_default();
+    Sha256::digest(&json)
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// A form body with every secret field fingerprinted.
 pub fn redact_form(pairs: &[(&str, &str)]) -> String {
     let mut out = form_urlencoded::Serializer::new(String::new());

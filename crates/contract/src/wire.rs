@@ -207,6 +207,10 @@ impl TranscriptStep {
 /// One server-side HTTP exchange of the companion, redacted (`GET /api/transcript`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TranscriptEntry {
+    /// This entry's name in `/api/transcript/{id}/as/{language}`: a hash of the entry as the
+    /// companion stored it, filled in when served (empty in the store).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id: String,
     /// What the exchange was for.
     pub step: TranscriptStep,
     /// When it started, in milliseconds since the Unix epoch.
@@ -234,6 +238,7 @@ impl TranscriptEntry {
     /// exchange goes.
     pub fn new(step: TranscriptStep, started_at_ms: u64, method: &str, url: &str) -> Self {
         Self {
+            id: String::new(),
             step,
             started_at_ms,
             method: method.to_owned(),
