@@ -143,6 +143,8 @@ pub enum Need {
     CompanionBinary,
     /// The documentation pages built from the README's embed snippets (`cargo xtask doc-sites`).
     DocSites,
+    /// The npm package `har-validator` (HAR 1.2's schemas), which `cargo xtask test` installs.
+    HarValidator,
 }
 
 impl Need {
@@ -161,6 +163,7 @@ impl Need {
             ),
             Need::RedisServer => absent(cluster::REDIS_SERVER.into(), "redis-server"),
             Need::CompanionBinary => absent(cluster::companion_bin(), "the companion binary"),
+            Need::HarValidator => absent(har_validator_path().join("package.json"), "har-validator"),
             Need::DocSites => absent(
                 doc_sites_path().join("html.html"),
                 "the documentation pages built from the README's embed snippets",
@@ -220,6 +223,11 @@ pub fn vite_example_path() -> PathBuf {
     std::env::var("PKCE_VITE_EXAMPLE")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/pkce-vite-example/dist"))
+}
+
+/// Where `cargo xtask test` installs the npm package `har-validator`.
+pub fn har_validator_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools/node_modules/har-validator")
 }
 
 /// Where `cargo xtask doc-sites` writes the documentation pages built from the README's embed

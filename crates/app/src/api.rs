@@ -182,6 +182,30 @@ pub async fn transcript() -> Result<Vec<TranscriptEntry>, ClientError> {
     json_of(send(get("/api/transcript").build()).await?).await
 }
 
+/// `GET /api/transcript/{entry}/as/{language}`: one exchange as a curl command, a `fetch`
+/// module or a `reqwest` program (`language` is `curl`, `fetch` or `reqwest`), with
+/// environment variables where the secret and the tokens go.
+pub async fn snippet(entry: &str, language: &str) -> Result<String, ClientError> {
+    let response = send(get(&format!("/api/transcript/{entry}/as/{language}")).build()).await?;
+    if !response.ok() {
+        return Err(error_of(response).await);
+    }
+    response
+        .text()
+        .await
+        .map_err(|_| ErrorCode::CompanionUnreachable.into())
+}
+
+/// `/api/transcript/har`, the transcript as an HTTP Archive, as a download link's address (a
+/// link cannot send the frame's header: the query names the frame's cookies instead).
+pub fn har_href() -> &'static str {
+    if in_frame() {
+        "/api/transcript/har?embed=frame"
+    } else {
+        "/api/transcript/har"
+    }
+}
+
 /// How many refreshes the companion made since `since_ms`, from its transcript.
 pub async fn refreshes_since(since_ms: u64) -> usize {
     transcript()

@@ -321,7 +321,7 @@ pub async fn transcript_har(State(state): State<AppState>, signed_in: SignedIn) 
     let entries = served_transcript(&state, &signed_in).await?;
     let body =
         serde_json::to_string_pretty(&crate::har::archive(&entries)).map_err(|_| AppError::new(ErrorCode::Internal))?;
-    let filename = format!("pleo-walkthrough-{}.har", state.config.public().environment);
+    let filename = contract::catalog::har_file_name(state.config.public().environment);
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, "application/json".to_owned()),

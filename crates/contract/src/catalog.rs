@@ -90,6 +90,12 @@ pub fn postman_file_name(environment: crate::Environment, kind: &str) -> String 
     format!("pleo-{environment}.postman_{kind}.json")
 }
 
+/// The file name of the session's HTTP Archive for an environment, as the companion serves it
+/// and the app offers it.
+pub fn har_file_name(environment: crate::Environment) -> String {
+    format!("pleo-walkthrough-{environment}.har")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

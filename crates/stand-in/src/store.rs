@@ -218,6 +218,16 @@ impl StandIn {
         self.lock().refresh_tokens.keys().cloned().collect()
     }
 
+    /// The newest access token issued and its grant's current refresh token: what a client
+    /// holds after its last exchange or refresh (tests run the walkthrough's snippets with them).
+    pub fn newest_tokens(&self) -> Option<(String, String)> {
+        let inner = self.lock();
+        inner.issued.iter().rev().find_map(|token| {
+            let grant = inner.grants.get(&inner.access_tokens.get(token)?.grant)?;
+            Some((token.clone(), grant.current_refresh.clone()))
+        })
+    }
+
     /// Fault knob: the access token `token` expires now.
     pub fn expire_access_token(&self, token: &str) -> bool {
         let now = self.clock.now();

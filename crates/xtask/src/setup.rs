@@ -45,6 +45,22 @@ fn ensure_esbuild() -> Result<(), String> {
     ensure_npm_tool("esbuild", ESBUILD_VERSION, "esbuild", ESBUILD_VERSION)
 }
 
+/// The HAR validator the end-to-end tests check the session's HTTP Archive with: `har-validator`
+/// validates against `har-schema`, the JSON Schemas of HAR 1.2.
+pub const HAR_VALIDATOR_VERSION: &str = "5.1.5";
+
+/// `har-validator` from npm, installed under `.tools/` when missing (a library: no program to
+/// ask its version, so its `package.json` is read).
+fn ensure_har_validator() -> Result<(), String> {
+    let manifest = crate::repo_root().join(".tools/node_modules/har-validator/package.json");
+    let installed = std::fs::read_to_string(&manifest).unwrap_or_default();
+    if installed.contains(&format!("\"version\": \"{HAR_VALIDATOR_VERSION}\"")) {
+        println!("    har-validator {HAR_VALIDATOR_VERSION}: installed");
+        return Ok(());
+    }
+    npm_install("har-validator", HAR_VALIDATOR_VERSION)
+}
+
 /// Where an npm tool (`wasm-opt`, `esbuild`) is, once [`ensure_tools`] has installed it.
 pub fn npm_tool(program: &str) -> PathBuf {
     crate::repo_root().join(".tools/node_modules/.bin").join(program)
@@ -53,12 +69,17 @@ pub fn npm_tool(program: &str) -> PathBuf {
 /// [`npm_tool`]`(program)` from the npm package `package@version`, installed when the program is
 /// missing or its `--version` does not contain `wanted`.
 fn ensure_npm_tool(package: &str, version: &str, program: &str, wanted: &str) -> Result<(), String> {
-    let tools = crate::repo_root().join(".tools");
     if version_of(&npm_tool(program).display().to_string(), &["--version"]).is_some_and(|v| v.contains(wanted)) {
         println!("    {program} {wanted}: installed");
         return Ok(());
     }
-    step(&format!("Installing {program} (npm {package}@{version}) into .tools/"));
+    npm_install(package, version)
+}
+
+/// `npm install package@version` into `.tools/`.
+fn npm_install(package: &str, version: &str) -> Result<(), String> {
+    let tools = crate::repo_root().join(".tools");
+    step(&format!("Installing npm {package}@{version} into .tools/"));
     std::fs::create_dir_all(&tools).map_err(|e| format!("cannot create .tools: {e}"))?;
     run(
         command("npm").arg("install").arg("--prefix").arg(&tools).args([
@@ -178,6 +199,7 @@ pub fn ensure_tools(test_services: bool) -> Result<(), String> {
     step("Fetching the workspace's dependencies (cargo fetch; Trunk builds offline)");
     run(command("cargo").arg("fetch"), "cargo fetch")?;
     if test_services {
+        ensure_har_validator()?;
         ensure_chromium()?;
         ensure_redis()?;
     }

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::api;
 use crate::live::Live;
 use crate::views::operations::{self, Operation, Outcome};
 use crate::views::step_card::{StepCard, StepGuide};
@@ -36,6 +37,9 @@ pub fn StepRevocation(compact: bool) -> impl IntoView {
                 view! { <p class="muted">"Fault knobs exist only with the local stand-in (PLEO_ENV=local)."</p> }.into_any()
             }}
             <Outcome action=action/>
+            <h3>"Take it home"</h3>
+            <p><a class="button" id="download-har" download="" href=api::har_href()>"Download the session (HAR)"</a>
+                " Every server-side exchange as an HTTP Archive, which browsers' developer tools open; the secret and tokens redacted."</p>
             <h3>"End the connection"</h3>
             <p>
                 <label><input type="checkbox" id="confirm-disconnect" prop:checked=move || confirm.get() on:change=move |ev| confirm.set(event_target_checked(&ev))/>

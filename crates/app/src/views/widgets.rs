@@ -4,7 +4,7 @@ use contract::wire::{TokenSummary, TranscriptEntry, TranscriptStep};
 use flow::ErrorCode;
 use leptos::prelude::*;
 
-use crate::api::ClientError;
+use crate::api::{self, ClientError};
 use crate::authorization;
 use crate::live::Live;
 use crate::popup::{self, Popup};
@@ -154,6 +154,48 @@ pub fn TranscriptView(entry: TranscriptEntry) -> impl IntoView {
             <pre class="http">{headers}{entry.request_body.map(|b| format!("\n\n{b}"))}</pre>
             {entry.response_body.map(|b| view! { <pre class="http response">{b}</pre> })}
             {entry.error.map(|e| view! { <p class="error-inline">{e}</p> })}
+            <CopyAs entry=entry.id/>
+        </div>
+    }
+}
+
+/// "Copy as curl, fetch or Rust" for one transcript entry: the companion writes the snippet
+/// (environment variables where the secret and the tokens go); the page copies it to the
+/// clipboard and shows it below the buttons (or why it could not), to select by hand where the
+/// clipboard is refused. One click handler for the three buttons, writing the `<pre>` itself:
+/// a signal, a reactive text node and a handler per button cost 3.3 KB gzipped, which the
+/// bundle's budget does not have.
+#[component]
+fn CopyAs(entry: String) -> impl IntoView {
+    let copy = move |ev: web_sys::MouseEvent| {
+        use wasm_bindgen::JsCast as _;
+        let element = |target: Option<web_sys::EventTarget>| target.and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+        let language = element(ev.target()).and_then(|b| b.get_attribute("data-language"));
+        let pre = element(ev.current_target()).and_then(|block| block.query_selector("pre").ok().flatten());
+        let (Some(language), Some(pre)) = (language, pre) else {
+            return;
+        };
+        let entry = entry.clone();
+        leptos::task::spawn_local(async move {
+            let text = match api::snippet(&entry, &language).await {
+                Ok(text) => {
+                    if let Some(w) = web_sys::window() {
+                        let _ = wasm_bindgen_futures::JsFuture::from(w.navigator().clipboard().write_text(&text)).await;
+                    }
+                    text
+                }
+                Err(e) => e.0.message,
+            };
+            pre.set_text_content(Some(&text));
+        });
+    };
+    view! {
+        <div class="copy-as" on:click=copy>
+            <p>"Copy as "
+                <button class="link" data-language="curl">"curl"</button>" · "
+                <button class="link" data-language="fetch">"fetch"</button>" · "
+                <button class="link" data-language="reqwest">"Rust (reqwest)"</button></p>
+            <pre class="snippet" data-testid="snippet"></pre>
         </div>
     }
 }

@@ -1,0 +1,151 @@
+//! What a reader takes home, in headless Chromium against the stand-in: each server-side
+//! exchange copied as curl, fetch and Rust, run after filling in the environment variables; the
+//! session downloaded as HAR, valid against HAR 1.2's schemas and without a secret.
+
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+use e2e_harness::{
+    Browser, Mode, Need, SECRET, Walkthrough, assert_nothing_secret_reached_the_browser, sign_in_and_call_the_api,
+};
+
+/// The snippet the page shows after clicking `language` on the newest entry of kind `step`
+/// inside `#step_id`.
+async fn copied(browser: &Browser, step_id: &str, step: &str, language: &str) -> String {
+    let entry = format!("#{step_id} .transcript-entry[data-step={step}]:last-child");
+    browser
+        .click(&format!("{entry} button[data-language={language}]"))
+        .await;
+    let pre = format!("{entry} pre.snippet");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let text = browser.text(&pre).await;
+        if !text.is_empty() {
+            return browser
+                .find(&pre)
+                .await
+                .prop("textContent")
+                .await
+                .unwrap()
+                .unwrap_or(text);
+        }
+        assert!(std::time::Instant::now() < deadline, "no {language} snippet in {entry}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Runs `program` with `args` and `env`, `input` on its standard input; its standard output.
+fn run(program: &str, args: &[&str], env: &[(&str, &str)], input: &str) -> String {
+    let mut child = Command::new(program)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{program} starts: {e}"));
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{program} failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn copied_snippets_run_against_the_stand_in_and_the_har_is_valid_and_redacted() {
+    if e2e_harness::skipped(&[Need::App, Need::Browser, Need::HarValidator]) {
+        return;
+    }
+    let wt = Walkthrough::start(Mode::Local).await;
+    let browser = Browser::launch().await;
+    sign_in_and_call_the_api(&browser, &wt, "take-home").await;
+    browser.click("#refresh-now").await;
+    browser
+        .wait_for_text("#step-5 [data-testid=outcome]", "Refreshed")
+        .await;
+
+    // Copy as: every language of the API call, and the refresh as curl.
+    let api_curl = copied(&browser, "step-4", "api_call", "curl").await;
+    let api_fetch = copied(&browser, "step-4", "api_call", "fetch").await;
+    let api_rust = copied(&browser, "step-4", "api_call", "reqwest").await;
+    browser.screenshot_of("step-4", "take-home-1-copy-as").await;
+    let refresh_curl = copied(&browser, "step-5", "refresh", "curl").await;
+    for snippet in [&api_curl, &api_fetch, &api_rust, &refresh_curl] {
+        assert!(!snippet.contains("redacted"), "{snippet}");
+    }
+    assert!(
+        api_rust.contains(".bearer_auth(env(\"PLEO_ACCESS_TOKEN\")?)"),
+        "{api_rust}"
+    );
+    assert_nothing_secret_reached_the_browser(&browser, &wt).await;
+
+    // Filled in with what the companion holds now, they work against the stand-in.
+    let (access, refresh) = wt.stand_in.newest_tokens().expect("a grant with tokens");
+    let employees = run("bash", &[], &[("PLEO_ACCESS_TOKEN", &access)], &api_curl);
+    assert!(employees.contains("\"data\""), "curl of the API call: {employees}");
+    let fetched = run(
+        "node",
+        &["--input-type=module"],
+        &[("PLEO_ACCESS_TOKEN", &access)],
+        &api_fetch,
+    );
+    assert!(
+        fetched.starts_with("200 ") && fetched.contains("\"data\""),
+        "fetch of the API call: {fetched}"
+    );
+    let refreshed = run(
+        "bash",
+        &[],
+        &[("PLEO_CLIENT_SECRET", SECRET), ("PLEO_REFRESH_TOKEN", &refresh)],
+        &refresh_curl,
+    );
+    let tokens: serde_json::Value = serde_json::from_str(&refreshed).unwrap_or_else(|_| panic!("{refreshed}"));
+    assert!(
+        tokens["access_token"].is_string() && tokens["refresh_token"].is_string(),
+        "curl of the refresh: {refreshed}"
+    );
+
+    // The HAR, as the download link fetches it in the browser.
+    let link = browser.find("#download-har").await;
+    assert!(link.attr("download").await.unwrap().is_some(), "the link downloads");
+    let href = link.attr("href").await.unwrap().unwrap();
+    let har = browser
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             fetch(arguments[0]).then(r => r.text()).then(done, e => done('fetch failed: ' + e));",
+            vec![serde_json::json!(href)],
+        )
+        .await
+        .unwrap();
+    let har = har.as_str().unwrap().to_owned();
+    let validator = e2e_harness::har_validator_path();
+    let verdict = run(
+        "node",
+        &[
+            "-e",
+            "const v = require(process.argv[1]); let t = ''; process.stdin.on('data', d => t += d).on('end', () => \
+             v.har(JSON.parse(t)).then(() => console.log('valid'), e => { console.log(JSON.stringify(e.errors)); process.exit(1); }));",
+            &validator.display().to_string(),
+        ],
+        &[],
+        &har,
+    );
+    assert_eq!(verdict.trim(), "valid");
+    let parsed: serde_json::Value = serde_json::from_str(&har).unwrap();
+    let steps: Vec<&str> = parsed["log"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["comment"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["token_exchange", "api_call", "refresh"]);
+    for secret in wt.forbidden_strings() {
+        assert!(!har.contains(&secret), "a secret or token is in the HAR");
+    }
+    browser.close().await;
+}
