@@ -43,7 +43,7 @@ pub async fn apply(
             format!("Knobs: {}.", names.join(", ")),
         ));
     };
-    let record = signed_in?.record;
+    let SignedIn { id, record } = signed_in?;
     let tokens = record
         .tokens
         .as_ref()
@@ -56,6 +56,10 @@ pub async fn apply(
             "This session has no refresh token left to act on; authorise again.",
         )
     };
+    if knob == FaultKnob::RefreshRace {
+        let refresh = tokens.refresh_token.clone().ok_or_else(no_refresh_token)?;
+        return race_refreshes(&state, &id, record.version, refresh).await;
+    }
     let applied = match knob {
         FaultKnob::ExpireAccessToken => stand_in.expire_access_token(access),
         FaultKnob::RevokeRefreshToken => stand_in.revoke_refresh_token(&refresh.ok_or_else(no_refresh_token)?),
@@ -70,7 +74,7 @@ pub async fn apply(
             };
             stand_in.set_token_faults_for(&refresh.ok_or_else(no_refresh_token)?, faults)
         }
-        _ => stand_in.age_grant(
+        FaultKnob::Clock | FaultKnob::RefreshRace => stand_in.age_grant(
             access,
             params.shift_secs.unwrap_or(0).clamp(-MAX_SHIFT_SECS, MAX_SHIFT_SECS),
         ),
@@ -79,4 +83,45 @@ pub async fn apply(
         return Err(AppError::new(ErrorCode::ReauthorizationRequired));
     }
     Ok(Json(json!({ "applied": knob.as_str() })))
+}
+
+/// The refresh-race lab: two refreshes at once with the session's one refresh token, past the
+/// lock of [`crate::refresh`] (the only code that presents a refresh token without it, and only
+/// where the embedded stand-in is). The stand-in does what Pleo does (RFC 9700 §4.14.2): the
+/// first presentation rotates the token; the second presents the replaced one, and the whole
+/// grant is revoked, the new tokens with it. Both exchanges go to the transcript; the tokens are
+/// discarded, as after any rejected refresh, and the answer says what happened.
+async fn race_refreshes(
+    state: &AppState,
+    id: &str,
+    version: u64,
+    refresh: secrecy::SecretString,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let now = state.clock.now();
+    let (mut log, mut second_log) = (Vec::new(), Vec::new());
+    let (first, second) = tokio::join!(
+        state.token_client.refresh(&refresh, now, &mut log),
+        state.token_client.refresh(&refresh, now, &mut second_log),
+    );
+    log.append(&mut second_log);
+    // In the order they were answered: the one that rotated the token first.
+    log.sort_by_key(|entry| entry.started_at_ms + entry.duration_ms);
+    state.sessions.record(id, log).await?;
+    if state.sessions.replace(id, version, None, false).await?.is_none() {
+        tracing::warn!("refresh race: the session moved on during the race; its tokens are left as they are");
+    }
+    let rejected = [&first, &second].iter().filter(|r| r.is_err()).count();
+    Err(AppError::with_message(
+        ErrorCode::ReauthorizationRequired,
+        match rejected {
+            1 => "Two refreshes raced with the same refresh token: one got new tokens, the other presented \
+                  the token that had just been replaced, and the authorisation server revoked the whole \
+                  grant, the new tokens with it. Authorise again, then run the burst with one refresh at a time."
+                .to_owned(),
+            n => format!(
+                "Two refreshes raced with the same refresh token; {n} of them were refused. The tokens are \
+                 discarded: authorise again."
+            ),
+        },
+    ))
 }

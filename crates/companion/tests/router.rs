@@ -291,7 +291,13 @@ async fn a_rejected_refresh_ends_in_reauthorization_required_with_the_tokens_gon
 async fn fault_knobs_need_a_session_and_act_on_its_grant_alone() {
     let (state, app) = local_on_a_port(&[]).await;
     let stand_in = state.stand_in.clone().unwrap();
-    for knob in ["clock", "token-endpoint", "expire-access-token", "revoke-refresh-token"] {
+    for knob in [
+        "clock",
+        "token-endpoint",
+        "expire-access-token",
+        "revoke-refresh-token",
+        "refresh-race",
+    ] {
         let (status, _, body) = send(
             &app,
             json_post(
@@ -643,4 +649,73 @@ async fn every_catalog_entry_is_allowed_by_the_companion_and_served_by_the_stand
         let expected = if granted { "200" } else { "403" };
         assert_eq!(upstream.as_deref(), Some(expected), "{path}: {status} {body}");
     }
+}
+
+#[tokio::test]
+async fn the_refresh_race_lab_shows_a_replayed_refresh_token_revoking_the_grant() {
+    let (state, app) = local_on_a_port(&[]).await;
+    let stand_in = state.stand_in.clone().unwrap();
+    let cookie = sign_in(&state, &app).await;
+    let (status, _, body) = send(&app, json_post("/api/faults/refresh-race", "", Some(&cookie))).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("reauthorization_required"))
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("revoked the whole grant"),
+        "{body}"
+    );
+    assert_eq!(
+        stand_in.token_requests("refresh_token"),
+        2,
+        "both refreshes reached the token endpoint"
+    );
+    assert_eq!(
+        stand_in.grants_revoked_for_reuse(),
+        1,
+        "the second presentation revoked the grant"
+    );
+    let transcript = send(&app, get_with_cookie("/api/transcript", Some(&cookie))).await.2;
+    let mut refreshes: Vec<(u64, bool)> = transcript
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["step"] == "refresh")
+        .map(|e| {
+            let body = e["response_body"].as_str().unwrap_or_default();
+            (e["status"].as_u64().unwrap(), body.contains("invalid_grant"))
+        })
+        .collect();
+    refreshes.sort_unstable();
+    assert_eq!(refreshes, [(200, false), (400, true)], "{transcript}");
+    let call = get_with_cookie("/api/pleo/v2/employees", Some(&cookie));
+    assert_eq!(send(&app, call).await.2["error"], "reauthorization_required");
+    // With one refresh at a time, a burst after a new sign-in spends the refresh token once.
+    let cookie = sign_in(&state, &app).await;
+    send(&app, json_post("/api/faults/expire-access-token", "", Some(&cookie))).await;
+    let calls = (0..5).map(|_| send(&app, get_with_cookie("/api/pleo/v2/employees", Some(&cookie))));
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(calls)
+        .await
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
+    assert_eq!(statuses, [StatusCode::OK; 5]);
+    assert_eq!(
+        stand_in.token_requests("refresh_token"),
+        3,
+        "one more refresh for the five calls"
+    );
+    assert_eq!(stand_in.grants_revoked_for_reuse(), 1);
+    let (_, _, custom) = against_standalone_stand_in().await;
+    let (status, _, body) = send(&custom, json_post("/api/faults/refresh-race", "", None)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    record_case(
+        "Companion",
+        "refresh-race lab: two refreshes at once with one refresh token, past the lock (local only)",
+        "one 200 and one 400 `invalid_grant`; the grant revoked for reuse; `reauthorization_required`; \
+         the same burst with the lock: one refresh, five 200s; 404 outside PLEO_ENV=local",
+    );
 }

@@ -15,15 +15,19 @@ pub enum FaultKnob {
     TokenEndpoint,
     /// Time passes (or goes back) for the session's grant alone.
     Clock,
+    /// The refresh-race lab: two refreshes at once with the session's one refresh token, past
+    /// the companion's one-refresh-at-a-time lock.
+    RefreshRace,
 }
 
 impl FaultKnob {
     /// Every knob.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::ExpireAccessToken,
         Self::RevokeRefreshToken,
         Self::TokenEndpoint,
         Self::Clock,
+        Self::RefreshRace,
     ];
 
     /// The name in the path.
@@ -33,6 +37,7 @@ impl FaultKnob {
             Self::RevokeRefreshToken => "revoke-refresh-token",
             Self::TokenEndpoint => "token-endpoint",
             Self::Clock => "clock",
+            Self::RefreshRace => "refresh-race",
         }
     }
 

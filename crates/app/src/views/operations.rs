@@ -17,6 +17,9 @@ pub enum Operation {
     RefreshNow,
     /// Expire the access token at the stand-in, then 5 API calls at once.
     SingleFlight,
+    /// The refresh-race lab: two refreshes at once with one refresh token, past the companion's
+    /// lock (the stand-in revokes the grant; the companion says so).
+    RefreshRace,
     /// Expire the access token at the stand-in, then call the API.
     ExpireAndCall,
     /// Revoke the refresh token and expire the access token, then call the API.
@@ -57,6 +60,10 @@ async fn run(live: Live, op: Operation) -> Result<String, ClientError> {
             )
         }),
         Operation::SingleFlight => single_flight().await,
+        // The companion answers with the race's outcome as a coded error: the grant is gone.
+        Operation::RefreshRace => api::fault(FaultKnob::RefreshRace, FaultParams::default())
+            .await
+            .map(|()| String::new()),
         Operation::ExpireAndCall => expire_and_call().await,
         Operation::RevokeAndCall => revoke_and_call().await,
         Operation::TokenEndpointDown => token_endpoint_down().await,

@@ -57,6 +57,9 @@ pub fn StepRefresh(compact: bool) -> impl IntoView {
                 <button id="single-flight" on:click=move |_| { action.dispatch(Operation::SingleFlight); } disabled=move || busy.get() || !live.signed_in()>
                     "Expire the access token and fire 5 calls at once"
                 </button>
+                <button id="refresh-race" on:click=move |_| { action.dispatch(Operation::RefreshRace); } disabled=move || busy.get() || !live.signed_in()>
+                    "Without one refresh at a time: race two refreshes"
+                </button>
             })}
             <Outcome action=action/>
             <h3>"On the companion"</h3>

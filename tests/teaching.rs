@@ -1,6 +1,7 @@
-//! What a reader takes home, in headless Chromium against the stand-in: each server-side
-//! exchange copied as curl, fetch and Rust, run after filling in the environment variables; the
-//! session downloaded as HAR, valid against HAR 1.2's schemas and without a secret.
+//! The walkthrough teaching by showing, in headless Chromium against the stand-in: each
+//! server-side exchange copied as curl, fetch and Rust, run after filling in the environment
+//! variables; the session downloaded as HAR, valid against HAR 1.2's schemas and without a
+//! secret; the refresh-race lab, failing without the lock and not with it.
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -147,5 +148,51 @@ async fn copied_snippets_run_against_the_stand_in_and_the_har_is_valid_and_redac
     for secret in wt.forbidden_strings() {
         assert!(!har.contains(&secret), "a secret or token is in the HAR");
     }
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_refresh_race_lab_revokes_the_grant_without_the_lock_and_not_with_it() {
+    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+        return;
+    }
+    let wt = Walkthrough::start(Mode::Local).await;
+    let browser = Browser::launch().await;
+    sign_in_and_call_the_api(&browser, &wt, "lab").await;
+    browser.click("#refresh-race").await;
+    assert_eq!(browser.error_code("#step-5").await, "reauthorization_required");
+    browser.wait_for_text("#step-5", "revoked the whole grant").await;
+    let mut statuses = vec![];
+    for status in browser
+        .client
+        .find_all(fantoccini::Locator::Css(
+            "#step-5 .transcript-entry[data-step=refresh] [data-testid=transcript-status]",
+        ))
+        .await
+        .unwrap()
+    {
+        statuses.push(status.text().await.unwrap());
+    }
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        ["200", "400"],
+        "one refresh rotated the token, the other presented the old one"
+    );
+    assert_eq!(wt.stand_in.grants_revoked_for_reuse(), 1);
+    browser.screenshot_of("step-5", "lab-1-race-without-the-lock").await;
+
+    // Authorise again, then the same burst with one refresh at a time.
+    browser.click("#step-5 [data-testid=authorize-again]").await;
+    browser.click("#approve").await;
+    browser.find("#exchanged").await;
+    browser.click("#single-flight").await;
+    let proof = browser
+        .wait_for_text("#step-5 [data-testid=outcome]", "after 1 refresh")
+        .await;
+    assert!(proof.contains("[200, 200, 200, 200, 200]"), "{proof}");
+    assert_eq!(wt.stand_in.grants_revoked_for_reuse(), 1, "no second revocation");
+    browser.screenshot_of("step-5", "lab-2-burst-with-the-lock").await;
+    assert_nothing_secret_reached_the_browser(&browser, &wt).await;
     browser.close().await;
 }
