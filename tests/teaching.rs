@@ -196,3 +196,106 @@ async fn the_refresh_race_lab_revokes_the_grant_without_the_lock_and_not_with_it
     assert_nothing_secret_reached_the_browser(&browser, &wt).await;
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scopes_picked_in_step_2_decide_what_the_explorer_opens_pages_turn_and_a_rate_limit_is_waited_out() {
+    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+        return;
+    }
+    let wt = Walkthrough::start(Mode::Local).await;
+    let browser = Browser::launch().await;
+    browser.client.goto(&wt.url("/")).await.unwrap();
+    // Step 2: leave export-jobs:read out.
+    browser
+        .click("#step-2 input[name=scope][value='export-jobs:read']")
+        .await;
+    browser.click("#generate").await;
+    let url = browser.text("[data-testid=authorize-request-url]").await;
+    assert!(
+        url.contains("scope=users%3Aread+test%3Atest&") || url.contains("scope=users%3Aread%20test%3Atest&"),
+        "{url}"
+    );
+    browser.screenshot_of("step-2", "scopes-1-picked").await;
+    browser.click("#authorize-go").await;
+    browser.click("#approve").await;
+    browser.find("#exchanged").await;
+    assert_eq!(
+        browser.text("[data-testid=granted-scope]").await,
+        "users:read test:test"
+    );
+
+    // Step 4: the explorer marks export-jobs as not granted; calling it shows the 403.
+    let mark = browser.find("#step-4 input[value='5'] ~ .scope").await;
+    assert_eq!(mark.attr("data-granted").await.unwrap().as_deref(), Some("false"));
+    let employees = browser.find("#step-4 input[value='0'] ~ .scope").await;
+    assert_eq!(employees.attr("data-granted").await.unwrap().as_deref(), Some("true"));
+    browser.click("#step-4 input[name=endpoint][value='5']").await;
+    browser.click("#call-selected").await;
+    browser.wait_for_text("[data-testid=api-status]", "403").await;
+    assert!(
+        browser
+            .text("[data-testid=scope-hint]")
+            .await
+            .contains("insufficient_scope")
+    );
+    assert!(
+        browser
+            .text("[data-testid=api-body]")
+            .await
+            .contains("insufficient_scope")
+    );
+    browser.screenshot_of("step-4", "scopes-2-insufficient-scope").await;
+
+    // Pages: forward with `after` to the last page, then back with `before`.
+    browser.click("#call-employees").await;
+    browser
+        .wait_for_text("[data-testid=pagination]", "previous page: false")
+        .await;
+    let mut pages = 1;
+    loop {
+        let summary = browser.text("[data-testid=pagination]").await;
+        if summary.contains("next page: false") {
+            break;
+        }
+        let label = browser.text(".result-line code").await;
+        browser.click("#page-next").await;
+        // The next answer replaces this one.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while browser.text(".result-line code").await == label {
+            assert!(std::time::Instant::now() < deadline, "no next page after {label}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(browser.text(".result-line code").await.contains("after="));
+        pages += 1;
+        assert!(pages <= 10, "paging never ends");
+    }
+    assert_eq!(pages, 3, "24 employees, 10 a page");
+    let last = browser.text("[data-testid=pagination]").await;
+    assert!(last.starts_with("4 item(s) here, 24 in all"), "{last}");
+    assert!(
+        browser
+            .find("#page-next")
+            .await
+            .attr("disabled")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    browser.screenshot_of("step-4", "pages-last").await;
+    browser.click("#page-previous").await;
+    browser.wait_for_text(".result-line code", "before=").await;
+    browser
+        .wait_for_text("[data-testid=pagination]", "10 item(s) here")
+        .await;
+
+    // Step 6: a rate limit, relayed and waited out.
+    browser.click("#fault-rate-limit").await;
+    let outcome = browser.wait_for_text("#step-6 [data-testid=outcome]", "HTTP 429").await;
+    assert!(
+        outcome.contains("Retry-After: 2 s") && outcome.contains("trying again: HTTP 200"),
+        "{outcome}"
+    );
+    browser.screenshot_of("step-6", "rate-limited").await;
+    assert_nothing_secret_reached_the_browser(&browser, &wt).await;
+    browser.close().await;
+}

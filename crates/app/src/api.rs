@@ -69,6 +69,8 @@ pub struct ApiCall {
     pub upstream_ms: Option<u64>,
     /// The body, pretty-printed when it is JSON.
     pub body: String,
+    /// The API's `Retry-After` (a 429 or 503), as relayed by the companion.
+    pub retry_after: Option<String>,
 }
 
 async fn send(request: Result<Request, gloo_net::Error>) -> Result<Response, ClientError> {
@@ -235,6 +237,7 @@ pub async fn call_api(path: &str) -> Result<ApiCall, ClientError> {
         return Err(error_of(response).await);
     };
     let upstream_ms = response.headers().get(UPSTREAM_DURATION).and_then(|v| v.parse().ok());
+    let retry_after = response.headers().get("retry-after");
     let text = response
         .text()
         .await
@@ -245,6 +248,7 @@ pub async fn call_api(path: &str) -> Result<ApiCall, ClientError> {
         browser_ms: now_ms() - started,
         upstream_ms,
         body: pretty_json(&text),
+        retry_after,
     })
 }
 

@@ -73,6 +73,17 @@ impl Live {
         matches!(self.session.get(), Some(Ok(s)) if s.signed_in)
     }
 
+    /// Whether the session's grant holds `scope` (an endpoint without one: always). Unknown
+    /// while signed out.
+    pub fn granted(self, scope: Option<&str>) -> Option<bool> {
+        match self.session.get() {
+            Some(Ok(s)) => s
+                .tokens
+                .map(|t| scope.is_none_or(|needed| t.scope.split(' ').any(|s| s == needed))),
+            _ => None,
+        }
+    }
+
     /// Whether the embedded stand-in (and so the fault knobs) is in use.
     pub fn is_local(self) -> bool {
         matches!(self.config.get(), Some(Ok(c)) if c.environment == contract::Environment::Local)

@@ -23,7 +23,8 @@ const KNOB_RETRY_AFTER_SECS: u64 = 1;
 const MAX_SHIFT_SECS: i64 = 86_400 * 400;
 
 /// Applies one knob to this session: `expire-access-token`, `revoke-refresh-token`,
-/// `token-endpoint` (its refreshes only), `clock` (its grant's time only).
+/// `token-endpoint` (its refreshes only), `clock` (its grant's time only), `rate-limit` (its
+/// next API calls), `refresh-race` (the lab of step 5).
 pub async fn apply(
     State(state): State<AppState>,
     signed_in: Result<SignedIn, AppError>,
@@ -74,6 +75,7 @@ pub async fn apply(
             };
             stand_in.set_token_faults_for(&refresh.ok_or_else(no_refresh_token)?, faults)
         }
+        FaultKnob::RateLimit => stand_in.rate_limit_grant(access, params.remaining.unwrap_or(1).min(100)),
         FaultKnob::Clock | FaultKnob::RefreshRace => stand_in.age_grant(
             access,
             params.shift_secs.unwrap_or(0).clamp(-MAX_SHIFT_SECS, MAX_SHIFT_SECS),

@@ -61,15 +61,30 @@ pub async fn forward(
         url: &url,
         body: Some(body).filter(|b| !b.is_empty()),
     };
-    let (status, body, elapsed) = call_with_one_refresh(state, signed_in, &request).await?;
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() = status;
+    let answer = call_with_one_refresh(state, signed_in, &request).await?;
+    let mut response = Response::new(Body::from(answer.body));
+    *response.status_mut() = answer.status;
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(UPSTREAM_STATUS, HeaderValue::from(status.as_u16()));
-    headers.insert(UPSTREAM_DURATION, HeaderValue::from(elapsed));
+    headers.insert(UPSTREAM_STATUS, HeaderValue::from(answer.status.as_u16()));
+    headers.insert(UPSTREAM_DURATION, HeaderValue::from(answer.elapsed_ms));
+    // A rate limit's wait, relayed as the API said it (RFC 9110 §10.2.3): the companion never
+    // retries an API call on its own; when to try again is the caller's decision.
+    if let Some(wait) = answer.retry_after {
+        headers.insert(header::RETRY_AFTER, wait);
+    }
     Ok(response)
+}
+
+/// The API's answer to one call.
+struct ApiAnswer {
+    status: StatusCode,
+    body: Bytes,
+    /// Milliseconds until the whole body was read.
+    elapsed_ms: u64,
+    /// Its `Retry-After`, if it sent one (a 429 or 503).
+    retry_after: Option<HeaderValue>,
 }
 
 /// Calls the API with the session's access token; on a 401 (RFC 6750 §3.1 `invalid_token`),
@@ -78,11 +93,11 @@ async fn call_with_one_refresh(
     state: &AppState,
     signed_in: &SignedIn,
     request: &ApiRequest<'_>,
-) -> Result<(StatusCode, Bytes, u64), AppError> {
+) -> Result<ApiAnswer, AppError> {
     let id = &signed_in.id;
     let (token, version) = current_access_token(state, id, &signed_in.record).await?;
     let answer = call_api(state, id, request, &token).await?;
-    if answer.0 != StatusCode::UNAUTHORIZED {
+    if answer.status != StatusCode::UNAUTHORIZED {
         return Ok(answer);
     }
     // A newer token if another request refreshed since `version`, otherwise a refresh now.
@@ -108,9 +123,10 @@ pub async fn disconnect(state: &AppState, signed_in: &SignedIn) -> Result<u16, A
             format!("{} ({detail})", ErrorCode::DisconnectFailed.message()),
         )
     };
-    let (status, _, _) = call_with_one_refresh(state, signed_in, &request)
+    let status = call_with_one_refresh(state, signed_in, &request)
         .await
-        .map_err(|e| failed(format!("{}: {}", e.code, e.message)))?;
+        .map_err(|e| failed(format!("{}: {}", e.code, e.message)))?
+        .status;
     if !status.is_success() {
         return Err(failed(format!("the API answered HTTP {}.", status.as_u16())));
     }
@@ -133,7 +149,7 @@ async fn call_api(
     id: &str,
     request: &ApiRequest<'_>,
     token: &SecretString,
-) -> Result<(StatusCode, Bytes, u64), AppError> {
+) -> Result<ApiAnswer, AppError> {
     let mut entry = TranscriptEntry::new(request.step, transcript::now_ms(), request.method.as_str(), request.url);
     let result = send_api(state, request, token).await;
     entry.request_headers = vec![
@@ -144,12 +160,9 @@ async fn call_api(
         ("Accept".to_owned(), "application/json".to_owned()),
     ];
     entry.request_body = request.body.as_ref().map(|b| transcript::summarise_body(b));
-    entry.status = result.as_ref().ok().map(|(s, _, _)| s.as_u16());
-    entry.duration_ms = result.as_ref().map_or(0, |(_, _, ms)| *ms);
-    entry.response_body = result
-        .as_ref()
-        .ok()
-        .map(|(_, body, _)| transcript::summarise_body(body));
+    entry.status = result.as_ref().ok().map(|a| a.status.as_u16());
+    entry.duration_ms = result.as_ref().map_or(0, |a| a.elapsed_ms);
+    entry.response_body = result.as_ref().ok().map(|a| transcript::summarise_body(&a.body));
     entry.error = result.as_ref().err().map(|e| e.message.clone());
     if let Err(e) = state.sessions.record(id, vec![entry]).await {
         tracing::warn!("an API call's transcript entry was not kept: {e}");
@@ -157,11 +170,7 @@ async fn call_api(
     result
 }
 
-async fn send_api(
-    state: &AppState,
-    request: &ApiRequest<'_>,
-    token: &SecretString,
-) -> Result<(StatusCode, Bytes, u64), AppError> {
+async fn send_api(state: &AppState, request: &ApiRequest<'_>, token: &SecretString) -> Result<ApiAnswer, AppError> {
     let started = Instant::now();
     let mut authorization = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
         .map_err(|_| AppError::with_message(ErrorCode::Internal, "The access token is not a valid header value."))?;
@@ -178,6 +187,10 @@ async fn send_api(
     }
     let response = outgoing.send().await.map_err(|e| api_transport_error(&e))?;
     let status = StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok());
     let body = read_limited(response, MAX_RESPONSE_BYTES)
         .await
         .map_err(|e| api_transport_error(&e))?
@@ -187,8 +200,13 @@ async fn send_api(
                 "The API response is larger than the proxy relays.",
             )
         })?;
-    let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    Ok((status, body, elapsed))
+    let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    Ok(ApiAnswer {
+        status,
+        body,
+        elapsed_ms,
+        retry_after,
+    })
 }
 
 fn api_transport_error(error: &reqwest::Error) -> AppError {

@@ -719,3 +719,36 @@ async fn the_refresh_race_lab_shows_a_replayed_refresh_token_revoking_the_grant(
          the same burst with the lock: one refresh, five 200s; 404 outside PLEO_ENV=local",
     );
 }
+
+#[tokio::test]
+async fn a_rate_limited_api_call_is_relayed_with_its_retry_after_and_not_retried() {
+    let (state, app) = local_on_a_port(&[]).await;
+    let cookie = sign_in(&state, &app).await;
+    let (status, _, _) = send(
+        &app,
+        json_post("/api/faults/rate-limit", r#"{"remaining": 1}"#, Some(&cookie)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, headers, body) = send(&app, get_with_cookie("/api/pleo/v2/employees", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(headers[header::RETRY_AFTER], "2");
+    assert_eq!(headers["x-upstream-status"], "429");
+    assert_eq!(body["type"], "rate_limited");
+    let transcript = send(&app, get_with_cookie("/api/transcript", Some(&cookie))).await.2;
+    let calls = transcript
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["step"] == "api_call")
+        .count();
+    assert_eq!(calls, 1, "the companion did not retry on its own");
+    let (status, headers, _) = send(&app, get_with_cookie("/api/pleo/v2/employees", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK, "the knob answered one call 429");
+    assert!(headers.get(header::RETRY_AFTER).is_none());
+    record_case(
+        "Companion",
+        "API answers 429 with Retry-After (`rate-limit` knob)",
+        "429 and `Retry-After` relayed unchanged; no retry by the companion; the next call 200",
+    );
+}

@@ -18,16 +18,19 @@ pub enum FaultKnob {
     /// The refresh-race lab: two refreshes at once with the session's one refresh token, past
     /// the companion's one-refresh-at-a-time lock.
     RefreshRace,
+    /// The API answers the session's next calls 429 with `Retry-After`.
+    RateLimit,
 }
 
 impl FaultKnob {
     /// Every knob.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::ExpireAccessToken,
         Self::RevokeRefreshToken,
         Self::TokenEndpoint,
         Self::Clock,
         Self::RefreshRace,
+        Self::RateLimit,
     ];
 
     /// The name in the path.
@@ -38,6 +41,7 @@ impl FaultKnob {
             Self::TokenEndpoint => "token-endpoint",
             Self::Clock => "clock",
             Self::RefreshRace => "refresh-race",
+            Self::RateLimit => "rate-limit",
         }
     }
 

@@ -42,7 +42,7 @@ fn authorize(stand_in: &StandIn, headers: &HeaderMap, scope: Option<&str>) -> Re
             )
         })?;
     let now = stand_in.clock.now();
-    let inner = stand_in.lock();
+    let mut inner = stand_in.lock();
     let access = inner
         .access_tokens
         .get(token)
@@ -54,13 +54,28 @@ fn authorize(stand_in: &StandIn, headers: &HeaderMap, scope: Option<&str>) -> Re
                 "The access token is unknown, expired or revoked.",
             )
         })?;
-    let grant = inner.grants.get(&access.grant).filter(|g| !g.revoked).ok_or_else(|| {
+    let grant_id = access.grant;
+    inner.grants.get(&grant_id).filter(|g| !g.revoked).ok_or_else(|| {
         bearer_error(
             StatusCode::UNAUTHORIZED,
             "invalid_token",
             "The access token was revoked.",
         )
     })?;
+    if let Some(left) = inner.rate_limited.get_mut(&grant_id).filter(|left| **left > 0) {
+        *left -= 1;
+        let wait = crate::store::RATE_LIMIT_RETRY_AFTER_SECS;
+        let mut response = (
+            StatusCode::TOO_MANY_REQUESTS,
+            Json(json!({ "type": "rate_limited", "message": format!("Too many requests: try again in {wait} s.") })),
+        )
+            .into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        return Err(response);
+    }
+    let grant = &inner.grants[&grant_id];
     if let Some(scope) = scope.filter(|needed| !grant.scope.iter().any(|s| s == needed)) {
         return Err(bearer_error(
             StatusCode::FORBIDDEN,
@@ -74,11 +89,40 @@ fn authorize(stand_in: &StandIn, headers: &HeaderMap, scope: Option<&str>) -> Re
     })
 }
 
-/// Offset pagination parameters.
+/// Pleo's pagination parameters: `limit`, and one of `after` (the page after the item that
+/// cursor names), `before` (the page before it) or `offset`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Page {
     limit: Option<usize>,
     offset: Option<usize>,
+    after: Option<String>,
+    before: Option<String>,
+}
+
+/// The cursor of item `index`: opaque to a client (base64url of a position).
+fn cursor(index: usize) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("position:{index}"))
+}
+
+/// The item a cursor names, if it is one of ours.
+fn cursor_index(cursor: &str) -> Option<usize> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    std::str::from_utf8(&bytes)
+        .ok()?
+        .strip_prefix("position:")?
+        .parse()
+        .ok()
+}
+
+/// 400 in the API's error shape, for a query the API cannot use.
+fn bad_request(message: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({ "type": "bad_request", "message": message })),
+    )
+        .into_response()
 }
 
 /// `GET /v2/employees` (scope `users:read`), in Pleo's data + pagination shape.
@@ -90,7 +134,7 @@ pub(crate) async fn employees(
     if let Err(refusal) = authorize(&stand_in, &headers, Some("users:read")) {
         return refusal;
     }
-    Json(paginated(&page, EMPLOYEE_COUNT, employee)).into_response()
+    paginated(&page, EMPLOYEE_COUNT, employee)
 }
 
 /// 404 in the API's error shape.
@@ -141,7 +185,7 @@ pub(crate) async fn export_jobs(
     if let Err(refusal) = authorize(&stand_in, &headers, Some("export-jobs:read")) {
         return refusal;
     }
-    Json(paginated(&page, EXPORT_JOB_COUNT, export_job)).into_response()
+    paginated(&page, EXPORT_JOB_COUNT, export_job)
 }
 
 /// `GET /v1/installations/me`: this client's installation.
@@ -179,7 +223,7 @@ pub(crate) async fn companies(
     if let Err(refusal) = authorize(&stand_in, &headers, None) {
         return refusal;
     }
-    Json(paginated(&page, COMPANIES.len(), |i| company(&COMPANIES[i]))).into_response()
+    paginated(&page, COMPANIES.len(), |i| company(&COMPANIES[i]))
 }
 
 /// `GET /v1/introspect`: who the token belongs to.
@@ -213,32 +257,51 @@ fn company(c: &Company) -> Value {
     })
 }
 
-/// `total` items, `item(i)` each, in Pleo's data + pagination shape with offset paging.
-fn paginated(page: &Page, total: usize, item: impl Fn(usize) -> Value) -> Value {
+/// `total` items, `item(i)` each, in Pleo's data + pagination shape: a page of `limit` (10 by
+/// default, at most 100) after the `after` cursor, before the `before` cursor, or from `offset`;
+/// `startCursor` and `endCursor` name the page's first and last items. 400 for a cursor that is
+/// not one of ours, or for `after` and `before` together.
+fn paginated(page: &Page, total: usize, item: impl Fn(usize) -> Value) -> Response {
     let limit = page.limit.unwrap_or(10).clamp(1, 100);
-    let offset = page.offset.unwrap_or(0).min(total);
-    let end = (offset + limit).min(total);
-    let data: Vec<Value> = (offset..end).map(item).collect();
-    let cursor = |i: usize| format!("offset:{i}");
-    json!({
+    let parse = |c: &Option<String>| c.as_deref().map(|c| cursor_index(c).ok_or(()));
+    let (start, end) = match (parse(&page.after), parse(&page.before)) {
+        (Some(Err(())), _) | (_, Some(Err(()))) => return bad_request("The cursor is not one this API issued."),
+        (Some(Ok(_)), Some(Ok(_))) => return bad_request("Give after or before, not both."),
+        (Some(Ok(after)), None) => {
+            let start = after.saturating_add(1).min(total);
+            (start, start.saturating_add(limit).min(total))
+        }
+        (None, Some(Ok(before))) => {
+            let end = before.min(total);
+            (end.saturating_sub(limit), end)
+        }
+        (None, None) => {
+            let start = page.offset.unwrap_or(0).min(total);
+            (start, start.saturating_add(limit).min(total))
+        }
+    };
+    let data: Vec<Value> = (start..end).map(item).collect();
+    let edge = |i: Option<usize>| i.map_or(Value::Null, |i| Value::from(cursor(i)));
+    Json(json!({
         "data": data,
         "pagination": {
             "currentRequestPagination": {
                 "parameters": {},
-                "after": null,
-                "before": null,
+                "after": page.after,
+                "before": page.before,
                 "limit": limit,
-                "offset": offset,
+                "offset": start,
                 "sortingKeys": ["id"],
                 "sortingOrder": ["ASC"],
             },
             "hasNextPage": end < total,
-            "hasPreviousPage": offset > 0,
-            "startCursor": cursor(offset),
-            "endCursor": cursor(end),
+            "hasPreviousPage": start > 0,
+            "startCursor": edge((start < end).then_some(start)),
+            "endCursor": edge((start < end).then(|| end - 1)),
             "total": total,
         }
-    })
+    }))
+    .into_response()
 }
 
 /// Waits [`crate::Settings::api_latency_ms`] before answering, as a remote API would.

@@ -81,6 +81,9 @@ pub(crate) struct Grant {
     pub refresh_expires_at: u64,
 }
 
+/// The `Retry-After` of the API's 429 under the `rate-limit` knob, in seconds.
+pub const RATE_LIMIT_RETRY_AFTER_SECS: u64 = 2;
+
 /// How many of a grant's replaced refresh tokens are remembered for reuse detection; an older
 /// one is unknown (and refused as such).
 pub(crate) const REFRESH_HISTORY: usize = 64;
@@ -117,6 +120,8 @@ pub(crate) struct Inner {
     pub token_faults: TokenFaults,
     /// Faults that apply only to refreshes of one grant (the companion's knob for a session).
     pub grant_faults: HashMap<u64, TokenFaults>,
+    /// API calls of a grant still to be answered 429 (the `rate-limit` knob).
+    pub rate_limited: HashMap<u64, u32>,
     /// The last [`ISSUED_LOG`] tokens issued, for [`StandIn::issued_tokens`]: outlives the
     /// pruning of dead grants, so a leak scan still knows their tokens.
     pub issued: VecDeque<String>,
@@ -226,6 +231,18 @@ impl StandIn {
             let grant = inner.grants.get(&inner.access_tokens.get(token)?.grant)?;
             Some((token.clone(), grant.current_refresh.clone()))
         })
+    }
+
+    /// Fault knob for one session: the next `calls` API calls with the grant of access token
+    /// `token` are answered 429 with `Retry-After` ([`RATE_LIMIT_RETRY_AFTER_SECS`]). False if
+    /// the token is unknown.
+    pub fn rate_limit_grant(&self, token: &str, calls: u32) -> bool {
+        let mut inner = self.lock();
+        let Some(grant) = inner.access_tokens.get(token).map(|t| t.grant) else {
+            return false;
+        };
+        inner.rate_limited.insert(grant, calls);
+        true
     }
 
     /// Fault knob: the access token `token` expires now.

@@ -688,3 +688,63 @@ async fn consent_requests_are_capped() {
     );
     assert_eq!(si.held().1, 1);
 }
+
+#[tokio::test]
+async fn lists_page_with_pleos_cursors_forward_to_the_last_page_and_back() {
+    let (_, app) = stand_in(true);
+    let tokens = tokens(&app).await;
+    let page = |query: String| {
+        let app = app.clone();
+        let tokens = tokens.clone();
+        async move {
+            let (status, _, body) = send(&app, get_with(&format!("/v2/employees?{query}"), &tokens)).await;
+            (status, serde_json::from_str::<Value>(&body).unwrap())
+        }
+    };
+    let ids = |body: &Value| -> Vec<String> {
+        body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (status, first) = page("limit=10".to_owned()).await;
+    assert_eq!(status, StatusCode::OK);
+    let total = first["pagination"]["total"].as_u64().unwrap() as usize;
+    assert!(total > 20, "enough employees for three pages");
+    let mut seen = ids(&first);
+    let mut current = first;
+    let mut pages = 1;
+    while current["pagination"]["hasNextPage"] == true {
+        let after = current["pagination"]["endCursor"].as_str().unwrap().to_owned();
+        let (status, next) = page(format!("limit=10&after={after}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(next["pagination"]["hasPreviousPage"], true);
+        assert_eq!(next["pagination"]["currentRequestPagination"]["after"], after.as_str());
+        seen.extend(ids(&next));
+        current = next;
+        pages += 1;
+    }
+    assert_eq!(pages, total.div_ceil(10));
+    let mut unique = seen.clone();
+    unique.dedup();
+    assert_eq!(
+        (seen.len(), unique.len()),
+        (total, total),
+        "every employee once, in order"
+    );
+    // Back from the last page: the page before its first item.
+    let before = current["pagination"]["startCursor"].as_str().unwrap().to_owned();
+    let (_, previous) = page(format!("limit=10&before={before}")).await;
+    let previous_ids = ids(&previous);
+    assert_eq!(previous_ids.as_slice(), &seen[(pages - 2) * 10..(pages - 1) * 10]);
+    for (query, why) in [
+        ("after=bm90LW91cnM".to_owned(), "a cursor it never issued"),
+        (format!("after={before}&before={before}"), "after and before together"),
+    ] {
+        let (status, body) = page(query).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{why}");
+        assert_eq!(body["type"], "bad_request", "{why}");
+    }
+}

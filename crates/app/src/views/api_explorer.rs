@@ -42,6 +42,25 @@ pub fn pagination_summary(body: &str) -> Option<String> {
     ))
 }
 
+/// The paths of the previous and next pages of a list answer, from Pleo's cursors
+/// (`before=startCursor`, `after=endCursor`), where there is such a page. `path` is the path as
+/// called; its query is replaced.
+fn page_paths(path: &str, body: &str) -> [Option<String>; 2] {
+    let pagination = parsed(body)
+        .map(|page| member(&page, "pagination"))
+        .unwrap_or(JsValue::UNDEFINED);
+    let base = path.split('?').next().unwrap_or(path);
+    let page = |flag: &str, cursor: &str, parameter: &str| {
+        member(&pagination, flag).as_bool().filter(|more| *more)?;
+        let cursor = member(&pagination, cursor).as_string()?;
+        Some(format!("{base}?limit=10&{parameter}={cursor}"))
+    };
+    [
+        page("hasPreviousPage", "startCursor", "before"),
+        page("hasNextPage", "endCursor", "after"),
+    ]
+}
+
 /// The first `data[].id` of a list response, to offer for the `{id}` endpoints.
 fn first_id(body: &str) -> Option<String> {
     let data = member(&parsed(body)?, "data");
@@ -96,7 +115,7 @@ pub fn StepApi(compact: bool) -> impl IntoView {
                     <label class="endpoint">
                         <input type="radio" name="endpoint" value=i.to_string() checked=i == 0 on:change=move |_| selected.set(i)/>
                         <code>{format!("GET /{}", e.path)}</code>
-                        <span class="scope">{e.scope.map_or_else(|| "any scope".to_owned(), |s| format!("scope {s}"))}</span>
+                        <span class="scope" data-granted=move || live.granted(e.scope).map(|g| g.to_string())>{e.scope.map_or_else(|| "any scope".to_owned(), |s| format!("scope {s}"))}</span>
                         <span class="muted">{e.about}</span>
                     </label>
                 }).collect_view()}
@@ -112,7 +131,19 @@ pub fn StepApi(compact: bool) -> impl IntoView {
                         {format!(" in {} ms", c.browser_ms.round() as u64)}
                         {c.upstream_ms.map(|ms| format!(" (API {ms} ms)"))}
                     </p>
-                    {pagination_summary(&c.body).map(|p| view! { <p class="pagination" data-testid="pagination">{p}</p> })}
+                    {pagination_summary(&c.body).map(|p| {
+                        let [previous, next] = page_paths(c.label.trim_start_matches("GET /"), &c.body);
+                        let (no_previous, no_next) = (previous.is_none(), next.is_none());
+                        view! {
+                            <p class="pagination" data-testid="pagination">{p}" "
+                                <button id="page-previous" disabled=no_previous on:click=move |_| { call.dispatch(previous.clone().unwrap_or_default()); }>"← Previous page (before)"</button>" "
+                                <button id="page-next" disabled=no_next on:click=move |_| { call.dispatch(next.clone().unwrap_or_default()); }>"Next page (after) →"</button>
+                            </p>
+                        }
+                    })}
+                    {(c.status == 403).then(|| view! {
+                        <p class="hint" data-testid="scope-hint">"403: the access token lacks the scope this endpoint needs (insufficient_scope, RFC 6750 §3.1). Tick it in step 2 and authorise again."</p>
+                    })}
                     <JsonViewer body=c.body.clone()/>
                 }.into_any(),
                 Err(e) => view! { <ErrorNotice error=e/> }.into_any(),

@@ -36,7 +36,24 @@ pub fn AuthorizePanel(config: PublicConfig) -> impl IntoView {
     // documentation page, the authorisation server opens in a pop-up from the click itself, and
     // the same action finishes the sign-in there.
     let generated = RwSignal::new(None::<Result<Prepared, ClientError>>);
-    let generate = move |_| generated.set(Some(authorization::prepare(&config)));
+    // The scopes to request: the configured ones the reader left ticked, in their order.
+    let scopes = config.scopes.clone();
+    let picked = RwSignal::new(scopes.clone());
+    let generate = move |_| {
+        let mut request = config.clone();
+        request.scopes = picked.get_untracked();
+        generated.set(Some(authorization::prepare(&request)));
+    };
+    let all = scopes.clone();
+    let pick = move |scope: String, on: bool| {
+        picked.update(|p| {
+            *p = all
+                .iter()
+                .filter(|s| if **s == scope { on } else { p.contains(s) })
+                .cloned()
+                .collect()
+        });
+    };
     let prepared = move || generated.get().and_then(Result::ok);
     let live = use_context::<Live>();
     let framed = api::in_frame();
@@ -71,6 +88,14 @@ pub fn AuthorizePanel(config: PublicConfig) -> impl IntoView {
     };
     let signed_in = move || framed && matches!(redirect.value().get(), Some(Ok(()))) && !busy.get();
     view! {
+        <fieldset class="scopes">
+            <legend>"Scopes to request"</legend>
+            {scopes.into_iter().map(|scope| {
+                let name = scope.clone();
+                let pick = pick.clone();
+                view! { <label><input type="checkbox" name="scope" value=scope.clone() checked=true on:change=move |ev| pick(name.clone(), event_target_checked(&ev))/>" "<code>{scope}</code></label>" " }
+            }).collect_view()}
+        </fieldset>
         <button id="generate" on:click=generate>"Generate PKCE verifier, challenge and state"</button>
         {move || prepared().map(|p| view! {
             <dl>

@@ -26,6 +26,8 @@ pub enum Operation {
     RevokeAndCall,
     /// Make the token endpoint answer 503 (with Retry-After) three times, then refresh.
     TokenEndpointDown,
+    /// The API answers the next call 429 with Retry-After: call, wait as told, call again.
+    RateLimited,
     /// `POST /api/logout {"disconnect": true}`.
     Disconnect,
     /// `POST /api/logout`.
@@ -67,6 +69,7 @@ async fn run(live: Live, op: Operation) -> Result<String, ClientError> {
         Operation::ExpireAndCall => expire_and_call().await,
         Operation::RevokeAndCall => revoke_and_call().await,
         Operation::TokenEndpointDown => token_endpoint_down().await,
+        Operation::RateLimited => rate_limited().await,
         Operation::Disconnect => api::logout(true).await.map(|()| {
             pending::clear_report();
             "Disconnected: DELETE /v1/installations/me revoked every token of this client, and the companion forgot them."
@@ -137,4 +140,29 @@ async fn token_endpoint_down() -> Result<String, ClientError> {
         ),
         Ok(_) => "The refresh succeeded (the fault was used up elsewhere).".to_owned(),
     })
+}
+
+/// What a rate limit looks like through the companion, and what an integration does about it.
+async fn rate_limited() -> Result<String, ClientError> {
+    api::fault(FaultKnob::RateLimit, FaultParams::default()).await?;
+    let limited = api::call_api("v2/employees").await?;
+    let wait: i32 = limited
+        .retry_after
+        .as_deref()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1)
+        .clamp(0, 10);
+    // Waits as told: a promise the browser's timer resolves.
+    let timer = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, wait * 1000);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(timer).await;
+    let retried = api::call_api("v2/employees").await?;
+    Ok(format!(
+        "HTTP {} with Retry-After: {wait} s, relayed by the companion as the API sent it (it never retries an API call by itself). \
+         Waiting as told, then trying again: HTTP {}. An integration does the same, with few retries, growing waits and jitter.",
+        limited.status, retried.status
+    ))
 }

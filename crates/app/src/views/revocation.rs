@@ -31,6 +31,7 @@ pub fn StepRevocation(compact: bool) -> impl IntoView {
                         <button id="fault-expire" on:click=move |_| { action.dispatch(Operation::ExpireAndCall); } disabled=move || busy.get() || !live.signed_in()>"Expire the access token, then call the API"</button>
                         <button id="fault-revoke" on:click=move |_| { action.dispatch(Operation::RevokeAndCall); } disabled=move || busy.get() || !live.signed_in()>"Revoke the refresh token, then call the API"</button>
                         <button id="fault-token-endpoint" on:click=move |_| { action.dispatch(Operation::TokenEndpointDown); } disabled=move || busy.get() || !live.signed_in()>"Make the token endpoint fail, then refresh"</button>
+                        <button id="fault-rate-limit" on:click=move |_| { action.dispatch(Operation::RateLimited); } disabled=move || busy.get() || !live.signed_in()>"Rate-limit the API (429), then call it"</button>
                     </p>
                 }.into_any()
             } else {
