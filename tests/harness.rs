@@ -145,6 +145,8 @@ pub enum Need {
     DocSites,
     /// The npm package `har-validator` (HAR 1.2's schemas), which `cargo xtask test` installs.
     HarValidator,
+    /// The npm package `axe-core` (accessibility rules), which `cargo xtask test` installs.
+    AxeCore,
 }
 
 impl Need {
@@ -164,6 +166,7 @@ impl Need {
             Need::RedisServer => absent(cluster::REDIS_SERVER.into(), "redis-server"),
             Need::CompanionBinary => absent(cluster::companion_bin(), "the companion binary"),
             Need::HarValidator => absent(har_validator_path().join("package.json"), "har-validator"),
+            Need::AxeCore => absent(axe_core_script(), "axe-core"),
             Need::DocSites => absent(
                 doc_sites_path().join("html.html"),
                 "the documentation pages built from the README's embed snippets",
@@ -228,6 +231,11 @@ pub fn vite_example_path() -> PathBuf {
 /// Where `cargo xtask test` installs the npm package `har-validator`.
 pub fn har_validator_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools/node_modules/har-validator")
+}
+
+/// The script of the npm package `axe-core`, as `cargo xtask test` installs it.
+pub fn axe_core_script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools/node_modules/axe-core/axe.min.js")
 }
 
 /// Where `cargo xtask doc-sites` writes the documentation pages built from the README's embed
@@ -457,6 +465,16 @@ impl Browser {
     /// As [`Browser::launch`], with these Chromium profile preferences, and the pop-up blocker
     /// on or (chromedriver's default) off.
     pub async fn launch_with(prefs: serde_json::Value, popup_blocker: bool) -> Self {
+        Self::launch_with_args(prefs, popup_blocker, &[]).await
+    }
+
+    /// Headless Chromium whose system theme is dark (`prefers-color-scheme: dark`).
+    pub async fn launch_dark() -> Self {
+        Self::launch_with_args(serde_json::json!({}), false, &["--force-dark-mode"]).await
+    }
+
+    /// As [`Browser::launch_with`], with more Chromium switches.
+    pub async fn launch_with_args(prefs: serde_json::Value, popup_blocker: bool, extra: &[&str]) -> Self {
         let chromedriver = chromedriver_path();
         let chromium = chromium_path();
         assert!(
@@ -477,15 +495,27 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver starts");
+        let mut args: Vec<String> = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--window-size=1200,1600",
+        ]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .map(str::to_owned)
+        .collect();
+        args.push(format!("--user-data-dir={}", profile.display()));
         let caps = serde_json::json!({
             "goog:chromeOptions": {
                 "binary": chromium,
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage", "--window-size=1200,1600",
-                    format!("--user-data-dir={}", profile.display()),
-                ],
+                "args": args,
                 "excludeSwitches": if popup_blocker { vec!["disable-popup-blocking"] } else { vec![] },
                 "prefs": prefs,
             }

@@ -299,3 +299,100 @@ async fn scopes_picked_in_step_2_decide_what_the_explorer_opens_pages_turn_and_a
     assert_nothing_secret_reached_the_browser(&browser, &wt).await;
     browser.close().await;
 }
+
+/// The serious and critical violations axe-core finds in the page as it is, as `rule: targets`.
+async fn axe_violations(browser: &Browser) -> Vec<String> {
+    let axe = std::fs::read_to_string(e2e_harness::axe_core_script()).unwrap();
+    browser.client.execute(&axe, vec![]).await.unwrap();
+    let found = browser
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             axe.run(document, { resultTypes: ['violations'] }).then( \
+               r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical') \
+                 .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))), \
+               e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(found).unwrap()
+}
+
+/// How many CSS pixels the page is wider than its viewport (0: no horizontal scrolling).
+async fn overflow_px(browser: &Browser) -> i64 {
+    let script = "return document.documentElement.scrollWidth - document.documentElement.clientWidth;";
+    browser.client.execute(script, vec![]).await.unwrap().as_i64().unwrap()
+}
+
+/// Whether the page's `prefers-color-scheme` is dark.
+async fn prefers_dark(browser: &Browser) -> bool {
+    let script = "return matchMedia('(prefers-color-scheme: dark)').matches;";
+    browser.client.execute(script, vec![]).await.unwrap().as_bool().unwrap()
+}
+
+/// The computed background colour of the first element matching `css`.
+async fn background_of(browser: &Browser, css: &str) -> String {
+    let script = "return getComputedStyle(document.querySelector(arguments[0])).backgroundColor;";
+    let value = browser
+        .client
+        .execute(script, vec![serde_json::json!(css)])
+        .await
+        .unwrap();
+    value.as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_step_passes_axe_at_360_and_1280_px_in_both_themes_without_horizontal_scrolling() {
+    if e2e_harness::skipped(&[Need::App, Need::Browser, Need::AxeCore]) {
+        return;
+    }
+    let wt = Walkthrough::start(Mode::Local).await;
+    for (theme, dark) in [("light", false), ("dark", true)] {
+        let browser = if dark {
+            Browser::launch_dark().await
+        } else {
+            Browser::launch().await
+        };
+        browser.client.goto(&wt.url("/")).await.unwrap();
+        assert_eq!(
+            prefers_dark(&browser).await,
+            dark,
+            "the browser's system theme is {theme}"
+        );
+        // Every step with content: signed in, an API answer, a refresh, a snippet shown.
+        sign_in_and_call_the_api(&browser, &wt, &format!("a11y-{theme}")).await;
+        browser.click("#refresh-now").await;
+        browser
+            .wait_for_text("#step-5 [data-testid=outcome]", "Refreshed")
+            .await;
+        browser
+            .click("#step-4 .transcript-entry button[data-language=curl]")
+            .await;
+        browser.wait_for_text("#step-4 pre.snippet", "curl").await;
+        let card = background_of(&browser, ".card").await;
+        assert_eq!(card == "rgb(28, 25, 23)", dark, "{theme} theme: cards are {card}");
+        for width in [360, 768, 1280, 1440] {
+            browser.client.set_window_size(width, 900).await.unwrap();
+            let overflow = overflow_px(&browser).await;
+            assert!(
+                overflow <= 0,
+                "{theme} at {width} px: {overflow} px of horizontal scrolling"
+            );
+            if width == 360 || width == 1280 {
+                let violations = axe_violations(&browser).await;
+                assert!(violations.is_empty(), "{theme} at {width} px: {violations:#?}");
+                browser.screenshot(&format!("a11y-{theme}-{width}")).await;
+            }
+        }
+        browser.close().await;
+    }
+    // The embed's theme option wins over the system theme.
+    let browser = Browser::launch().await;
+    browser.client.goto(&wt.url("/embed?theme=dark")).await.unwrap();
+    browser.find("#generate").await;
+    assert_eq!(background_of(&browser, ".card").await, "rgb(28, 25, 23)");
+    let violations = axe_violations(&browser).await;
+    assert!(violations.is_empty(), "the frame with theme=dark: {violations:#?}");
+    browser.close().await;
+}

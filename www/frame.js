@@ -1,7 +1,8 @@
 // The walkthrough framed by a documentation page (/embed, embed.html): the frame's page, which
 // embeds the walkthrough as a documentation page on the companion's origin would (embed.js),
 // with the mount element made here from the frame's query (`steps`, `compact`, `start`, as
-// embed-frame.js copies them from the documentation page) and marked `data-frame`; and the
+// embed-frame.js copies them from the documentation page) and marked `data-frame`, its theme
+// (`theme`); and the
 // frame's side of two conversations.
 // 1. Its height, posted whenever the content's height changes to the documentation page that
 //    framed it: to the origin the loader (embed-frame.js) passed as `parent`, and no other. The
@@ -117,6 +118,8 @@ mount.dataset.frame = "";
 for (const [parameter, data] of [["steps", "steps"], ["compact", "compact"], ["start", "startStep"]]) {
   if (query.has(parameter)) mount.dataset[data] = query.get(parameter);
 }
+// `theme=light|dark` fixes the frame's theme (walkthrough.css); anything else follows the system.
+if (["light", "dark"].includes(query.get("theme"))) document.documentElement.dataset.theme = query.get("theme");
 document.body.append(mount);
 window.PleoFrame = { signIn, cancel };
 // Framed (else opened on its own): its height to the documentation page.

@@ -48,17 +48,19 @@ fn ensure_esbuild() -> Result<(), String> {
 /// The HAR validator the end-to-end tests check the session's HTTP Archive with: `har-validator`
 /// validates against `har-schema`, the JSON Schemas of HAR 1.2.
 pub const HAR_VALIDATOR_VERSION: &str = "5.1.5";
+/// The accessibility checker the end-to-end tests inject into Chromium.
+pub const AXE_CORE_VERSION: &str = "4.14.1";
 
-/// `har-validator` from npm, installed under `.tools/` when missing (a library: no program to
-/// ask its version, so its `package.json` is read).
-fn ensure_har_validator() -> Result<(), String> {
-    let manifest = crate::repo_root().join(".tools/node_modules/har-validator/package.json");
+/// The npm library `package@version` (no program to ask its version: its `package.json` is
+/// read), installed under `.tools/` when missing.
+fn ensure_npm_library(package: &str, version: &str) -> Result<(), String> {
+    let manifest = crate::repo_root().join(format!(".tools/node_modules/{package}/package.json"));
     let installed = std::fs::read_to_string(&manifest).unwrap_or_default();
-    if installed.contains(&format!("\"version\": \"{HAR_VALIDATOR_VERSION}\"")) {
-        println!("    har-validator {HAR_VALIDATOR_VERSION}: installed");
+    if installed.contains(&format!("\"version\": \"{version}\"")) {
+        println!("    {package} {version}: installed");
         return Ok(());
     }
-    npm_install("har-validator", HAR_VALIDATOR_VERSION)
+    npm_install(package, version)
 }
 
 /// Where an npm tool (`wasm-opt`, `esbuild`) is, once [`ensure_tools`] has installed it.
@@ -199,7 +201,8 @@ pub fn ensure_tools(test_services: bool) -> Result<(), String> {
     step("Fetching the workspace's dependencies (cargo fetch; Trunk builds offline)");
     run(command("cargo").arg("fetch"), "cargo fetch")?;
     if test_services {
-        ensure_har_validator()?;
+        ensure_npm_library("har-validator", HAR_VALIDATOR_VERSION)?;
+        ensure_npm_library("axe-core", AXE_CORE_VERSION)?;
         ensure_chromium()?;
         ensure_redis()?;
     }

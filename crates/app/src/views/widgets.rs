@@ -131,7 +131,8 @@ pub fn JsonViewer(body: String, #[prop(default = "Response body")] summary: &'st
     view! {
         <details class="json-viewer" open>
             <summary>{summary}</summary>
-            <pre class="json" data-testid="api-body">{body}</pre>
+            // Scrolls by itself: focusable, so that a keyboard can scroll it.
+            <pre class="json" data-testid="api-body" tabindex="0">{body}</pre>
         </details>
     }
 }
