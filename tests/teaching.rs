@@ -396,3 +396,95 @@ async fn every_step_passes_axe_at_360_and_1280_px_in_both_themes_without_horizon
     assert!(violations.is_empty(), "the frame with theme=dark: {violations:#?}");
     browser.close().await;
 }
+
+/// The diagram's messages as their links name them (their `<title>`): `N. label, From to To`.
+async fn diagram_messages(browser: &Browser) -> Vec<String> {
+    let script = "return [...document.querySelectorAll('[data-testid=sequence] a[data-message] > title')].map(t => t.textContent);";
+    let found = browser.client.execute(script, vec![]).await.unwrap();
+    serde_json::from_value(found).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sequence_diagram_draws_the_flow_as_it_happens_and_opens_each_exchange_redacted() {
+    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+        return;
+    }
+    let wt = Walkthrough::start(Mode::Local).await;
+    let browser = Browser::launch().await;
+    browser.client.goto(&wt.url("/")).await.unwrap();
+    assert!(diagram_messages(&browser).await.is_empty(), "nothing has happened yet");
+    sign_in_and_call_the_api(&browser, &wt, "diagram").await;
+    browser
+        .screenshot_of("pleo-oauth-walkthrough", "diagram-1-signed-in-and-called")
+        .await;
+    browser.click("#refresh-now").await;
+    browser
+        .wait_for_text("#step-5 [data-testid=outcome]", "Refreshed")
+        .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let messages = loop {
+        let messages = diagram_messages(&browser).await;
+        if messages
+            .iter()
+            .any(|m| m.starts_with("9. POST /stand-in/oauth/token 200, Companion to Auth server"))
+        {
+            break messages;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the refresh never reached the diagram: {messages:#?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let expected = [
+        "1. POST /api/authorize/start 204, Browser to Companion",
+        "2. GET /stand-in/oauth/authorize, Browser to Auth server",
+        "3. 302 → /callback (code, state, iss), Auth server to Browser",
+        "4. POST /api/token 200, Browser to Companion",
+        "5. POST /stand-in/oauth/token 200, Companion to Auth server",
+        "6. GET /api/pleo/v2/employees 200, Browser to Companion",
+        "7. GET /stand-in/v2/employees 200, Companion to Pleo API",
+        "8. POST /api/refresh 200, Browser to Companion",
+        "9. POST /stand-in/oauth/token 200, Companion to Auth server",
+    ];
+    assert_eq!(messages, expected);
+    browser
+        .screenshot_of("pleo-oauth-walkthrough", "diagram-2-refreshed")
+        .await;
+
+    // A message opens its exchange, redacted.
+    browser.click("[data-testid=sequence] a[data-message='5']").await;
+    let detail = browser
+        .wait_for_text("[data-testid=sequence-detail]", "grant_type=authorization_code")
+        .await;
+    assert!(detail.starts_with("5. POST http://"), "{detail}");
+    assert!(detail.contains("[redacted sha256:"), "{detail}");
+    let address = browser.client.current_url().await.unwrap();
+    assert_ne!(
+        address.fragment(),
+        Some("sequence-detail"),
+        "opening a message does not change the address"
+    );
+    browser
+        .screenshot_of("pleo-oauth-walkthrough", "diagram-3-detail")
+        .await;
+
+    // Step 6: signing out is drawn too.
+    browser.click("#sign-out").await;
+    browser
+        .wait_for_text("#step-6 [data-testid=outcome]", "Signed out")
+        .await;
+    let after = diagram_messages(&browser).await;
+    assert!(
+        after
+            .last()
+            .unwrap()
+            .ends_with(". POST /api/logout 200, Browser to Companion"),
+        "{after:#?}"
+    );
+    browser
+        .screenshot_of("pleo-oauth-walkthrough", "diagram-4-signed-out")
+        .await;
+    assert_nothing_secret_reached_the_browser(&browser, &wt).await;
+    browser.close().await;
+}

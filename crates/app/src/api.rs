@@ -82,7 +82,19 @@ async fn send(request: Result<Request, gloo_net::Error>) -> Result<Response, Cli
             "The request to the companion could not be written.",
         ))
     })?;
-    request.send().await.map_err(|_| ErrorCode::CompanionUnreachable.into())
+    let (method, url, at) = (
+        request.method().to_string(),
+        request.url(),
+        crate::browser_log::now_ms(),
+    );
+    let answer = request.send().await;
+    // The protocol's calls go into the sequence diagram; the page's own reads of the
+    // configuration, the session and the transcript would only hide them.
+    if method != "GET" || sequence::path_of(&url).starts_with("/api/pleo/") {
+        let status = answer.as_ref().map_or(0, Response::status);
+        crate::browser_log::record(sequence::BrowserEvent::call(at, &method, &url, status));
+    }
+    answer.map_err(|_| ErrorCode::CompanionUnreachable.into())
 }
 
 /// A companion error body, or `companion_unreachable` when the answer is not one (the dev

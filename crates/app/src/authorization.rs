@@ -94,6 +94,10 @@ pub async fn redirect(prepared: Prepared, step: u8) -> Result<(), ClientError> {
         iss_always_sent: prepared.iss_always_sent,
     };
     pending::store(&pending).map_err(internal)?;
+    crate::browser_log::record(sequence::BrowserEvent::authorize(
+        crate::browser_log::now_ms(),
+        &prepared.url,
+    ));
     if let Some(window) = web_sys::window() {
         window
             .location()

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod authorization;
+pub mod browser_log;
 pub mod embed;
 pub mod live;
 pub mod options;

@@ -75,6 +75,10 @@ impl Popup {
         let _ = binding
             .as_mut()
             .poll(&mut Context::from_waker(futures::task::noop_waker_ref()));
+        crate::browser_log::record(sequence::BrowserEvent::authorize(
+            crate::browser_log::now_ms(),
+            &prepared.url,
+        ));
         let closed = self.closed;
         closed.set(false);
         let on_closed = Closure::once_into_js(move || closed.set(true));

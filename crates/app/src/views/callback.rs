@@ -77,6 +77,10 @@ pub struct Completed {
 /// The callback's checks against `pending`, then the companion's exchange of the code: the
 /// callback page's work, and the framed walkthrough's once its pop-up has answered.
 pub async fn complete(query: &str, pending: Option<PendingAuthorization>) -> Result<Completed, ClientError> {
+    crate::browser_log::record(sequence::BrowserEvent::callback(
+        crate::browser_log::now_ms(),
+        &form_names(query),
+    ));
     let exchange = checked_exchange(query, pending)?;
     let tokens = api::exchange(&exchange.request).await?;
     pending::store_report(&exchange.report);

@@ -3,6 +3,7 @@
 pub mod api_explorer;
 pub mod authorize;
 pub mod callback;
+pub mod diagram;
 pub mod exchange;
 pub mod operations;
 pub mod refresh;
@@ -41,6 +42,7 @@ pub fn WalkthroughPage(#[prop(default = EmbedOptions::default())] options: Embed
         <nav class="steps-nav" aria-label="Steps">
             {(1..=6u8).filter(|n| options.steps.contains(n)).map(|n| view! { <a href=format!("#step-{n}")>{format!("Step {n}")}</a> }).collect_view()}
         </nav>
+        <diagram::SequenceDiagram/>
         {move || match live.config.get() {
             None => view! { <Progress text="Loading the configuration from the companion…"/> }.into_any(),
             Some(Err(error)) => view! { <section class="card"><h2>"Configuration"</h2><ErrorNotice error=error/></section> }.into_any(),
