@@ -12,7 +12,7 @@ cargo xtask setup --browser >/dev/null
 echo "== bytes the browser downloads (cargo xtask build-app: Trunk release, wasm-opt -Oz, std rebuilt with immediate-abort panics)"
 cargo xtask build-app >/dev/null
 total_raw=0; total_gz=0
-for f in dist/*.wasm dist/app.js dist/*.css; do
+for f in dist/app_bg-*.wasm dist/app-*.js dist/walkthrough-*.css; do
   raw=$(wc -c <"$f"); gz=$(gzip -9 -c "$f" | wc -c)
   total_raw=$((total_raw + raw)); total_gz=$((total_gz + gz))
   printf "  %-28s %9d B raw %9d B gzipped\n" "$(basename "$f")" "$raw" "$gz"

@@ -150,8 +150,15 @@ pub async fn postman(State(state): State<AppState>, Path(file): Path<String>) ->
         "environment" => crate::postman::environment(&config),
         _ => return Err(AppError::new(ErrorCode::NotFound)),
     };
-    let filename = contract::catalog::postman_file_name(config.environment, &file);
-    let body = serde_json::to_string_pretty(&document).map_err(|_| AppError::new(ErrorCode::Internal))?;
+    json_download(
+        &contract::catalog::postman_file_name(config.environment, &file),
+        &document,
+    )
+}
+
+/// `document` as pretty JSON, to be saved as `filename`.
+fn json_download(filename: &str, document: &serde_json::Value) -> Result<Response, AppError> {
+    let body = serde_json::to_string_pretty(document).map_err(|_| AppError::new(ErrorCode::Internal))?;
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, "application/json".to_owned()),
@@ -319,20 +326,8 @@ async fn served_transcript(
 /// `GET /api/transcript/har`: the transcript as an HTTP Archive (HAR 1.2), as a download.
 pub async fn transcript_har(State(state): State<AppState>, signed_in: SignedIn) -> Result<Response, AppError> {
     let entries = served_transcript(&state, &signed_in).await?;
-    let body =
-        serde_json::to_string_pretty(&crate::har::archive(&entries)).map_err(|_| AppError::new(ErrorCode::Internal))?;
     let filename = contract::catalog::har_file_name(state.config.public().environment);
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, "application/json".to_owned()),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response())
+    json_download(&filename, &crate::har::archive(&entries))
 }
 
 /// `GET /api/transcript/{entry}/as/{language}`: one exchange as a curl command, a `fetch`

@@ -52,7 +52,8 @@ fn page_paths(path: &str, body: &str) -> [Option<String>; 2] {
     let base = path.split('?').next().unwrap_or(path);
     let page = |flag: &str, cursor: &str, parameter: &str| {
         member(&pagination, flag).as_bool().filter(|more| *more)?;
-        let cursor = member(&pagination, cursor).as_string()?;
+        // Opaque: whatever characters the API chose, encoded for the query.
+        let cursor = String::from(js_sys::encode_uri_component(&member(&pagination, cursor).as_string()?));
         Some(format!("{base}?limit=10&{parameter}={cursor}"))
     };
     [
