@@ -121,13 +121,19 @@ pub fn run_all() -> Result<(), String> {
         ]),
         &mut tally,
     );
+    // wasm-bindgen-test-runner's Chromium leaves a profile (~60 MB) in TMPDIR each time: a
+    // folder of the run's own, removed after it.
+    let browser_tmp = repo_root().join("target/wasm-tests-tmp");
+    let _ = std::fs::create_dir_all(&browser_tmp);
     suite(
         "WASM tests in headless Chromium: pkce and app components",
         command("cargo")
             .args(["test", "--target", "wasm32-unknown-unknown", "-p", "pkce", "-p", "app"])
-            .env("CHROMEDRIVER", "/usr/bin/chromedriver"),
+            .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+            .env("TMPDIR", &browser_tmp),
         &mut tally,
     );
+    let _ = std::fs::remove_dir_all(&browser_tmp);
     suite(
         "The npm package in Node 20+ (node --test), against Node's crypto",
         command("node")
