@@ -97,11 +97,25 @@ fn with_list(page: &str, list: &str) -> Result<String, String> {
 /// Whether the page shows exactly the recorded list; the error says how to mend it.
 pub fn check_page() -> Result<(), String> {
     let current = std::fs::read_to_string(page()).map_err(|e| e.to_string())?;
-    if with_list(&current, &render()?)? == current {
-        Ok(())
-    } else {
-        Err("the attack-case list in docs/attacks.md differs from what the tests recorded: run `cargo xtask attack-list`".to_owned())
+    let wanted = with_list(&current, &render()?)?;
+    if wanted == current {
+        return Ok(());
     }
+    // The rows that differ, each side's, so a failed run says which case moved.
+    let rows = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with("| "))
+            .map(str::to_owned)
+            .collect()
+    };
+    let (page_rows, recorded_rows) = (rows(&current), rows(&wanted));
+    let only = |a: &[String], b: &[String]| -> Vec<String> { a.iter().filter(|r| !b.contains(r)).cloned().collect() };
+    Err(format!(
+        "the attack-case list in docs/attacks.md differs from what the tests recorded: run `cargo xtask attack-list`\n\
+         only on the page:\n{}\nonly recorded:\n{}",
+        only(&page_rows, &recorded_rows).join("\n"),
+        only(&recorded_rows, &page_rows).join("\n")
+    ))
 }
 
 /// `cargo xtask attack-list`: writes the recorded list into the page.
