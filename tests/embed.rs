@@ -11,7 +11,7 @@ use axum::response::{Html, Response};
 use axum::routing::get;
 use e2e_harness::{
     Browser, Mode, Need, Server, Walkthrough, assert_nothing_secret_reached_the_browser, documentation_site,
-    free_listener, record_case,
+    eventually, free_listener, record_case,
 };
 use fantoccini::wd::WindowHandle;
 
@@ -47,24 +47,27 @@ fn page_url(docs: &Server, page: &str) -> String {
 
 /// Waits for a window other than `main` and returns it.
 async fn new_window(browser: &Browser, main: &WindowHandle) -> WindowHandle {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
+    eventually("no pop-up opened", async || {
         let windows = browser.client.windows().await.unwrap();
-        if let Some(other) = windows.into_iter().find(|w| w != main) {
-            return other;
-        }
-        assert!(Instant::now() < deadline, "no pop-up opened");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        windows
+            .into_iter()
+            .find(|w| w != main)
+            .ok_or_else(|| "one window".to_owned())
+    })
+    .await
 }
 
 /// Waits until `main` is the only window (the pop-up closed itself).
 async fn popup_gone(browser: &Browser) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while browser.client.windows().await.unwrap().len() > 1 {
-        assert!(Instant::now() < deadline, "the pop-up did not close itself");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("the pop-up did not close itself", async || {
+        let open = browser.client.windows().await.unwrap().len();
+        if open > 1 {
+            Err(format!("{open} windows"))
+        } else {
+            Ok(())
+        }
+    })
+    .await
 }
 
 /// Back in the documentation page's window, inside the walkthrough's frame.
@@ -177,18 +180,11 @@ async fn walkthrough_in_the_frame(page: &str, shots: &str) {
     }
     into_the_frame(&browser, &main).await;
     browser.click("#sign-out").await;
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while browser
-        .find("#sign-out")
-        .await
-        .attr("disabled")
-        .await
-        .unwrap()
-        .is_none()
-    {
-        assert!(Instant::now() < deadline, "still signed in after signing out");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("still signed in after signing out", async || {
+        let disabled = browser.find("#sign-out").await.attr("disabled").await.unwrap();
+        disabled.map(|_| ()).ok_or_else(|| "#sign-out is enabled".to_owned())
+    })
+    .await;
     assert_eq!(
         wt.state.sessions.count(0).await.unwrap(),
         0,

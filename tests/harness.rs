@@ -425,6 +425,19 @@ impl Walkthrough {
     }
 }
 
+/// Polls `probe` every 50 ms until it gives `Ok`, for at most 15 s; then fails saying `what` and
+/// what the last poll saw (its `Err`).
+pub async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Result<T, String>) -> T {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        match probe().await {
+            Ok(found) => return found,
+            Err(seen) => assert!(std::time::Instant::now() < deadline, "{what}: {seen}"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Headless Chromium driven through chromedriver; both stopped when dropped.
 pub struct Browser {
     /// The WebDriver client.
@@ -571,21 +584,17 @@ impl Browser {
 
     /// Waits (up to 15 s) until the element matching `css` has text containing `needle`.
     pub async fn wait_for_text(&self, css: &str, needle: &str) -> String {
-        let deadline = std::time::Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Ok(element) = self.client.find(Locator::Css(css)).await
-                && let Ok(text) = element.text().await
-            {
-                if text.contains(needle) {
-                    return text;
-                }
-                if std::time::Instant::now() > deadline {
-                    panic!("{css} says {text:?}, not {needle:?}");
-                }
+        eventually(&format!("no {css} with {needle:?}"), async || {
+            match self.client.find(Locator::Css(css)).await {
+                Ok(element) => match element.text().await {
+                    Ok(text) if text.contains(needle) => Ok(text),
+                    Ok(text) => Err(format!("it says {text:?}")),
+                    Err(e) => Err(e.to_string()),
+                },
+                Err(_) => Err("there is none".to_owned()),
             }
-            assert!(std::time::Instant::now() <= deadline, "no {css} with {needle:?}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        })
+        .await
     }
 
     /// The stable code of the error the page shows (`data-error-code`) inside `scope` (a CSS

@@ -7,7 +7,8 @@ use std::io::Write as _;
 use std::process::{Command, Stdio};
 
 use e2e_harness::{
-    Browser, Mode, Need, SECRET, Walkthrough, assert_nothing_secret_reached_the_browser, sign_in_and_call_the_api,
+    Browser, Mode, Need, SECRET, Walkthrough, assert_nothing_secret_reached_the_browser, eventually,
+    sign_in_and_call_the_api,
 };
 
 /// The snippet the page shows after clicking `language` on the newest entry of kind `step`
@@ -18,21 +19,20 @@ async fn copied(browser: &Browser, step_id: &str, step: &str, language: &str) ->
         .click(&format!("{entry} button[data-language={language}]"))
         .await;
     let pre = format!("{entry} pre.snippet");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    loop {
+    eventually(&format!("no {language} snippet in {entry}"), async || {
         let text = browser.text(&pre).await;
-        if !text.is_empty() {
-            return browser
-                .find(&pre)
-                .await
-                .prop("textContent")
-                .await
-                .unwrap()
-                .unwrap_or(text);
+        if text.is_empty() {
+            return Err("it is empty".to_owned());
         }
-        assert!(std::time::Instant::now() < deadline, "no {language} snippet in {entry}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+        Ok(browser
+            .find(&pre)
+            .await
+            .prop("textContent")
+            .await
+            .unwrap()
+            .unwrap_or(text))
+    })
+    .await
 }
 
 /// Runs `program` with `args` and `env`, `input` on its standard input; its standard output.
@@ -260,12 +260,16 @@ async fn scopes_picked_in_step_2_decide_what_the_explorer_opens_pages_turn_and_a
         let label = browser.text(".result-line code").await;
         browser.click("#page-next").await;
         // The next answer replaces this one.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-        while browser.text(".result-line code").await == label {
-            assert!(std::time::Instant::now() < deadline, "no next page after {label}");
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        assert!(browser.text(".result-line code").await.contains("after="));
+        let next = eventually(&format!("no next page after {label}"), async || {
+            let shown = browser.text(".result-line code").await;
+            if shown == label {
+                Err("the same answer".to_owned())
+            } else {
+                Ok(shown)
+            }
+        })
+        .await;
+        assert!(next.contains("after="), "{next}");
         pages += 1;
         assert!(pages <= 10, "paging never ends");
     }
@@ -421,21 +425,18 @@ async fn the_sequence_diagram_draws_the_flow_as_it_happens_and_opens_each_exchan
     browser
         .wait_for_text("#step-5 [data-testid=outcome]", "Refreshed")
         .await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    let messages = loop {
+    let messages = eventually("the refresh never reached the diagram", async || {
         let messages = diagram_messages(&browser).await;
-        if messages
+        let refreshed = messages
             .iter()
-            .any(|m| m.starts_with("9. POST /stand-in/oauth/token 200, Companion to Auth server"))
-        {
-            break messages;
+            .any(|m| m.starts_with("9. POST /stand-in/oauth/token 200, Companion to Auth server"));
+        if refreshed {
+            Ok(messages)
+        } else {
+            Err(format!("{messages:#?}"))
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the refresh never reached the diagram: {messages:#?}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    };
+    })
+    .await;
     let expected = [
         "1. POST /api/authorize/start 204, Browser to Companion",
         "2. GET /stand-in/oauth/authorize, Browser to Auth server",

@@ -38,10 +38,13 @@ pub fn now_ms() -> u64 {
     js_sys::Date::now() as u64
 }
 
-/// Records `event`.
+/// Records `event` in time order: a call is stamped when it starts and recorded when it ends,
+/// so one that overlaps another (the binding sent while the pop-up opens) comes in late, and
+/// the diagram merges these events as a sorted list.
 pub fn record(event: BrowserEvent) {
     with_events(|events| {
-        events.push(event);
+        let at = events.partition_point(|e| e.at_ms <= event.at_ms);
+        events.insert(at, event);
         let excess = events.len().saturating_sub(MAX_EVENTS);
         events.drain(..excess);
         if let Some(storage) = storage() {

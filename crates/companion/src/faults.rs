@@ -21,6 +21,8 @@ use crate::error::AppError;
 const KNOB_RETRY_AFTER_SECS: u64 = 1;
 /// The longest the `clock` knob moves a grant's time, either way.
 const MAX_SHIFT_SECS: i64 = 86_400 * 400;
+/// The most requests the `token-endpoint` and `rate-limit` knobs act on (one by default).
+const MAX_REMAINING: u32 = 100;
 
 /// Applies one knob to this session: `expire-access-token`, `revoke-refresh-token`,
 /// `token-endpoint` (its refreshes only), `clock` (its grant's time only), `rate-limit` (its
@@ -57,10 +59,7 @@ pub async fn apply(
             "This session has no refresh token left to act on; authorise again.",
         )
     };
-    if knob == FaultKnob::RefreshRace {
-        let refresh = tokens.refresh_token.clone().ok_or_else(no_refresh_token)?;
-        return race_refreshes(&state, &id, record.version, refresh).await;
-    }
+    let remaining = params.remaining.unwrap_or(1).min(MAX_REMAINING);
     let applied = match knob {
         FaultKnob::ExpireAccessToken => stand_in.expire_access_token(access),
         FaultKnob::RevokeRefreshToken => stand_in.revoke_refresh_token(&refresh.ok_or_else(no_refresh_token)?),
@@ -69,17 +68,21 @@ pub async fn apply(
             let faults = TokenFaults {
                 status,
                 delay_ms: params.delay_ms.min(60_000),
-                remaining: params.remaining.unwrap_or(1).min(100),
+                remaining,
                 process_before_delay: params.process_before_delay,
                 retry_after_secs: status.filter(|s| matches!(s, 429 | 503)).map(|_| KNOB_RETRY_AFTER_SECS),
             };
             stand_in.set_token_faults_for(&refresh.ok_or_else(no_refresh_token)?, faults)
         }
-        FaultKnob::RateLimit => stand_in.rate_limit_grant(access, params.remaining.unwrap_or(1).min(100)),
-        FaultKnob::Clock | FaultKnob::RefreshRace => stand_in.age_grant(
+        FaultKnob::RateLimit => stand_in.rate_limit_grant(access, remaining),
+        FaultKnob::Clock => stand_in.age_grant(
             access,
             params.shift_secs.unwrap_or(0).clamp(-MAX_SHIFT_SECS, MAX_SHIFT_SECS),
         ),
+        FaultKnob::RefreshRace => {
+            let refresh = tokens.refresh_token.clone().ok_or_else(no_refresh_token)?;
+            return race_refreshes(&state, &id, record.version, refresh).await;
+        }
     };
     if !applied {
         return Err(AppError::new(ErrorCode::ReauthorizationRequired));

@@ -29,23 +29,25 @@ pub fn is_secret_field(name: &str) -> bool {
     SECRET_FIELDS.contains(&name)
 }
 
+/// The first `bytes` bytes of SHA-256 over `data`, in hex.
+fn sha256_prefix(data: &[u8], bytes: usize) -> String {
+    Sha256::digest(data)
+        .iter()
+        .take(bytes)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// A short, stable fingerprint of a secret: enough to tell two apart, useless to an attacker.
 pub fn fingerprint(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
-    let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
-    format!("[redacted sha256:{hex}]")
+    format!("[redacted sha256:{}]", sha256_prefix(secret.as_bytes(), 4))
 }
 
 /// An entry's name for the endpoints that serve one entry: the first 8 bytes of SHA-256 over
 /// the entry as stored, in hex. Stable across reads and replicas, and unchanged by the redaction
 /// by value, which depends on the session's current tokens.
 pub fn entry_id(entry: &TranscriptEntry) -> String {
-    let json = serde_json::to_vec(entry).unwrap_or_default();
-    Sha256::digest(&json)
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    sha256_prefix(&serde_json::to_vec(entry).unwrap_or_default(), 8)
 }
 
 /// A form body with every secret field fingerprinted.

@@ -15,7 +15,7 @@ use crate::demo_data::{COMPANIES, Company, EMPLOYEE_COUNT, EXPORT_JOB_COUNT, emp
 /// RFC 6750 §3: 401 `invalid_token` or 403 `insufficient_scope`, with `WWW-Authenticate`.
 fn bearer_error(status: StatusCode, error: &str, description: &str) -> Response {
     let challenge = format!("Bearer realm=\"stand-in\", error=\"{error}\", error_description=\"{description}\"");
-    let mut response = (status, Json(json!({ "type": error, "message": description }))).into_response();
+    let mut response = api_error(status, error, description);
     if let Ok(value) = HeaderValue::from_str(&challenge) {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
     }
@@ -42,7 +42,9 @@ fn authorize(stand_in: &StandIn, headers: &HeaderMap, scope: Option<&str>) -> Re
             )
         })?;
     let now = stand_in.clock.now();
-    let mut inner = stand_in.lock();
+    let mut guard = stand_in.lock();
+    // One `&mut` to the store: its fields borrow apart (the grant read, its rate limit counted).
+    let inner = &mut *guard;
     let access = inner
         .access_tokens
         .get(token)
@@ -54,28 +56,26 @@ fn authorize(stand_in: &StandIn, headers: &HeaderMap, scope: Option<&str>) -> Re
                 "The access token is unknown, expired or revoked.",
             )
         })?;
-    let grant_id = access.grant;
-    inner.grants.get(&grant_id).filter(|g| !g.revoked).ok_or_else(|| {
+    let grant = inner.grants.get(&access.grant).filter(|g| !g.revoked).ok_or_else(|| {
         bearer_error(
             StatusCode::UNAUTHORIZED,
             "invalid_token",
             "The access token was revoked.",
         )
     })?;
-    if let Some(left) = inner.rate_limited.get_mut(&grant_id).filter(|left| **left > 0) {
+    if let Some(left) = inner.rate_limited.get_mut(&access.grant).filter(|left| **left > 0) {
         *left -= 1;
         let wait = crate::store::RATE_LIMIT_RETRY_AFTER_SECS;
-        let mut response = (
+        let mut response = api_error(
             StatusCode::TOO_MANY_REQUESTS,
-            Json(json!({ "type": "rate_limited", "message": format!("Too many requests: try again in {wait} s.") })),
-        )
-            .into_response();
+            "rate_limited",
+            &format!("Too many requests: try again in {wait} s."),
+        );
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(wait));
         return Err(response);
     }
-    let grant = &inner.grants[&grant_id];
     if let Some(scope) = scope.filter(|needed| !grant.scope.iter().any(|s| s == needed)) {
         return Err(bearer_error(
             StatusCode::FORBIDDEN,
@@ -116,13 +116,14 @@ fn cursor_index(cursor: &str) -> Option<usize> {
         .ok()
 }
 
+/// An answer in the API's error shape: `{"type", "message"}` with `status`.
+fn api_error(status: StatusCode, kind: &str, message: &str) -> Response {
+    (status, Json(json!({ "type": kind, "message": message }))).into_response()
+}
+
 /// 400 in the API's error shape, for a query the API cannot use.
 fn bad_request(message: &str) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        Json(json!({ "type": "bad_request", "message": message })),
-    )
-        .into_response()
+    api_error(StatusCode::BAD_REQUEST, "bad_request", message)
 }
 
 /// `GET /v2/employees` (scope `users:read`), in Pleo's data + pagination shape.
@@ -139,11 +140,7 @@ pub(crate) async fn employees(
 
 /// 404 in the API's error shape.
 fn not_found(what: &str) -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        Json(json!({ "type": "not_found", "message": format!("No {what} with that id.") })),
-    )
-        .into_response()
+    api_error(StatusCode::NOT_FOUND, "not_found", &format!("No {what} with that id."))
 }
 
 /// `GET /v2/employees/{id}` (scope `users:read`) -> `{"data": {...}}`.

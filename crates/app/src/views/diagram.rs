@@ -6,10 +6,12 @@ use leptos::prelude::*;
 
 use crate::browser_log;
 use crate::live::Live;
+use crate::views::widgets::event_element;
 
 /// The diagram, its legend by step, and the detail of the message last clicked. The drawing is
 /// SVG markup from [`sequence::svg`], set as the container's content: one element for the
-/// whole drawing, where building each line and label as a view would cost the bundle kilobytes.
+/// whole drawing, rather than a view per line and label, each of whose elements would cost code
+/// of its own (docs/benchmarks.md, "Teaching by showing").
 #[component]
 pub fn SequenceDiagram() -> impl IntoView {
     let live = expect_context::<Live>();
@@ -23,9 +25,7 @@ pub fn SequenceDiagram() -> impl IntoView {
     };
     // One handler for every message: the link clicked names its number.
     let open = move |ev: web_sys::MouseEvent| {
-        use wasm_bindgen::JsCast as _;
-        let element = |target: Option<web_sys::EventTarget>| target.and_then(|t| t.dyn_into::<web_sys::Element>().ok());
-        let Some(link) = element(ev.target()).and_then(|t| t.closest("[data-message]").ok().flatten()) else {
+        let Some(link) = event_element(ev.target()).and_then(|t| t.closest("[data-message]").ok().flatten()) else {
             return;
         };
         ev.prevent_default();
@@ -36,7 +36,7 @@ pub fn SequenceDiagram() -> impl IntoView {
         let detail = details
             .with_value(|d| d.get(number.wrapping_sub(1)).cloned())
             .unwrap_or_default();
-        let pre = element(ev.current_target()).and_then(|drawing| drawing.next_element_sibling());
+        let pre = event_element(ev.current_target()).and_then(|drawing| drawing.next_element_sibling());
         if let Some(pre) = pre {
             pre.set_text_content(Some(&format!("{number}. {detail}")));
             let options = web_sys::ScrollIntoViewOptions::new();
