@@ -15,7 +15,9 @@
 //    Cross-Origin-Opener-Policy; the frame then sees it as closed), handed over through the
 //    companion (POST /api/embed/handoff/take, with this frame's attempt cookie). It rejects with
 //    a stable code: popup_blocked, popup_closed (after onClosed, once the sign-in can no longer
-//    come back), or superseded (another sign-in started).
+//    come back), handoff_conflict (two callbacks came through the companion: neither is used),
+//    or superseded (another sign-in started).
+//    Each frame names its pop-up window for itself, so two frames on one page never share one.
 const HEIGHT = "pleo-walkthrough:height";
 const CALLBACK = "pleo-walkthrough:callback";
 const RECEIVED = "pleo-walkthrough:callback-received";
@@ -65,10 +67,13 @@ async function takeHandoff(state) {
 
 let generation = 0;
 let popup = null;
+// This frame's own pop-up window name: with one name for every frame, a second frame's sign-in
+// would load in the first frame's window, and its callback would go to the first frame.
+const POPUP_NAME = `pleo-walkthrough-sign-in-${crypto.getRandomValues(new Uint32Array(2)).join("-")}`;
 
 function signIn(url, state, onClosed) {
   const mine = ++generation;
-  popup = window.open(url, "pleo-walkthrough-sign-in", "popup=yes,width=520,height=720");
+  popup = window.open(url, POPUP_NAME, "popup=yes,width=520,height=720");
   const opened = popup;
   if (!opened) throw "popup_blocked";
   return new Promise((resolve, reject) => {
@@ -97,6 +102,8 @@ function signIn(url, state, onClosed) {
         if (mine !== generation) return finish(false, "superseded");
         const answer = await takeHandoff(state);
         if (answer.callback) return finish(true, answer.callback);
+        // Two callbacks came for this sign-in (its address was used twice): neither is used.
+        if (answer.error === "handoff_conflict") return finish(false, "handoff_conflict");
         if (answer.error !== "handoff_pending" && answer.error !== "session_store_unavailable") break;
         await sleep(wait);
       }

@@ -134,10 +134,16 @@ pub async fn complete(opened: Opened, live: Option<Live>) -> Result<(), ClientEr
         let _ = frame_cancel();
         return Err(error);
     }
-    // Rejected: closed for good, or superseded by a newer sign-in (whose result the action shows).
+    // Rejected: two callbacks came for this sign-in (neither is used), closed for good, or
+    // superseded by a newer sign-in (whose result the action shows).
     let callback = answer
         .await
-        .map_err(|_| ClientError::from(ErrorCode::PopupClosed))?
+        .map_err(|rejected| {
+            ClientError::from(match rejected.as_string().as_deref() {
+                Some(code) if code == ErrorCode::HandoffConflict.as_str() => ErrorCode::HandoffConflict,
+                _ => ErrorCode::PopupClosed,
+            })
+        })?
         .as_string()
         .unwrap_or_default();
     let pending = PendingAuthorization {

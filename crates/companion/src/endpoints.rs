@@ -16,7 +16,7 @@ use flow::ErrorCode;
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
-use crate::sessions::SessionRecord;
+use crate::sessions::{Handoff, SessionRecord};
 use crate::transcript::{self, TranscriptEntry};
 use crate::{AppState, cookies, proxy, refresh};
 use secrecy::ExposeSecret;
@@ -193,14 +193,12 @@ pub async fn authorize_start(
     }
     let now = state.clock.now();
     let name = cookies::attempt_name(&start.state);
-    if scope.frame {
-        // The frame's sign-in runs in a pop-up, whose callback may have to come back through
-        // the companion ([`handoff`]).
-        state.sessions.expect_handoff(&start.state, now).await?;
-    }
+    // The frame's sign-in runs in a pop-up, whose callback may have to come back through the
+    // companion ([`handoff_deliver`]): its slot is armed with the attempt.
+    let handoff = if scope.frame { Handoff::Armed } else { Handoff::None };
     let id = state
         .sessions
-        .start_attempt(start.state, start.code_challenge, now)
+        .start_attempt(start.state, start.code_challenge, handoff, now)
         .await?;
     // At most MAX_ATTEMPTS_PER_BROWSER attempt cookies: dead ones and the oldest go.
     let mut others: Vec<(String, Option<u64>)> = Vec::new();
@@ -392,8 +390,11 @@ pub async fn pleo(
 /// `POST /api/embed/handoff`: the pop-up's callback page hands the callback to the companion
 /// when it has no link left to the frame that opened it (the authorisation server's pages sent
 /// `Cross-Origin-Opener-Policy`). Kept only for a frame's sign-in that waits for it (its state),
-/// once, for at most a minute; 202 when kept, 404 `handoff_not_expected` otherwise (then the
-/// page is no pop-up of a frame, and the app's own callback page handles it).
+/// once, for at most a minute; 202 when kept; 404 `handoff_not_expected` when no frame waits
+/// (then the page is no pop-up of a frame, and the app's own callback page handles it); 409
+/// `handoff_conflict` when a callback already came for that state: the slot is then spent and
+/// the frame starts again (RFC 9700 §4.7: a leaked authorize URL must not sign the reader in
+/// as whoever used it first).
 pub async fn handoff_deliver(
     State(state): State<AppState>,
     JsonBody(delivery): JsonBody<HandoffDelivery>,
@@ -418,7 +419,8 @@ pub async fn handoff_deliver(
 
 /// `POST /api/embed/handoff/take`: the frame takes the callback of its sign-in `state`, once;
 /// only with the frame's attempt cookie of that state (the hand-off is bound to the browser
-/// that started it, RFC 9700 §4.5). 409 `handoff_pending` until the pop-up has handed it over.
+/// that started it, RFC 9700 §4.5). 409 `handoff_pending` until the pop-up has handed it over,
+/// 409 `handoff_conflict` when two callbacks came.
 pub async fn handoff_take(
     State(state): State<AppState>,
     scope: cookies::Scope,

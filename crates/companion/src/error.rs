@@ -47,7 +47,7 @@ impl AppError {
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             NotFound | HandoffNotExpected => StatusCode::NOT_FOUND,
-            HandoffPending => StatusCode::CONFLICT,
+            HandoffPending | HandoffConflict => StatusCode::CONFLICT,
             TokenEndpointFailed
             | TokenEndpointUnreachable
             | ApiUnreachable

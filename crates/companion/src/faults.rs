@@ -81,7 +81,7 @@ pub async fn apply(
         ),
         FaultKnob::RefreshRace => {
             let refresh = tokens.refresh_token.clone().ok_or_else(no_refresh_token)?;
-            return race_refreshes(&state, &id, record.version, refresh).await;
+            return race_refreshes(&state, &id, &record, refresh).await;
         }
     };
     if !applied {
@@ -99,7 +99,7 @@ pub async fn apply(
 async fn race_refreshes(
     state: &AppState,
     id: &str,
-    version: u64,
+    record: &crate::sessions::SessionRecord,
     refresh: secrecy::SecretString,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let now = state.clock.now();
@@ -112,7 +112,7 @@ async fn race_refreshes(
     // In the order they were answered: the one that rotated the token first.
     log.sort_by_key(|entry| entry.started_at_ms + entry.duration_ms);
     state.sessions.record(id, log).await?;
-    if state.sessions.replace(id, version, None, false).await?.is_none() {
+    if state.sessions.replace(id, record, None, false).await?.is_none() {
         tracing::warn!("refresh race: the session moved on during the race; its tokens are left as they are");
     }
     let rejected = [&first, &second].iter().filter(|r| r.is_err()).count();

@@ -104,27 +104,27 @@ async fn refresh_holding_lease(
     let record = reread(state, id).await?;
     if record.refresh_in_flight {
         tracing::warn!("a refresh was cut off mid-presentation; its refresh token is not presented again");
-        let tokens = record.tokens.map(|mut tokens| {
+        let tokens = record.tokens.clone().map(|mut tokens| {
             tokens.refresh_token = None;
             tokens
         });
-        return written(state, id, record.version, tokens, false)
+        return written(state, id, &record, tokens, false)
             .await
             .and_then(tokens_of);
     }
     if record.version != seen_version {
         return tokens_of(record);
     }
-    let Some(tokens) = record.tokens else {
+    let Some(tokens) = record.tokens.clone() else {
         return Err(AppError::new(ErrorCode::ReauthorizationRequired));
     };
     let Some(refresh_token) = tokens.refresh_token.clone() else {
-        written(state, id, record.version, None, false).await?;
+        written(state, id, &record, None, false).await?;
         return Err(AppError::new(ErrorCode::ReauthorizationRequired));
     };
     let Some(marked) = state
         .sessions
-        .replace(id, record.version, Some(tokens.clone()), true)
+        .replace(id, &record, Some(tokens.clone()), true)
         .await?
     else {
         return tokens_of(reread(state, id).await?);
@@ -155,21 +155,21 @@ async fn refresh_holding_lease(
         }
         Err(failure @ TokenFailure::NotProcessed(_)) => (Some(tokens), Err(failure.into_app_error(true))),
     };
-    let record = written(state, id, marked.version, next, false).await?;
+    let record = written(state, id, &marked, next, false).await?;
     outcome?;
     tokens_of(record)
 }
 
-/// Writes the next version after `version`; a conflict means the lease lapsed and another
+/// Writes the next version after `previous`; a conflict means the lease lapsed and another
 /// holder wrote first: its record stands.
 async fn written(
     state: &AppState,
     id: &str,
-    version: u64,
+    previous: &SessionRecord,
     tokens: Option<TokenSet>,
     refresh_in_flight: bool,
 ) -> Result<SessionRecord, AppError> {
-    match state.sessions.replace(id, version, tokens, refresh_in_flight).await? {
+    match state.sessions.replace(id, previous, tokens, refresh_in_flight).await? {
         Some(record) => Ok(record),
         None => {
             tracing::warn!("a refresh result was not written: the session moved on while its lease had lapsed");

@@ -87,6 +87,9 @@ pub enum ErrorCode {
     HandoffNotExpected,
     /// The pop-up's callback has not reached the companion yet.
     HandoffPending,
+    /// Two callbacks came for one frame's sign-in (its authorize URL was used twice): neither is
+    /// used, and the reader starts again.
+    HandoffConflict,
     /// The documentation page's frame stayed empty: the page's origin is not in
     /// `COMPANION_EMBED_ORIGINS` (or the companion did not answer). Shown by `embed-frame.js`.
     FrameRefused,
@@ -107,7 +110,7 @@ impl<'de> Deserialize<'de> for ErrorCode {
 impl ErrorCode {
     /// Every code, in declaration order (checked at compile time: as many as there are
     /// variants, `Internal` last; and by a test: each at its index).
-    pub const ALL: [Self; 41] = [
+    pub const ALL: [Self; 42] = [
         Self::ConfigInvalid,
         Self::CallbackTooLarge,
         Self::CallbackParameterRepeated,
@@ -146,6 +149,7 @@ impl ErrorCode {
         Self::PopupClosed,
         Self::HandoffNotExpected,
         Self::HandoffPending,
+        Self::HandoffConflict,
         Self::FrameRefused,
         Self::NotFound,
         Self::Internal,
@@ -192,6 +196,7 @@ impl ErrorCode {
             Self::PopupClosed => "popup_closed",
             Self::HandoffNotExpected => "handoff_not_expected",
             Self::HandoffPending => "handoff_pending",
+            Self::HandoffConflict => "handoff_conflict",
             Self::FrameRefused => "frame_refused",
             Self::NotFound => "not_found",
             Self::Internal => "internal",
@@ -275,6 +280,9 @@ impl ErrorCode {
                 "No embedded walkthrough is waiting for this sign-in (it expired or was not started in a frame)."
             }
             Self::HandoffPending => "The sign-in window has not answered yet.",
+            Self::HandoffConflict => {
+                "Two sign-ins answered for this one (its address was used twice), so neither is used: start signing in again."
+            }
             Self::FrameRefused => {
                 "The walkthrough did not load in this page: the companion does not list this site in COMPANION_EMBED_ORIGINS, or it is not reachable."
             }

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
-use super::{Attempt, HANDOFF_SECS, Limits, SessionRecord, locked};
+use super::{Attempt, HANDOFF_SECS, Handoff, Limits, SessionRecord, Slot, locked};
 use crate::error::AppError;
 use crate::transcript::{self, TranscriptEntry};
 
@@ -11,27 +11,27 @@ use crate::transcript::{self, TranscriptEntry};
 pub(super) struct MemoryStore {
     sessions: Mutex<HashMap<String, MemorySession>>,
     attempts: Mutex<HashMap<String, Attempt>>,
-    handoffs: Mutex<HashMap<String, Handoff>>,
+    /// Hand-off slots by state; each lives with its attempt (and in the same lock).
+    handoffs: Mutex<HashMap<String, HandoffSlot>>,
 }
 
 /// A frame's sign-in waiting for its pop-up's callback, keyed by its state.
 #[derive(Debug)]
-struct Handoff {
-    callback: Option<String>,
+struct HandoffSlot {
+    slot: Slot,
     expires_at: u64,
 }
 
 #[derive(Debug)]
 struct MemorySession {
     record: SessionRecord,
-    created_at: u64,
     last_seen: u64,
     transcript: VecDeque<TranscriptEntry>,
 }
 
 impl MemorySession {
     fn is_live(&self, limits: &Limits, now: u64) -> bool {
-        self.last_seen + limits.session_idle_secs > now && self.created_at + limits.session_max_secs > now
+        self.last_seen + limits.session_idle_secs > now && self.record.created_at + limits.session_max_secs > now
     }
 }
 
@@ -48,7 +48,6 @@ impl MemoryStore {
             id.to_owned(),
             MemorySession {
                 record,
-                created_at: now,
                 last_seen: now,
                 transcript: VecDeque::new(),
             },
@@ -104,59 +103,80 @@ impl MemoryStore {
         locked(&self.sessions).len()
     }
 
-    pub(super) fn start_attempt(&self, limits: &Limits, id: &str, attempt: Attempt, now: u64) -> Result<(), AppError> {
+    /// `false`, writing nothing, when the attempts are at their limit.
+    pub(super) fn start_attempt(
+        &self,
+        limits: &Limits,
+        id: &str,
+        attempt: Attempt,
+        handoff: Handoff,
+        now: u64,
+    ) -> bool {
         let mut attempts = locked(&self.attempts);
+        let mut handoffs = locked(&self.handoffs);
         attempts.retain(|_, a| a.created_at + limits.attempt_secs > now);
+        handoffs.retain(|_, h| h.expires_at > now);
         if attempts.len() >= limits.max_attempts {
-            return Err(AppError::new(flow::ErrorCode::Overloaded));
+            return false;
+        }
+        if handoff == Handoff::Armed {
+            handoffs.entry(attempt.state.clone()).or_insert(HandoffSlot {
+                slot: Slot::Pending,
+                expires_at: now + limits.attempt_secs,
+            });
         }
         attempts.insert(id.to_owned(), attempt);
-        Ok(())
+        true
     }
 
     pub(super) fn attempt(&self, id: &str) -> Option<Attempt> {
         locked(&self.attempts).get(id).cloned()
     }
 
-    pub(super) fn remove_attempt(&self, id: &str) -> bool {
-        locked(&self.attempts).remove(id).is_some()
+    /// Removes the attempt and its hand-off slot; `true` only for the one caller that removed
+    /// the attempt.
+    pub(super) fn remove_attempt(&self, id: &str, state: &str) -> bool {
+        let mut attempts = locked(&self.attempts);
+        let removed = attempts.remove(id).is_some();
+        if removed {
+            locked(&self.handoffs).remove(state);
+        }
+        removed
     }
 
-    pub(super) fn expect_handoff(&self, limits: &Limits, state: &str, now: u64) -> Result<(), AppError> {
+    /// The slot as it was before this delivery: [`Slot::Pending`] means this callback is kept;
+    /// a slot that held one is poisoned.
+    pub(super) fn deliver_handoff(&self, state: &str, callback: String, now: u64) -> Slot {
         let mut handoffs = locked(&self.handoffs);
-        handoffs.retain(|_, h| h.expires_at > now);
-        if handoffs.len() >= limits.max_attempts {
-            return Err(AppError::new(flow::ErrorCode::Overloaded));
+        let Some(handoff) = handoffs.get_mut(state).filter(|h| h.expires_at > now) else {
+            return Slot::Missing;
+        };
+        let before = std::mem::replace(&mut handoff.slot, Slot::Conflict);
+        if before == Slot::Pending {
+            handoff.slot = Slot::Delivered(callback);
+            handoff.expires_at = handoff.expires_at.min(now + HANDOFF_SECS);
         }
-        let expires_at = now + limits.attempt_secs;
-        handoffs.insert(
-            state.to_owned(),
-            Handoff {
-                callback: None,
-                expires_at,
-            },
-        );
-        Ok(())
+        before
     }
 
-    pub(super) fn deliver_handoff(&self, state: &str, callback: String, now: u64) -> bool {
-        match locked(&self.handoffs).get_mut(state) {
-            Some(handoff) if handoff.callback.is_none() && handoff.expires_at > now => {
-                handoff.callback = Some(callback);
-                handoff.expires_at = handoff.expires_at.min(now + HANDOFF_SECS);
-                true
-            }
-            _ => false,
-        }
-    }
-
-    pub(super) fn take_handoff(&self, state: &str, now: u64) -> Option<Option<String>> {
+    /// The slot as it was; a delivered callback is taken once (the slot then answers
+    /// [`Slot::Conflict`] until its attempt goes).
+    pub(super) fn take_handoff(&self, state: &str, now: u64) -> Slot {
         let mut handoffs = locked(&self.handoffs);
-        let handoff = handoffs.get(state).filter(|h| h.expires_at > now)?;
-        if handoff.callback.is_none() {
-            return Some(None);
+        let Some(handoff) = handoffs.get_mut(state).filter(|h| h.expires_at > now) else {
+            return Slot::Missing;
+        };
+        match &handoff.slot {
+            Slot::Delivered(_) => std::mem::replace(&mut handoff.slot, Slot::Conflict),
+            Slot::Pending => Slot::Pending,
+            Slot::Conflict | Slot::Missing => Slot::Conflict,
         }
-        handoffs.remove(state).map(|h| h.callback)
+    }
+
+    /// How many hand-off slots are held (for the tests of the limit).
+    #[cfg(test)]
+    pub(super) fn handoff_count(&self) -> usize {
+        locked(&self.handoffs).len()
     }
 
     pub(super) fn sweep(&self, limits: &Limits, now: u64) {

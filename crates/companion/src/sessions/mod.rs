@@ -54,7 +54,9 @@ impl TokenSet {
 
 /// A session's tokens as one record: every change writes a new version, and a write is
 /// conditional on the version it replaces, so that an older result never overwrites a newer
-/// one (one refresh across replicas, `crate::refresh`).
+/// one (one refresh across replicas, `crate::refresh`). Everything the companion decides on is
+/// in here, and in Redis all of it is sealed: a Redis writer can delete a record or put back an
+/// older one, but not stretch its lifetime (docs/architecture.md, "What a Redis writer can do").
 #[derive(Debug, Clone)]
 pub struct SessionRecord {
     /// `None` once the tokens were discarded (terminal refresh failure).
@@ -65,6 +67,9 @@ pub struct SessionRecord {
     /// with the result. Found set by the next lease holder, it means the holder before it died
     /// mid-presentation: the refresh token may have been rotated and must not be presented again.
     pub refresh_in_flight: bool,
+    /// When the session was signed in, seconds since the epoch: its absolute lifetime counts
+    /// from here ([`Limits::session_max_secs`]).
+    pub created_at: u64,
 }
 
 /// The record's form inside a store (sealed in Redis).
@@ -73,6 +78,10 @@ struct StoredRecord {
     tokens: Option<StoredTokens>,
     version: u64,
     refresh_in_flight: bool,
+    /// `None` in a record sealed before `created` moved inside the seal: then the clear field
+    /// beside it counts once, and the record is sealed again with it inside.
+    #[serde(default)]
+    created: Option<u64>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -98,13 +107,18 @@ impl From<&SessionRecord> for StoredRecord {
             }),
             version: record.version,
             refresh_in_flight: record.refresh_in_flight,
+            created: Some(record.created_at),
         }
     }
 }
 
-impl From<StoredRecord> for SessionRecord {
-    fn from(stored: StoredRecord) -> Self {
-        Self {
+impl StoredRecord {
+    /// The session record, with `created_at` as sealed (or `legacy_created` for a record sealed
+    /// before it was inside).
+    fn into_record(self, legacy_created: Option<u64>) -> Option<SessionRecord> {
+        let created_at = self.created.or(legacy_created)?;
+        let stored = self;
+        Some(SessionRecord {
             tokens: stored.tokens.map(|t| TokenSet {
                 access_token: SecretString::from(t.access_token),
                 refresh_token: t.refresh_token.map(SecretString::from),
@@ -115,7 +129,8 @@ impl From<StoredRecord> for SessionRecord {
             }),
             version: stored.version,
             refresh_in_flight: stored.refresh_in_flight,
-        }
+            created_at,
+        })
     }
 }
 
@@ -170,6 +185,32 @@ impl Limits {
 
 /// Seconds a callback handed off by a pop-up waits for its frame to take it.
 pub const HANDOFF_SECS: u64 = 60;
+
+/// Whether a sign-in attempt comes from the frame, whose pop-up may hand its callback back
+/// through the companion: then a hand-off slot is armed with the attempt, in the same atomic
+/// step, after the attempt limit's check (a refused start writes nothing), and it goes with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handoff {
+    /// The app's own page: its callback comes back to it.
+    None,
+    /// The frame: arm a slot for the pop-up's callback, keyed by the attempt's state.
+    Armed,
+}
+
+/// What a hand-off slot came to, as a store reports it (the [`Sessions`] methods turn it into
+/// a callback or a stable error code).
+#[derive(Debug, PartialEq, Eq)]
+enum Slot {
+    /// No slot (never armed, taken by the attempt's exchange, or expired).
+    Missing,
+    /// Armed, no callback yet.
+    Pending,
+    /// Holds the one callback delivered.
+    Delivered(String),
+    /// Two callbacks came (RFC 9700 §4.7 login CSRF: the authorize URL was used twice), or the
+    /// callback was already taken: neither is used again.
+    Conflict,
+}
 
 /// Where sessions live.
 #[derive(Debug)]
@@ -258,6 +299,7 @@ impl Sessions {
             tokens: Some(tokens),
             version: 1,
             refresh_in_flight: false,
+            created_at: now,
         };
         match &self.store {
             Store::Memory(store) => store.create(&self.limits, &id, record, now)?,
@@ -276,20 +318,22 @@ impl Sessions {
         }
     }
 
-    /// Writes `tokens` as the next version if the stored one is still `expected_version`;
-    /// returns the record written, or `None` when another write came first (or the session is
-    /// gone).
+    /// Writes `tokens` as the next version after `previous` if the stored one is still
+    /// `previous`'s; returns the record written, or `None` when another write came first (or
+    /// the session is gone).
     pub async fn replace(
         &self,
         id: &str,
-        expected_version: u64,
+        previous: &SessionRecord,
         tokens: Option<TokenSet>,
         refresh_in_flight: bool,
     ) -> Result<Option<SessionRecord>, AppError> {
+        let expected_version = previous.version;
         let record = SessionRecord {
             tokens,
             version: expected_version + 1,
             refresh_in_flight,
+            created_at: previous.created_at,
         };
         let written = match &self.store {
             Store::Memory(store) => store.replace(id, expected_version, &record),
@@ -390,17 +434,28 @@ impl Sessions {
         }
     }
 
-    /// Records a sign-in attempt and returns its id (for the cookie).
-    pub async fn start_attempt(&self, state: String, code_challenge: String, now: u64) -> Result<String, AppError> {
+    /// Records a sign-in attempt (with its [`Handoff`] slot) and returns its id (for the
+    /// cookie); `overloaded`, writing nothing, past [`Limits::max_attempts`]. A slot already
+    /// armed for the same state is left as it is: a start never re-arms or clears one.
+    pub async fn start_attempt(
+        &self,
+        state: String,
+        code_challenge: String,
+        handoff: Handoff,
+        now: u64,
+    ) -> Result<String, AppError> {
         let id = random_id()?;
         let attempt = Attempt {
             state,
             code_challenge,
             created_at: now,
         };
-        match &self.store {
-            Store::Memory(store) => store.start_attempt(&self.limits, &id, attempt, now)?,
-            Store::Redis(store) => store.start_attempt(&self.limits, &id, &attempt, now).await?,
+        let started = match &self.store {
+            Store::Memory(store) => store.start_attempt(&self.limits, &id, attempt, handoff, now),
+            Store::Redis(store) => store.start_attempt(&self.limits, &id, &attempt, handoff, now).await?,
+        };
+        if !started {
+            return Err(AppError::new(flow::ErrorCode::Overloaded));
         }
         Ok(id)
     }
@@ -422,8 +477,8 @@ impl Sessions {
     pub async fn take_attempt(&self, id: &str, state: &str, now: u64) -> Result<Attempt, AppError> {
         let attempt = self.live_attempt(id, state, now).await?;
         let taken = match &self.store {
-            Store::Memory(store) => store.remove_attempt(id),
-            Store::Redis(store) => store.remove_attempt(id).await?,
+            Store::Memory(store) => store.remove_attempt(id, state),
+            Store::Redis(store) => store.remove_attempt(id, state).await?,
         };
         if !taken {
             return Err(AppError::new(flow::ErrorCode::AttemptMissing));
@@ -431,41 +486,36 @@ impl Sessions {
         Ok(attempt)
     }
 
-    /// Notes that the frame's sign-in `state` may get its callback through the companion (its
-    /// pop-up lost the link to the frame): for as long as a sign-in attempt lives.
-    pub async fn expect_handoff(&self, state: &str, now: u64) -> Result<(), AppError> {
-        match &self.store {
-            Store::Memory(store) => store.expect_handoff(&self.limits, state, now),
-            Store::Redis(store) => store.expect_handoff(&self.limits, state).await,
-        }
-    }
-
-    /// Keeps the pop-up's callback for the frame's sign-in `state`, for at most
-    /// [`HANDOFF_SECS`]; `handoff_not_expected` if no frame's sign-in waits for it (or one
-    /// callback already came: the first one counts).
+    /// Keeps the pop-up's callback in the slot of the frame's sign-in `state`, for at most
+    /// [`HANDOFF_SECS`]. The slot takes one callback: `handoff_not_expected` if no frame's
+    /// sign-in armed one; a second delivery poisons it (`handoff_conflict`, for this caller and
+    /// for the frame's take), so a callback from someone who signed in elsewhere with a leaked
+    /// authorize URL is never taken as the reader's without a word (RFC 9700 §4.7).
     pub async fn deliver_handoff(&self, state: &str, callback: String, now: u64) -> Result<(), AppError> {
-        let delivered = match &self.store {
+        let slot = match &self.store {
             Store::Memory(store) => store.deliver_handoff(state, callback, now),
             Store::Redis(store) => store.deliver_handoff(state, &callback).await?,
         };
-        if delivered {
-            Ok(())
-        } else {
-            Err(AppError::new(flow::ErrorCode::HandoffNotExpected))
+        match slot {
+            Slot::Pending => Ok(()),
+            Slot::Missing => Err(AppError::new(flow::ErrorCode::HandoffNotExpected)),
+            Slot::Delivered(_) | Slot::Conflict => Err(AppError::new(flow::ErrorCode::HandoffConflict)),
         }
     }
 
     /// The callback handed off for `state`, once: `handoff_pending` while it has not come,
-    /// `handoff_not_expected` when no frame's sign-in waits (taken, expired, never started).
+    /// `handoff_conflict` when two came (or it was taken already), `handoff_not_expected` when
+    /// no frame's sign-in waits (exchanged, expired, never started).
     pub async fn take_handoff(&self, state: &str, now: u64) -> Result<String, AppError> {
-        let waiting = match &self.store {
+        let slot = match &self.store {
             Store::Memory(store) => store.take_handoff(state, now),
             Store::Redis(store) => store.take_handoff(state).await?,
         };
-        match waiting {
-            Some(Some(callback)) => Ok(callback),
-            Some(None) => Err(AppError::new(flow::ErrorCode::HandoffPending)),
-            None => Err(AppError::new(flow::ErrorCode::HandoffNotExpected)),
+        match slot {
+            Slot::Delivered(callback) => Ok(callback),
+            Slot::Pending => Err(AppError::new(flow::ErrorCode::HandoffPending)),
+            Slot::Conflict => Err(AppError::new(flow::ErrorCode::HandoffConflict)),
+            Slot::Missing => Err(AppError::new(flow::ErrorCode::HandoffNotExpected)),
         }
     }
 
@@ -548,7 +598,7 @@ mod tests {
         });
         store.create(tokens(), vec![], 1000).await.unwrap();
         let kept = store.create(tokens(), vec![], 1080).await.unwrap();
-        let attempt = store.start_attempt("s".into(), "c".into(), 1000).await.unwrap();
+        let attempt = store.start_attempt("s".into(), "c".into(), Handoff::None, 1000).await.unwrap();
         store.sweep(1100);
         assert_eq!(store.count(1100).await.unwrap(), 1);
         assert!(store.load(&kept, 1100).await.unwrap().is_some());
@@ -562,8 +612,8 @@ mod tests {
     async fn attempts_are_single_use_short_lived_and_checked_by_state() {
         use flow::ErrorCode::{AttemptMismatch, AttemptMissing};
         let store = Sessions::in_memory(Limits::default());
-        let first = store.start_attempt("s1".into(), "c".into(), 1000).await.unwrap();
-        let second = store.start_attempt("s2".into(), "c".into(), 1000).await.unwrap();
+        let first = store.start_attempt("s1".into(), "c".into(), Handoff::None, 1000).await.unwrap();
+        let second = store.start_attempt("s2".into(), "c".into(), Handoff::None, 1000).await.unwrap();
         assert_eq!(
             store.take_attempt(&first, "s2", 1001).await.unwrap_err().code,
             AttemptMismatch
@@ -584,11 +634,77 @@ mod tests {
             "the other tab's attempt stayed"
         );
         assert_eq!(store.take_attempt(&second, "s2", 1001).await.unwrap().state, "s2");
-        let late = store.start_attempt("s".into(), "c".into(), 1000).await.unwrap();
+        let late = store.start_attempt("s".into(), "c".into(), Handoff::None, 1000).await.unwrap();
         assert_eq!(store.attempt_started_at(&late, 1600).await.unwrap(), None);
         assert_eq!(
             store.take_attempt(&late, "s", 1600).await.unwrap_err().code,
             AttemptMissing
+        );
+    }
+
+    #[tokio::test]
+    async fn a_handoff_slot_is_armed_only_with_an_attempt_inside_the_limit_and_goes_with_it() {
+        use flow::ErrorCode::{HandoffNotExpected, Overloaded};
+        let store = Sessions::in_memory(Limits {
+            max_attempts: 2,
+            ..Limits::default()
+        });
+        let first = store.start_attempt("s1".into(), "c".into(), Handoff::Armed, 1000).await.unwrap();
+        store.start_attempt("s2".into(), "c".into(), Handoff::Armed, 1000).await.unwrap();
+        assert_eq!(
+            store.start_attempt("s3".into(), "c".into(), Handoff::Armed, 1000).await.unwrap_err().code,
+            Overloaded
+        );
+        assert_eq!(
+            store.deliver_handoff("s3", "?state=s3".into(), 1001).await.unwrap_err().code,
+            HandoffNotExpected,
+            "a refused start armed no slot"
+        );
+        let Store::Memory(memory) = &store.store else {
+            unreachable!()
+        };
+        assert_eq!(memory.handoff_count(), 2, "one slot per attempt, no more");
+        store.take_attempt(&first, "s1", 1001).await.unwrap();
+        assert_eq!(memory.handoff_count(), 1, "the slot went with its attempt");
+        assert_eq!(
+            store.take_handoff("s1", 1001).await.unwrap_err().code,
+            HandoffNotExpected
+        );
+        store.sweep(1000 + Limits::default().attempt_secs);
+        assert_eq!(memory.handoff_count(), 0, "and expires with it");
+    }
+
+    #[tokio::test]
+    async fn a_handoff_slot_takes_one_callback_and_a_second_spends_it() {
+        use flow::ErrorCode::{HandoffConflict, HandoffPending};
+        let store = Sessions::in_memory(Limits::default());
+        store.start_attempt("s".into(), "c".into(), Handoff::Armed, 1000).await.unwrap();
+        assert_eq!(store.take_handoff("s", 1001).await.unwrap_err().code, HandoffPending);
+        store.deliver_handoff("s", "?code=first&state=s".into(), 1001).await.unwrap();
+        // A second start of the same state neither re-arms nor clears the slot.
+        store.start_attempt("s".into(), "c".into(), Handoff::Armed, 1002).await.unwrap();
+        assert_eq!(store.take_handoff("s", 1003).await.unwrap(), "?code=first&state=s");
+        assert_eq!(
+            store.take_handoff("s", 1003).await.unwrap_err().code,
+            HandoffConflict,
+            "taken once"
+        );
+        assert_eq!(
+            store.deliver_handoff("s", "?code=late&state=s".into(), 1004).await.unwrap_err().code,
+            HandoffConflict,
+            "a callback after the take is told so"
+        );
+
+        store.start_attempt("t".into(), "c".into(), Handoff::Armed, 1000).await.unwrap();
+        store.deliver_handoff("t", "?code=someone-elses&state=t".into(), 1001).await.unwrap();
+        assert_eq!(
+            store.deliver_handoff("t", "?code=the-readers&state=t".into(), 1002).await.unwrap_err().code,
+            HandoffConflict
+        );
+        assert_eq!(
+            store.take_handoff("t", 1003).await.unwrap_err().code,
+            HandoffConflict,
+            "two callbacks: neither is used"
         );
     }
 
@@ -616,10 +732,11 @@ mod tests {
     async fn a_write_is_conditional_on_the_version_it_replaces() {
         let store = Sessions::in_memory(Limits::default());
         let id = store.create(tokens(), vec![], 1000).await.unwrap();
-        let written = store.replace(&id, 1, None, true).await.unwrap().unwrap();
-        assert_eq!((written.version, written.refresh_in_flight), (2, true));
+        let first = store.load(&id, 1000).await.unwrap().unwrap();
+        let written = store.replace(&id, &first, None, true).await.unwrap().unwrap();
+        assert_eq!((written.version, written.refresh_in_flight, written.created_at), (2, true, 1000));
         assert!(
-            store.replace(&id, 1, Some(tokens()), false).await.unwrap().is_none(),
+            store.replace(&id, &first, Some(tokens()), false).await.unwrap().is_none(),
             "an older reader's write is refused"
         );
         let now = store.load(&id, 1001).await.unwrap().unwrap();

@@ -12,7 +12,8 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{FromRedisValue, Script};
 use sha2::{Digest, Sha256};
 
-use super::{Attempt, Lease, LeaseOutcome, Limits, SessionRecord, StoredRecord, random_id, seal::SealingKeys};
+use super::seal::{KeyUsed, SealingKeys};
+use super::{Attempt, Handoff, Lease, LeaseOutcome, Limits, SessionRecord, Slot, StoredRecord, random_id};
 use crate::error::AppError;
 use crate::transcript::{self, TranscriptEntry};
 
@@ -80,13 +81,14 @@ fn context(kind: &str, id: &str) -> Vec<u8> {
 }
 
 /// KEYS: session, sessions index. ARGV: now, max sessions, index member, sealed record, ttl,
-/// version.
+/// version. The sign-in time is inside the sealed record; `touched` only decides when to push
+/// the expiry back.
 static CREATE_SESSION: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return 0 end
-redis.call('HSET', KEYS[1], 'v', ARGV[6], 'created', ARGV[1], 'touched', ARGV[1], 'record', ARGV[4])
+redis.call('HSET', KEYS[1], 'v', ARGV[6], 'touched', ARGV[1], 'record', ARGV[4])
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('ZADD', KEYS[2], ARGV[1] + ARGV[5], ARGV[3])
 return 1",
@@ -117,6 +119,11 @@ return 1",
     )
 });
 
+/// A sign-in attempt, and for the frame its hand-off slot, after the limit's check, in one
+/// step: a refused start writes nothing, and a slot exists only beside its attempt (same
+/// lifetime, removed with it). `SET NX`: a start never re-arms a slot. KEYS: attempt, attempts
+/// index, hand-off slot (the frame's only). ARGV: now, max attempts, index member, ttl, sealed
+/// attempt.
 static START_ATTEMPT: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -124,31 +131,71 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[5], 'EX', ARGV[4])
 redis.call('ZADD', KEYS[2], ARGV[1] + ARGV[4], ARGV[3])
+if KEYS[3] then redis.call('SET', KEYS[3], '', 'NX', 'EX', ARGV[4]) end
 return 1",
     )
 });
 
-/// A frame's sign-in that waits for its pop-up's callback: an empty value until it comes.
-/// KEYS: hand-off. ARGV: sealed callback, seconds it is kept.
+/// What a hand-off slot holds besides a sealed callback (which starts with the seal's format
+/// byte, never a letter): armed and empty, or spent (two callbacks came, or it was taken).
+const SLOT_PENDING: &str = "";
+const SLOT_CONFLICT: &str = "conflict";
+
+/// A pop-up's callback into its frame's slot. Returns what the slot held before: nil (no slot),
+/// `''` (armed: the callback is kept, for at most ARGV[2] seconds), or anything else (it held
+/// a callback or was spent: now it is spent). KEYS: hand-off. ARGV: sealed callback, seconds
+/// it is kept, the spent marker.
 static DELIVER_HANDOFF: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-if redis.call('GET', KEYS[1]) ~= '' then return 0 end
-local ttl = redis.call('TTL', KEYS[1])
-if ttl > tonumber(ARGV[2]) then ttl = tonumber(ARGV[2]) end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ttl)
-return 1",
+local before = redis.call('GET', KEYS[1])
+if not before then return nil end
+if before == '' then
+  local ttl = redis.call('TTL', KEYS[1])
+  if ttl > tonumber(ARGV[2]) then ttl = tonumber(ARGV[2]) end
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ttl)
+else
+  redis.call('SET', KEYS[1], ARGV[3], 'KEEPTTL')
+end
+return before",
     )
 });
 
-/// KEYS: hand-off. Returns the sealed callback once (deleting it), `''` while none has come,
-/// nil when no sign-in waits.
+/// KEYS: hand-off. ARGV: the spent marker. Returns what the slot held: a sealed callback is
+/// taken once (the slot is then spent), `''` while none has come, nil when no sign-in waits.
 static TAKE_HANDOFF: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local value = redis.call('GET', KEYS[1])
-if value and value ~= '' then redis.call('DEL', KEYS[1]) end
+if value and value ~= '' and value ~= ARGV[1] then redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL') end
 return value",
+    )
+});
+
+/// A record opened with the previous key, sealed again with the current one, if it is still
+/// the record that was read. KEYS: session. ARGV: the sealed record read, the record sealed
+/// anew.
+static RESEAL_SESSION: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('HGET', KEYS[1], 'record') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'record', ARGV[2])
+redis.call('HDEL', KEYS[1], 'created')
+return 1",
+    )
+});
+
+/// A transcript sealed again, if it is still the list that was read. KEYS: transcript. ARGV:
+/// the count of entries read, then the entries read, then as many sealed anew.
+static RESEAL_TRANSCRIPT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local n = tonumber(ARGV[1])
+local now = redis.call('LRANGE', KEYS[1], 0, -1)
+if #now ~= n then return 0 end
+for i = 1, n do if now[i] ~= ARGV[1 + i] then return 0 end end
+for i = 1, n do redis.call('LSET', KEYS[1], i - 1, ARGV[1 + n + i]) end
+return 1",
     )
 });
 
@@ -250,28 +297,33 @@ impl RedisStore {
 
     /// The session's record: one `HMGET`. It is marked used (its keys' expiry pushed back) only
     /// when its last mark is older than a hundredth of the idle lifetime, so the idle lifetime
-    /// holds to within 1% and most calls cost Redis one read.
+    /// holds to within 1% and most calls cost Redis one read. The absolute lifetime counts from
+    /// the sign-in time sealed inside the record. A record opened with the previous key is
+    /// sealed again with the current one (with its transcript).
     pub(super) async fn load(&self, limits: &Limits, id: &str, now: u64) -> Result<Option<SessionRecord>, AppError> {
         let key = Self::key("session", id);
-        let found: (Option<String>, Option<String>, Option<String>, Option<Vec<u8>>) = self
+        let found: (Option<String>, Option<String>, Option<Vec<u8>>, Option<String>) = self
             .call(Command::Plain(
                 redis::cmd("HMGET")
                     .arg(&key)
                     .arg("v")
-                    .arg("created")
                     .arg("touched")
-                    .arg("record"),
+                    .arg("record")
+                    .arg("created"),
             ))
             .await?;
-        let (Some(version), Some(created), Some(touched), Some(sealed)) = found else {
+        let (Some(version), Some(touched), Some(sealed), legacy_created) = found else {
             return Ok(None);
         };
         let number = |text: String| text.parse::<u64>().ok();
-        let (Some(version), Some(created), Some(touched)) = (number(version), number(created), number(touched)) else {
+        let (Some(version), Some(touched)) = (number(version), number(touched)) else {
             tracing::warn!("session store: a session's fields are not numbers (tampered); refused");
             return Ok(None);
         };
-        let ttl = limits.session_ttl(created, now);
+        let Some((record, stale)) = self.open_record(id, version, &sealed, legacy_created.and_then(number)) else {
+            return Ok(None);
+        };
+        let ttl = limits.session_ttl(record.created_at, now);
         if ttl == 0 {
             self.remove(id).await?;
             return Ok(None);
@@ -287,21 +339,79 @@ impl RedisStore {
                 .arg(&key);
             self.call::<i64>(Command::Script(&invocation)).await?;
         }
-        Ok(self.open_record(id, version, &sealed))
+        if stale {
+            self.reseal(id, &sealed, &record).await?;
+        }
+        Ok(Some(record))
     }
 
-    /// The record if it opens under this id and says the version Redis has beside it;
-    /// anything else (tampered, truncated, swapped) is no session.
-    fn open_record(&self, id: &str, version: u64, sealed: &[u8]) -> Option<SessionRecord> {
-        let opened = self.keys.open(&context("session", id), sealed);
-        let record = opened
-            .and_then(|json| serde_json::from_slice::<StoredRecord>(&json).ok())
-            .filter(|r| r.version == version)
-            .map(SessionRecord::from);
+    /// The record if it opens under this id and says the version Redis has beside it, and
+    /// whether it must be sealed again (opened with the previous key, or sealed before the
+    /// sign-in time was inside: then `legacy_created` counts this once); anything else
+    /// (tampered, truncated, swapped) is no session.
+    fn open_record(
+        &self,
+        id: &str,
+        version: u64,
+        sealed: &[u8],
+        legacy_created: Option<u64>,
+    ) -> Option<(SessionRecord, bool)> {
+        let opened = self.keys.open_noting_key(&context("session", id), sealed);
+        let record = opened.and_then(|(json, key)| {
+            let stored = serde_json::from_slice::<StoredRecord>(&json)
+                .ok()
+                .filter(|r| r.version == version)?;
+            let stale = key == KeyUsed::Previous || stored.created.is_none();
+            Some((stored.into_record(legacy_created)?, stale))
+        });
         if record.is_none() {
             tracing::warn!("session store: a session record did not open (tampered, truncated or moved); refused");
         }
         record
+    }
+
+    /// Seals `record` (read as `sealed`) and its transcript again with the current key, unless
+    /// a write came first (which sealed with the current key anyway).
+    async fn reseal(&self, id: &str, sealed: &[u8], record: &SessionRecord) -> Result<(), AppError> {
+        let mut invocation = RESEAL_SESSION.prepare_invoke();
+        invocation
+            .key(Self::key("session", id))
+            .arg(sealed)
+            .arg(self.seal_record(id, record)?);
+        self.call::<i64>(Command::Script(&invocation)).await?;
+        self.reseal_transcript(id).await?;
+        Ok(())
+    }
+
+    /// The transcript's entries opened with the previous key, sealed again with the current one
+    /// (the whole list in one step, if it is still the list read).
+    async fn reseal_transcript(&self, id: &str) -> Result<(), AppError> {
+        let key = Self::key("transcript", id);
+        let read: Vec<Vec<u8>> = self
+            .call(Command::Plain(redis::cmd("LRANGE").arg(&key).arg(0).arg(-1)))
+            .await?;
+        let context = context("transcript", id);
+        let mut stale = false;
+        let resealed: Vec<Vec<u8>> = read
+            .iter()
+            .map(|sealed| match self.keys.open_noting_key(&context, sealed) {
+                Some((plain, KeyUsed::Previous)) => {
+                    stale = true;
+                    self.keys.seal(&context, &plain)
+                }
+                _ => sealed.clone(),
+            })
+            .collect();
+        if !stale {
+            return Ok(());
+        }
+        let mut invocation = RESEAL_TRANSCRIPT.prepare_invoke();
+        invocation.key(&key).arg(read.len());
+        for sealed in read.iter().chain(&resealed) {
+            invocation.arg(sealed.as_slice());
+        }
+        self.call::<i64>(Command::Script(&invocation)).await?;
+        Ok(())
     }
 
     pub(super) async fn replace(
@@ -366,10 +476,19 @@ impl RedisStore {
             ))
             .await?;
         let context = context("transcript", id);
-        Ok(values
+        let mut stale = false;
+        let entries = values
             .iter()
-            .filter_map(|sealed| serde_json::from_slice(&self.keys.open(&context, sealed)?).ok())
-            .collect())
+            .filter_map(|sealed| {
+                let (json, key) = self.keys.open_noting_key(&context, sealed)?;
+                stale |= key == KeyUsed::Previous;
+                serde_json::from_slice(&json).ok()
+            })
+            .collect();
+        if stale {
+            self.reseal_transcript(id).await?;
+        }
+        Ok(entries)
     }
 
     pub(super) async fn count(&self, now: u64) -> Result<usize, AppError> {
@@ -383,29 +502,30 @@ impl RedisStore {
         Ok(count)
     }
 
+    /// `false`, writing nothing, when the attempts are at their limit.
     pub(super) async fn start_attempt(
         &self,
         limits: &Limits,
         id: &str,
         attempt: &Attempt,
+        handoff: Handoff,
         now: u64,
-    ) -> Result<(), AppError> {
+    ) -> Result<bool, AppError> {
         let json = serde_json::to_vec(attempt).map_err(|_| AppError::new(ErrorCode::Internal))?;
         let key = Self::key("attempt", id);
         let mut invocation = START_ATTEMPT.prepare_invoke();
+        invocation.key(&key).key(format!("{PREFIX}:attempts"));
+        if handoff == Handoff::Armed {
+            invocation.key(Self::key("handoff", &attempt.state));
+        }
         invocation
-            .key(&key)
-            .key(format!("{PREFIX}:attempts"))
             .arg(now)
             .arg(limits.max_attempts)
             .arg(&key)
             .arg(limits.attempt_secs)
             .arg(self.keys.seal(&context("attempt", id), &json));
         let started: i64 = self.call(Command::Script(&invocation)).await?;
-        if started == 0 {
-            return Err(AppError::new(ErrorCode::Overloaded));
-        }
-        Ok(())
+        Ok(started == 1)
     }
 
     pub(super) async fn attempt(&self, id: &str) -> Result<Option<Attempt>, AppError> {
@@ -417,48 +537,54 @@ impl RedisStore {
             .and_then(|json| serde_json::from_slice(&json).ok()))
     }
 
-    /// Deletes the attempt; `true` only for the one caller that deleted it.
-    pub(super) async fn remove_attempt(&self, id: &str) -> Result<bool, AppError> {
+    /// Deletes the attempt and its hand-off slot; `true` only for the one caller that deleted
+    /// the attempt.
+    pub(super) async fn remove_attempt(&self, id: &str, state: &str) -> Result<bool, AppError> {
         let key = Self::key("attempt", id);
         let mut pipe = redis::pipe();
         pipe.atomic()
             .del(&key)
             .zrem(format!("{PREFIX}:attempts"), &key)
+            .ignore()
+            .del(Self::key("handoff", state))
             .ignore();
         let (deleted,): (i64,) = self.call(Command::Pipeline(&pipe)).await?;
         Ok(deleted == 1)
     }
 
-    pub(super) async fn expect_handoff(&self, limits: &Limits, state: &str) -> Result<(), AppError> {
-        let set = redis::cmd("SET")
-            .arg(Self::key("handoff", state))
-            .arg("")
-            .arg("EX")
-            .arg(limits.attempt_secs)
-            .clone();
-        self.call::<()>(Command::Plain(&set)).await
-    }
-
-    pub(super) async fn deliver_handoff(&self, state: &str, callback: &str) -> Result<bool, AppError> {
+    /// The slot as it was before this delivery ([`Slot::Pending`]: this callback is kept).
+    pub(super) async fn deliver_handoff(&self, state: &str, callback: &str) -> Result<Slot, AppError> {
         let mut invocation = DELIVER_HANDOFF.prepare_invoke();
         invocation
             .key(Self::key("handoff", state))
             .arg(self.keys.seal(&context("handoff", state), callback.as_bytes()))
-            .arg(super::HANDOFF_SECS);
-        let delivered: i64 = self.call(Command::Script(&invocation)).await?;
-        Ok(delivered == 1)
+            .arg(super::HANDOFF_SECS)
+            .arg(SLOT_CONFLICT);
+        let before: Option<Vec<u8>> = self.call(Command::Script(&invocation)).await?;
+        Ok(self.slot(state, before))
     }
 
-    pub(super) async fn take_handoff(&self, state: &str) -> Result<Option<Option<String>>, AppError> {
+    /// The slot as it was; a delivered callback is taken once.
+    pub(super) async fn take_handoff(&self, state: &str) -> Result<Slot, AppError> {
         let mut invocation = TAKE_HANDOFF.prepare_invoke();
-        invocation.key(Self::key("handoff", state));
+        invocation.key(Self::key("handoff", state)).arg(SLOT_CONFLICT);
         let value: Option<Vec<u8>> = self.call(Command::Script(&invocation)).await?;
-        Ok(value.map(|sealed| {
-            (!sealed.is_empty())
-                .then(|| self.keys.open(&context("handoff", state), &sealed))
-                .flatten()
+        Ok(self.slot(state, value))
+    }
+
+    /// What a slot's value says. A callback that does not open (tampered) is no callback: the
+    /// slot counts as spent.
+    fn slot(&self, state: &str, value: Option<Vec<u8>>) -> Slot {
+        match value {
+            None => Slot::Missing,
+            Some(value) if value == SLOT_PENDING.as_bytes() => Slot::Pending,
+            Some(value) if value == SLOT_CONFLICT.as_bytes() => Slot::Conflict,
+            Some(sealed) => self
+                .keys
+                .open(&context("handoff", state), &sealed)
                 .and_then(|plain| String::from_utf8(plain).ok())
-        }))
+                .map_or(Slot::Conflict, Slot::Delivered),
+        }
     }
 
     /// `SET NX PX` with a random owner, tried every [`LEASE_POLL`] until `wait` is over; between

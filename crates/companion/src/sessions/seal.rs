@@ -79,6 +79,13 @@ impl SealingKeys {
     /// The plaintext of `sealed` if it was sealed by one of the keys for this `context`;
     /// `None` for anything tampered with, truncated, or sealed for another context.
     pub fn open(&self, context: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+        self.open_noting_key(context, sealed).map(|(plaintext, _)| plaintext)
+    }
+
+    /// As [`SealingKeys::open`], and which key opened it: [`KeyUsed::Previous`] asks the caller
+    /// to seal it again with the current key, so that nothing still needs the previous key
+    /// once every live record has been read during the rotation.
+    pub fn open_noting_key(&self, context: &[u8], sealed: &[u8]) -> Option<(Vec<u8>, KeyUsed)> {
         let (&format, rest) = sealed.split_first()?;
         if format != FORMAT || rest.len() < NONCE_LEN {
             return None;
@@ -89,11 +96,21 @@ impl SealingKeys {
             msg: ciphertext,
             aad: context,
         };
-        self.current
-            .decrypt(nonce, payload())
-            .ok()
-            .or_else(|| self.previous.as_ref()?.decrypt(nonce, payload()).ok())
+        if let Ok(plaintext) = self.current.decrypt(nonce, payload()) {
+            return Some((plaintext, KeyUsed::Current));
+        }
+        let plaintext = self.previous.as_ref()?.decrypt(nonce, payload()).ok()?;
+        Some((plaintext, KeyUsed::Previous))
     }
+}
+
+/// Which of the [`SealingKeys`] opened a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyUsed {
+    /// `COMPANION_SESSION_KEY`.
+    Current,
+    /// `COMPANION_SESSION_KEY_PREVIOUS`: seal it again.
+    Previous,
 }
 
 #[cfg(test)]
@@ -123,6 +140,14 @@ mod tests {
         let sealed = old.seal(b"c", b"x");
         let rotated = SealingKeys::new(&[2; KEY_LEN], Some(&[1; KEY_LEN]));
         assert_eq!(rotated.open(b"c", &sealed).as_deref(), Some(&b"x"[..]));
+        assert_eq!(
+            rotated.open_noting_key(b"c", &sealed).map(|(_, key)| key),
+            Some(KeyUsed::Previous)
+        );
+        assert_eq!(
+            rotated.open_noting_key(b"c", &rotated.seal(b"c", b"x")).map(|(_, key)| key),
+            Some(KeyUsed::Current)
+        );
         let resealed = rotated.seal(b"c", b"x");
         assert_eq!(old.open(b"c", &resealed), None, "writes use the new key");
         let after = SealingKeys::new(&[2; KEY_LEN], None);
