@@ -709,7 +709,7 @@ async fn session_store() {
 /// alternating, same run.
 async fn replicas_refresh() {
     const ROUNDS: usize = 8;
-    let ttl = flow::expiry::REFRESH_SKEW_SECS + 3;
+    let ttl = e2e_harness::cluster::lifetime_due_after(3);
     let cluster = Cluster::start(3, ttl, &[]).await;
     cluster.stand_in.stand_in.set_token_faults(stand_in::TokenFaults {
         delay_ms: 50,

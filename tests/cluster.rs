@@ -416,12 +416,13 @@ impl Cluster {
     }
 
     /// Waits until the session's access token is due for a refresh (it expires within the
-    /// companion's skew), as every replica's clock sees it.
+    /// companion's refresh margin), as every replica's clock sees it.
     pub async fn wait_until_stale(&self, cookie: &str) {
         let (status, _, session) = self.get(0, "/api/session", cookie).await;
         assert_eq!(status, 200);
         let expires_at = session["tokens"]["expires_at"].as_u64().expect("signed in");
-        let due = expires_at.saturating_sub(flow::expiry::REFRESH_SKEW_SECS);
+        let expires_in = session["tokens"]["expires_in"].as_u64().expect("signed in");
+        let due = expires_at.saturating_sub(flow::expiry::refresh_margin(expires_in));
         loop {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -476,4 +477,16 @@ pub async fn everything_in(redis: &RedisServer) -> Vec<(String, Vec<u8>)> {
         out.extend(values.into_iter().map(|v| (key.clone(), v)));
     }
     out
+}
+
+/// The access-token lifetime that makes a token due for a refresh `secs` seconds after it is
+/// issued (the inverse of [`flow::expiry::refresh_margin`]), still valid for
+/// `min(secs, 30)` seconds more.
+pub fn lifetime_due_after(secs: u64) -> u64 {
+    let half = secs * flow::expiry::REFRESH_MARGIN_DIVISOR;
+    if flow::expiry::refresh_margin(half) == secs {
+        half
+    } else {
+        secs + flow::expiry::REFRESH_SKEW_SECS
+    }
 }

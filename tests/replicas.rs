@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use companion::sessions::seal::SealingKeys;
-use companion::sessions::{Limits, RedisSettings, Sessions, TokenSet};
-use e2e_harness::cluster::{Cluster, cookie_value, everything_in, redis_key, session_key};
+use companion::sessions::{Handoff, Limits, RedisSettings, Sessions, TokenSet};
+use e2e_harness::cluster::{Cluster, cookie_value, everything_in, lifetime_due_after, redis_key, session_key};
 use e2e_harness::{Need, record_case, skipped};
 use futures_util::future::join_all;
 use serde_json::Value;
@@ -14,9 +14,11 @@ use stand_in::TokenFaults;
 
 const NEEDS: &[Need] = &[Need::RedisServer, Need::CompanionBinary];
 const EMPLOYEES: &str = "/api/pleo/v2/employees?limit=5";
-/// Access tokens that are due for a refresh 3 seconds after issue (the companion refreshes 30 s
-/// before expiry) and still valid for 30 more.
-const SHORT_TTL: u64 = flow::expiry::REFRESH_SKEW_SECS + 3;
+/// Access tokens that are due for a refresh 3 seconds after issue (the companion refreshes in
+/// the second half of a short lifetime) and still valid for 3 more.
+fn short_ttl() -> u64 {
+    lifetime_due_after(3)
+}
 
 /// `n` calls of `path`, spread over the running replicas in turn, all at once: each call's
 /// status, body and duration.
@@ -93,7 +95,7 @@ async fn three_hundred_calls_with_an_expired_token_over_three_replicas_refresh_o
     if skipped(NEEDS) {
         return;
     }
-    let cluster = Cluster::start(3, SHORT_TTL, &[]).await;
+    let cluster = Cluster::start(3, short_ttl(), &[]).await;
     let cookie = cluster.sign_in(0).await;
     for round in 0..20 {
         cluster.wait_until_stale(&cookie).await;
@@ -116,7 +118,7 @@ async fn a_refresh_slower_than_the_lease_keeps_its_lease_by_renewal_and_stays_th
         return;
     }
     // The lease lives 300 ms unless renewed; the token endpoint takes 1.2 s.
-    let cluster = Cluster::start(3, SHORT_TTL, &[("COMPANION_REFRESH_LEASE_MS", "300")]).await;
+    let cluster = Cluster::start(3, short_ttl(), &[("COMPANION_REFRESH_LEASE_MS", "300")]).await;
     let cookie = cluster.sign_in(0).await;
     cluster.wait_until_stale(&cookie).await;
     cluster.stand_in.stand_in.set_token_faults(TokenFaults {
@@ -146,7 +148,7 @@ async fn a_replica_killed_while_presenting_the_refresh_token_never_gets_it_prese
         return;
     }
     let lease = Duration::from_millis(500);
-    let mut cluster = Cluster::start(3, SHORT_TTL, &[("COMPANION_REFRESH_LEASE_MS", "500")]).await;
+    let mut cluster = Cluster::start(3, short_ttl(), &[("COMPANION_REFRESH_LEASE_MS", "500")]).await;
     let cookie = cluster.sign_in(0).await;
     cluster.wait_until_stale(&cookie).await;
     // Replica 0 takes the lease and presents the refresh token; the token endpoint holds it.
@@ -202,7 +204,7 @@ async fn a_lease_left_by_a_replica_that_died_before_presenting_delays_the_refres
         return;
     }
     let lease_ms = 800;
-    let cluster = Cluster::start(3, SHORT_TTL, &[("COMPANION_REFRESH_LEASE_MS", "800")]).await;
+    let cluster = Cluster::start(3, short_ttl(), &[("COMPANION_REFRESH_LEASE_MS", "800")]).await;
     let cookie = cluster.sign_in(0).await;
     cluster.wait_until_stale(&cookie).await;
     // What a replica killed right after `SET NX` leaves behind: a lease with an owner that will
@@ -389,7 +391,7 @@ async fn what_redis_holds_has_no_token_secret_or_cookie_in_clear() {
     if skipped(NEEDS) {
         return;
     }
-    let cluster = Cluster::start(2, SHORT_TTL, &[]).await;
+    let cluster = Cluster::start(2, short_ttl(), &[]).await;
     let cookie = cluster.sign_in(0).await;
     assert_eq!(cluster.get(1, EMPLOYEES, &cookie).await.0, 200);
     cluster.wait_until_stale(&cookie).await;
@@ -442,7 +444,7 @@ async fn records_sealed_with_the_previous_key_still_open_and_move_to_the_new_key
         return;
     }
     let new_key = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [42u8; 32]);
-    let mut cluster = Cluster::start(1, SHORT_TTL, &[]).await;
+    let mut cluster = Cluster::start(1, short_ttl(), &[]).await;
     let cookie = cluster.sign_in(0).await;
     let replica = &mut cluster.replicas[0];
     replica.kill();
@@ -483,7 +485,7 @@ async fn the_load_test_over_three_replicas_on_redis_has_zero_errors_and_one_refr
     const CALLS_PER_PHASE: usize = 10;
     // Fresh for at least 11 s: time for the sign-ins and the first phase before any expiry, and
     // for the second phase before the refreshed tokens are due again.
-    let cluster = Cluster::start(3, flow::expiry::REFRESH_SKEW_SECS + 12, &[]).await;
+    let cluster = Cluster::start(3, lifetime_due_after(12), &[]).await;
     let mut cookies = Vec::new();
     for i in 0..SESSIONS {
         cookies.push(cluster.sign_in(i % 3).await);
@@ -546,16 +548,34 @@ async fn the_load_test_over_three_replicas_on_redis_has_zero_errors_and_one_refr
 
 /// Two session stores on one Redis, as two replicas hold them, with `limits`.
 fn two_stores(redis: &e2e_harness::cluster::RedisServer, limits: Limits) -> [Sessions; 2] {
-    let settings = || RedisSettings {
-        client: redis::Client::open(redis.url()).unwrap(),
-        keys: SealingKeys::new(&[3; 32], None),
-        lease: Duration::from_millis(500),
-        call_timeout: Duration::from_secs(1),
-    };
+    let keys = SealingKeys::new(&[3; 32], None);
     [
-        Sessions::in_redis(limits, settings()),
-        Sessions::in_redis(limits, settings()),
+        store_with_keys(redis, limits, keys.clone()),
+        store_with_keys(redis, limits, keys),
     ]
+}
+
+/// A session store on `redis`, as a replica with these sealing keys holds it.
+fn store_with_keys(redis: &e2e_harness::cluster::RedisServer, limits: Limits, keys: SealingKeys) -> Sessions {
+    Sessions::in_redis(
+        limits,
+        RedisSettings {
+            client: redis::Client::open(redis.url()).unwrap(),
+            keys,
+            lease: Duration::from_millis(500),
+            call_timeout: Duration::from_secs(1),
+        },
+    )
+}
+
+/// The names of the keys of `kind` that Redis holds.
+async fn keys_of(redis: &e2e_harness::cluster::RedisServer, kind: &str) -> Vec<String> {
+    let mut connection = redis.connection().await;
+    redis::cmd("KEYS")
+        .arg(format!("walkthrough:{kind}:*"))
+        .query_async(&mut connection)
+        .await
+        .unwrap()
 }
 
 fn tokens() -> TokenSet {
@@ -597,10 +617,10 @@ async fn the_session_and_attempt_limits_hold_across_replicas() {
         "two sessions in all, whichever replica made them"
     );
     assert_eq!(b.count(now()).await.unwrap(), 2);
-    a.start_attempt("s1".into(), "c".into(), now()).await.unwrap();
-    let taken = b.start_attempt("s2".into(), "c".into(), now()).await.unwrap();
+    a.start_attempt("s1".into(), "c".into(), Handoff::None, now()).await.unwrap();
+    let taken = b.start_attempt("s2".into(), "c".into(), Handoff::None, now()).await.unwrap();
     assert_eq!(
-        a.start_attempt("s3".into(), "c".into(), now()).await.unwrap_err().code,
+        a.start_attempt("s3".into(), "c".into(), Handoff::None, now()).await.unwrap_err().code,
         flow::ErrorCode::Overloaded
     );
     // An attempt is single use across replicas: of two replicas taking it at once, one gets it.
@@ -624,7 +644,7 @@ async fn a_refresh_rejected_on_one_replica_ends_the_session_on_every_replica() {
     if skipped(NEEDS) {
         return;
     }
-    let cluster = Cluster::start(3, SHORT_TTL, &[]).await;
+    let cluster = Cluster::start(3, short_ttl(), &[]).await;
     let cookie = cluster.sign_in(0).await;
     for token in cluster.stand_in.stand_in.issued_refresh_tokens() {
         cluster.stand_in.stand_in.revoke_refresh_token(&token);
@@ -667,20 +687,14 @@ async fn a_popups_handoff_crosses_replicas_once_and_is_sealed_in_redis() {
         flow::ErrorCode::HandoffNotExpected
     );
     // The frame started on replica A; the pop-up hands over on B; the frame takes it on A.
-    a.expect_handoff(state, now()).await.unwrap();
+    a.start_attempt(state.into(), "c".into(), Handoff::Armed, now())
+        .await
+        .unwrap();
     assert_eq!(
         a.take_handoff(state, now()).await.unwrap_err().code,
         flow::ErrorCode::HandoffPending
     );
     b.deliver_handoff(state, callback.into(), now()).await.unwrap();
-    assert_eq!(
-        a.deliver_handoff(state, "?code=second&state=the-frames-state".into(), now())
-            .await
-            .unwrap_err()
-            .code,
-        flow::ErrorCode::HandoffNotExpected,
-        "the first callback counts"
-    );
     let mut connection = redis::Client::open(redis.url()).unwrap().get_connection().unwrap();
     let keys: Vec<String> = redis::cmd("KEYS")
         .arg("walkthrough:handoff:*")
@@ -695,9 +709,179 @@ async fn a_popups_handoff_crosses_replicas_once_and_is_sealed_in_redis() {
     let (on_a, on_b) = tokio::join!(a.take_handoff(state, now()), b.take_handoff(state, now()));
     assert!(on_a.is_ok() != on_b.is_ok(), "taken once: {on_a:?} {on_b:?}");
     assert_eq!(on_a.or(on_b).unwrap(), callback);
+    assert_eq!(
+        a.deliver_handoff(state, "?code=late&state=the-frames-state".into(), now())
+            .await
+            .unwrap_err()
+            .code,
+        flow::ErrorCode::HandoffConflict,
+        "a callback after the take is told the slot is spent"
+    );
     record_case(
         "Replicas",
         "a pop-up's hand-off delivered on one replica, taken on another, by two at once",
         "taken exactly once; sealed in Redis under a hash of the state, for at most 60 s",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handoff_slots_are_made_only_with_attempts_inside_the_limit_and_go_with_them() {
+    if skipped(&[Need::RedisServer]) {
+        return;
+    }
+    let redis = e2e_harness::cluster::RedisServer::start();
+    let [a, b] = two_stores(
+        &redis,
+        Limits {
+            max_attempts: 3,
+            ..Limits::default()
+        },
+    );
+    let mut attempts = Vec::new();
+    for i in 0..3 {
+        let store = if i % 2 == 0 { &a } else { &b };
+        let state = format!("frame-state-{i}");
+        attempts.push((store.start_attempt(state.clone(), "c".into(), Handoff::Armed, now()).await.unwrap(), state));
+    }
+    for i in 3..5 {
+        assert_eq!(
+            a.start_attempt(format!("frame-state-{i}"), "c".into(), Handoff::Armed, now())
+                .await
+                .unwrap_err()
+                .code,
+            flow::ErrorCode::Overloaded,
+            "start {i} is past the limit"
+        );
+        // What the measured attack did next: an 8 KB delivery for each refused start.
+        let callback = format!("?state=frame-state-{i}&code={}", "x".repeat(8 * 1024));
+        assert_eq!(
+            b.deliver_handoff(&format!("frame-state-{i}"), callback, now())
+                .await
+                .unwrap_err()
+                .code,
+            flow::ErrorCode::HandoffNotExpected,
+            "a refused start armed no slot"
+        );
+    }
+    assert_eq!(keys_of(&redis, "handoff").await.len(), 3, "one slot per attempt, no more");
+    assert_eq!(keys_of(&redis, "attempt").await.len(), 3);
+    let (id, state) = &attempts[0];
+    b.take_attempt(id, state, now()).await.unwrap();
+    assert_eq!(keys_of(&redis, "handoff").await.len(), 2, "the slot went with its attempt");
+    let mut connection = redis.connection().await;
+    for key in keys_of(&redis, "handoff").await {
+        let ttl: i64 = redis::cmd("TTL").arg(&key).query_async(&mut connection).await.unwrap();
+        assert!((1..=600).contains(&ttl), "as long as its attempt at most: {ttl}");
+    }
+    record_case(
+        "Replicas",
+        "frame sign-ins started past the attempt limit, each followed by an 8 KB hand-off delivery",
+        "503 `overloaded` and nothing written: a hand-off slot is made in the attempt's own atomic step, counted and removed with it; the deliveries 404 `handoff_not_expected`",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_callback_for_one_handoff_spends_it_and_a_second_start_never_rearms_it() {
+    if skipped(&[Need::RedisServer]) {
+        return;
+    }
+    let redis = e2e_harness::cluster::RedisServer::start();
+    let [a, b] = two_stores(&redis, Limits::default());
+    let state = "leaked-state";
+    a.start_attempt(state.into(), "c".into(), Handoff::Armed, now()).await.unwrap();
+    // Someone who signed in elsewhere with the leaked authorize URL delivers first...
+    b.deliver_handoff(state, "?code=someone-elses&state=leaked-state".into(), now())
+        .await
+        .unwrap();
+    // ...a second start of the same state changes nothing...
+    b.start_attempt(state.into(), "c".into(), Handoff::Armed, now()).await.unwrap();
+    // ...and the reader's own pop-up delivers: the slot is spent, for it and for the frame.
+    assert_eq!(
+        a.deliver_handoff(state, "?code=the-readers&state=leaked-state".into(), now())
+            .await
+            .unwrap_err()
+            .code,
+        flow::ErrorCode::HandoffConflict
+    );
+    assert_eq!(
+        b.take_handoff(state, now()).await.unwrap_err().code,
+        flow::ErrorCode::HandoffConflict,
+        "neither callback is exchanged"
+    );
+    assert_eq!(
+        a.take_handoff(state, now()).await.unwrap_err().code,
+        flow::ErrorCode::HandoffConflict,
+        "and it stays spent"
+    );
+    record_case(
+        "Replicas",
+        "two callbacks delivered for one frame's sign-in (a leaked authorize URL used elsewhere), and a second start of the same state",
+        "the second delivery spends the slot: both it and the frame's take get 409 `handoff_conflict`, neither code is exchanged; a start never re-arms a slot",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_writer_cannot_stretch_a_session_past_its_absolute_lifetime() {
+    if skipped(&[Need::RedisServer]) {
+        return;
+    }
+    let redis = e2e_harness::cluster::RedisServer::start();
+    let limits = Limits {
+        session_max_secs: 100,
+        ..Limits::default()
+    };
+    let [a, _] = two_stores(&redis, limits);
+    let signed_in = now();
+    let id = a.create(tokens(), vec![], signed_in).await.unwrap();
+    let [key] = <[String; 1]>::try_from(keys_of(&redis, "session").await).unwrap();
+    let mut connection = redis.connection().await;
+    // What a Redis writer tried: a sign-in time far in the future, in the clear beside the seal.
+    let _: () = redis::cmd("HSET")
+        .arg(&key)
+        .arg("created")
+        .arg(signed_in + 1_000_000)
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert!(a.load(&id, signed_in + 99).await.unwrap().is_some());
+    assert!(
+        a.load(&id, signed_in + 100).await.unwrap().is_none(),
+        "over at 100 s after sign-in: the time inside the seal counts"
+    );
+    record_case(
+        "Replicas",
+        "a session's sign-in time rewritten in Redis to keep it alive past COMPANION_SESSION_MAX_SECS",
+        "no effect: the sign-in time is sealed inside the record; the session ends at its absolute lifetime",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_only_read_during_a_key_rotation_survives_the_old_keys_retirement() {
+    if skipped(&[Need::RedisServer]) {
+        return;
+    }
+    let redis = e2e_harness::cluster::RedisServer::start();
+    let (old, new) = ([1u8; 32], [2u8; 32]);
+    let before = store_with_keys(&redis, Limits::default(), SealingKeys::new(&old, None));
+    let id = before.create(tokens(), vec![], now()).await.unwrap();
+    let entry = companion::transcript::TranscriptEntry::new(
+        companion::transcript::TranscriptStep::ApiCall,
+        1,
+        "GET",
+        "https://api.example/v2/employees",
+    );
+    before.record(&id, vec![entry.clone(), entry]).await.unwrap();
+    // During the rotation: the new key, the old one as previous; the session is only read.
+    let during = store_with_keys(&redis, Limits::default(), SealingKeys::new(&new, Some(&old)));
+    assert!(during.load(&id, now()).await.unwrap().is_some());
+    // The old key retired.
+    let after = store_with_keys(&redis, Limits::default(), SealingKeys::new(&new, None));
+    let record = after.load(&id, now()).await.unwrap();
+    assert_eq!(record.map(|r| r.version), Some(1), "still signed in, never written");
+    assert_eq!(after.transcript(&id).await.unwrap().len(), 2, "its transcript too");
+    record_case(
+        "Replicas",
+        "the session key rotated while a session was only read (no refresh, no write), then the old key retired",
+        "still signed in with its transcript: what is read under the previous key is sealed again with the new one",
     );
 }

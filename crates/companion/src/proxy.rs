@@ -15,7 +15,8 @@ use crate::AppState;
 use crate::api_catalog::{WriteRule, check};
 use crate::endpoints::SignedIn;
 use crate::error::AppError;
-use crate::refresh::{current_access_token, refresh_unless_changed};
+use crate::refresh::{current_tokens, refresh_unless_changed};
+use crate::sessions::TokenSet;
 use crate::token_client::read_limited;
 use crate::transcript::{self, TranscriptEntry, TranscriptStep};
 
@@ -83,26 +84,47 @@ struct ApiAnswer {
     body: Bytes,
     /// Milliseconds until the whole body was read.
     elapsed_ms: u64,
-    /// Its `Retry-After`, if it sent one (a 429 or 503).
+    /// Its `Retry-After`, if it sent a valid one (a 429 or 503).
     retry_after: Option<HeaderValue>,
 }
 
+impl ApiAnswer {
+    /// The answer with the client secret and `tokens` replaced by their fingerprints.
+    fn redacted(mut self, state: &AppState, tokens: &TokenSet) -> Self {
+        let mut known = vec![state.config.client_secret.expose_secret(), tokens.access_token.expose_secret()];
+        known.extend(tokens.refresh_token.as_ref().map(ExposeSecret::expose_secret));
+        self.body = transcript::redact_bytes(self.body, &known);
+        self
+    }
+}
+
+/// A `Retry-After` worth relaying (RFC 9110 §10.2.3): delay-seconds or an HTTP-date, nothing
+/// else of whatever the API put there.
+fn valid_retry_after(value: &reqwest::header::HeaderValue) -> Option<HeaderValue> {
+    let text = value.to_str().ok()?.trim();
+    let seconds = !text.is_empty() && text.len() <= 10 && text.bytes().all(|b| b.is_ascii_digit());
+    (seconds || httpdate::parse_http_date(text).is_ok()).then(|| HeaderValue::from_str(text).ok())?
+}
+
 /// Calls the API with the session's access token; on a 401 (RFC 6750 §3.1 `invalid_token`),
-/// refreshes once (unless another request already did) and retries once; never loops.
+/// refreshes once (unless another request already did) and retries once; never loops. The
+/// answer reaches the browser redacted by value against the client secret and the tokens it
+/// was called with: an API that echoes its Authorization header gives the page no token.
 async fn call_with_one_refresh(
     state: &AppState,
     signed_in: &SignedIn,
     request: &ApiRequest<'_>,
 ) -> Result<ApiAnswer, AppError> {
     let id = &signed_in.id;
-    let (token, version) = current_access_token(state, id, &signed_in.record).await?;
-    let answer = call_api(state, id, request, &token).await?;
+    let (tokens, version) = current_tokens(state, id, &signed_in.record).await?;
+    let answer = call_api(state, id, request, &tokens.access_token).await?;
     if answer.status != StatusCode::UNAUTHORIZED {
-        return Ok(answer);
+        return Ok(answer.redacted(state, &tokens));
     }
     // A newer token if another request refreshed since `version`, otherwise a refresh now.
     let (fresh, _) = refresh_unless_changed(state, id, version).await?;
-    call_api(state, id, request, &fresh.access_token).await
+    let answer = call_api(state, id, request, &fresh.access_token).await?;
+    Ok(answer.redacted(state, &fresh))
 }
 
 /// Pleo's "disconnect": `DELETE /v1/installations/me` revokes every token of the client. An
@@ -187,10 +209,7 @@ async fn send_api(state: &AppState, request: &ApiRequest<'_>, token: &SecretStri
     }
     let response = outgoing.send().await.map_err(|e| api_transport_error(&e))?;
     let status = StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-    let retry_after = response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok());
+    let retry_after = response.headers().get(reqwest::header::RETRY_AFTER).and_then(valid_retry_after);
     let body = read_limited(response, MAX_RESPONSE_BYTES)
         .await
         .map_err(|e| api_transport_error(&e))?

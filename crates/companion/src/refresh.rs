@@ -17,32 +17,28 @@
 use std::time::Duration;
 
 use flow::ErrorCode;
-use secrecy::SecretString;
 
 use crate::AppState;
 use crate::error::AppError;
 use crate::sessions::{LeaseOutcome, SessionRecord, TokenSet};
 use crate::token_client::TokenFailure;
 
-/// The access token to use now, and the record version it came from: refreshed first if it
-/// expires within the skew and a refresh token is left. Without one, an access token that has
-/// not yet expired still serves (after `refresh_outcome_unknown`).
-pub async fn current_access_token(
-    state: &AppState,
-    id: &str,
-    record: &SessionRecord,
-) -> Result<(SecretString, u64), AppError> {
+/// The tokens to use now (their access token for the call), and the record version they came
+/// from: refreshed first if the access token expires within the refresh margin and a refresh
+/// token is left. Without one, an access token that has not yet expired still serves (after
+/// `refresh_outcome_unknown`).
+pub async fn current_tokens(state: &AppState, id: &str, record: &SessionRecord) -> Result<(TokenSet, u64), AppError> {
     let tokens = record
         .tokens
         .as_ref()
         .ok_or_else(|| AppError::new(ErrorCode::ReauthorizationRequired))?;
     let now = state.clock.now();
-    let stale = flow::expiry::should_refresh(now, tokens.expires_at, flow::expiry::REFRESH_SKEW_SECS);
+    let margin = flow::expiry::refresh_margin(tokens.expires_in);
+    let stale = flow::expiry::should_refresh(now, tokens.expires_at, margin);
     if !stale || (tokens.refresh_token.is_none() && now < tokens.expires_at) {
-        return Ok((tokens.access_token.clone(), record.version));
+        return Ok((tokens.clone(), record.version));
     }
-    let (fresh, version) = refresh_unless_changed(state, id, record.version).await?;
-    Ok((fresh.access_token, version))
+    refresh_unless_changed(state, id, record.version).await
 }
 
 /// The session's tokens after a refresh, unless the record moved on from `seen_version`

@@ -71,6 +71,9 @@ pub const DEFAULT_REFRESH_TIMEOUT_SECS: u64 = 30;
 const REFRESH_RETRIES: u32 = 2;
 /// The longest `Retry-After` a refresh waits for; a longer one is answered at once.
 const MAX_RETRY_AFTER_SECS: u64 = 5;
+/// The longest OAuth `error` code shown as the server sent it, in characters (RFC 6749 §5.2's
+/// codes are at most 25).
+const MAX_ERROR_CODE_CHARS: usize = 64;
 /// The largest token response read; a larger one is refused as it arrives.
 pub const MAX_TOKEN_RESPONSE_BYTES: usize = 64 * 1024;
 
@@ -171,19 +174,37 @@ impl TokenClient {
     /// `client_secret_basic` (RFC 6749 §2.3.1): id and secret form-urlencoded, joined by `:`,
     /// base64-encoded. Marked sensitive so no HTTP layer logs it.
     fn basic_authorization(&self) -> HeaderValue {
-        let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-        let credentials = format!(
-            "{}:{}",
-            encode(&self.client_id),
-            encode(self.client_secret.expose_secret())
-        );
-        let mut value = HeaderValue::from_str(&format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(credentials)
-        ))
-        .expect("base64 is a valid header value");
+        let mut value = HeaderValue::from_str(&format!("Basic {}", self.basic_credentials()[2]))
+            .expect("base64 is a valid header value");
         value.set_sensitive(true);
         value
+    }
+
+    /// The client's credentials as `client_secret_basic` carries them, in each form a server
+    /// could echo them: the secret form-urlencoded, `id:secret` so joined, and that base64-encoded.
+    fn basic_credentials(&self) -> [String; 3] {
+        let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        let secret = encode(self.client_secret.expose_secret());
+        let joined = format!("{}:{secret}", encode(&self.client_id));
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&joined);
+        [secret, joined, encoded]
+    }
+
+    /// Every secret a token request carried, in every form its answer could hold it: the client
+    /// secret as it is and as `client_secret_basic` sent it, and the form's secret fields (code,
+    /// verifier, refresh token). Redacted by value from whatever of the answer is kept or shown.
+    fn request_secrets(&self, form: &[(&str, &str)]) -> Vec<String> {
+        let mut known = vec![self.client_secret.expose_secret().to_owned()];
+        known.extend(self.basic_credentials());
+        known.extend(
+            form.iter()
+                .filter(|(name, _)| transcript::is_secret_field(name))
+                .map(|(_, value)| (*value).to_owned()),
+        );
+        // The longest first: a secret inside a longer one (the secret inside `id:secret`) must
+        // not break up the longer one before it is found.
+        known.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
+        known
     }
 
     /// One token request, recorded (redacted) in `log` whatever its outcome.
@@ -255,9 +276,15 @@ impl TokenClient {
         if status.is_client_error()
             && let Some(error) = oauth_error
         {
+            // The server's words reach the browser: redacted by value and bounded, as a server
+            // that echoes what it was sent would otherwise hand the secret to the page.
+            let known = self.request_secrets(form);
+            let known: Vec<&str> = known.iter().map(String::as_str).collect();
             return Err(TokenFailure::Rejected {
-                error: error.error,
-                description: error.error_description,
+                error: transcript::upstream_text(&error.error, &known, MAX_ERROR_CODE_CHARS),
+                description: error
+                    .error_description
+                    .map(|d| transcript::upstream_text(&d, &known, transcript::MAX_UPSTREAM_TEXT_CHARS)),
             });
         }
         Err(TokenFailure::OutcomeUnknown(failure))
@@ -277,12 +304,8 @@ impl TokenClient {
         if !recognised {
             return transcript::summarise_body(body);
         }
-        let mut known: Vec<&str> = vec![self.client_secret.expose_secret()];
-        known.extend(
-            form.iter()
-                .filter(|(name, _)| transcript::is_secret_field(name))
-                .map(|(_, value)| *value),
-        );
+        let request_secrets = self.request_secrets(form);
+        let mut known: Vec<&str> = request_secrets.iter().map(String::as_str).collect();
         if let Some(tokens) = tokens {
             known.push(tokens.access_token.expose_secret());
             known.extend(tokens.refresh_token.as_ref().map(ExposeSecret::expose_secret));

@@ -104,6 +104,49 @@ pub fn redact_values(text: &str, secrets: &[&str]) -> String {
     text
 }
 
+/// The longest text of an upstream server's that the browser is shown (an OAuth `error`
+/// description, say), in characters.
+pub const MAX_UPSTREAM_TEXT_CHARS: usize = 300;
+
+/// An upstream server's text as the browser may be shown it: every character outside RFC 6749
+/// §5.2's set for `error_description` (%x20-21 / %x23-5B / %x5D-7E) made a `?` first (so that
+/// no character the server slips into a secret hides it), then redacted by value against
+/// `secrets`, then cut to `max_chars` (after the redaction, so no cut leaves part of a secret).
+pub fn upstream_text(text: &str, secrets: &[&str], max_chars: usize) -> String {
+    let allowed: String = text
+        .chars()
+        .map(|c| if matches!(c, '\x20'..='\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e') { c } else { '?' })
+        .collect();
+    let redacted = redact_values(&allowed, secrets);
+    match redacted.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", &redacted[..cut]),
+        None => redacted,
+    }
+}
+
+/// `body` with every occurrence of each of `secrets` replaced by its fingerprint, byte for byte
+/// (an API answer need not be UTF-8); unchanged, and not copied, when it holds none.
+pub fn redact_bytes(body: bytes::Bytes, secrets: &[&str]) -> bytes::Bytes {
+    let mut body = body;
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        let finder = memchr::memmem::Finder::new(secret.as_bytes());
+        if finder.find(&body).is_none() {
+            continue;
+        }
+        let replacement = fingerprint(secret);
+        let mut out = Vec::with_capacity(body.len());
+        let mut from = 0;
+        for at in finder.find_iter(&body) {
+            out.extend_from_slice(&body[from..at]);
+            out.extend_from_slice(replacement.as_bytes());
+            from = at + secret.len();
+        }
+        out.extend_from_slice(&body[from..]);
+        body = out.into();
+    }
+    body
+}
+
 /// Every text field of `entry` redacted by value (see [`redact_values`]).
 pub fn redact_entry(entry: &mut TranscriptEntry, secrets: &[&str]) {
     let fields = [
@@ -192,6 +235,30 @@ pub fn now_ms() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_upstream_text_is_redacted_bounded_and_holds_no_smuggled_secret() {
+        let secret = "s3cr3t-value";
+        let echoed = format!("bad client {secret} and s3cr3t\u{0}-value, {}", "x".repeat(1000));
+        let shown = upstream_text(&echoed, &[secret], MAX_UPSTREAM_TEXT_CHARS);
+        assert!(!shown.contains(secret), "{shown}");
+        assert!(!shown.contains("s3cr3t\u{0}"), "a control character becomes ?: {shown}");
+        assert!(shown.contains(&fingerprint(secret)));
+        assert_eq!(shown.chars().count(), MAX_UPSTREAM_TEXT_CHARS + 1, "cut, with a mark");
+        assert_eq!(upstream_text("invalid_grant", &[secret], 64), "invalid_grant");
+    }
+
+    #[test]
+    fn a_relayed_body_loses_every_secret_and_is_not_copied_without_one() {
+        let clean = bytes::Bytes::from_static(b"{\"data\":[]}");
+        let same = redact_bytes(clean.clone(), &["tok"]);
+        assert_eq!(same.as_ptr(), clean.as_ptr(), "no copy");
+        let body = bytes::Bytes::from(b"{\"echo\":\"Bearer at-123\",\"again\":\"at-123\xff\"}".to_vec());
+        let redacted = redact_bytes(body, &["at-123", ""]);
+        let text = String::from_utf8_lossy(&redacted);
+        assert!(!text.contains("at-123"), "{text}");
+        assert_eq!(text.matches(&fingerprint("at-123")).count(), 2);
+    }
 
     #[test]
     fn secrets_become_fingerprints_and_the_rest_stays() {

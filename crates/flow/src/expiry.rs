@@ -1,8 +1,20 @@
 //! Token expiry arithmetic, in whole seconds since the Unix epoch.
 
-/// Refresh this many seconds before expiry, for clock skew and request time: the companion
-/// refreshes then, and the app's countdown says "refresh due" then.
+/// Refresh at most this many seconds before expiry, for clock skew and request time: the
+/// companion refreshes then, and the app's countdown says "refresh due" then.
 pub const REFRESH_SKEW_SECS: u64 = 30;
+
+/// The share of a token's lifetime that the refresh margin may take at most: a half, so a
+/// short-lived token serves at least half its life between refreshes (a burst of calls shorter
+/// than that refreshes it once).
+pub const REFRESH_MARGIN_DIVISOR: u64 = 2;
+
+/// Seconds before expiry to refresh a token that lives `expires_in` seconds: the smaller of
+/// [`REFRESH_SKEW_SECS`] and half its lifetime. A fixed 30 s made a token of 30 s or
+/// less due at once, so every call refreshed it (and Pleo rotates the refresh token each time).
+pub fn refresh_margin(expires_in: u64) -> u64 {
+    REFRESH_SKEW_SECS.min(expires_in / REFRESH_MARGIN_DIVISOR)
+}
 
 /// When a token issued at `now` with `expires_in` seconds of life expires (RFC 6749 §5.1).
 pub fn expires_at(now: u64, expires_in: u64) -> u64 {
@@ -58,5 +70,22 @@ mod tests {
         assert_eq!(seconds_left(1_850, at), 50);
         assert_eq!(seconds_left(2_000, at), 0);
         assert_eq!(expires_at(u64::MAX, 10), u64::MAX);
+    }
+
+    #[test]
+    fn the_margin_is_30_seconds_or_half_a_short_lifetime() {
+        assert_eq!(refresh_margin(900), 30);
+        assert_eq!(refresh_margin(60), 30);
+        assert_eq!(refresh_margin(40), 20);
+        assert_eq!(refresh_margin(8), 4);
+        assert_eq!(refresh_margin(0), 0);
+        // An 8 s token issued at 1000 is not due until 1004: a burst right after a refresh
+        // uses it instead of refreshing again.
+        let at = expires_at(1_000, 8);
+        assert!(!should_refresh(1_001, at, refresh_margin(8)));
+        assert!(!should_refresh(1_003, at, refresh_margin(8)));
+        assert!(should_refresh(1_004, at, refresh_margin(8)));
+        // With the fixed 30 s it was due the moment it was issued.
+        assert!(should_refresh(1_000, at, REFRESH_SKEW_SECS));
     }
 }

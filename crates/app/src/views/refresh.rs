@@ -32,7 +32,7 @@ pub fn StepRefresh(compact: bool) -> impl IntoView {
         on_cleanup(move || handle.clear());
     }
     let expires_at = move || match live.session.get() {
-        Some(Ok(s)) => s.tokens.map(|t| t.expires_at),
+        Some(Ok(s)) => s.tokens.map(|t| (t.expires_at, t.expires_in)),
         _ => None,
     };
     let action = operations::action(live);
@@ -41,9 +41,9 @@ pub fn StepRefresh(compact: bool) -> impl IntoView {
         <StepCard guide=guide compact=compact>
             <p class="countdown" aria-live="off">
                 {move || match expires_at() {
-                    Some(at) => {
+                    Some((at, lifetime)) => {
                         let left = flow::expiry::seconds_left(now.get(), at);
-                        let soon = flow::expiry::should_refresh(now.get(), at, flow::expiry::REFRESH_SKEW_SECS);
+                        let soon = flow::expiry::should_refresh(now.get(), at, flow::expiry::refresh_margin(lifetime));
                         view! {
                             "The access token expires in " <strong data-testid="expires-left">{left}</strong> " s"
                             {soon.then_some(" — the companion refreshes it on the next call")}
