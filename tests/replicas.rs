@@ -617,10 +617,18 @@ async fn the_session_and_attempt_limits_hold_across_replicas() {
         "two sessions in all, whichever replica made them"
     );
     assert_eq!(b.count(now()).await.unwrap(), 2);
-    a.start_attempt("s1".into(), "c".into(), Handoff::None, now()).await.unwrap();
-    let taken = b.start_attempt("s2".into(), "c".into(), Handoff::None, now()).await.unwrap();
+    a.start_attempt("s1".into(), "c".into(), Handoff::None, now())
+        .await
+        .unwrap();
+    let taken = b
+        .start_attempt("s2".into(), "c".into(), Handoff::None, now())
+        .await
+        .unwrap();
     assert_eq!(
-        a.start_attempt("s3".into(), "c".into(), Handoff::None, now()).await.unwrap_err().code,
+        a.start_attempt("s3".into(), "c".into(), Handoff::None, now())
+            .await
+            .unwrap_err()
+            .code,
         flow::ErrorCode::Overloaded
     );
     // An attempt is single use across replicas: of two replicas taking it at once, one gets it.
@@ -741,7 +749,13 @@ async fn handoff_slots_are_made_only_with_attempts_inside_the_limit_and_go_with_
     for i in 0..3 {
         let store = if i % 2 == 0 { &a } else { &b };
         let state = format!("frame-state-{i}");
-        attempts.push((store.start_attempt(state.clone(), "c".into(), Handoff::Armed, now()).await.unwrap(), state));
+        attempts.push((
+            store
+                .start_attempt(state.clone(), "c".into(), Handoff::Armed, now())
+                .await
+                .unwrap(),
+            state,
+        ));
     }
     for i in 3..5 {
         assert_eq!(
@@ -763,11 +777,19 @@ async fn handoff_slots_are_made_only_with_attempts_inside_the_limit_and_go_with_
             "a refused start armed no slot"
         );
     }
-    assert_eq!(keys_of(&redis, "handoff").await.len(), 3, "one slot per attempt, no more");
+    assert_eq!(
+        keys_of(&redis, "handoff").await.len(),
+        3,
+        "one slot per attempt, no more"
+    );
     assert_eq!(keys_of(&redis, "attempt").await.len(), 3);
     let (id, state) = &attempts[0];
     b.take_attempt(id, state, now()).await.unwrap();
-    assert_eq!(keys_of(&redis, "handoff").await.len(), 2, "the slot went with its attempt");
+    assert_eq!(
+        keys_of(&redis, "handoff").await.len(),
+        2,
+        "the slot went with its attempt"
+    );
     let mut connection = redis.connection().await;
     for key in keys_of(&redis, "handoff").await {
         let ttl: i64 = redis::cmd("TTL").arg(&key).query_async(&mut connection).await.unwrap();
@@ -788,13 +810,17 @@ async fn a_second_callback_for_one_handoff_spends_it_and_a_second_start_never_re
     let redis = e2e_harness::cluster::RedisServer::start();
     let [a, b] = two_stores(&redis, Limits::default());
     let state = "leaked-state";
-    a.start_attempt(state.into(), "c".into(), Handoff::Armed, now()).await.unwrap();
+    a.start_attempt(state.into(), "c".into(), Handoff::Armed, now())
+        .await
+        .unwrap();
     // Someone who signed in elsewhere with the leaked authorize URL delivers first...
     b.deliver_handoff(state, "?code=someone-elses&state=leaked-state".into(), now())
         .await
         .unwrap();
     // ...a second start of the same state changes nothing...
-    b.start_attempt(state.into(), "c".into(), Handoff::Armed, now()).await.unwrap();
+    b.start_attempt(state.into(), "c".into(), Handoff::Armed, now())
+        .await
+        .unwrap();
     // ...and the reader's own pop-up delivers: the slot is spent, for it and for the frame.
     assert_eq!(
         a.deliver_handoff(state, "?code=the-readers&state=leaked-state".into(), now())

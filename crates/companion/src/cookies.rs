@@ -35,7 +35,9 @@ impl FromRequestParts<AppState> for Scope {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let frame = parts.headers.get(EMBED_HEADER).is_some_and(|v| v == EMBED_HEADER_VALUE)
-            || (parts.method == axum::http::Method::GET && names_frame_in_query(parts.uri.query()));
+            || (parts.method == axum::http::Method::GET
+                && parts.extensions.get::<FrameByQuery>().is_some()
+                && names_frame_in_query(parts.uri.query()));
         Ok(Self {
             secure: state.config.secure_cookies(),
             frame,
@@ -43,10 +45,17 @@ impl FromRequestParts<AppState> for Scope {
     }
 }
 
-/// Whether a query says `embed=frame`: how a download link (the transcript as HAR), which
-/// cannot carry [`EMBED_HEADER`], names the frame's cookies. Only for GET, which changes nothing:
-/// the query picks which of this browser's own cookies are read, and the browser still decides
-/// which it sends.
+/// Marks a route whose GET may name the frame's cookies by its query (`?embed=frame`): a
+/// download link, which cannot carry [`EMBED_HEADER`]. Only read-only routes get it (the
+/// transcript as HAR): any other request with only the frame's cookies and no header (an
+/// `<img>` on a page of the documentation site) reads nothing of the frame's session and
+/// changes nothing (RFC 10017 on CSRF: state changes need the custom header).
+#[derive(Debug, Clone, Copy)]
+pub struct FrameByQuery;
+
+/// Whether a query says `embed=frame`. Only for GET on a [`FrameByQuery`] route, which changes
+/// nothing: the query picks which of this browser's own cookies are read, and the browser still
+/// decides which it sends.
 fn names_frame_in_query(query: Option<&str>) -> bool {
     query.is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(n, v)| n == "embed" && v == EMBED_HEADER_VALUE))
 }

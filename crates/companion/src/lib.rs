@@ -166,7 +166,10 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(endpoints::logout))
         .route("/pleo/{*path}", any(endpoints::pleo))
         .route("/transcript", get(endpoints::transcript))
-        .route("/transcript/har", get(endpoints::transcript_har))
+        .route(
+            "/transcript/har",
+            get(endpoints::transcript_har).layer(axum::Extension(cookies::FrameByQuery)),
+        )
         .route("/transcript/{entry}/as/{language}", get(endpoints::transcript_snippet))
         .route("/embed/handoff", post(endpoints::handoff_deliver))
         .route("/embed/handoff/take", post(endpoints::handoff_take));
@@ -197,7 +200,7 @@ pub fn router(state: AppState) -> Router {
         );
         let pages = Router::new()
             .merge(embed)
-            .route_service("/callback", ServeFile::new(dir.join("callback.html")));
+            .route_service(static_files::CALLBACK_PATH, ServeFile::new(dir.join("callback.html")));
         let files = ServeDir::new(dir).fallback(ServeFile::new(index));
         app = app.merge(
             pages

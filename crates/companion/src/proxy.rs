@@ -91,7 +91,10 @@ struct ApiAnswer {
 impl ApiAnswer {
     /// The answer with the client secret and `tokens` replaced by their fingerprints.
     fn redacted(mut self, state: &AppState, tokens: &TokenSet) -> Self {
-        let mut known = vec![state.config.client_secret.expose_secret(), tokens.access_token.expose_secret()];
+        let mut known = vec![
+            state.config.client_secret.expose_secret(),
+            tokens.access_token.expose_secret(),
+        ];
         known.extend(tokens.refresh_token.as_ref().map(ExposeSecret::expose_secret));
         self.body = transcript::redact_bytes(self.body, &known);
         self
@@ -209,7 +212,10 @@ async fn send_api(state: &AppState, request: &ApiRequest<'_>, token: &SecretStri
     }
     let response = outgoing.send().await.map_err(|e| api_transport_error(&e))?;
     let status = StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-    let retry_after = response.headers().get(reqwest::header::RETRY_AFTER).and_then(valid_retry_after);
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(valid_retry_after);
     let body = read_limited(response, MAX_RESPONSE_BYTES)
         .await
         .map_err(|e| api_transport_error(&e))?
@@ -233,5 +239,23 @@ fn api_transport_error(error: &reqwest::Error) -> AppError {
         AppError::new(ErrorCode::ApiTimeout)
     } else {
         AppError::new(ErrorCode::ApiUnreachable)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_valid_retry_after_is_relayed() {
+        let relayed = |text: &str| valid_retry_after(&reqwest::header::HeaderValue::from_str(text).unwrap());
+        assert_eq!(relayed("2").unwrap(), "2");
+        assert_eq!(
+            relayed("Wed, 21 Oct 2015 07:28:00 GMT").unwrap(),
+            "Wed, 21 Oct 2015 07:28:00 GMT"
+        );
+        for refused in ["", "-1", "2.5", "soon", "Bearer at-123", "12345678901"] {
+            assert!(relayed(refused).is_none(), "{refused:?}");
+        }
     }
 }

@@ -104,9 +104,7 @@ async fn refresh_holding_lease(
             tokens.refresh_token = None;
             tokens
         });
-        return written(state, id, &record, tokens, false)
-            .await
-            .and_then(tokens_of);
+        return written(state, id, &record, tokens, false).await.and_then(tokens_of);
     }
     if record.version != seen_version {
         return tokens_of(record);
@@ -118,11 +116,7 @@ async fn refresh_holding_lease(
         written(state, id, &record, None, false).await?;
         return Err(AppError::new(ErrorCode::ReauthorizationRequired));
     };
-    let Some(marked) = state
-        .sessions
-        .replace(id, &record, Some(tokens.clone()), true)
-        .await?
-    else {
+    let Some(marked) = state.sessions.replace(id, &record, Some(tokens.clone()), true).await? else {
         return tokens_of(reread(state, id).await?);
     };
     let mut log = Vec::new();

@@ -15,11 +15,16 @@ pub async fn refuse_dotfiles(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
+/// The page the authorisation server redirects to, with the code in its URL.
+pub const CALLBACK_PATH: &str = "/callback";
+
 /// `Cache-Control` of a served file: `public, max-age=31536000, immutable` for a content-hashed
 /// name (`app-<16 hex digits>.js`: its bytes never change, so a return from the authorisation
-/// server reuses the browser's copy and its compiled module); `no-cache` for every other file
-/// (`index.html`, the loaders), so a new build is seen at once.
+/// server reuses the browser's copy and its compiled module); `no-store` for the callback page,
+/// whose URL holds the code (RFC 9700 §4.3.1: the code kept out of caches and history);
+/// `no-cache` for every other file (`index.html`, the loaders), so a new build is seen at once.
 pub async fn cache_control(request: Request, next: Next) -> Response {
+    let callback = request.uri().path() == CALLBACK_PATH;
     let hashed = is_content_hashed(request.uri().path());
     let mut response = next.run(request).await;
     // A hashed name that is not there gets the app's page (the single-page fallback): never
@@ -28,7 +33,9 @@ pub async fn cache_control(request: Request, next: Next) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
-    let value = if hashed && !page && response.status() == StatusCode::OK {
+    let value = if callback {
+        "no-store"
+    } else if hashed && !page && response.status() == StatusCode::OK {
         "public, max-age=31536000, immutable"
     } else {
         "no-cache"

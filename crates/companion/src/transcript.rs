@@ -115,7 +115,13 @@ pub const MAX_UPSTREAM_TEXT_CHARS: usize = 300;
 pub fn upstream_text(text: &str, secrets: &[&str], max_chars: usize) -> String {
     let allowed: String = text
         .chars()
-        .map(|c| if matches!(c, '\x20'..='\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e') { c } else { '?' })
+        .map(|c| {
+            if matches!(c, '\x20'..='\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e') {
+                c
+            } else {
+                '?'
+            }
+        })
         .collect();
     let redacted = redact_values(&allowed, secrets);
     match redacted.char_indices().nth(max_chars) {

@@ -394,8 +394,9 @@ async fn proxy_paths_that_try_to_escape_the_allow_list_never_reach_the_api() {
         .header("x-evil", "1")
         .body(Body::empty())
         .unwrap();
-    let (status, _, seen) = send(&app, smuggle).await;
+    let (status, _, relayed) = send(&app, smuggle).await;
     assert_eq!(status, StatusCode::OK);
+    let seen = scripted.api_requests.lock().unwrap().last().cloned().unwrap();
     let upstream_headers = &seen["headers"];
     assert_eq!(
         upstream_headers["authorization"], "Bearer at-0",
@@ -412,6 +413,15 @@ async fn proxy_paths_that_try_to_escape_the_allow_list_never_reach_the_api() {
         AREA,
         "CRLF in the query, browser Authorization/Cookie/X-Forwarded-Host headers",
         "200: query re-encoded, none of the browser's headers forwarded",
+    );
+    // The API echoed its Authorization header: the browser gets the answer without the token.
+    let relayed = relayed.to_string();
+    assert!(relayed.contains("[redacted sha256:"), "{relayed}");
+    assert!(!relayed.contains("at-0") && !relayed.contains("rt-0"), "{relayed}");
+    record_case(
+        AREA,
+        "an API that echoes the request's Authorization header in its answer",
+        "relayed with the access token (and the refresh token, the client secret) replaced by fingerprints",
     );
 }
 
@@ -846,5 +856,80 @@ async fn a_get_with_a_body_is_refused_and_the_transcript_stays_small() {
         AREA,
         "150 API calls in one session",
         "the transcript keeps the last 100 steps, bodies as size and hash only",
+    );
+}
+
+/// A token endpoint that refuses every code and echoes, in its `error_description`, what it was
+/// sent: the Authorization header, the credentials decoded, the code and the verifier.
+async fn echoing_token(headers: HeaderMap, Form(form): Form<HashMap<String, String>>) -> Response {
+    use base64::Engine as _;
+    let authorization = headers[header::AUTHORIZATION].to_str().unwrap().to_owned();
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(authorization.trim_start_matches("Basic "))
+        .unwrap();
+    let description = format!(
+        "bad client: {authorization} ({}), code {} with verifier {}\u{0}\r\nX-Evil: 1",
+        String::from_utf8_lossy(&decoded),
+        form["code"],
+        form["code_verifier"],
+    );
+    (
+        StatusCode::BAD_REQUEST,
+        axum::Json(json!({"error": "invalid_grant", "error_description": description})),
+    )
+        .into_response()
+}
+
+#[tokio::test]
+async fn a_token_endpoint_that_echoes_its_credentials_reaches_the_browser_redacted_and_bounded() {
+    let upstream = axum::Router::new()
+        .route("/oauth/authorize", routing::get(scripted_authorize))
+        .route("/oauth/token", routing::post(echoing_token));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, upstream).await.unwrap() });
+    let state = AppState::new(config(&[
+        ("PLEO_ENV", "custom"),
+        ("PLEO_AUTHORIZATION_SERVER_URL", base.as_str()),
+        ("PLEO_CLIENT_ID", "client-1"),
+        ("PLEO_SCOPES", "users:read"),
+    ]));
+    let app = router(state.clone());
+    let verifier = pkce::CodeVerifier::generate().unwrap();
+    let oauth_state = pkce::State::generate().unwrap();
+    let (_, headers, _) = send(
+        &app,
+        json_post(
+            "/api/authorize/start",
+            &start_body(oauth_state.as_str(), &verifier),
+            None,
+        ),
+    )
+    .await;
+    let (attempt, _) = set_cookie(&headers);
+    let (status, headers, body) = authorize_and_exchange(&state, &app, &verifier, &oauth_state, &attempt).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("token_request_rejected")),
+        "{body}"
+    );
+    let message = body["message"].as_str().unwrap();
+    let basic = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(format!("client-1:{SECRET}"))
+    };
+    for leaked in [SECRET, basic.as_str(), verifier.as_str(), "scripted-code", "\r\n"] {
+        assert!(!message.contains(leaked), "{leaked:?} reached the browser: {message}");
+        assert!(!format!("{headers:?}").contains(leaked));
+    }
+    assert!(
+        message.contains("invalid_grant") && message.contains("[redacted sha256:"),
+        "{message}"
+    );
+    assert!(message.chars().count() < 500, "bounded: {message}");
+    record_case(
+        AREA,
+        "a token endpoint whose error_description echoes its Basic credentials, the code and the verifier",
+        "400 `token_request_rejected`; the description redacted by value (the secret in every form Basic carries it, code, verifier), cut to RFC 6749's characters and 300 of them",
     );
 }

@@ -6,6 +6,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use companion::{AppState, router};
 use serde_json::{Value, json};
+use tower::ServiceExt as _;
 
 mod support;
 use support::*;
@@ -171,7 +172,12 @@ async fn hashed_files_are_cached_for_good_and_pages_revalidated() {
         body.contains("<title>callback</title>"),
         "the callback has its own small page"
     );
-    assert_eq!(cache(&headers), "no-cache");
+    assert_eq!(cache(&headers), "no-store", "its URL holds the code");
+    record_case(
+        "Embed",
+        "the callback page, whose URL holds the code, kept by a cache",
+        "never: served `Cache-Control: no-store`",
+    );
     for path in ["/", "/embed", "/embed-frame.js", "/app-fedcba9876543210.js"] {
         assert_eq!(cache(&get(&app, path).await.1), "no-cache", "{path}");
     }
@@ -235,9 +241,6 @@ async fn a_handoff_reaches_only_the_frame_that_started_the_sign_in_and_only_once
         expected(StatusCode::CONFLICT, "handoff_pending")
     );
     assert_eq!(deliver(&app, &callback).await, expected(StatusCode::ACCEPTED, ""));
-    // A second callback for the same sign-in is refused: the first one counts.
-    let second = format!("?code=another&state={}", state.as_str());
-    assert_eq!(deliver(&app, &second).await.1, "handoff_not_expected");
     // Without the frame's attempt cookie of that state (another browser, the page's cookie).
     assert_eq!(
         error_of(take(&app, &state, None, true).await),
@@ -259,12 +262,40 @@ async fn a_handoff_reaches_only_the_frame_that_started_the_sign_in_and_only_once
     );
     assert_eq!(
         error_of(take(&app, &state, Some(&attempt), true).await),
-        expected(StatusCode::NOT_FOUND, "handoff_not_expected")
+        expected(StatusCode::CONFLICT, "handoff_conflict")
+    );
+    let late = format!("?code=late&state={}", state.as_str());
+    assert_eq!(
+        deliver(&app, &late).await,
+        expected(StatusCode::CONFLICT, "handoff_conflict")
     );
     record_case(
         "Embed",
-        "hand-off taken twice, or a second callback handed off for one sign-in",
-        "once: the second take and the second callback are 404 handoff_not_expected",
+        "hand-off taken twice, or a callback handed off after the take",
+        "once: the second take and the late callback are 409 handoff_conflict",
+    );
+
+    // Someone who signed in elsewhere with a leaked authorize URL delivers first; the reader's
+    // own pop-up then delivers too: neither callback is taken, and a new start re-arms nothing.
+    let (state, verifier, attempt, _) = frame_start(&app).await;
+    let theirs = format!("?code=someone-elses&state={}", state.as_str());
+    assert_eq!(deliver(&app, &theirs).await, expected(StatusCode::ACCEPTED, ""));
+    let again = start_body(state.as_str(), &verifier);
+    let (status, _, _) = send(&app, frame_post("/api/authorize/start", &again, None)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let readers = format!("?code=the-readers&state={}", state.as_str());
+    assert_eq!(
+        deliver(&app, &readers).await,
+        expected(StatusCode::CONFLICT, "handoff_conflict")
+    );
+    assert_eq!(
+        error_of(take(&app, &state, Some(&attempt), true).await),
+        expected(StatusCode::CONFLICT, "handoff_conflict")
+    );
+    record_case(
+        "Embed",
+        "two callbacks handed off for one frame's sign-in (its authorize URL used elsewhere), and a second start of it",
+        "409 handoff_conflict for the second callback and for the frame's take: neither code is exchanged, the frame asks to start again; a start never re-arms the slot",
     );
 
     // Malformed hand-offs lose nothing and say why.
@@ -278,4 +309,69 @@ async fn a_handoff_reaches_only_the_frame_that_started_the_sign_in_and_only_once
     );
     let fine = format!("?code=c&state={}", state.as_str());
     assert_eq!(deliver(&app, &fine).await, expected(StatusCode::ACCEPTED, ""));
+}
+
+#[tokio::test]
+async fn a_get_with_only_the_frames_cookies_changes_nothing_and_reads_only_the_har() {
+    let (state, app) = local_on_a_port(&[]).await;
+    let (oauth_state, verifier, attempt, _) = frame_start(&app).await;
+    let exchange = exchange_body(&state, &verifier, &oauth_state).await;
+    let (status, headers, _) = send(&app, frame_post("/api/token", &exchange, Some(&attempt))).await;
+    assert_eq!(status, StatusCode::OK);
+    let session = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("pleo_walkthrough_embed_session="))
+        .and_then(|c| c.split(';').next().map(str::to_owned))
+        .expect("a session cookie");
+    let stand_in = state.stand_in.clone().unwrap();
+    let transcript_len = || async {
+        let request = Request::get("/api/transcript")
+            .header("x-walkthrough-embed", "frame")
+            .header(header::COOKIE, &session)
+            .body(Body::empty())
+            .unwrap();
+        send(&app, request).await.2.as_array().map_or(0, Vec::len)
+    };
+    let before = transcript_len().await;
+    // The access token expired: a read of the frame's session would refresh it.
+    state.clock.shift_by(901);
+    stand_in.clock().shift_by(901);
+    // What an <img> on any page of the documentation site sends: the frame's cookies, no header,
+    // no Origin, `?embed=frame` in the query.
+    for path in [
+        "/api/pleo/v2/employees?embed=frame",
+        "/api/session?embed=frame",
+        "/api/transcript?embed=frame",
+    ] {
+        let (status, _, body) = send(&app, get_with_cookie(path, Some(&session))).await;
+        assert_eq!(
+            (status, body["error"].as_str(), body["signed_in"].as_bool()),
+            if path.starts_with("/api/session") {
+                (StatusCode::OK, None, Some(false))
+            } else {
+                (StatusCode::UNAUTHORIZED, Some("not_signed_in"), None)
+            },
+            "{path}: the frame's session is not read: {body}"
+        );
+    }
+    assert_eq!(
+        stand_in.token_requests("refresh_token"),
+        0,
+        "the refresh token was not presented"
+    );
+    assert_eq!(transcript_len().await, before, "nothing added to the transcript");
+    // The download link, which cannot carry the header, still reads the frame's session.
+    let har = app
+        .clone()
+        .oneshot(get_with_cookie("/api/transcript/har?embed=frame", Some(&session)))
+        .await
+        .unwrap();
+    assert_eq!(har.status(), StatusCode::OK);
+    record_case(
+        "Embed",
+        "a GET carrying only the frame's cookies and `?embed=frame` (an <img> on the documentation site) to the API proxy, the session or the transcript",
+        "the frame's session is not read (401 `not_signed_in`): no API call, no refresh, no transcript entry; only the HAR download reads it",
+    );
 }

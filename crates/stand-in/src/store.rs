@@ -439,9 +439,44 @@ impl Inner {
             self.access_tokens.retain(|_, token| !dead.contains(&token.grant));
         }
         let grants = &self.grants;
+        // A rate limit lives while its grant does and has calls left to refuse.
+        self.rate_limited
+            .retain(|grant, calls| *calls > 0 && grants.contains_key(grant));
         self.codes.retain(|_, c| match c.redeemed_grant {
             Some(grant) => grants.contains_key(&grant),
             None => c.expires_at + code_ttl > now,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(refresh_expires_at: u64) -> Grant {
+        Grant {
+            scope: vec!["users:read".into()],
+            user_id: "u".into(),
+            revoked: false,
+            refresh_revoked: false,
+            current_refresh: "rt".into(),
+            previous_refresh: VecDeque::new(),
+            refresh_expires_at,
+        }
+    }
+
+    #[test]
+    fn the_sweep_prunes_rate_limits_of_dead_grants_and_spent_ones() {
+        let mut inner = Inner::default();
+        inner.grants.insert(1, grant(5_000));
+        inner.grants.insert(2, grant(5_000));
+        inner.grants.insert(3, grant(1_500));
+        inner.rate_limited.extend([(1, 2), (2, 0), (3, 2), (99, 2)]);
+        inner.sweep(2_000, 60);
+        assert_eq!(
+            inner.rate_limited.into_iter().collect::<Vec<_>>(),
+            [(1, 2)],
+            "kept only for a live grant with calls left to refuse"
+        );
     }
 }

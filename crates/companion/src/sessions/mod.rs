@@ -598,7 +598,10 @@ mod tests {
         });
         store.create(tokens(), vec![], 1000).await.unwrap();
         let kept = store.create(tokens(), vec![], 1080).await.unwrap();
-        let attempt = store.start_attempt("s".into(), "c".into(), Handoff::None, 1000).await.unwrap();
+        let attempt = store
+            .start_attempt("s".into(), "c".into(), Handoff::None, 1000)
+            .await
+            .unwrap();
         store.sweep(1100);
         assert_eq!(store.count(1100).await.unwrap(), 1);
         assert!(store.load(&kept, 1100).await.unwrap().is_some());
@@ -612,8 +615,14 @@ mod tests {
     async fn attempts_are_single_use_short_lived_and_checked_by_state() {
         use flow::ErrorCode::{AttemptMismatch, AttemptMissing};
         let store = Sessions::in_memory(Limits::default());
-        let first = store.start_attempt("s1".into(), "c".into(), Handoff::None, 1000).await.unwrap();
-        let second = store.start_attempt("s2".into(), "c".into(), Handoff::None, 1000).await.unwrap();
+        let first = store
+            .start_attempt("s1".into(), "c".into(), Handoff::None, 1000)
+            .await
+            .unwrap();
+        let second = store
+            .start_attempt("s2".into(), "c".into(), Handoff::None, 1000)
+            .await
+            .unwrap();
         assert_eq!(
             store.take_attempt(&first, "s2", 1001).await.unwrap_err().code,
             AttemptMismatch
@@ -634,7 +643,10 @@ mod tests {
             "the other tab's attempt stayed"
         );
         assert_eq!(store.take_attempt(&second, "s2", 1001).await.unwrap().state, "s2");
-        let late = store.start_attempt("s".into(), "c".into(), Handoff::None, 1000).await.unwrap();
+        let late = store
+            .start_attempt("s".into(), "c".into(), Handoff::None, 1000)
+            .await
+            .unwrap();
         assert_eq!(store.attempt_started_at(&late, 1600).await.unwrap(), None);
         assert_eq!(
             store.take_attempt(&late, "s", 1600).await.unwrap_err().code,
@@ -649,14 +661,28 @@ mod tests {
             max_attempts: 2,
             ..Limits::default()
         });
-        let first = store.start_attempt("s1".into(), "c".into(), Handoff::Armed, 1000).await.unwrap();
-        store.start_attempt("s2".into(), "c".into(), Handoff::Armed, 1000).await.unwrap();
+        let first = store
+            .start_attempt("s1".into(), "c".into(), Handoff::Armed, 1000)
+            .await
+            .unwrap();
+        store
+            .start_attempt("s2".into(), "c".into(), Handoff::Armed, 1000)
+            .await
+            .unwrap();
         assert_eq!(
-            store.start_attempt("s3".into(), "c".into(), Handoff::Armed, 1000).await.unwrap_err().code,
+            store
+                .start_attempt("s3".into(), "c".into(), Handoff::Armed, 1000)
+                .await
+                .unwrap_err()
+                .code,
             Overloaded
         );
         assert_eq!(
-            store.deliver_handoff("s3", "?state=s3".into(), 1001).await.unwrap_err().code,
+            store
+                .deliver_handoff("s3", "?state=s3".into(), 1001)
+                .await
+                .unwrap_err()
+                .code,
             HandoffNotExpected,
             "a refused start armed no slot"
         );
@@ -678,11 +704,20 @@ mod tests {
     async fn a_handoff_slot_takes_one_callback_and_a_second_spends_it() {
         use flow::ErrorCode::{HandoffConflict, HandoffPending};
         let store = Sessions::in_memory(Limits::default());
-        store.start_attempt("s".into(), "c".into(), Handoff::Armed, 1000).await.unwrap();
+        store
+            .start_attempt("s".into(), "c".into(), Handoff::Armed, 1000)
+            .await
+            .unwrap();
         assert_eq!(store.take_handoff("s", 1001).await.unwrap_err().code, HandoffPending);
-        store.deliver_handoff("s", "?code=first&state=s".into(), 1001).await.unwrap();
+        store
+            .deliver_handoff("s", "?code=first&state=s".into(), 1001)
+            .await
+            .unwrap();
         // A second start of the same state neither re-arms nor clears the slot.
-        store.start_attempt("s".into(), "c".into(), Handoff::Armed, 1002).await.unwrap();
+        store
+            .start_attempt("s".into(), "c".into(), Handoff::Armed, 1002)
+            .await
+            .unwrap();
         assert_eq!(store.take_handoff("s", 1003).await.unwrap(), "?code=first&state=s");
         assert_eq!(
             store.take_handoff("s", 1003).await.unwrap_err().code,
@@ -690,15 +725,29 @@ mod tests {
             "taken once"
         );
         assert_eq!(
-            store.deliver_handoff("s", "?code=late&state=s".into(), 1004).await.unwrap_err().code,
+            store
+                .deliver_handoff("s", "?code=late&state=s".into(), 1004)
+                .await
+                .unwrap_err()
+                .code,
             HandoffConflict,
             "a callback after the take is told so"
         );
 
-        store.start_attempt("t".into(), "c".into(), Handoff::Armed, 1000).await.unwrap();
-        store.deliver_handoff("t", "?code=someone-elses&state=t".into(), 1001).await.unwrap();
+        store
+            .start_attempt("t".into(), "c".into(), Handoff::Armed, 1000)
+            .await
+            .unwrap();
+        store
+            .deliver_handoff("t", "?code=someone-elses&state=t".into(), 1001)
+            .await
+            .unwrap();
         assert_eq!(
-            store.deliver_handoff("t", "?code=the-readers&state=t".into(), 1002).await.unwrap_err().code,
+            store
+                .deliver_handoff("t", "?code=the-readers&state=t".into(), 1002)
+                .await
+                .unwrap_err()
+                .code,
             HandoffConflict
         );
         assert_eq!(
@@ -734,9 +783,16 @@ mod tests {
         let id = store.create(tokens(), vec![], 1000).await.unwrap();
         let first = store.load(&id, 1000).await.unwrap().unwrap();
         let written = store.replace(&id, &first, None, true).await.unwrap().unwrap();
-        assert_eq!((written.version, written.refresh_in_flight, written.created_at), (2, true, 1000));
+        assert_eq!(
+            (written.version, written.refresh_in_flight, written.created_at),
+            (2, true, 1000)
+        );
         assert!(
-            store.replace(&id, &first, Some(tokens()), false).await.unwrap().is_none(),
+            store
+                .replace(&id, &first, Some(tokens()), false)
+                .await
+                .unwrap()
+                .is_none(),
             "an older reader's write is refused"
         );
         let now = store.load(&id, 1001).await.unwrap().unwrap();

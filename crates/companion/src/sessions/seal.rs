@@ -145,7 +145,9 @@ mod tests {
             Some(KeyUsed::Previous)
         );
         assert_eq!(
-            rotated.open_noting_key(b"c", &rotated.seal(b"c", b"x")).map(|(_, key)| key),
+            rotated
+                .open_noting_key(b"c", &rotated.seal(b"c", b"x"))
+                .map(|(_, key)| key),
             Some(KeyUsed::Current)
         );
         let resealed = rotated.seal(b"c", b"x");
