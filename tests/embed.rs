@@ -468,3 +468,92 @@ async fn a_site_not_in_the_embed_origins_gets_no_walkthrough() {
     );
     browser.close().await;
 }
+
+/// Into the walkthrough frame number `index` of the documentation page's window `main`.
+async fn into_frame_number(browser: &Browser, main: &WindowHandle, index: u16) {
+    browser.client.switch_to_window(main.clone()).await.unwrap();
+    eventually("the page has fewer frames", async || {
+        let frames = browser
+            .client
+            .execute("return document.querySelectorAll('iframe').length;", vec![])
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap();
+        if frames > u64::from(index) {
+            Ok(())
+        } else {
+            Err(format!("{frames} frames"))
+        }
+    })
+    .await;
+    browser.client.enter_frame(index).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_frames_on_one_page_each_sign_in_through_a_popup_of_their_own() {
+    if e2e_harness::skipped(&NEEDS) {
+        return;
+    }
+    let listener = free_listener().await;
+    let docs_origin = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let wt = Walkthrough::start_with(Mode::Local, &[("COMPANION_EMBED_ORIGINS", docs_origin.as_str())]).await;
+    // The README's HTML snippet twice on one page (say, a guide with two examples).
+    let snippet = r#"<div data-pleo-walkthrough data-steps="1-6" data-compact="true"></div>"#;
+    let page = format!(
+        "<!doctype html><title>two walkthroughs</title>{snippet}{snippet}<script src=\"{}\" async></script>",
+        wt.url("/embed-frame.js")
+    );
+    let site = documentation_site(wt.url("")).route("/two-frames.html", get(move || async move { Html(page) }));
+    let docs = Server::spawn(listener, wt.recorder.wrap(site));
+    let browser = Browser::launch_blocking_third_party_cookies().await;
+    browser.client.goto(&page_url(&docs, "two-frames.html")).await.unwrap();
+    let main = browser.client.window().await.unwrap();
+
+    // Both frames open their pop-ups before either reader approves.
+    into_frame_number(&browser, &main, 0).await;
+    let first = open_the_popup(&browser, &main).await;
+    into_frame_number(&browser, &main, 1).await;
+    browser.click("#generate").await;
+    browser.click("#authorize-go").await;
+    let second = eventually(
+        "the second frame's pop-up did not open a window of its own",
+        async || {
+            let windows = browser.client.windows().await.unwrap();
+            windows
+                .into_iter()
+                .find(|w| *w != main && *w != first)
+                .ok_or_else(|| "two windows".to_owned())
+        },
+    )
+    .await;
+
+    // The second frame's pop-up answers first and signs in the second frame, not the first.
+    browser.client.switch_to_window(second).await.unwrap();
+    browser.click("#approve").await;
+    into_frame_number(&browser, &main, 1).await;
+    browser.find("#popup-signed-in").await;
+    browser.find("#exchanged").await;
+    into_frame_number(&browser, &main, 0).await;
+    assert!(
+        browser
+            .client
+            .find(fantoccini::Locator::Css("#step-2 [data-error-code]"))
+            .await
+            .is_err(),
+        "the first frame got no stranger's callback"
+    );
+    browser.client.switch_to_window(first).await.unwrap();
+    browser.click("#approve").await;
+    popup_gone(&browser).await;
+    into_frame_number(&browser, &main, 0).await;
+    browser.find("#popup-signed-in").await;
+    browser.find("#exchanged").await;
+    assert_eq!(wt.stand_in.token_requests("authorization_code"), 2);
+    record_case(
+        "Embed",
+        "two walkthrough frames on one documentation page, both signing in at once",
+        "each opens a pop-up window of its own name and is signed in by its own callback",
+    );
+    browser.close().await;
+}

@@ -136,7 +136,7 @@ impl Config {
                 config_error(
                     variable,
                     format!(
-                        "{url:?} must be an https URL (http only for localhost), without user:password@ or a fragment"
+                        "{url:?} must be an https URL ({HTTP_ONLY_ON_LOOPBACK}), without user:password@ or a fragment"
                     ),
                 )
             })?;
@@ -401,19 +401,28 @@ pub fn parse_endpoint(text: &str) -> Option<Url> {
     if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
         return None;
     }
-    let loopback = match url.host()? {
-        Host::Domain(name) => name == "localhost",
-        Host::Ipv4(ip) => ip.is_loopback(),
-        Host::Ipv6(ip) => ip.is_loopback(),
-    };
     match url.scheme() {
-        "https" => Some(url),
-        "http" if loopback => Some(url),
+        "https" if url.host().is_some() => Some(url),
+        "http" if is_loopback(&url) => Some(url),
         _ => None,
     }
 }
 
-/// Pleo's rule: an absolute URI, https except for localhost, no fragment (RFC 6749 §3.1.2): the
+/// Whether the parsed URL's host is loopback: `localhost`, 127.0.0.0/8 or `[::1]` (RFC 8252
+/// §7.3): the one rule for where plain http is allowed, for endpoints and embed origins alike.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(name)) => name == "localhost",
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// How a refused URL's message says where http is allowed.
+const HTTP_ONLY_ON_LOOPBACK: &str = "http only on loopback: localhost, 127.0.0.0/8, [::1]";
+
+/// Pleo's rule: an absolute URI, https except on loopback, no fragment (RFC 6749 §3.1.2): the
 /// endpoint rule of [`parse_endpoint`], and a path written out (the server compares the text
 /// exactly, so the companion keeps and sends the text as configured).
 fn parse_redirect_uri(uri: &str) -> Result<Url, ConfigError> {
@@ -421,13 +430,13 @@ fn parse_redirect_uri(uri: &str) -> Result<Url, ConfigError> {
     parse_endpoint(uri).filter(|_| has_path).ok_or_else(|| {
         config_error(
             "PLEO_REDIRECT_URI",
-            format!("{uri:?} must be an absolute https URL with a path (http only for localhost), without a fragment"),
+            format!("{uri:?} must be an absolute https URL with a path ({HTTP_ONLY_ON_LOOPBACK}), without a fragment"),
         )
     })
 }
 
 /// `COMPANION_EMBED_ORIGINS`: comma-separated origins, each exactly `scheme://host[:port]` (no
-/// path, query, user or fragment; http only for localhost and loopback addresses), kept in the
+/// path, query, user or fragment; http only on loopback, as for endpoints), kept in the
 /// form browsers send and CSP compares: the URL parser's serialisation.
 fn embed_origins(text: Option<&str>) -> Result<Vec<String>, String> {
     let mut origins = Vec::new();
@@ -447,9 +456,8 @@ fn embed_origins(text: Option<&str>) -> Result<Vec<String>, String> {
         if !bare || !url.username().is_empty() || url.password().is_some() || !plain_host {
             return Err(refused());
         }
-        let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-        if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
-            return Err(format!("{item:?} must be https (http only for localhost)"));
+        if url.scheme() != "https" && !(url.scheme() == "http" && is_loopback(&url)) {
+            return Err(format!("{item:?} must be https ({HTTP_ONLY_ON_LOOPBACK})"));
         }
         origins.push(url.origin().ascii_serialization());
     }
@@ -689,20 +697,25 @@ mod tests {
         assert_eq!(embed_origins(None).unwrap(), Vec::<String>::new());
         assert_eq!(
             embed_origins(Some(
-                "https://docs.example.com, http://127.0.0.1:4000,https://Docs.Example.org:443"
+                "https://docs.example.com, http://127.0.0.1:4000,https://Docs.Example.org:443, http://localhost:7001, http://127.0.0.2:7001, http://[::1]:7001"
             ))
             .unwrap(),
             [
                 "https://docs.example.com",
                 "http://127.0.0.1:4000",
-                "https://docs.example.org"
-            ]
+                "https://docs.example.org",
+                "http://localhost:7001",
+                "http://127.0.0.2:7001",
+                "http://[::1]:7001"
+            ],
+            "http on loopback, as for endpoints"
         );
         for bad in [
             "docs.example.com",
             "https://docs.example.com/",
             "https://docs.example.com/guide",
             "http://docs.example.com",
+            "http://10.0.0.1:7001",
             "https://u:p@docs.example.com",
             "https://*.example.com",
             "'self'",

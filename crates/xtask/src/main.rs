@@ -6,6 +6,8 @@
 //! - `cargo xtask test`: installs what is missing (Chromium included), builds the app, runs every
 //!   test suite (native, wasm in headless Chromium, end to end), ends with `N passed, N failed`.
 //! - `cargo xtask build-app`: the app as users download it (release, size settings) in dist/.
+//! - `cargo xtask production-companion`: the companion as a service runs it (release, no
+//!   stand-in inside) in `target/production/companion`, a path no other build writes.
 //! - `cargo xtask pkce-package`: the npm-ready PKCE package in `target/pkce-package/`.
 //! - `cargo xtask fuzz [seconds]`: every cargo-fuzz target, for that long each (default 300).
 //! - `cargo xtask attack-list`: writes the attack and fault cases the last test run recorded
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
         Some("test") => test_run::run_all(),
         Some("setup") => setup::ensure_tools(args.iter().any(|a| a == "--browser")),
         Some("build-app") => setup::ensure_tools(false).and_then(|()| wasm_release::build_app()),
+        Some("production-companion") => production_companion().map(|_| ()),
         Some("pkce-package") => setup::ensure_tools(false)
             .and_then(|()| pkce_package::build())
             .map(|_| ()),
@@ -52,7 +55,7 @@ fn main() -> ExitCode {
         },
         _ => {
             eprintln!(
-                "usage: cargo xtask <demo|test|fresh-check|build-app|pkce-package|doc-sites|fuzz [seconds]|attack-list|setup [--browser]>"
+                "usage: cargo xtask <demo|test|fresh-check|build-app|production-companion|pkce-package|doc-sites|fuzz [seconds]|attack-list|setup [--browser]>"
             );
             return ExitCode::from(2);
         }
@@ -97,6 +100,33 @@ pub fn run(command: &mut Command, what: &str) -> Result<(), String> {
     } else {
         Err(format!("{what} failed ({status})"))
     }
+}
+
+/// Builds the production companion (release, `--no-default-features`: no stand-in code) and
+/// copies it to `target/production/companion`, which neither the demo's build nor any other
+/// writes, so that neither silently replaces the other; returns that path.
+fn production_companion() -> Result<PathBuf, String> {
+    step("Building the production companion (release, no stand-in inside)");
+    run(
+        command("cargo").args([
+            "build",
+            "--release",
+            "-p",
+            "companion",
+            "--no-default-features",
+            "--bin",
+            "companion",
+        ]),
+        "cargo build --release -p companion --no-default-features",
+    )?;
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), Into::into);
+    let out = target.join("production");
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let binary = out.join("companion");
+    std::fs::copy(target.join("release").join("companion"), &binary)
+        .map_err(|e| format!("copying the companion to {}: {e}", binary.display()))?;
+    println!("    {}", binary.display());
+    Ok(binary)
 }
 
 /// Where the demo serves the walkthrough unless `COMPANION_ADDR` says otherwise: the default
