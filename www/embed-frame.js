@@ -8,7 +8,12 @@
 (() => {
   const script = document.currentScript;
   const companion = new URL(script ? script.src : location.href).origin;
+  // Facts shared with the companion, each written once here (checked against the contract).
   const HEIGHT = "pleo-walkthrough:height";
+  const EMBED_PATH = "/embed";
+  const FRAME_REFUSED = "frame_refused";
+  const FRAME_REFUSED_MESSAGE =
+    "The walkthrough did not load in this page: the companion does not list this site in COMPANION_EMBED_ORIGINS, or it is not reachable.";
   // The frame says its height as soon as it runs; a frame silent this long after loading was
   // refused (this site is not in the companion's COMPANION_EMBED_ORIGINS) or got no answer.
   const SILENCE_MS = 4000;
@@ -25,20 +30,19 @@
     }
   });
 
-  // The same words as the contract's `frame_refused`, with its stable code.
+  // The contract's `frame_refused`, with its stable code.
   function refused(frame) {
     const notice = document.createElement("p");
     notice.setAttribute("role", "alert");
-    notice.dataset.errorCode = "frame_refused";
-    notice.textContent =
-      "frame_refused: The walkthrough did not load in this page: the companion does not list this site in COMPANION_EMBED_ORIGINS, or it is not reachable.";
+    notice.dataset.errorCode = FRAME_REFUSED;
+    notice.textContent = `${FRAME_REFUSED}: ${FRAME_REFUSED_MESSAGE}`;
     frame.replaceWith(notice);
   }
 
   function embed(element) {
     if (element.dataset.pleoWalkthroughMounted) return;
     element.dataset.pleoWalkthroughMounted = "true";
-    const src = new URL("/embed", companion);
+    const src = new URL(EMBED_PATH, companion);
     const options = { steps: "steps", compact: "compact", startStep: "start", theme: "theme" };
     for (const [data, parameter] of Object.entries(options)) {
       if (element.dataset[data] !== undefined) src.searchParams.set(parameter, element.dataset[data]);

@@ -18,10 +18,16 @@
 //    come back), handoff_conflict (two callbacks came through the companion: neither is used),
 //    or superseded (another sign-in started).
 //    Each frame names its pop-up window for itself, so two frames on one page never share one.
+// Facts shared with the companion, each written once here (checked against the contract).
 const HEIGHT = "pleo-walkthrough:height";
 const CALLBACK = "pleo-walkthrough:callback";
 const RECEIVED = "pleo-walkthrough:callback-received";
-const SIGN_IN_LIFETIME_MS = 10 * 60 * 1000; // as long as the companion keeps the attempt
+const HANDOFF_TAKE_PATH = "/api/embed/handoff/take";
+const CSRF_HEADER = "x-requested-with";
+const CSRF_HEADER_VALUE = "pleo-walkthrough";
+const EMBED_HEADER = "x-walkthrough-embed";
+const EMBED_HEADER_VALUE = "frame";
+const ATTEMPT_SECS = 600; // the frame waits for its pop-up as long as the companion keeps the attempt
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -49,12 +55,12 @@ function reportHeight() {
 
 async function takeHandoff(state) {
   try {
-    const response = await fetch("/api/embed/handoff/take", {
+    const response = await fetch(HANDOFF_TAKE_PATH, {
       method: "POST",
       headers: {
         "content-type": "application/json",
-        "x-requested-with": "pleo-walkthrough",
-        "x-walkthrough-embed": "frame",
+        [CSRF_HEADER]: CSRF_HEADER_VALUE,
+        [EMBED_HEADER]: EMBED_HEADER_VALUE,
       },
       body: JSON.stringify({ state }),
     });
@@ -97,7 +103,7 @@ function signIn(url, state, onClosed) {
       // A newer sign-in owns the step: this one's closing is not news.
       if (mine !== generation) return finish(false, "superseded");
       onClosed();
-      const deadline = Date.now() + SIGN_IN_LIFETIME_MS;
+      const deadline = Date.now() + ATTEMPT_SECS * 1000;
       for (let wait = 300; !settled && Date.now() < deadline; wait = Math.min(wait * 1.25, 3000)) {
         if (mine !== generation) return finish(false, "superseded");
         const answer = await takeHandoff(state);

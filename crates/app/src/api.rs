@@ -1,6 +1,7 @@
 //! The companion's API, typed over the `contract::wire` types. Views never build URLs.
 
 use contract::FaultKnob;
+use contract::routes::Route;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use contract::wire::{
@@ -90,7 +91,9 @@ async fn send(request: Result<Request, gloo_net::Error>) -> Result<Response, Cli
     let answer = request.send().await;
     // The protocol's calls go into the sequence diagram; the page's own reads of the
     // configuration, the session and the transcript would only hide them.
-    if method != "GET" || sequence::path_of(&url).starts_with("/api/pleo/") {
+    if method != "GET"
+        || Route::of_path(sequence::path_of(&url).split('?').next().unwrap_or_default()) == Some(Route::Pleo)
+    {
         let status = answer.as_ref().map_or(0, Response::status);
         crate::browser_log::record(sequence::BrowserEvent::call(at, &method, &url, status));
     }
@@ -153,17 +156,17 @@ fn post(path: &str) -> RequestBuilder {
 
 /// `GET /api/config`.
 pub async fn config() -> Result<PublicConfig, ClientError> {
-    json_of(send(get("/api/config").build()).await?).await
+    json_of(send(get(&Route::Config.path(&[])).build()).await?).await
 }
 
 /// `GET /api/session`.
 pub async fn session() -> Result<SessionInfo, ClientError> {
-    json_of(send(get("/api/session").build()).await?).await
+    json_of(send(get(&Route::Session.path(&[])).build()).await?).await
 }
 
 /// `POST /api/authorize/start`: binds state and challenge to this browser.
 pub async fn authorize_start(start: &AuthorizeStart) -> Result<(), ClientError> {
-    let response = send(post("/api/authorize/start").json(start)).await?;
+    let response = send(post(&Route::AuthorizeStart.path(&[])).json(start)).await?;
     if response.ok() {
         Ok(())
     } else {
@@ -173,17 +176,17 @@ pub async fn authorize_start(start: &AuthorizeStart) -> Result<(), ClientError> 
 
 /// `POST /api/token`: the code exchange, done by the companion.
 pub async fn exchange(exchange: &TokenExchange) -> Result<TokenSummary, ClientError> {
-    json_of(send(post("/api/token").json(exchange)).await?).await
+    json_of(send(post(&Route::Token.path(&[])).json(exchange)).await?).await
 }
 
 /// `POST /api/refresh`.
 pub async fn refresh() -> Result<TokenSummary, ClientError> {
-    json_of(send(post("/api/refresh").build()).await?).await
+    json_of(send(post(&Route::Refresh.path(&[])).build()).await?).await
 }
 
 /// `POST /api/logout`; with `disconnect`, the companion first revokes every token at Pleo.
 pub async fn logout(disconnect: bool) -> Result<(), ClientError> {
-    let response = send(post("/api/logout").json(&Logout { disconnect })).await?;
+    let response = send(post(&Route::Logout.path(&[])).json(&Logout { disconnect })).await?;
     if response.ok() {
         Ok(())
     } else {
@@ -193,14 +196,14 @@ pub async fn logout(disconnect: bool) -> Result<(), ClientError> {
 
 /// `GET /api/transcript`: the companion's server-side steps, redacted.
 pub async fn transcript() -> Result<Vec<TranscriptEntry>, ClientError> {
-    json_of(send(get("/api/transcript").build()).await?).await
+    json_of(send(get(&Route::Transcript.path(&[])).build()).await?).await
 }
 
 /// `GET /api/transcript/{entry}/as/{language}`: one exchange as a curl command, a `fetch`
 /// module or a `reqwest` program (`language` is `curl`, `fetch` or `reqwest`), with
 /// environment variables where the secret and the tokens go.
 pub async fn snippet(entry: &str, language: &str) -> Result<String, ClientError> {
-    let response = send(get(&format!("/api/transcript/{entry}/as/{language}")).build()).await?;
+    let response = send(get(&Route::TranscriptSnippet.path(&[entry, language])).build()).await?;
     if !response.ok() {
         return Err(error_of(response).await);
     }
@@ -212,11 +215,12 @@ pub async fn snippet(entry: &str, language: &str) -> Result<String, ClientError>
 
 /// `/api/transcript/har`, the transcript as an HTTP Archive, as a download link's address (a
 /// link cannot send the frame's header: the query names the frame's cookies instead).
-pub fn har_href() -> &'static str {
+pub fn har_href() -> String {
+    let path = Route::TranscriptHar.path(&[]);
     if in_frame() {
-        "/api/transcript/har?embed=frame"
+        format!("{path}?embed={EMBED_HEADER_VALUE}")
     } else {
-        "/api/transcript/har"
+        path
     }
 }
 
@@ -232,7 +236,7 @@ pub async fn refreshes_since(since_ms: u64) -> usize {
 
 /// `POST /api/faults/{knob}`: a fault knob of the embedded stand-in (local only).
 pub async fn fault(knob: FaultKnob, params: FaultParams) -> Result<(), ClientError> {
-    let response = send(post(&format!("/api/faults/{}", knob.as_str())).json(&params)).await?;
+    let response = send(post(&Route::Faults.path(&[knob.as_str()])).json(&params)).await?;
     if response.ok() {
         Ok(())
     } else {
@@ -244,7 +248,7 @@ pub async fn fault(knob: FaultKnob, params: FaultParams) -> Result<(), ClientErr
 /// are results to show; only the companion's errors are `Err`.
 pub async fn call_api(path: &str) -> Result<ApiCall, ClientError> {
     let started = now_ms();
-    let response = send(get(&format!("/api/pleo/{}", path.trim_start_matches('/'))).build()).await?;
+    let response = send(get(&Route::Pleo.path(&[path])).build()).await?;
     let Some(upstream_status) = response.headers().get(UPSTREAM_STATUS) else {
         return Err(error_of(response).await);
     };

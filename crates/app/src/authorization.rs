@@ -67,7 +67,11 @@ fn return_to(step: u8) -> String {
         .and_then(|l| l.pathname().ok())
         .unwrap_or_else(|| "/".to_owned());
     let search = location.as_ref().and_then(|l| l.search().ok()).unwrap_or_default();
-    let path = if path == "/callback" { "/".to_owned() } else { path };
+    let path = if path == contract::routes::CALLBACK_PATH {
+        "/".to_owned()
+    } else {
+        path
+    };
     format!("{path}{search}#step-{}", if step <= 2 { 3 } else { step })
 }
 
@@ -77,7 +81,7 @@ pub async fn bind(prepared: &Prepared) -> Result<(), ClientError> {
     let start = AuthorizeStart {
         state: prepared.state.clone(),
         code_challenge: prepared.challenge.clone(),
-        code_challenge_method: "S256".into(),
+        code_challenge_method: pkce::CodeChallenge::METHOD.into(),
     };
     api::authorize_start(&start).await
 }

@@ -27,7 +27,7 @@ pub fn App() -> impl IntoView {
         .unwrap_or_default();
     let page = match path.as_str() {
         "/" | "/index.html" => view! { <views::WalkthroughPage/> }.into_any(),
-        "/callback" => view! { <views::CallbackPage/> }.into_any(),
+        p if p == contract::routes::CALLBACK_PATH => view! { <views::CallbackPage/> }.into_any(),
         _ => view! { <p>"There is no such page. " <a href="/">"Back to the walkthrough"</a></p> }.into_any(),
     };
     view! {

@@ -7,7 +7,7 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-const PENDING: &str = "pleo-walkthrough.pending-authorization";
+const PENDING: &str = contract::page::PENDING_AUTHORIZATION_KEY;
 const REPORT: &str = "pleo-walkthrough.callback-report";
 
 /// What the callback needs from the start of the flow.

@@ -15,8 +15,7 @@ use crate::sessions::{RedisSettings, seal};
 
 /// Where the embedded stand-in is mounted in the companion's router when `PLEO_ENV=local`.
 pub const STAND_IN_PREFIX: &str = "/stand-in";
-/// The client ID the embedded stand-in registers when none is configured.
-pub const LOCAL_CLIENT_ID: &str = "6f1f5c4e-3c55-4a0e-9d4b-1f0d5b7a2c01";
+pub use contract::environment::{LOCAL_CLIENT_ID, LOCAL_REDIRECT_URI};
 
 /// A configuration value that cannot be used, with the variable it came from.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -111,15 +110,13 @@ impl Config {
                 let base = format!("http://{addr}{STAND_IN_PREFIX}");
                 (Some(base.clone()), Some(base))
             }
-            Environment::Staging => (
-                Some("https://auth.staging.pleo.io".to_owned()),
-                Some("https://external.staging.pleo.io".to_owned()),
-            ),
-            Environment::Production => (
-                Some("https://auth.pleo.io".to_owned()),
-                Some("https://external.pleo.io".to_owned()),
-            ),
-            Environment::Custom => (None, None),
+            Environment::Staging | Environment::Production | Environment::Custom => {
+                let urls = environment.pleo_urls();
+                (
+                    urls.map(|u| u.authorization_server.to_owned()),
+                    urls.map(|u| u.api.to_owned()),
+                )
+            }
         };
         let authorization_server_url = var("PLEO_AUTHORIZATION_SERVER_URL")
             .or(default_auth)
@@ -171,7 +168,7 @@ impl Config {
                 ));
             }
         };
-        let redirect_uri = var("PLEO_REDIRECT_URI").unwrap_or_else(|| "http://localhost:8080/callback".to_owned());
+        let redirect_uri = var("PLEO_REDIRECT_URI").unwrap_or_else(|| LOCAL_REDIRECT_URI.to_owned());
         let redirect = parse_redirect_uri(&redirect_uri)?;
         let (app_origin, secure_cookies) = (redirect.origin().ascii_serialization(), redirect.scheme() == "https");
         let refresh_lease = Duration::from_millis(number(

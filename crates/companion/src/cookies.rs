@@ -1,4 +1,4 @@
-//! The companion's cookies: HttpOnly, Path=/, no Domain (draft-ietf-oauth-browser-based-apps
+//! The companion's cookies: HttpOnly, Path=/, no Domain (RFC 10017
 //! §6.1.3.2 "Cookie Security"; RFC 6265bis §4.1.3.2), in two scopes:
 //! - the app's own pages: `SameSite=Strict`, with `Secure` and the `__Host-` prefix when the app
 //!   is served over https;

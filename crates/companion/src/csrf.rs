@@ -1,4 +1,4 @@
-//! CSRF defence for state-changing calls (draft-ietf-oauth-browser-based-apps §6.1.3.3:
+//! CSRF defence for state-changing calls (RFC 10017 §6.1.3.3:
 //! a custom request header plus an Origin check; RFC 9700 §4.4.1).
 
 use axum::extract::{Request, State};

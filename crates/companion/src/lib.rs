@@ -2,7 +2,7 @@
 //!
 //! It exchanges codes with `client_secret_basic`, keeps tokens server-side behind an HttpOnly
 //! session cookie, refreshes centrally, and forwards allow-listed API calls with the Bearer
-//! token (draft-ietf-oauth-browser-based-apps §6.1, "Backend For Frontend"). `router(state)`
+//! token (RFC 10017 §6.1, "Backend For Frontend"). `router(state)`
 //! gives the whole app so tests drive it without a socket; `main.rs` only binds the port.
 
 pub mod api_catalog;
@@ -36,6 +36,7 @@ use tower_http::services::{ServeDir, ServeFile};
 
 pub use config::Config;
 use contract::Environment;
+use contract::routes::{API_PREFIX, CALLBACK_PATH, EMBED_PATH, Route};
 use flow::expiry::Clock;
 use sessions::{Limits, Sessions};
 #[cfg(feature = "stand-in")]
@@ -157,31 +158,31 @@ fn embedded_stand_in(config: &Config) -> StandIn {
 /// The whole companion: `/api`, the embedded stand-in (local), and the built app (if configured).
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
-        .route("/config", get(endpoints::config))
-        .route("/postman/{file}", get(endpoints::postman))
-        .route("/authorize/start", post(endpoints::authorize_start))
-        .route("/token", post(endpoints::token))
-        .route("/session", get(endpoints::session))
-        .route("/refresh", post(endpoints::refresh))
-        .route("/logout", post(endpoints::logout))
-        .route("/pleo/{*path}", any(endpoints::pleo))
-        .route("/transcript", get(endpoints::transcript))
+        .route(Route::Config.template(), get(endpoints::config))
+        .route(Route::Postman.template(), get(endpoints::postman))
+        .route(Route::AuthorizeStart.template(), post(endpoints::authorize_start))
+        .route(Route::Token.template(), post(endpoints::token))
+        .route(Route::Session.template(), get(endpoints::session))
+        .route(Route::Refresh.template(), post(endpoints::refresh))
+        .route(Route::Logout.template(), post(endpoints::logout))
+        .route(Route::Pleo.template(), any(endpoints::pleo))
+        .route(Route::Transcript.template(), get(endpoints::transcript))
         .route(
-            "/transcript/har",
+            Route::TranscriptHar.template(),
             get(endpoints::transcript_har).layer(axum::Extension(cookies::FrameByQuery)),
         )
-        .route("/transcript/{entry}/as/{language}", get(endpoints::transcript_snippet))
-        .route("/embed/handoff", post(endpoints::handoff_deliver))
-        .route("/embed/handoff/take", post(endpoints::handoff_take));
+        .route(Route::TranscriptSnippet.template(), get(endpoints::transcript_snippet))
+        .route(Route::Handoff.template(), post(endpoints::handoff_deliver))
+        .route(Route::HandoffTake.template(), post(endpoints::handoff_take));
     // Without the stand-in there are no knobs: `/api/faults/*` is `not_found` like any path.
     #[cfg(feature = "stand-in")]
-    let api = api.route("/faults/{knob}", post(faults::apply));
+    let api = api.route(Route::Faults.template(), post(faults::apply));
     let api = api
         .fallback(endpoints::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::require_csrf_header))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state.clone());
-    let mut app = Router::new().nest("/api", security_headers::api(api));
+    let mut app = Router::new().nest(API_PREFIX, security_headers::api(api));
     #[cfg(feature = "stand-in")]
     if let Some(stand_in) = &state.stand_in {
         app = app.nest(config::STAND_IN_PREFIX, stand_in::router(stand_in.clone()));
@@ -194,13 +195,13 @@ pub fn router(state: AppState) -> Router {
         // dotfile is served, whatever the folder holds.
         let index = dir.join("index.html");
         let embed = security_headers::embed_page(
-            Router::new().route_service("/embed", ServeFile::new(dir.join("embed.html"))),
+            Router::new().route_service(EMBED_PATH, ServeFile::new(dir.join("embed.html"))),
             &policy,
             &state.config.embed_origins,
         );
         let pages = Router::new()
             .merge(embed)
-            .route_service(static_files::CALLBACK_PATH, ServeFile::new(dir.join("callback.html")));
+            .route_service(CALLBACK_PATH, ServeFile::new(dir.join("callback.html")));
         let files = ServeDir::new(dir).fallback(ServeFile::new(index));
         app = app.merge(
             pages

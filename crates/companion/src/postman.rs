@@ -16,7 +16,7 @@ pub fn collection(config: &PublicConfig) -> Value {
         ("clientId", json!("{{CLIENT_ID}}")),
         ("clientSecret", json!("{{CLIENT_SECRET}}")),
         ("scope", json!("{{SCOPES}}")),
-        ("challengeAlgorithm", json!("S256")),
+        ("challengeAlgorithm", json!(pkce::CodeChallenge::METHOD)),
         ("client_authentication", json!("header")),
         ("redirect_uri", json!(POSTMAN_WEB_REDIRECT)),
         ("useBrowser", json!(true)),

@@ -9,6 +9,7 @@ use axum::response::Response;
 use flow::ErrorCode;
 use secrecy::{ExposeSecret, SecretString};
 
+use contract::routes::Route;
 use contract::wire::{UPSTREAM_DURATION, UPSTREAM_STATUS};
 
 use crate::AppState;
@@ -30,7 +31,7 @@ pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 /// The path must match the allow-list segment by segment (BFF: allow-listed proxy paths); the
 /// query is decoded and re-encoded so nothing but plain `name=value` pairs pass.
 pub fn upstream_url(api_base: &str, method: &Method, uri: &Uri, writes: &[WriteRule]) -> Result<String, AppError> {
-    let raw_path = uri.path().strip_prefix("/api/pleo/").unwrap_or_default();
+    let raw_path = uri.path().strip_prefix(&Route::Pleo.path(&[])).unwrap_or_default();
     check(raw_path, method, writes).map_err(AppError::new)?;
     let query = uri.query().unwrap_or_default();
     if query.len() > MAX_QUERY_LEN {

@@ -6,6 +6,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use contract::routes::CALLBACK_PATH;
 
 /// 404 for any path with a segment that starts with a dot, raw or percent-encoded.
 pub async fn refuse_dotfiles(request: Request, next: Next) -> Response {
@@ -14,9 +15,6 @@ pub async fn refuse_dotfiles(request: Request, next: Next) -> Response {
     }
     next.run(request).await
 }
-
-/// The page the authorisation server redirects to, with the code in its URL.
-pub const CALLBACK_PATH: &str = "/callback";
 
 /// `Cache-Control` of a served file: `public, max-age=31536000, immutable` for a content-hashed
 /// name (`app-<16 hex digits>.js`: its bytes never change, so a return from the authorisation

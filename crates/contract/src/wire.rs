@@ -17,6 +17,11 @@ pub const CSRF_HEADER_VALUE: &str = "pleo-walkthrough";
 pub const EMBED_HEADER: &str = "x-walkthrough-embed";
 /// The value the frame sends in [`EMBED_HEADER`].
 pub const EMBED_HEADER_VALUE: &str = "frame";
+/// Seconds a sign-in attempt lives: the attempt cookie's Max-Age, the companion's record of it,
+/// and how long the frame waits for its pop-up's callback.
+pub const ATTEMPT_SECS: u64 = 10 * 60;
+/// Seconds a callback handed over by a pop-up waits for its frame to take it.
+pub const HANDOFF_SECS: u64 = 60;
 /// Header on every relayed API response: the API's own status (tells it from a companion error).
 pub const UPSTREAM_STATUS: &str = "x-upstream-status";
 /// Header on every relayed API response: milliseconds the API took, as the companion measured.

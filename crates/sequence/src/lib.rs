@@ -6,6 +6,8 @@
 //! record holds a secret or a token, so neither can the diagram: the transcript fingerprints
 //! them, and the browser's record keeps paths and parameter names only.
 
+use contract::FaultKnob;
+use contract::routes::{CALLBACK_PATH, Route};
 use contract::wire::{TranscriptEntry, TranscriptStep};
 
 /// A lifeline.
@@ -106,7 +108,7 @@ impl BrowserEvent {
             at_ms,
             from: Lane::AuthorizationServer,
             to: Lane::Browser,
-            label: format!("302 → /callback ({})", parameter_names.join(", ")),
+            label: format!("302 → {CALLBACK_PATH} ({})", parameter_names.join(", ")),
         }
     }
 
@@ -157,23 +159,26 @@ pub struct Message {
     pub detail: String,
 }
 
-/// The step of the guide a browser event belongs to, by the path it names.
+/// The step of the guide a browser event belongs to, by the path it names (the companion's
+/// routes from `contract::routes`).
 fn step_of(label: &str) -> u8 {
-    const STEPS: [(&str, u8); 9] = [
-        ("/authorize", 2),
-        ("/callback", 3),
-        ("/api/token", 3),
-        ("/api/embed", 3),
-        ("/api/pleo/", 4),
-        ("/api/refresh", 5),
-        ("/api/faults/refresh-race", 5),
-        ("/api/logout", 6),
-        ("/api/faults", 6),
-    ];
-    STEPS
-        .iter()
-        .find(|(path, _)| label.contains(path))
-        .map_or(6, |(_, step)| *step)
+    let path = label
+        .split_whitespace()
+        .find(|word| word.starts_with('/'))
+        .unwrap_or_default();
+    let path = path.split('?').next().unwrap_or_default();
+    match Route::of_path(path) {
+        Some(Route::AuthorizeStart) => 2,
+        Some(Route::Token | Route::Handoff | Route::HandoffTake) => 3,
+        Some(Route::Pleo) => 4,
+        Some(Route::Refresh) => 5,
+        Some(Route::Faults) if path.ends_with(FaultKnob::RefreshRace.as_str()) => 5,
+        Some(_) => 6,
+        None if path == CALLBACK_PATH => 3,
+        // The authorisation server's authorization endpoint, wherever it is.
+        None if path.ends_with("/authorize") => 2,
+        None => 6,
+    }
 }
 
 /// The step of the guide a server-side exchange belongs to.

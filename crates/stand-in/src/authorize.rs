@@ -8,6 +8,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use contract::OAuthError;
+
 use crate::demo_data::demo_users;
 use crate::html::{escape, page};
 use crate::store::{CodeGrant, MAX_PENDING, PendingConsent};
@@ -49,11 +51,11 @@ fn redirect_to(redirect_uri: &str, params: &[(&str, &str)]) -> Response {
 fn redirect_error(
     stand_in: &StandIn,
     redirect_uri: &str,
-    error: &str,
+    error: OAuthError,
     description: &str,
     state: Option<&str>,
 ) -> Response {
-    let mut params = vec![("error", error), ("error_description", description)];
+    let mut params = vec![("error", error.as_str()), ("error_description", description)];
     if let Some(state) = state {
         params.push(("state", state));
     }
@@ -96,7 +98,7 @@ pub(crate) async fn authorize_page(State(stand_in): State<StandIn>, RawQuery(raw
         return redirect_error(
             &stand_in,
             redirect_uri,
-            "unsupported_response_type",
+            OAuthError::UnsupportedResponseType,
             "Only response_type=code is supported.",
             state,
         );
@@ -105,17 +107,17 @@ pub(crate) async fn authorize_page(State(stand_in): State<StandIn>, RawQuery(raw
         return redirect_error(
             &stand_in,
             redirect_uri,
-            "invalid_request",
+            OAuthError::InvalidRequest,
             "The state parameter is required.",
             None,
         );
     };
     // RFC 7636 §4.4.1 and RFC 9700 §2.1.1: PKCE is required, and only S256.
-    if get("code_challenge_method") != Some("S256") {
+    if get("code_challenge_method") != Some(pkce::CodeChallenge::METHOD) {
         return redirect_error(
             &stand_in,
             redirect_uri,
-            "invalid_request",
+            OAuthError::InvalidRequest,
             "PKCE with code_challenge_method=S256 is required.",
             Some(state),
         );
@@ -124,7 +126,7 @@ pub(crate) async fn authorize_page(State(stand_in): State<StandIn>, RawQuery(raw
         return redirect_error(
             &stand_in,
             redirect_uri,
-            "invalid_request",
+            OAuthError::InvalidRequest,
             "code_challenge must be a 43-character S256 challenge.",
             Some(state),
         );
@@ -139,7 +141,7 @@ pub(crate) async fn authorize_page(State(stand_in): State<StandIn>, RawQuery(raw
         return redirect_error(
             &stand_in,
             redirect_uri,
-            "invalid_scope",
+            OAuthError::InvalidScope,
             "The scope is empty or names a scope this client may not ask for.",
             Some(state),
         );
@@ -228,7 +230,7 @@ pub(crate) async fn decision(State(stand_in): State<StandIn>, Form(form): Form<D
     };
     if form.decision != "approve" {
         let mut params = vec![
-            ("error", "access_denied"),
+            ("error", OAuthError::AccessDenied.as_str()),
             ("error_description", "The user denied the request."),
             ("state", pending.state.as_str()),
         ];

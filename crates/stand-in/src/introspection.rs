@@ -4,8 +4,10 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use serde_json::json;
+
+use contract::OAuthError;
 
 use crate::StandIn;
 use crate::token::{authenticate_client, form_params, no_store_json, oauth_error};
@@ -15,13 +17,13 @@ use crate::token::{authenticate_client, form_params, no_store_json, oauth_error}
 pub(crate) async fn introspect(State(stand_in): State<StandIn>, headers: HeaderMap, body: Bytes) -> Response {
     let params = match form_params(&headers, &body) {
         Ok(params) => params,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_response(),
     };
     if let Err(refusal) = authenticate_client(&stand_in, &headers, &params) {
-        return refusal;
+        return refusal.into_response();
     }
     let Some(token) = params.get("token").filter(|t| !t.is_empty()) else {
-        return oauth_error("invalid_request", "The token parameter is required.");
+        return oauth_error(OAuthError::InvalidRequest, "The token parameter is required.");
     };
     let now = stand_in.clock.now();
     let inner = stand_in.lock();

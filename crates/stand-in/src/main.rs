@@ -16,7 +16,7 @@ async fn main() {
         .init();
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let addr = var("STAND_IN_ADDR").unwrap_or_else(|| "127.0.0.1:9090".to_owned());
-    let client_id = var("STAND_IN_CLIENT_ID").unwrap_or_else(|| "6f1f5c4e-3c55-4a0e-9d4b-1f0d5b7a2c01".to_owned());
+    let client_id = var("STAND_IN_CLIENT_ID").unwrap_or_else(|| contract::environment::LOCAL_CLIENT_ID.to_owned());
     let (secret, generated) = match var("STAND_IN_CLIENT_SECRET") {
         Some(secret) => (secret, false),
         None => (stand_in::opaque_secret(), true),
@@ -25,7 +25,7 @@ async fn main() {
         client_id: client_id.clone(),
         client_secret: SecretString::from(secret.clone()),
         redirect_uris: var("STAND_IN_REDIRECT_URIS")
-            .unwrap_or_else(|| "http://localhost:8080/callback".to_owned())
+            .unwrap_or_else(|| contract::environment::LOCAL_REDIRECT_URI.to_owned())
             .split_whitespace()
             .map(str::to_owned)
             .collect(),

@@ -25,7 +25,7 @@ pub(crate) async fn metadata(State(stand_in): State<StandIn>, headers: HeaderMap
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
-        "code_challenge_methods_supported": ["S256"],
+        "code_challenge_methods_supported": [pkce::CodeChallenge::METHOD],
         "token_endpoint_auth_methods_supported": ["client_secret_basic"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
         "scopes_supported": Registration::ALL_SCOPES,

@@ -10,6 +10,8 @@ use base64::Engine as _;
 use flow::token_error::OAuthErrorBody;
 use serde_json::json;
 
+use contract::OAuthError;
+
 use crate::StandIn;
 use crate::authorize::unique_params;
 use crate::store::{IssuedTokens, MAX_GRANTS, TokenFaults};
@@ -23,25 +25,48 @@ pub(crate) fn no_store_json(status: StatusCode, body: serde_json::Value) -> Resp
     response
 }
 
-/// An RFC 6749 §5.2 error response; `invalid_client` is 401 with a Basic challenge.
-pub(crate) fn oauth_error(error: &str, description: &str) -> Response {
-    let status = if error == "invalid_client" {
-        StatusCode::UNAUTHORIZED
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    let body = OAuthErrorBody {
-        error: error.to_owned(),
-        error_description: Some(description.to_owned()),
-    };
-    let mut response = no_store_json(status, serde_json::to_value(body).unwrap_or_default());
-    if status == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"stand-in\""),
-        );
+/// An RFC 6749 §5.2 refusal: a typed error that the handlers' checks return, answered as the
+/// RFC's JSON (`invalid_client` as 401 with a Basic challenge).
+#[derive(Debug)]
+pub(crate) struct OAuthRefusal {
+    error: OAuthError,
+    description: String,
+}
+
+impl OAuthRefusal {
+    pub(crate) fn new(error: OAuthError, description: impl Into<String>) -> Self {
+        Self {
+            error,
+            description: description.into(),
+        }
     }
-    response
+}
+
+impl IntoResponse for OAuthRefusal {
+    fn into_response(self) -> Response {
+        let status = if self.error == OAuthError::InvalidClient {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        let body = OAuthErrorBody {
+            error: self.error.as_str().to_owned(),
+            error_description: Some(self.description),
+        };
+        let mut response = no_store_json(status, serde_json::to_value(body).unwrap_or_default());
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"stand-in\""),
+            );
+        }
+        response
+    }
+}
+
+/// An RFC 6749 §5.2 error response ([`OAuthRefusal`]).
+pub(crate) fn oauth_error(error: OAuthError, description: &str) -> Response {
+    OAuthRefusal::new(error, description).into_response()
 }
 
 fn token_response(issued: IssuedTokens) -> Response {
@@ -62,23 +87,28 @@ pub(crate) fn authenticate_client(
     stand_in: &StandIn,
     headers: &HeaderMap,
     params: &HashMap<String, String>,
-) -> Result<(), Response> {
+) -> Result<(), OAuthRefusal> {
     if params.contains_key("client_secret") {
-        return Err(oauth_error(
-            "invalid_client",
+        return Err(OAuthRefusal::new(
+            OAuthError::InvalidClient,
             "Send the client credentials in the Authorization header (client_secret_basic), not in the body.",
         ));
     }
     match basic_credentials(headers) {
         Some((id, secret)) if stand_in.registration.authenticates(&id, &secret) => {}
-        _ => return Err(oauth_error("invalid_client", "Client authentication failed.")),
+        _ => {
+            return Err(OAuthRefusal::new(
+                OAuthError::InvalidClient,
+                "Client authentication failed.",
+            ));
+        }
     }
     if params
         .get("client_id")
         .is_some_and(|id| *id != stand_in.registration.client_id)
     {
-        return Err(oauth_error(
-            "invalid_client",
+        return Err(OAuthRefusal::new(
+            OAuthError::InvalidClient,
             "The client_id in the body differs from the authenticated client.",
         ));
     }
@@ -86,19 +116,19 @@ pub(crate) fn authenticate_client(
 }
 
 /// The form parameters of a `application/x-www-form-urlencoded` body, or the §5.2 error.
-pub(crate) fn form_params(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, Response> {
+pub(crate) fn form_params(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, OAuthRefusal> {
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     match std::str::from_utf8(body).ok().filter(|_| is_form).map(unique_params) {
         Some(Ok(params)) => Ok(params),
-        Some(Err(name)) => Err(oauth_error(
-            "invalid_request",
-            &format!("The parameter {name} appears more than once."),
+        Some(Err(name)) => Err(OAuthRefusal::new(
+            OAuthError::InvalidRequest,
+            format!("The parameter {name} appears more than once."),
         )),
-        None => Err(oauth_error(
-            "invalid_request",
+        None => Err(OAuthRefusal::new(
+            OAuthError::InvalidRequest,
             "The body must be application/x-www-form-urlencoded UTF-8.",
         )),
     }
@@ -126,10 +156,10 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
 pub(crate) async fn token(State(stand_in): State<StandIn>, headers: HeaderMap, body: Bytes) -> Response {
     let params = match form_params(&headers, &body) {
         Ok(params) => params,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_response(),
     };
     if let Err(refusal) = authenticate_client(&stand_in, &headers, &params) {
-        return refusal;
+        return refusal.into_response();
     }
     let grant_type = params.get("grant_type").map(String::as_str).unwrap_or_default();
     stand_in.count_token_request(grant_type);
@@ -144,9 +174,9 @@ pub(crate) async fn token(State(stand_in): State<StandIn>, headers: HeaderMap, b
     let answer = match grant_type {
         "authorization_code" => authorization_code(&stand_in, &params),
         "refresh_token" => refresh(&stand_in, &params),
-        "" => oauth_error("invalid_request", "grant_type is required."),
+        "" => oauth_error(OAuthError::InvalidRequest, "grant_type is required."),
         _ => oauth_error(
-            "unsupported_grant_type",
+            OAuthError::UnsupportedGrantType,
             "Only authorization_code and refresh_token are supported.",
         ),
     };
@@ -165,7 +195,7 @@ fn injected_error(fault: &TokenFaults) -> Option<Response> {
     let status = fault.status.and_then(|s| StatusCode::from_u16(s).ok())?;
     let mut response = no_store_json(
         status,
-        json!({ "error": "server_error", "error_description": "Injected by a fault knob." }),
+        json!({ "error": OAuthError::ServerError.as_str(), "error_description": "Injected by a fault knob." }),
     );
     if let Some(secs) = fault.retry_after_secs.filter(|_| matches!(status.as_u16(), 429 | 503)) {
         response
@@ -182,27 +212,27 @@ fn authorization_code(stand_in: &StandIn, params: &HashMap<String, String>) -> R
     let now = stand_in.clock.now();
     let mut inner = stand_in.lock();
     let Some(code) = inner.codes.get_mut(get("code")) else {
-        return oauth_error("invalid_grant", "The authorization code is unknown.");
+        return oauth_error(OAuthError::InvalidGrant, "The authorization code is unknown.");
     };
     if let Some(grant) = code.redeemed_grant {
         inner.revoke_grant(grant);
         return oauth_error(
-            "invalid_grant",
+            OAuthError::InvalidGrant,
             "The authorization code was already used; the tokens it gave are revoked.",
         );
     }
     if now >= code.expires_at {
-        return oauth_error("invalid_grant", "The authorization code has expired.");
+        return oauth_error(OAuthError::InvalidGrant, "The authorization code has expired.");
     }
     if code.redirect_uri != get("redirect_uri") {
         return oauth_error(
-            "invalid_grant",
+            OAuthError::InvalidGrant,
             "redirect_uri differs from the one in the authorization request.",
         );
     }
     if !pkce::verify(get("code_verifier"), &code.code_challenge) {
         return oauth_error(
-            "invalid_grant",
+            OAuthError::InvalidGrant,
             "The code_verifier is missing, malformed, or does not match the code_challenge.",
         );
     }
@@ -211,7 +241,7 @@ fn authorization_code(stand_in: &StandIn, params: &HashMap<String, String>) -> R
     if inner.grants.len() >= MAX_GRANTS {
         return no_store_json(
             StatusCode::SERVICE_UNAVAILABLE,
-            json!({ "error": "temporarily_unavailable", "error_description": "The stand-in holds as many grants as it may." }),
+            json!({ "error": OAuthError::TemporarilyUnavailable.as_str(), "error_description": "The stand-in holds as many grants as it may." }),
         );
     }
     let (grant, issued) = inner.issue_for_new_grant(&stand_in.settings, now, scope, user);
@@ -229,13 +259,13 @@ fn refresh(stand_in: &StandIn, params: &HashMap<String, String>) -> Response {
     let now = stand_in.clock.now();
     let mut inner = stand_in.lock();
     let Some(&grant_id) = inner.refresh_tokens.get(presented) else {
-        return oauth_error("invalid_grant", "The refresh token is unknown.");
+        return oauth_error(OAuthError::InvalidGrant, "The refresh token is unknown.");
     };
     let Some(grant) = inner.grants.get(&grant_id) else {
-        return oauth_error("invalid_grant", "The refresh token is unknown.");
+        return oauth_error(OAuthError::InvalidGrant, "The refresh token is unknown.");
     };
     if grant.revoked || grant.refresh_revoked {
-        return oauth_error("invalid_grant", "The refresh token was revoked.");
+        return oauth_error(OAuthError::InvalidGrant, "The refresh token was revoked.");
     }
     if grant.current_refresh != presented || now >= grant.refresh_expires_at {
         if grant.current_refresh != presented {
@@ -243,7 +273,7 @@ fn refresh(stand_in: &StandIn, params: &HashMap<String, String>) -> Response {
         }
         inner.revoke_grant(grant_id);
         return oauth_error(
-            "invalid_grant",
+            OAuthError::InvalidGrant,
             "The refresh token was already used or has expired; every token of this authorization is revoked.",
         );
     }

@@ -29,7 +29,7 @@ pub fn CallbackPage() -> impl IntoView {
     let pending = pending::take();
     // The code must not linger in the address bar or the history.
     if let Some(history) = window.as_ref().and_then(|w| w.history().ok()) {
-        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/callback"));
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(contract::routes::CALLBACK_PATH));
     }
     let exchange = Action::new_local(move |_: &()| {
         let (query, pending) = (query.clone(), pending.clone());

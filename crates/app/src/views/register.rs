@@ -1,6 +1,7 @@
 //! Step 1: register the client with Pleo; export the same settings for Postman.
 
 use contract::catalog::{POSTMAN_DESKTOP_REDIRECT, POSTMAN_WEB_REDIRECT, postman_file_name};
+use contract::routes::Route;
 use contract::wire::PublicConfig;
 use leptos::prelude::*;
 
@@ -55,9 +56,9 @@ pub fn StepRegister(config: PublicConfig, compact: bool) -> impl IntoView {
             <h3>"Export for Postman"</h3>
             // The companion builds both files from its public configuration.
             <p>
-                <a class="button" id="postman-collection" download=postman_file_name(env, "collection") href="/api/postman/collection">"Download the collection"</a>
+                <a class="button" id="postman-collection" download=postman_file_name(env, "collection") href=Route::Postman.path(&["collection"])>"Download the collection"</a>
                 " "
-                <a class="button" id="postman-environment" download=postman_file_name(env, "environment") href="/api/postman/environment">"Download the environment"</a>
+                <a class="button" id="postman-environment" download=postman_file_name(env, "environment") href=Route::Postman.path(&["environment"])>"Download the environment"</a>
             </p>
             <p class="muted">"Authorization Code (With PKCE), SHA-256, client credentials as a Basic Auth header. Fill in CLIENT_SECRET in Postman, never in a file you share."</p>
         </StepCard>

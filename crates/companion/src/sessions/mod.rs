@@ -169,7 +169,7 @@ impl Default for Limits {
             session_idle_secs: 8 * 3600,
             session_max_secs: crate::config::DEFAULT_SESSION_MAX_SECS,
             max_attempts: 10_000,
-            attempt_secs: 600,
+            attempt_secs: contract::wire::ATTEMPT_SECS,
         }
     }
 }
@@ -183,8 +183,7 @@ impl Limits {
     }
 }
 
-/// Seconds a callback handed off by a pop-up waits for its frame to take it.
-pub const HANDOFF_SECS: u64 = 60;
+pub use contract::wire::HANDOFF_SECS;
 
 /// Whether a sign-in attempt comes from the frame, whose pop-up may hand its callback back
 /// through the companion: then a hand-off slot is armed with the attempt, in the same atomic
