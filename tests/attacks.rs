@@ -4,6 +4,12 @@
 //! session the user already had survives; and, at the end of each test, that no secret or token
 //! is in anything the browser received or holds. Cases are recorded for the README's list.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a step that fails fails the test, with the value in its message"
+)]
+
 use e2e_harness::{
     Browser, Mode, Need, Walkthrough, assert_nothing_secret_reached_the_browser, record_case, sign_in_and_call_the_api,
 };

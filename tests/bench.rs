@@ -2,6 +2,12 @@
 //! <pkce|interactive|flow|proxy|refresh|session-store|replicas-refresh|embed-flow>`.
 //! Each prints its figure with the reference measured in the same run, and the target (see bench/).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a step that fails fails the test, with the value in its message"
+)]
+
 use std::time::{Duration, Instant};
 
 use axum::Router;

@@ -3,6 +3,12 @@
 //! (`cargo xtask doc-sites`) and served on `http://127.0.0.1:<port>`; the companion is
 //! `http://localhost:<port>`, another site to the browser. Sign-in runs in a pop-up.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a step that fails fails the test, with the value in its message"
+)]
+
 use std::time::{Duration, Instant};
 
 use axum::Router;

@@ -2,6 +2,12 @@
 //! loopback ports, the built app, headless Chromium through chromedriver, and a recorder of
 //! every response the browser received, to prove that no secret and no token reached it.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a step that fails fails the test, with the value in its message"
+)]
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -771,24 +777,7 @@ pub async fn assert_nothing_secret_reached_the_browser(browser: &Browser, wt: &W
     assert_eq!(state["local"], serde_json::json!([]));
 }
 
-/// Adds a row to the attack-case list in docs/attacks.md (`cargo xtask attack-list` gathers them):
-/// `outcome` is what the test observed, after asserting it.
-pub fn record_case(area: &str, case: &str, outcome: &str) {
-    let dir = std::env::var("ATTACK_CASES_DIR")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/attack-cases").to_owned());
-    let file: String = format!("{area} {case}")
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
-    std::fs::create_dir_all(&dir)
-        .and_then(|()| {
-            std::fs::write(
-                std::path::Path::new(&dir).join(file + ".tsv"),
-                format!("{area}\t{case}\t{outcome}\n"),
-            )
-        })
-        .unwrap();
-}
+pub use attack_cases::record_case;
 
 /// The built PKCE package (`cargo xtask pkce-package`).
 pub fn pkce_package_dir() -> PathBuf {

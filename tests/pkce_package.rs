@@ -1,5 +1,11 @@
 //! The built PKCE package in headless Chromium, cross-checked against WebCrypto.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a step that fails fails the test, with the value in its message"
+)]
+
 use e2e_harness::{Browser, Need, serve_pkce_package};
 
 #[tokio::test(flavor = "multi_thread")]

@@ -2,6 +2,12 @@
 //! processes (the binary `cargo xtask test` builds without the stand-in), a stand-in on its own
 //! port, all on loopback and stopped by each test.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a step that fails fails the test, with the value in its message"
+)]
+
 use std::time::{Duration, Instant};
 
 use companion::sessions::seal::SealingKeys;

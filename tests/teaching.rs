@@ -3,6 +3,12 @@
 //! variables; the session downloaded as HAR, valid against HAR 1.2's schemas and without a
 //! secret; the refresh-race lab, failing without the lock and not with it.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a step that fails fails the test, with the value in its message"
+)]
+
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 

@@ -1,6 +1,12 @@
 //! The walkthrough end to end in headless Chromium: configuration, PKCE in WASM, consent at
 //! the stand-in, the callback, the companion's code exchange, and an API call.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a step that fails fails the test, with the value in its message"
+)]
+
 use e2e_harness::{
     Browser, Mode, Need, Walkthrough, assert_nothing_secret_reached_the_browser, dist_dir, sign_in_and_call_the_api,
 };

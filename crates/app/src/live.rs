@@ -1,6 +1,8 @@
-//! The live values every step reads, as Leptos resources: the companion's public configuration,
-//! this browser's session, and the companion's transcript. Steps refetch the session and the
-//! transcript after anything that changes them.
+//! The live values every step reads, as signals in the context: the companion's public
+//! configuration, this browser's session, and the companion's transcript, each loaded by a task
+//! of its own (signals rather than resources: a step writes the session it just got, so the
+//! page need not ask again). Steps reload the session and the transcript after anything that
+//! changes them.
 
 use contract::wire::{PublicConfig, SessionInfo, TranscriptEntry};
 use leptos::prelude::*;
@@ -12,7 +14,7 @@ use crate::pending::{self, CallbackReport};
 /// usable walkthrough).
 pub const INTERACTIVE_MARK: &str = "walkthrough-interactive";
 
-/// The resources of the page, shared through the context.
+/// The live values of the page, shared through the context.
 #[derive(Clone, Copy)]
 pub struct Live {
     /// `GET /api/config`.
@@ -26,7 +28,7 @@ pub struct Live {
 }
 
 impl Live {
-    /// The resources, loading.
+    /// The values, loading.
     pub fn new() -> Self {
         let live = Self {
             config: RwSignal::new(None),

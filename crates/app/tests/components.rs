@@ -1,4 +1,10 @@
 //! Component tests in headless Chromium: mount, act, assert.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a step that fails fails the test, with the value in its message"
+)]
 #![cfg(target_arch = "wasm32")]
 
 use contract::wire::PublicConfig;

@@ -32,7 +32,12 @@ struct TokenResponse {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenFailure {
     /// The server refused the grant (RFC 6749 §5.2), with its `error` and description.
-    Rejected { error: String, description: Option<String> },
+    Rejected {
+        /// Its `error` code, bounded and redacted.
+        error: String,
+        /// Its `error_description`, bounded and redacted.
+        description: Option<String>,
+    },
     /// The request never reached the server (connection refused, DNS, TLS), or the server said
     /// it did not take it (429 or 503 with `Retry-After`): the refresh token is unused.
     NotProcessed(AppError),
@@ -78,6 +83,10 @@ const MAX_ERROR_CODE_CHARS: usize = 64;
 pub const MAX_TOKEN_RESPONSE_BYTES: usize = 64 * 1024;
 
 /// The HTTP client used for every outgoing call: no redirects (RFC 9700 §4.11, SSRF), timeouts.
+#[expect(
+    clippy::expect_used,
+    reason = "fails only when the TLS backend cannot start, before any request: nothing to serve without it"
+)]
 pub fn http_client(timeout_secs: u64) -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -173,6 +182,10 @@ impl TokenClient {
 
     /// `client_secret_basic` (RFC 6749 §2.3.1): id and secret form-urlencoded, joined by `:`,
     /// base64-encoded. Marked sensitive so no HTTP layer logs it.
+    #[expect(
+        clippy::expect_used,
+        reason = "base64 and the word Basic are always a valid header value"
+    )]
     fn basic_authorization(&self) -> HeaderValue {
         let mut value = HeaderValue::from_str(&format!("Basic {}", self.basic_credentials()[2]))
             .expect("base64 is a valid header value");

@@ -2,6 +2,12 @@
 //! no token or secret leaving, and that the session survives whatever it should survive. Each
 //! case is recorded for the README's list (`cargo xtask attack-list`).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a step that fails fails the test, with the value in its message"
+)]
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -17,6 +23,7 @@ use futures_util::StreamExt as _;
 use serde_json::{Value, json};
 
 mod support;
+use attack_cases::record_case;
 use support::*;
 
 const AREA: &str = "Companion";

@@ -2,6 +2,12 @@
 //! cookies, who may frame `/embed`, the pop-up's hand-off through the companion, and how the
 //! app's files are cached. (The browser's side is in `tests/embed.rs` at the workspace root.)
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a step that fails fails the test, with the value in its message"
+)]
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use companion::{AppState, router};
@@ -9,6 +15,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
 mod support;
+use attack_cases::record_case;
 use support::*;
 
 const DOCS: &str = "http://127.0.0.1:4000";

@@ -5,12 +5,19 @@
 //! malformed `.env`, dotfiles served, sessions without an absolute end, and two tabs that lost
 //! an attempt. Each case is recorded for the README's list (`cargo xtask attack-list`).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a step that fails fails the test, with the value in its message"
+)]
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use companion::{AppState, Config, router};
 use serde_json::Value;
 
 mod support;
+use attack_cases::record_case;
 use support::*;
 
 const AREA: &str = "Companion";

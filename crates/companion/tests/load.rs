@@ -2,12 +2,19 @@
 //! session, while every access token expires half way. Zero errors, exactly one refresh per
 //! session for that expiry; prints requests per second and p50/p99 latency.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a step that fails fails the test, with the value in its message"
+)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::Barrier;
 
 mod support;
+use attack_cases::record_case;
 use support::*;
 
 const SESSIONS: usize = 50;

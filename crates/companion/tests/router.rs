@@ -1,12 +1,19 @@
 //! Router tests: the companion driven through `Router::oneshot`, without a socket of its own.
 //! Where an exchange is needed, the stand-in listens on a free loopback port.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a step that fails fails the test, with the value in its message"
+)]
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use companion::{AppState, router};
 use tower::ServiceExt;
 
 mod support;
+use attack_cases::record_case;
 use support::*;
 
 #[tokio::test]

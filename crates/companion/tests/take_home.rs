@@ -1,6 +1,12 @@
 //! Router tests of what a reader takes home from the transcript: the session as an HTTP Archive
 //! and each exchange as a snippet, both without the secret or a token.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a step that fails fails the test, with the value in its message"
+)]
+
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
 use tower::ServiceExt;

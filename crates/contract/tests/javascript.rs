@@ -2,6 +2,12 @@
 //! value;`) has the contract's value, a script writes a fact's value nowhere but in that
 //! declaration, and every snake_case string a script compares or reports is a stable error code.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a step that fails fails the test, with the value in its message"
+)]
+
 use contract::ErrorCode;
 use contract::javascript::{Value, facts};
 

@@ -1,7 +1,8 @@
 //! The OAuth 2.0 authorization-code + PKCE protocol core, shared by the app and the companion.
 //!
-//! Pure and without I/O: it builds the authorization request, checks the callback, describes
-//! token responses and expiry, and defines the JSON spoken between browser and companion.
+//! Pure and without I/O: it builds the authorization request, checks the callback, and
+//! describes token error responses and expiry. The JSON spoken between browser and companion is
+//! `contract`'s.
 //!
 //! `no_std` with `alloc`, like `pkce`: the JavaScript package builds on both without the
 //! standard library.

@@ -11,7 +11,12 @@ pub enum PkceError {
     VerifierTooLong(usize),
     /// A character outside `[A-Za-z0-9-._~]` (RFC 7636 §4.1), with its character index.
     #[error("a code verifier may only contain A-Z a-z 0-9 - . _ ~; found {character:?} at position {position}")]
-    VerifierInvalidCharacter { character: char, position: usize },
+    VerifierInvalidCharacter {
+        /// The character found.
+        character: char,
+        /// Its index among the verifier's characters.
+        position: usize,
+    },
     /// A requested verifier length outside 43..=128.
     #[error("a code verifier length must be between 43 and 128; {0} was asked for")]
     LengthOutOfRange(usize),
@@ -26,7 +31,10 @@ pub enum PkceError {
     StateInvalidCharacter,
     /// The state value is longer than this library accepts.
     #[error("the state value is longer than {max} characters")]
-    StateTooLong { max: usize },
+    StateTooLong {
+        /// The most characters a state may have.
+        max: usize,
+    },
     /// The platform's CSPRNG failed (in a browser: no `crypto.getRandomValues`).
     #[error("the system random number generator is unavailable")]
     RandomUnavailable,

@@ -1,5 +1,11 @@
 //! Property tests over the PKCE core; the same file runs as wasm in headless Chromium.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a step that fails fails the test, with the value in its message"
+)]
+
 use pkce::{CodeChallenge, CodeVerifier, verify};
 
 #[cfg(target_arch = "wasm32")]

@@ -385,6 +385,10 @@ impl Inner {
             }
             self.issued.push_back(token.clone());
         }
+        #[expect(
+            clippy::expect_used,
+            reason = "rotate is only called for a grant this store just found or made"
+        )]
         let entry = self
             .grants
             .get_mut(&grant)

@@ -2,6 +2,12 @@
 //! authorization-code + PKCE + refresh flow against the stand-in over real sockets, so the
 //! stand-in is proven to speak standard OAuth 2.0, not only our own dialect.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a step that fails fails the test, with the value in its message"
+)]
+
 use oauth2::basic::BasicClient;
 use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge, RedirectUrl, Scope,

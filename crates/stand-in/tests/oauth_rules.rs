@@ -1,5 +1,11 @@
 //! The stand-in's authorisation-server rules, each driven through the router without a socket.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a step that fails fails the test, with the value in its message"
+)]
+
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};

@@ -15,19 +15,7 @@ const AREAS: [&str; 5] = ["Callback and flow", "Companion", "Stand-in", "Fuzzing
 
 /// Where the tests record their cases (`ATTACK_CASES_DIR` for every suite).
 pub fn cases_dir() -> PathBuf {
-    repo_root().join("target/attack-cases")
-}
-
-/// Records a case the way the tests do: one `area \t case \t outcome` file in [`cases_dir`].
-pub fn record(file: &str, area: &str, case: &str, outcome: &str) -> Result<(), String> {
-    std::fs::create_dir_all(cases_dir())
-        .and_then(|()| {
-            std::fs::write(
-                cases_dir().join(format!("{file}.tsv")),
-                format!("{area}\t{case}\t{outcome}\n"),
-            )
-        })
-        .map_err(|e| e.to_string())
+    attack_cases::dir()
 }
 
 /// The markdown tables of every recorded case, grouped by area, sorted by case.

@@ -286,7 +286,7 @@ fn fuzz_suite(tally: &mut Tally) {
         );
         count(
             tally,
-            attack_list::record(&format!("fuzz-{target}"), "Fuzzing", what, &outcome),
+            attack_cases::record("Fuzzing", what, &outcome).map_err(|e| e.to_string()),
         );
     }
 }

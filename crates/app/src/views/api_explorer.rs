@@ -72,7 +72,10 @@ fn first_id(body: &str) -> Option<String> {
 
 /// Step 4 of Pleo's guide.
 #[component]
-pub fn StepApi(compact: bool) -> impl IntoView {
+pub fn StepApi(
+    /// Collapse the step's explanation (documentation pages).
+    compact: bool,
+) -> impl IntoView {
     let live = expect_context::<Live>();
     let guide = StepGuide {
         number: 4,

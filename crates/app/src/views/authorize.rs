@@ -13,7 +13,12 @@ use crate::views::widgets::{ErrorNotice, Field};
 
 /// Step 2 of Pleo's guide.
 #[component]
-pub fn StepAuthorize(config: PublicConfig, compact: bool) -> impl IntoView {
+pub fn StepAuthorize(
+    /// The companion's public configuration.
+    config: PublicConfig,
+    /// Collapse the step's explanation (documentation pages).
+    compact: bool,
+) -> impl IntoView {
     let guide = StepGuide {
         number: 2,
         title: "Direct the user to the authorisation endpoint",
@@ -31,7 +36,10 @@ pub fn StepAuthorize(config: PublicConfig, compact: bool) -> impl IntoView {
 
 /// Generation, the parameters, and the redirect button (in the frame: the pop-up's).
 #[component]
-pub fn AuthorizePanel(config: PublicConfig) -> impl IntoView {
+pub fn AuthorizePanel(
+    /// The companion's public configuration.
+    config: PublicConfig,
+) -> impl IntoView {
     // Generating is synchronous (WebAssembly, no await); the redirect is an action. Framed by a
     // documentation page, the authorisation server opens in a pop-up from the click itself, and
     // the same action finishes the sign-in there.

@@ -9,7 +9,10 @@ use crate::views::widgets::{ErrorNotice, Field, TokenSummaryView, TranscriptList
 
 /// Step 3 of Pleo's guide.
 #[component]
-pub fn StepExchange(compact: bool) -> impl IntoView {
+pub fn StepExchange(
+    /// Collapse the step's explanation (documentation pages).
+    compact: bool,
+) -> impl IntoView {
     let live = expect_context::<Live>();
     let guide = StepGuide {
         number: 3,

@@ -21,11 +21,15 @@ use crate::options::EmbedOptions;
 pub use callback::CallbackPage;
 use widgets::{ErrorNotice, Progress};
 
-/// The walkthrough, standalone at `/` or embedded in a documentation page: the configuration
-/// loads under a transition, a configuration error shows where the steps would be, and the
-/// steps render once it has arrived.
+/// The walkthrough, standalone at `/` or embedded in a documentation page: a progress line
+/// while the configuration loads, a configuration error where the steps would be, and the
+/// steps once it has arrived.
 #[component]
-pub fn WalkthroughPage(#[prop(default = EmbedOptions::default())] options: EmbedOptions) -> impl IntoView {
+pub fn WalkthroughPage(
+    /// Which steps to show and how (the embed's `data-*` options).
+    #[prop(default = EmbedOptions::default())]
+    options: EmbedOptions,
+) -> impl IntoView {
     let live = Live::new();
     provide_context(live);
     let start_step = options.start_step;

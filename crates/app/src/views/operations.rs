@@ -42,7 +42,10 @@ pub fn action(live: Live) -> Action<Operation, Result<String, ClientError>> {
 
 /// Progress while the action runs, then what it ended in: a sentence or a coded error.
 #[component]
-pub fn Outcome(action: Action<Operation, Result<String, ClientError>>) -> impl IntoView {
+pub fn Outcome(
+    /// The operation whose outcome is shown.
+    action: Action<Operation, Result<String, ClientError>>,
+) -> impl IntoView {
     view! {
         {move || action.pending().get().then(|| view! { <Progress text="Working…"/> })}
         {move || action.value().get().map(|o| match o {

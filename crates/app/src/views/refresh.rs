@@ -17,7 +17,10 @@ fn now_secs() -> u64 {
 
 /// Step 5 of Pleo's guide.
 #[component]
-pub fn StepRefresh(compact: bool) -> impl IntoView {
+pub fn StepRefresh(
+    /// Collapse the step's explanation (documentation pages).
+    compact: bool,
+) -> impl IntoView {
     let live = expect_context::<Live>();
     let guide = StepGuide {
         number: 5,

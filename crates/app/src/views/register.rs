@@ -10,7 +10,12 @@ use crate::views::widgets::{CopyButton, Field};
 
 /// Step 1 of Pleo's guide.
 #[component]
-pub fn StepRegister(config: PublicConfig, compact: bool) -> impl IntoView {
+pub fn StepRegister(
+    /// The companion's public configuration.
+    config: PublicConfig,
+    /// Collapse the step's explanation (documentation pages).
+    compact: bool,
+) -> impl IntoView {
     let guide = StepGuide {
         number: 1,
         title: "Register the client",

@@ -9,7 +9,10 @@ use crate::views::step_card::{StepCard, StepGuide};
 
 /// Step 6 of Pleo's guide.
 #[component]
-pub fn StepRevocation(compact: bool) -> impl IntoView {
+pub fn StepRevocation(
+    /// Collapse the step's explanation (documentation pages).
+    compact: bool,
+) -> impl IntoView {
     let live = expect_context::<Live>();
     let guide = StepGuide {
         number: 6,

@@ -26,7 +26,14 @@ pub struct StepGuide {
 /// A step: its guide (Purpose, Input, Output, Why it matters; collapsed in compact mode) and
 /// its live content.
 #[component]
-pub fn StepCard(guide: StepGuide, compact: bool, children: Children) -> impl IntoView {
+pub fn StepCard(
+    /// The step's Purpose, Input, Output and Why.
+    guide: StepGuide,
+    /// Collapse the step's explanation (documentation pages).
+    compact: bool,
+    /// The step's live content.
+    children: Children,
+) -> impl IntoView {
     provide_context(CurrentStep(guide.number));
     let id = format!("step-{}", guide.number);
     let heading = format!("step-{}-title", guide.number);

@@ -14,7 +14,10 @@ use crate::views::step_card::CurrentStep;
 /// tokens are gone it offers to authorise again and come back to this step; when the browser
 /// blocked the sign-in pop-up, the walkthrough in a new tab.
 #[component]
-pub fn ErrorNotice(error: ClientError) -> impl IntoView {
+pub fn ErrorNotice(
+    /// The error to show, with its stable code.
+    error: ClientError,
+) -> impl IntoView {
     let code = error.code();
     let reauthorize = matches!(code, ErrorCode::ReauthorizationRequired | ErrorCode::NotSignedIn);
     // A blocked pop-up: the full-page flow in a new tab, where the companion's page is first-party.
@@ -73,7 +76,14 @@ pub fn AuthorizeAgain() -> impl IntoView {
 
 /// A labelled value with a stable test id.
 #[component]
-pub fn Field(label: &'static str, id: &'static str, value: String) -> impl IntoView {
+pub fn Field(
+    /// What the value is.
+    label: &'static str,
+    /// The element id (the tests find the value by it).
+    id: &'static str,
+    /// The value shown and copied.
+    value: String,
+) -> impl IntoView {
     view! {
         <dt>{label}</dt>
         <dd><code data-testid=id>{value}</code></dd>
@@ -101,7 +111,12 @@ pub fn event_element(target: Option<web_sys::EventTarget>) -> Option<web_sys::El
 
 /// A button that copies `text` to the clipboard and says whether it worked.
 #[component]
-pub fn CopyButton(text: String, label: String) -> impl IntoView {
+pub fn CopyButton(
+    /// The text copied to the clipboard.
+    text: String,
+    /// The button's accessible name.
+    label: String,
+) -> impl IntoView {
     let copy = Action::new_local(move |_: &()| {
         let copied = copy_to_clipboard(&text);
         async move {
@@ -122,13 +137,19 @@ pub fn CopyButton(text: String, label: String) -> impl IntoView {
 
 /// A progress line, announced to screen readers.
 #[component]
-pub fn Progress(text: &'static str) -> impl IntoView {
+pub fn Progress(
+    /// What is going on.
+    text: &'static str,
+) -> impl IntoView {
     view! { <p class="progress" role="status" aria-live="polite" aria-busy="true">{text}</p> }
 }
 
 /// The redacted token summary.
 #[component]
-pub fn TokenSummaryView(summary: TokenSummary) -> impl IntoView {
+pub fn TokenSummaryView(
+    /// The tokens' summary (no token).
+    summary: TokenSummary,
+) -> impl IntoView {
     view! {
         <dl class="summary" id="token-summary">
             <Field label="Token type" id="token-type" value=summary.token_type/>
@@ -142,7 +163,13 @@ pub fn TokenSummaryView(summary: TokenSummary) -> impl IntoView {
 
 /// Pretty JSON in a collapsible block.
 #[component]
-pub fn JsonViewer(body: String, #[prop(default = "Response body")] summary: &'static str) -> impl IntoView {
+pub fn JsonViewer(
+    /// The JSON text, shown collapsible.
+    body: String,
+    /// The disclosure's title.
+    #[prop(default = "Response body")]
+    summary: &'static str,
+) -> impl IntoView {
     view! {
         <details class="json-viewer" open>
             <summary>{summary}</summary>
@@ -154,7 +181,10 @@ pub fn JsonViewer(body: String, #[prop(default = "Response body")] summary: &'st
 
 /// One server-side exchange from the companion's transcript.
 #[component]
-pub fn TranscriptView(entry: TranscriptEntry) -> impl IntoView {
+pub fn TranscriptView(
+    /// The exchange, redacted as the companion serves it.
+    entry: TranscriptEntry,
+) -> impl IntoView {
     let status = entry.status.map_or_else(|| "no response".to_owned(), |s| s.to_string());
     let headers = entry
         .request_headers
@@ -214,7 +244,10 @@ fn CopyAs(entry: String) -> impl IntoView {
 
 /// The transcript entries of kinds `steps`, newest last, or a note that there are none.
 #[component]
-pub fn TranscriptList(steps: &'static [TranscriptStep]) -> impl IntoView {
+pub fn TranscriptList(
+    /// The transcript's steps to list.
+    steps: &'static [TranscriptStep],
+) -> impl IntoView {
     let live = expect_context::<Live>();
     view! {
         <div class="transcript" aria-label="What the companion did, server side">

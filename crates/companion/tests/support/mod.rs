@@ -213,25 +213,6 @@ pub async fn try_sign_in(state: &AppState, app: &Router) -> Result<String, (Stat
     Ok(session.split(';').next().unwrap().to_owned())
 }
 
-/// Adds a row to the attack-case list in docs/attacks.md (`cargo xtask attack-list` gathers them):
-/// `outcome` is what the test observed, after asserting it.
-pub fn record_case(area: &str, case: &str, outcome: &str) {
-    let dir = std::env::var("ATTACK_CASES_DIR")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/attack-cases").to_owned());
-    let file: String = format!("{area} {case}")
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
-    std::fs::create_dir_all(&dir)
-        .and_then(|()| {
-            std::fs::write(
-                std::path::Path::new(&dir).join(file + ".tsv"),
-                format!("{area}\t{case}\t{outcome}\n"),
-            )
-        })
-        .unwrap();
-}
-
 /// `401 \`code\``: a companion answer as the case list shows it.
 pub fn outcome(status: StatusCode, body: &Value) -> String {
     format!(
