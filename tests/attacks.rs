@@ -2,7 +2,7 @@
 //! replayed and tampered responses, storage cleared, two tabs, reloads. Every case asserts the
 //! code the page shows, that nothing reached the token endpoint that should not, and that the
 //! session the user already had survives; and, at the end of each test, that no secret or token
-//! is in anything the browser received or holds. Cases are recorded for the README's list.
+//! is in anything the browser received or holds. Cases are recorded for docs/attacks.md.
 
 #![allow(
     clippy::unwrap_used,

@@ -253,7 +253,7 @@ const FLOW_OBSERVER: &str = "if (!window.__flow) { \
   } \
   return window.__flow.done ?? null;";
 
-/// The walkthrough framed by a documentation page of another site (the README's HTML snippet),
+/// The walkthrough framed by a documentation page of another site (the embedding guide's HTML snippet),
 /// third-party cookies blocked, sign-in in an auto-approved pop-up: click on "authorize" to the
 /// employees JSON in the frame, median of 20; reference, in the same run and browser: the
 /// full-page flow, with the app's files served as this build serves them (content-hashed,
@@ -272,7 +272,7 @@ async fn embed_flow() {
         router.layer(axum::middleware::map_response(
             |mut response: axum::response::Response| async move {
                 let policy = response.headers().get(axum::http::header::CONTENT_SECURITY_POLICY);
-                if policy.is_none_or(|p| p != companion::security_headers::API_POLICY) {
+                if policy.is_none_or(|p| p != companion::http::security_headers::API_POLICY) {
                     response.headers_mut().remove(axum::http::header::CACHE_CONTROL);
                 }
                 response

@@ -1,5 +1,5 @@
 //! The walkthrough framed by documentation pages of another site, in headless Chromium with
-//! third-party cookies blocked: the pages are built from the README's snippets as written
+//! third-party cookies blocked: the pages are built from the embedding guide's snippets as written
 //! (`cargo xtask doc-sites`) and served on `http://127.0.0.1:<port>`; the companion is
 //! `http://localhost:<port>`, another site to the browser. Sign-in runs in a pop-up.
 
@@ -35,7 +35,7 @@ async fn site_and_companion(extra: &[(&str, &str)]) -> (Server, Walkthrough) {
     (docs, wt)
 }
 
-/// The README's HTML snippet on a documentation site, its companion (with `extra`), and a
+/// The embedding guide's HTML snippet on a documentation site, its companion (with `extra`), and a
 /// browser that blocks third-party cookies, already inside the walkthrough's frame; the page's
 /// window.
 async fn in_the_frame_of_the_html_page(extra: &[(&str, &str)]) -> (Server, Walkthrough, Browser, WindowHandle) {
@@ -504,7 +504,7 @@ async fn two_frames_on_one_page_each_sign_in_through_a_popup_of_their_own() {
     let listener = free_listener().await;
     let docs_origin = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let wt = Walkthrough::start_with(Mode::Local, &[("COMPANION_EMBED_ORIGINS", docs_origin.as_str())]).await;
-    // The README's HTML snippet twice on one page (say, a guide with two examples).
+    // The embedding guide's HTML snippet twice on one page (say, a guide with two examples).
     let snippet = r#"<div data-pleo-walkthrough data-steps="1-6" data-compact="true"></div>"#;
     let page = format!(
         "<!doctype html><title>two walkthroughs</title>{snippet}{snippet}<script src=\"{}\" async></script>",

@@ -147,7 +147,7 @@ pub enum Need {
     /// The companion's binary (`COMPANION_BIN`, or `target/debug/companion`; `cargo xtask test`
     /// builds the production one).
     CompanionBinary,
-    /// The documentation pages built from the README's embed snippets (`cargo xtask doc-sites`).
+    /// The documentation pages built from the embedding guide's snippets (`cargo xtask doc-sites`).
     DocSites,
     /// The npm package `har-validator` (HAR 1.2's schemas), which `cargo xtask test` installs.
     HarValidator,
@@ -175,7 +175,7 @@ impl Need {
             Need::AxeCore => absent(axe_core_script(), "axe-core"),
             Need::DocSites => absent(
                 doc_sites_path().join("html.html"),
-                "the documentation pages built from the README's embed snippets",
+                "the documentation pages built from the embedding guide's snippets",
             ),
         }
     }

@@ -10,8 +10,9 @@
 
 use std::time::{Duration, Instant};
 
+use companion::oauth::tokens::TokenSet;
 use companion::sessions::seal::SealingKeys;
-use companion::sessions::{Handoff, Limits, RedisSettings, Sessions, TokenSet};
+use companion::sessions::{Handoff, Limits, RedisSettings, Sessions};
 use e2e_harness::cluster::{Cluster, cookie_value, everything_in, lifetime_due_after, redis_key, session_key};
 use e2e_harness::{Need, record_case, skipped};
 use futures_util::future::join_all;
@@ -896,8 +897,8 @@ async fn a_session_only_read_during_a_key_rotation_survives_the_old_keys_retirem
     let (old, new) = ([1u8; 32], [2u8; 32]);
     let before = store_with_keys(&redis, Limits::default(), SealingKeys::new(&old, None));
     let id = before.create(tokens(), vec![], now()).await.unwrap();
-    let entry = companion::transcript::TranscriptEntry::new(
-        companion::transcript::TranscriptStep::ApiCall,
+    let entry = companion::take_home::transcript::TranscriptEntry::new(
+        companion::take_home::transcript::TranscriptStep::ApiCall,
         1,
         "GET",
         "https://api.example/v2/employees",

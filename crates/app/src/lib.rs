@@ -6,6 +6,7 @@
 pub mod api;
 pub mod authorization;
 pub mod browser_log;
+pub mod callback;
 pub mod embed;
 pub mod live;
 pub mod options;

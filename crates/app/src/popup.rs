@@ -5,7 +5,7 @@
 //! attempt's binding at the companion is sent just before). The pop-up's conversation with its
 //! callback page is `frame.js`'s (`PleoFrame.signIn`); the rest is the button's action, as on
 //! the app's own page: [`complete`] waits for the binding and the callback and runs the callback
-//! page's own checks and exchange ([`crate::views::callback::complete`]). The verifier never
+//! page's own checks and exchange ([`crate::callback::complete`]). The verifier never
 //! leaves this frame, and no storage holds it.
 
 use std::future::Future;
@@ -153,7 +153,7 @@ pub async fn complete(opened: Opened, live: Option<Live>) -> Result<(), ClientEr
         issuer: Some(prepared.issuer),
         iss_always_sent: prepared.iss_always_sent,
     };
-    let completed = crate::views::callback::complete(&callback, Some(pending)).await?;
+    let completed = crate::callback::complete(&callback, Some(pending)).await?;
     if let Some(live) = live {
         live.report.set(Some(completed.report));
         live.signed_in_with(completed.tokens);

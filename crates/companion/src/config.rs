@@ -11,7 +11,7 @@ use flow::authorize::check_endpoint;
 use secrecy::SecretString;
 use url::{Host, Url};
 
-use crate::sessions::{RedisSettings, seal};
+use crate::sessions::{DEFAULT_SESSION_MAX_SECS, RedisSettings, seal};
 
 /// Where the embedded stand-in is mounted in the companion's router when `PLEO_ENV=local`.
 pub const STAND_IN_PREFIX: &str = "/stand-in";
@@ -74,7 +74,7 @@ pub struct Config {
     /// lifetime tied to the refresh token's).
     pub session_max_secs: u64,
     /// API writes the proxy may forward (`COMPANION_API_WRITES`); none by default.
-    pub api_writes: Vec<crate::api_catalog::WriteRule>,
+    pub api_writes: Vec<crate::proxy::allow_list::WriteRule>,
     /// Where sessions live: `None` in this process's memory (the default), or a Redis shared by
     /// every replica (`COMPANION_SESSION_STORE`).
     pub session_store: Option<RedisSettings>,
@@ -208,7 +208,7 @@ impl Config {
             refresh_timeout_secs: seconds(
                 &var,
                 "COMPANION_REFRESH_TIMEOUT_SECS",
-                crate::token_client::DEFAULT_REFRESH_TIMEOUT_SECS,
+                crate::oauth::token_client::DEFAULT_REFRESH_TIMEOUT_SECS,
                 1..=300,
             )?,
             session_max_secs: seconds(
@@ -217,7 +217,7 @@ impl Config {
                 DEFAULT_SESSION_MAX_SECS,
                 60..=MAX_SESSION_MAX_SECS,
             )?,
-            api_writes: crate::api_catalog::parse_write_rules(&var("COMPANION_API_WRITES").unwrap_or_default())
+            api_writes: crate::proxy::allow_list::parse_write_rules(&var("COMPANION_API_WRITES").unwrap_or_default())
                 .map_err(|problem| config_error("COMPANION_API_WRITES", problem))?,
             session_store: session_store(&var, refresh_lease)?,
             refresh_lease,
@@ -291,9 +291,6 @@ fn static_dir(value: Option<String>) -> Result<Option<PathBuf>, ConfigError> {
     Ok(Some(dir))
 }
 
-/// A session's absolute lifetime unless configured: 7 days, well inside Pleo's refresh token
-/// lifetime (at least 60 days).
-pub const DEFAULT_SESSION_MAX_SECS: u64 = 7 * 24 * 3600;
 /// The longest absolute session lifetime that may be configured: Pleo's refresh token
 /// lifetime, 60 days (a session cannot outlive its refresh token).
 const MAX_SESSION_MAX_SECS: u64 = 60 * 24 * 3600;

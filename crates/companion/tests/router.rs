@@ -100,7 +100,7 @@ async fn authorize_start_sets_an_httponly_strict_cookie_without_domain() {
     assert!(
         full.starts_with(&format!(
             "pleo_walkthrough_{}=",
-            companion::cookies::attempt_name(&"s".repeat(43))
+            companion::http::cookies::attempt_name(&"s".repeat(43))
         )),
         "{full}"
     );

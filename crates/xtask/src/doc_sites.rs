@@ -1,17 +1,18 @@
-//! The documentation pages the embed tests run the walkthrough in, built from the README's
-//! snippets as written (section "Embedding the walkthrough in documentation", each block after
-//! a `<!-- snippet: NAME -->` line): the plain-HTML snippet in a static page; the React
+//! The documentation pages the embed tests run the walkthrough in, built from the snippets of
+//! docs/embedding.md as written (each block after a `<!-- snippet: NAME -->` line): the plain-HTML snippet in a static page; the React
 //! component in a Mintlify page and a Docusaurus page, each MDX compiled by MDX 3 and rendered by
 //! React (`tests/doc-sites/build.mjs`). Into `target/doc-sites/dist/`; the companion's address,
-//! `https://walkthrough.example.net` in the README, becomes `__COMPANION__`, which the test's
+//! `https://walkthrough.example.net` in the guide, becomes `__COMPANION__`, which the test's
 //! documentation server replaces with the address of the companion it started.
 
 use std::path::PathBuf;
 
 use crate::{command, repo_root, run, setup, step};
 
-/// The README's placeholder for the companion's address.
-const README_COMPANION: &str = "https://walkthrough.example.net";
+/// The guide's placeholder for the companion's address.
+const GUIDE_COMPANION: &str = "https://walkthrough.example.net";
+/// The embedding guide whose snippets the pages are built from.
+const GUIDE: &str = "docs/embedding.md";
 /// What the test's documentation server replaces.
 const SERVED_COMPANION: &str = "__COMPANION__";
 
@@ -33,19 +34,19 @@ pub fn dist_dir() -> PathBuf {
     project_dir().join("dist")
 }
 
-/// The block after `<!-- snippet: NAME -->` in `readme`, with the companion's address replaced.
-fn snippet(readme: &str, name: &str) -> Result<String, String> {
+/// The block after `<!-- snippet: NAME -->` in `guide`, with the companion's address replaced.
+fn snippet(guide: &str, name: &str) -> Result<String, String> {
     let marker = format!("<!-- snippet: {name} -->\n```");
-    let rest = readme
+    let rest = guide
         .split_once(&marker)
         .map(|(_, rest)| rest)
-        .ok_or_else(|| format!("the README has no snippet {name:?}"))?;
+        .ok_or_else(|| format!("{GUIDE} has no snippet {name:?}"))?;
     let body = rest
         .split_once('\n')
         .and_then(|(_, body)| body.split_once("```"))
         .map(|(body, _)| body)
-        .ok_or_else(|| format!("the README's snippet {name:?} is not a closed code block"))?;
-    Ok(body.replace(README_COMPANION, SERVED_COMPANION))
+        .ok_or_else(|| format!("{GUIDE}'s snippet {name:?} is not a closed code block"))?;
+    Ok(body.replace(GUIDE_COMPANION, SERVED_COMPANION))
 }
 
 fn page(title: &str, body: &str) -> String {
@@ -60,17 +61,18 @@ fn entry(page: &str) -> String {
     )
 }
 
-/// Writes the pages' sources from the README and builds them.
+/// Writes the pages' sources from the embedding guide and builds them.
 pub fn build() -> Result<(), String> {
-    step("Building the embed snippets of the README into documentation pages (static HTML, Mintlify, Docusaurus)");
-    let readme =
-        std::fs::read_to_string(repo_root().join("README.md")).map_err(|e| format!("cannot read README.md: {e}"))?;
+    step(
+        "Building the snippets of the embedding guide (docs/embedding.md) into documentation pages (static HTML, Mintlify, Docusaurus)",
+    );
+    let guide = std::fs::read_to_string(repo_root().join(GUIDE)).map_err(|e| format!("cannot read {GUIDE}: {e}"))?;
     let dir = project_dir();
     let _ = std::fs::remove_dir_all(dir.join("dist"));
     for sub in ["dist", "snippets", "src/components"] {
         std::fs::create_dir_all(dir.join(sub)).map_err(|e| format!("cannot create {sub}: {e}"))?;
     }
-    let component = snippet(&readme, "component")?;
+    let component = snippet(&guide, "component")?;
     let dependencies: Vec<String> = PACKAGES
         .iter()
         .map(|(name, version)| format!("\"{name}\": \"{version}\""))
@@ -85,13 +87,13 @@ pub fn build() -> Result<(), String> {
         ),
         ("snippets/PleoWalkthrough.jsx".to_owned(), component.clone()),
         ("src/components/PleoWalkthrough.jsx".to_owned(), component),
-        ("mintlify.mdx".to_owned(), snippet(&readme, "mintlify")?),
-        ("docusaurus.mdx".to_owned(), snippet(&readme, "docusaurus")?),
+        ("mintlify.mdx".to_owned(), snippet(&guide, "mintlify")?),
+        ("docusaurus.mdx".to_owned(), snippet(&guide, "docusaurus")?),
         ("mintlify-entry.jsx".to_owned(), entry("mintlify")),
         ("docusaurus-entry.jsx".to_owned(), entry("docusaurus")),
         (
             "dist/html.html".to_owned(),
-            page("Connecting to Pleo (plain HTML)", &snippet(&readme, "html")?),
+            page("Connecting to Pleo (plain HTML)", &snippet(&guide, "html")?),
         ),
         (
             "dist/mintlify.html".to_owned(),

@@ -104,7 +104,7 @@ pub fn run_all() -> Result<(), String> {
     );
     // Counted: a README example that a default Vite project refuses to build is a failure.
     count(&mut tally, vite_example::build());
-    // Counted: a README embed snippet that does not build into a page is a failure.
+    // Counted: an embedding-guide snippet that does not build into a page is a failure.
     count(&mut tally, doc_sites::build());
     suite(
         "Native tests: pkce, flow, stand-in, companion (unit, property, router)",

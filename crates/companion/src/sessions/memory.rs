@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use super::{Attempt, HANDOFF_SECS, Handoff, Limits, SessionRecord, Slot, locked};
 use crate::error::AppError;
-use crate::transcript::{self, TranscriptEntry};
+use crate::take_home::transcript::{self, TranscriptEntry};
 
 #[derive(Debug, Default)]
 pub(super) struct MemoryStore {

@@ -12,49 +12,18 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
-use contract::wire::TokenSummary;
 use secrecy::{ExposeSecret, SecretString};
+
+use crate::oauth::tokens::TokenSet;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::transcript::{self, TranscriptEntry};
+use crate::take_home::transcript::{self, TranscriptEntry};
 pub use redis::RedisSettings;
-
-/// The tokens of one session. Never sent to the browser; `Debug` is redacted by
-/// [`SecretString`]; written to a shared store only sealed ([`seal`]).
-#[derive(Debug, Clone)]
-pub struct TokenSet {
-    /// The access token.
-    pub access_token: SecretString,
-    /// The refresh token, if the server gave one.
-    pub refresh_token: Option<SecretString>,
-    /// `token_type` (`Bearer` when the server said nothing).
-    pub token_type: String,
-    /// Granted scopes.
-    pub scope: String,
-    /// Seconds of life given at issue.
-    pub expires_in: u64,
-    /// Expiry, seconds since the Unix epoch.
-    pub expires_at: u64,
-}
-
-impl TokenSet {
-    /// What the browser may see: no token, only a hint of the access token.
-    pub fn summary(&self) -> TokenSummary {
-        TokenSummary {
-            token_type: self.token_type.clone(),
-            expires_in: self.expires_in,
-            expires_at: self.expires_at,
-            scope: self.scope.clone(),
-            access_token_hint: contract::wire::token_hint(self.access_token.expose_secret()),
-            has_refresh_token: self.refresh_token.is_some(),
-        }
-    }
-}
 
 /// A session's tokens as one record: every change writes a new version, and a write is
 /// conditional on the version it replaces, so that an older result never overwrites a newer
-/// one (one refresh across replicas, `crate::refresh`). Everything the companion decides on is
+/// one (one refresh across replicas, `crate::oauth::refresh`). Everything the companion decides on is
 /// in here, and in Redis all of it is sealed: a Redis writer can delete a record or put back an
 /// older one, but not stretch its lifetime (docs/architecture.md, "What a Redis writer can do").
 #[derive(Debug, Clone)]
@@ -145,6 +114,10 @@ pub struct Attempt {
     pub created_at: u64,
 }
 
+/// A session's absolute lifetime unless configured: 7 days, well inside Pleo's refresh token
+/// lifetime (at least 60 days).
+pub const DEFAULT_SESSION_MAX_SECS: u64 = 7 * 24 * 3600;
+
 /// Limits of the stores; with Redis they hold across replicas (Redis expiry and counts kept in
 /// Redis, not a sweeper per process).
 #[derive(Debug, Clone, Copy)]
@@ -167,7 +140,7 @@ impl Default for Limits {
         Self {
             max_sessions: 10_000,
             session_idle_secs: 8 * 3600,
-            session_max_secs: crate::config::DEFAULT_SESSION_MAX_SECS,
+            session_max_secs: DEFAULT_SESSION_MAX_SECS,
             max_attempts: 10_000,
             attempt_secs: contract::wire::ATTEMPT_SECS,
         }

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use super::seal::{KeyUsed, SealingKeys};
 use super::{Attempt, Handoff, Lease, LeaseOutcome, Limits, SessionRecord, Slot, StoredRecord, random_id};
 use crate::error::AppError;
-use crate::transcript::{self, TranscriptEntry};
+use crate::take_home::transcript::{self, TranscriptEntry};
 
 /// How to reach Redis and how to seal what goes there. `Debug` shows neither the URL (it may
 /// carry a password) nor a key.

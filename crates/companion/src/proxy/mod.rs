@@ -1,6 +1,8 @@
 //! `ANY /api/pleo/{path}`: the allow-listed API proxy that adds the Bearer token, refreshes
 //! centrally and retries once on a 401.
 
+pub mod allow_list;
+
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
@@ -13,13 +15,13 @@ use contract::routes::Route;
 use contract::wire::{UPSTREAM_DURATION, UPSTREAM_STATUS};
 
 use crate::AppState;
-use crate::api_catalog::{WriteRule, check};
-use crate::endpoints::SignedIn;
 use crate::error::AppError;
-use crate::refresh::{current_tokens, refresh_unless_changed};
-use crate::sessions::TokenSet;
-use crate::token_client::read_limited;
-use crate::transcript::{self, TranscriptEntry, TranscriptStep};
+use crate::http::extract::SignedIn;
+use crate::oauth::refresh::call_with_fresh_token;
+use crate::oauth::token_client::read_limited;
+use crate::oauth::tokens::TokenSet;
+use crate::proxy::allow_list::{WriteRule, check};
+use crate::take_home::transcript::{self, TranscriptEntry, TranscriptStep};
 
 /// The longest query string forwarded.
 pub const MAX_QUERY_LEN: usize = 2048;
@@ -110,25 +112,25 @@ fn valid_retry_after(value: &reqwest::header::HeaderValue) -> Option<HeaderValue
     (seconds || httpdate::parse_http_date(text).is_ok()).then(|| HeaderValue::from_str(text).ok())?
 }
 
-/// Calls the API with the session's access token; on a 401 (RFC 6750 §3.1 `invalid_token`),
-/// refreshes once (unless another request already did) and retries once; never loops. The
-/// answer reaches the browser redacted by value against the client secret and the tokens it
-/// was called with: an API that echoes its Authorization header gives the page no token.
+/// An API call under the one refresh policy ([`call_with_fresh_token`]: refreshed when due, one
+/// refresh and one retry on a 401). The answer reaches the browser redacted by value against the
+/// client secret and the tokens it was called with: an API that echoes its Authorization header
+/// gives the page no token.
 async fn call_with_one_refresh(
     state: &AppState,
     signed_in: &SignedIn,
     request: &ApiRequest<'_>,
 ) -> Result<ApiAnswer, AppError> {
-    let id = &signed_in.id;
-    let (tokens, version) = current_tokens(state, id, &signed_in.record).await?;
-    let answer = call_api(state, id, request, &tokens.access_token).await?;
-    if answer.status != StatusCode::UNAUTHORIZED {
-        return Ok(answer.redacted(state, &tokens));
-    }
-    // A newer token if another request refreshed since `version`, otherwise a refresh now.
-    let (fresh, _) = refresh_unless_changed(state, id, version).await?;
-    let answer = call_api(state, id, request, &fresh.access_token).await?;
-    Ok(answer.redacted(state, &fresh))
+    let id = signed_in.id.as_str();
+    let (answer, tokens) = call_with_fresh_token(
+        state,
+        id,
+        &signed_in.record,
+        |token| async move { call_api(state, id, request, &token).await },
+        |answer: &ApiAnswer| answer.status == StatusCode::UNAUTHORIZED,
+    )
+    .await?;
+    Ok(answer.redacted(state, &tokens))
 }
 
 /// Pleo's "disconnect": `DELETE /v1/installations/me` revokes every token of the client. An

@@ -17,17 +17,46 @@
 use std::time::Duration;
 
 use flow::ErrorCode;
+use secrecy::SecretString;
 
 use crate::AppState;
 use crate::error::AppError;
-use crate::sessions::{LeaseOutcome, SessionRecord, TokenSet};
-use crate::token_client::TokenFailure;
+use crate::oauth::token_client::TokenFailure;
+use crate::oauth::tokens::TokenSet;
+use crate::sessions::{LeaseOutcome, SessionRecord};
+
+/// The one policy for every call made with a session's access token: the token is refreshed
+/// first when it is due ([`flow::expiry::refresh_margin`]); when the call still answers
+/// `unauthorized` (RFC 6750 §3.1 `invalid_token`), the session is refreshed once, unless another
+/// request already did, and the call is made once more; never a loop. Returns the call's answer
+/// and the tokens it was made with (whose values the caller redacts from what it relays).
+pub async fn call_with_fresh_token<T, Call, Answer>(
+    state: &AppState,
+    id: &str,
+    record: &SessionRecord,
+    call: Call,
+    unauthorized: fn(&T) -> bool,
+) -> Result<(T, TokenSet), AppError>
+where
+    Call: Fn(SecretString) -> Answer,
+    Answer: Future<Output = Result<T, AppError>>,
+{
+    let (tokens, version) = current_tokens(state, id, record).await?;
+    let answer = call(tokens.access_token.clone()).await?;
+    if !unauthorized(&answer) {
+        return Ok((answer, tokens));
+    }
+    // A newer token if another request refreshed since `version`, otherwise a refresh now.
+    let (fresh, _) = refresh_unless_changed(state, id, version).await?;
+    let answer = call(fresh.access_token.clone()).await?;
+    Ok((answer, fresh))
+}
 
 /// The tokens to use now (their access token for the call), and the record version they came
 /// from: refreshed first if the access token expires within the refresh margin and a refresh
 /// token is left. Without one, an access token that has not yet expired still serves (after
 /// `refresh_outcome_unknown`).
-pub async fn current_tokens(state: &AppState, id: &str, record: &SessionRecord) -> Result<(TokenSet, u64), AppError> {
+async fn current_tokens(state: &AppState, id: &str, record: &SessionRecord) -> Result<(TokenSet, u64), AppError> {
     let tokens = record
         .tokens
         .as_ref()

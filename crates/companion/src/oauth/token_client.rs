@@ -11,8 +11,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::error::AppError;
-use crate::sessions::TokenSet;
-use crate::transcript::{self, TranscriptEntry, TranscriptStep};
+use crate::oauth::tokens::TokenSet;
+use crate::take_home::transcript::{self, TranscriptEntry, TranscriptStep};
 use std::time::Instant;
 
 /// Lifetime assumed when a token response has no `expires_in` (Pleo's documented 15 minutes).
