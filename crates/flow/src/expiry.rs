@@ -87,5 +87,10 @@ mod tests {
         assert!(should_refresh(1_004, at, refresh_margin(8)));
         // With the fixed 30 s it was due the moment it was issued.
         assert!(should_refresh(1_000, at, REFRESH_SKEW_SECS));
+        attack_cases::record_case(
+            "Callback and flow",
+            "access tokens that live 30 s or less (8 s), called in bursts",
+            "refreshed in the second half of their life (the margin is the smaller of 30 s and half the lifetime), not on every call",
+        );
     }
 }

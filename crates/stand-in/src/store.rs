@@ -482,5 +482,10 @@ mod tests {
             [(1, 2)],
             "kept only for a live grant with calls left to refuse"
         );
+        attack_cases::record_case(
+            "Stand-in",
+            "rate limits set on grants that then died, or that ran out",
+            "pruned by the sweep with their grants: the stand-in's memory stays bounded",
+        );
     }
 }

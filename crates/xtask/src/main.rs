@@ -20,6 +20,7 @@ mod attack_list;
 mod doc_sites;
 mod fresh_check;
 mod fuzz;
+#[cfg(test)]
 mod module_graph;
 mod pkce_package;
 mod setup;

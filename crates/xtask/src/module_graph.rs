@@ -1,6 +1,7 @@
-//! The module graph of each crate, read from its sources: which module names which (`crate::a::b`,
-//! `super::c`), so that a test can hold that no crate has a circle between its modules (the
-//! crate root, which declares them all, and comments aside).
+//! The module graph of each crate, read from its sources: which module names which
+//! (`crate::a::b`, `super::c`), so that a test (run with the native tests) can hold that no
+//! crate has a circle between its modules (the crate root, which declares them all, and
+//! comments aside).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
