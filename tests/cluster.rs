@@ -149,8 +149,13 @@ pub struct StandInServer {
 }
 
 impl StandInServer {
-    /// Starts one.
+    /// Starts one whose API answers at once.
     pub async fn start(access_token_ttl: u64) -> Self {
+        Self::start_with_api_latency(access_token_ttl, 0).await
+    }
+
+    /// Starts one whose API waits `api_latency_ms` before answering, as a remote or slow one.
+    pub async fn start_with_api_latency(access_token_ttl: u64, api_latency_ms: u64) -> Self {
         let registration = stand_in::Registration {
             client_id: CUSTOM_CLIENT_ID.into(),
             client_secret: SecretString::from(SECRET),
@@ -163,6 +168,7 @@ impl StandInServer {
             stand_in::Settings {
                 auto_approve: true,
                 access_token_ttl,
+                api_latency_ms,
                 ..stand_in::Settings::default()
             },
         );
@@ -222,13 +228,17 @@ impl Replica {
             .append(true)
             .open(&self.log)
             .unwrap();
-        let child = Command::new(companion_bin())
+        let stdout = log.try_clone().unwrap();
+        let mut command = Command::new(companion_bin());
+        if !self.env.iter().any(|(k, _)| k == "RUST_LOG") {
+            command.env("RUST_LOG", "companion=warn");
+        }
+        let child = command
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("COMPANION_ADDR", format!("127.0.0.1:{}", self.port))
-            .env("RUST_LOG", "companion=warn")
             // No `.env` of the repository's: the replica gets exactly the settings above.
             .current_dir(std::env::temp_dir())
-            .stdout(Stdio::null())
+            .stdout(stdout)
             .stderr(log)
             .spawn()
             .expect("the companion binary starts");
@@ -255,7 +265,42 @@ impl Replica {
         }
     }
 
-    /// What it wrote to stderr so far (its warnings).
+    /// `SIGTERM`, as an orchestrator stops it: it shuts down gracefully (the companion's
+    /// `main`); [`Replica::wait_exit`] waits for the end.
+    pub fn terminate(&self) {
+        if let Some(child) = &self.child {
+            let status = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status()
+                .expect("kill runs");
+            assert!(status.success(), "SIGTERM sent");
+        }
+    }
+
+    /// Waits (at most `limit`) for the process to end after [`Replica::terminate`]; its exit
+    /// code, `None` if it is still running (it is then killed).
+    pub async fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
+        let deadline = Instant::now() + limit;
+        while let Some(child) = self.child.as_mut() {
+            if let Some(status) = child.try_wait().unwrap() {
+                self.child = None;
+                return status.code();
+            }
+            if Instant::now() >= deadline {
+                self.kill();
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        None
+    }
+
+    /// Its port on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// What it wrote to stdout and stderr so far (its request log and warnings).
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
@@ -290,8 +335,12 @@ impl Cluster {
     /// Starts `n` replicas with access tokens of `access_token_ttl` seconds and `extra`
     /// settings.
     pub async fn start(n: usize, access_token_ttl: u64, extra: &[(&str, &str)]) -> Self {
+        Self::start_with(n, StandInServer::start(access_token_ttl).await, extra).await
+    }
+
+    /// As [`Cluster::start`], against `stand_in`.
+    pub async fn start_with(n: usize, stand_in: StandInServer, extra: &[(&str, &str)]) -> Self {
         let redis = RedisServer::start();
-        let stand_in = StandInServer::start(access_token_ttl).await;
         let mut env: Vec<(String, String)> = [
             ("PLEO_ENV", "custom"),
             ("PLEO_AUTHORIZATION_SERVER_URL", stand_in.base.as_str()),

@@ -153,6 +153,10 @@ pub enum Need {
     HarValidator,
     /// The npm package `axe-core` (accessibility rules), which `cargo xtask test` installs.
     AxeCore,
+    /// Debian's HAProxy (which `cargo xtask test` installs).
+    Haproxy,
+    /// Prometheus's `promtool` (Debian's `prometheus`, which `cargo xtask test` installs).
+    Promtool,
 }
 
 impl Need {
@@ -173,6 +177,8 @@ impl Need {
             Need::CompanionBinary => absent(cluster::companion_bin(), "the companion binary"),
             Need::HarValidator => absent(har_validator_path().join("package.json"), "har-validator"),
             Need::AxeCore => absent(axe_core_script(), "axe-core"),
+            Need::Haproxy => absent(HAPROXY.into(), "haproxy"),
+            Need::Promtool => absent(PROMTOOL.into(), "promtool"),
             Need::DocSites => absent(
                 doc_sites_path().join("html.html"),
                 "the documentation pages built from the embedding guide's snippets",
@@ -185,6 +191,12 @@ impl Need {
 /// prints one line saying what and passes without running, so that `cargo test` in a fresh clone
 /// exits 0. Under `cargo xtask test`, which builds and installs all of it (`E2E_REQUIRE_ALL=1`),
 /// a missing need fails the test instead.
+/// Debian's HAProxy.
+pub const HAPROXY: &str = "/usr/sbin/haproxy";
+/// Prometheus's metrics checker.
+pub const PROMTOOL: &str = "/usr/bin/promtool";
+
+/// Whether a test must be skipped for want of `needs` (it says which, once).
 pub fn skipped(needs: &[Need]) -> bool {
     let missing: Vec<String> = needs.iter().filter_map(|need| need.missing()).collect();
     if missing.is_empty() {

@@ -84,6 +84,26 @@ pub struct Config {
     /// The origins whose pages may frame the walkthrough at `/embed` (`COMPANION_EMBED_ORIGINS`,
     /// exact `scheme://host[:port]`, as browsers serialise them); none by default.
     pub embed_origins: Vec<String>,
+    /// Where Prometheus metrics are served (`COMPANION_METRICS_ADDR`): off unless set, and on a
+    /// listener of their own, never the public one.
+    pub metrics_addr: Option<SocketAddr>,
+    /// How the request log is written (`COMPANION_LOG_FORMAT`).
+    pub log_format: LogFormat,
+    /// After a shutdown signal, how long `/readyz` answers 503 while requests are still served,
+    /// so a load balancer stops sending before the listener closes (`COMPANION_SHUTDOWN_DRAIN_SECS`).
+    pub shutdown_drain: Duration,
+    /// After the drain, how long calls in flight may take to finish before the process stops
+    /// anyway (`COMPANION_SHUTDOWN_GRACE_SECS`).
+    pub shutdown_grace: Duration,
+}
+
+/// How the request log is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One human-readable line per event (the default).
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
 }
 
 impl Config {
@@ -220,6 +240,28 @@ impl Config {
             api_writes: crate::proxy::allow_list::parse_write_rules(&var("COMPANION_API_WRITES").unwrap_or_default())
                 .map_err(|problem| config_error("COMPANION_API_WRITES", problem))?,
             session_store: session_store(&var, refresh_lease)?,
+            metrics_addr: var("COMPANION_METRICS_ADDR")
+                .map(|text| {
+                    text.parse().map_err(|_| {
+                        config_error(
+                            "COMPANION_METRICS_ADDR",
+                            format!("{text:?} is not an address such as 127.0.0.1:9100"),
+                        )
+                    })
+                })
+                .transpose()?,
+            log_format: match var("COMPANION_LOG_FORMAT").as_deref() {
+                None | Some("text") => LogFormat::Text,
+                Some("json") => LogFormat::Json,
+                Some(other) => {
+                    return Err(config_error(
+                        "COMPANION_LOG_FORMAT",
+                        format!("{other:?} is neither text nor json"),
+                    ));
+                }
+            },
+            shutdown_drain: Duration::from_secs(seconds(&var, "COMPANION_SHUTDOWN_DRAIN_SECS", 2, 0..=60)?),
+            shutdown_grace: Duration::from_secs(seconds(&var, "COMPANION_SHUTDOWN_GRACE_SECS", 20, 1..=600)?),
             refresh_lease,
             embed_origins: embed_origins(var("COMPANION_EMBED_ORIGINS").as_deref())
                 .map_err(|problem| config_error("COMPANION_EMBED_ORIGINS", problem))?,
@@ -342,6 +384,7 @@ fn session_store(var: &impl Fn(&str) -> Option<String>, lease: Duration) -> Resu
     const STORE: &str = "COMPANION_SESSION_STORE";
     const KEY: &str = "COMPANION_SESSION_KEY";
     const PREVIOUS: &str = "COMPANION_SESSION_KEY_PREVIOUS";
+    const STORE_CA: &str = "COMPANION_SESSION_STORE_CA";
     let url = match var(STORE) {
         None => return Ok(None),
         Some(v) if v == "memory" => return Ok(None),
@@ -350,14 +393,47 @@ fn session_store(var: &impl Fn(&str) -> Option<String>, lease: Duration) -> Resu
     let redis_url = Url::parse(&url)
         .ok()
         .filter(|u| matches!(u.scheme(), "redis" | "rediss") && u.host().is_some());
-    let client = redis_url
-        .and_then(|_| redis::Client::open(url.as_str()).ok())
-        .ok_or_else(|| {
+    let not_a_url = || {
+        config_error(
+            STORE,
+            "is neither `memory` nor a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0 (the value is not repeated: it may hold a password)",
+        )
+    };
+    let tls = redis_url.as_ref().is_some_and(|u| u.scheme() == "rediss");
+    // A private certificate authority for `rediss://` (`COMPANION_SESSION_STORE_CA`, PEM);
+    // without it the system's roots.
+    let ca = match var(STORE_CA) {
+        None => None,
+        Some(_) if !tls => {
+            return Err(config_error(
+                STORE_CA,
+                "applies only to a rediss:// session store (Redis over TLS)",
+            ));
+        }
+        Some(path) => {
+            Some(std::fs::read(&path).map_err(|e| config_error(STORE_CA, format!("{path:?} cannot be read: {e}")))?)
+        }
+    };
+    let client = match (redis_url, ca) {
+        (None, _) => return Err(not_a_url()),
+        (Some(_), None) => redis::Client::open(url.as_str()).map_err(|_| not_a_url())?,
+        (Some(_), Some(pem)) => redis::Client::build_with_tls(
+            url.as_str(),
+            redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(pem),
+            },
+        )
+        .map_err(|e| {
             config_error(
-                STORE,
-                "is neither `memory` nor a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0 (the value is not repeated: it may hold a password)",
+                STORE_CA,
+                format!(
+                    "is not a PEM certificate authority Redis's TLS can use: {}",
+                    e.detail().unwrap_or("unreadable")
+                ),
             )
-        })?;
+        })?,
+    };
     let key = var(KEY).ok_or_else(|| {
         config_error(
             KEY,

@@ -296,11 +296,18 @@ pub async fn handoff_deliver(
     let [sign_in] = states.as_slice() else {
         return Err(AppError::new(ErrorCode::HandoffNotExpected));
     };
-    state
+    let kept = state
         .sessions
         .deliver_handoff(sign_in, delivery.callback, state.clock.now())
-        .await?;
-    Ok(StatusCode::ACCEPTED)
+        .await;
+    count_handoff(kept.as_ref().map(|()| "kept"));
+    kept.map(|()| StatusCode::ACCEPTED)
+}
+
+/// Counts a hand-off in the metrics by what came of it: `outcome`, or the error's code.
+fn count_handoff(outcome: Result<&'static str, &AppError>) {
+    let outcome = outcome.unwrap_or_else(|e| e.code.as_str());
+    metrics::counter!(crate::ops::metrics::HANDOFFS, "outcome" => outcome).increment(1);
 }
 
 /// `POST /api/embed/handoff/take`: the frame takes the callback of its sign-in `state`, once;
@@ -318,8 +325,9 @@ pub async fn handoff_take(
         .get(&jar, &cookies::attempt_name(&claim.state))
         .ok_or_else(|| AppError::new(ErrorCode::AttemptMissing))?;
     state.sessions.live_attempt(&id, &claim.state, now).await?;
-    let callback = state.sessions.take_handoff(&claim.state, now).await?;
-    Ok(Json(HandoffDelivery { callback }))
+    let taken = state.sessions.take_handoff(&claim.state, now).await;
+    count_handoff(taken.as_ref().map(|_| "taken"));
+    Ok(Json(HandoffDelivery { callback: taken? }))
 }
 
 /// Any other `/api` path.

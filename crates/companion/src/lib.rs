@@ -12,6 +12,7 @@ pub mod error;
 pub mod faults;
 pub mod http;
 pub mod oauth;
+pub mod ops;
 pub mod proxy;
 pub mod sessions;
 pub mod state;
@@ -21,6 +22,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{any, get, post};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::{ServeDir, ServeFile};
 
 pub use config::Config;
@@ -53,6 +55,7 @@ pub fn router(state: AppState) -> Router {
     #[cfg(feature = "stand-in")]
     let api = api.route(Route::Faults.template(), post(faults::apply));
     let api = api
+        .route_layer(middleware::from_fn(ops::request_log::remember_route))
         .fallback(endpoints::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -60,7 +63,15 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state.clone());
-    let mut app = Router::new().nest(API_PREFIX, http::security_headers::api(api));
+    // The probes sit outside `/api`: no CSRF header, no session, never in a transcript.
+    let probes = Router::new()
+        .route("/healthz", get(ops::probes::healthz))
+        .route("/readyz", get(ops::probes::readyz))
+        .with_state(state.clone());
+    let mut app = Router::new()
+        .nest(API_PREFIX, http::security_headers::api(api))
+        .merge(probes)
+        .route_layer(middleware::from_fn(ops::request_log::remember_route));
     #[cfg(feature = "stand-in")]
     if let Some(stand_in) = &state.stand_in {
         app = app.nest(config::STAND_IN_PREFIX, stand_in::router(stand_in.clone()));
@@ -88,5 +99,10 @@ pub fn router(state: AppState) -> Router {
                 .layer(middleware::from_fn(http::static_files::refuse_dotfiles)),
         );
     }
-    http::security_headers::everywhere(app, &policy.framed_by(&http::security_headers::frame_ancestors(&[])))
+    let app = http::security_headers::everywhere(app, &policy.framed_by(&http::security_headers::frame_ancestors(&[])));
+    // Outermost: the request id (the load balancer's `x-request-id`, or a new UUID), returned on
+    // the response, then one log line per request with it.
+    app.layer(middleware::from_fn(ops::request_log::log_request))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }

@@ -33,6 +33,8 @@ pub struct Shared {
     /// The embedded stand-in when `PLEO_ENV=local`.
     #[cfg(feature = "stand-in")]
     pub stand_in: Option<StandIn>,
+    /// Serving, or shutting down ([`crate::ops::lifecycle`]).
+    pub lifecycle: crate::ops::lifecycle::Lifecycle,
     /// The authorisation server's metadata, fetched when first needed.
     server_metadata: tokio::sync::OnceCell<Option<oauth::metadata::ServerMetadata>>,
 }
@@ -77,6 +79,7 @@ impl AppState {
             clock: Clock::default(),
             #[cfg(feature = "stand-in")]
             stand_in,
+            lifecycle: crate::ops::lifecycle::Lifecycle::default(),
             server_metadata: tokio::sync::OnceCell::new(),
             config,
         }))

@@ -759,3 +759,20 @@ async fn a_rate_limited_api_call_is_relayed_with_its_retry_after_and_not_retried
         "429 and `Retry-After` relayed unchanged; no retry by the companion; the next call 200",
     );
 }
+
+#[tokio::test]
+async fn the_probes_need_no_session_and_readiness_ends_when_a_shutdown_begins() {
+    let (state, app) = local();
+    let probe = |path: &'static str| Request::get(path).body(Body::empty()).unwrap();
+    let (status, headers, body) = send(&app, probe("/healthz")).await;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ok")));
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+    assert!(headers.contains_key("x-request-id"), "every answer names its request");
+    let (status, _, body) = send(&app, probe("/readyz")).await;
+    assert_eq!((status, body["ready"].as_bool()), (StatusCode::OK, Some(true)));
+    state.lifecycle.begin_shutdown();
+    let (status, _, body) = send(&app, probe("/readyz")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body["reason"].as_str().unwrap().contains("shutting down"), "{body}");
+    assert_eq!(send(&app, probe("/healthz")).await.0, StatusCode::OK, "alive while it drains");
+}

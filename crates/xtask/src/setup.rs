@@ -205,6 +205,7 @@ pub fn ensure_tools(test_services: bool) -> Result<(), String> {
         ensure_npm_library("axe-core", AXE_CORE_VERSION)?;
         ensure_chromium()?;
         ensure_redis()?;
+        ensure_operations_tools()?;
     }
     Ok(())
 }
@@ -227,6 +228,17 @@ fn ensure_redis() -> Result<(), String> {
         &["/usr/bin/redis-server"],
         &["redis-server"],
         ("/usr/bin/redis-server", "--version"),
+    )
+}
+
+/// Debian's HAProxy (the rolling-restart test puts the replicas behind it) and Prometheus's
+/// `promtool` (which checks the metrics scrape), installed with apt-get when missing.
+fn ensure_operations_tools() -> Result<(), String> {
+    ensure_debian_packages(
+        "HAProxy and promtool",
+        &["/usr/sbin/haproxy", "/usr/bin/promtool"],
+        &["haproxy", "prometheus"],
+        ("/usr/sbin/haproxy", "-v"),
     )
 }
 

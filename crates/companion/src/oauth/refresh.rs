@@ -82,15 +82,20 @@ pub async fn refresh_unless_changed(
     let mut latest = lock.lock().await;
     // Requests of this process that waited here for the same refresh take its result as it is.
     if let Some((tokens, version)) = latest.as_ref().filter(|(_, version)| *version > seen_version) {
+        count_refresh("waited");
         return Ok((tokens.clone(), *version));
     }
     let record = reread(state, id).await?;
     if record.version != seen_version && !record.refresh_in_flight {
+        count_refresh("waited");
         return tokens_of(record);
     }
     let wait = Duration::from_secs(state.config.refresh_timeout_secs) + 2 * state.config.refresh_lease;
     let result = match state.sessions.lease(id, seen_version, state.clock.now(), wait).await? {
-        LeaseOutcome::Changed(record) => tokens_of(record),
+        LeaseOutcome::Changed(record) => {
+            count_refresh("waited");
+            tokens_of(record)
+        }
         LeaseOutcome::Acquired(lease) => {
             let result = refresh_holding_lease(state, id, seen_version, &lease).await;
             state.sessions.release(lease).await;
@@ -129,6 +134,7 @@ async fn refresh_holding_lease(
     let record = reread(state, id).await?;
     if record.refresh_in_flight {
         tracing::warn!("a refresh was cut off mid-presentation; its refresh token is not presented again");
+        count_refresh("dropped");
         let tokens = record.tokens.clone().map(|mut tokens| {
             tokens.refresh_token = None;
             tokens
@@ -136,6 +142,7 @@ async fn refresh_holding_lease(
         return written(state, id, &record, tokens, false).await.and_then(tokens_of);
     }
     if record.version != seen_version {
+        count_refresh("waited");
         return tokens_of(record);
     }
     let Some(tokens) = record.tokens.clone() else {
@@ -156,6 +163,12 @@ async fn refresh_holding_lease(
     if let Err(e) = state.sessions.record(id, log).await {
         tracing::warn!("a refresh's transcript entry was not kept: {e}");
     }
+    count_refresh(match &refreshed {
+        Ok(_) => "refreshed",
+        Err(TokenFailure::Rejected { .. }) => "invalid_grant",
+        Err(TokenFailure::OutcomeUnknown(_)) => "outcome_unknown",
+        Err(TokenFailure::NotProcessed(_)) => "not_processed",
+    });
     let (next, outcome) = match refreshed {
         Ok(mut fresh) => {
             if fresh.refresh_token.is_none() {
@@ -177,6 +190,11 @@ async fn refresh_holding_lease(
     let record = written(state, id, &marked, next, false).await?;
     outcome?;
     tokens_of(record)
+}
+
+/// Counts a refresh in the metrics by its outcome ([`crate::ops::metrics::REFRESHES`]).
+fn count_refresh(outcome: &'static str) {
+    metrics::counter!(crate::ops::metrics::REFRESHES, "outcome" => outcome).increment(1);
 }
 
 /// Writes the next version after `previous`; a conflict means the lease lapsed and another

@@ -240,6 +240,12 @@ impl TokenClient {
         ];
         entry.request_body = Some(transcript::redact_form(form));
         let result = self.send(form, timeout).await;
+        let grant = match step {
+            TranscriptStep::Refresh => "refresh_token",
+            _ => "authorization_code",
+        };
+        metrics::histogram!(crate::ops::metrics::TOKEN_ENDPOINT_SECONDS, "grant_type" => grant)
+            .record(crate::ops::metrics::seconds_since(started));
         entry.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         // The answer read once: as a token response, or as an OAuth error (RFC 6749 §5.1, §5.2).
         let read = result.map(|answer| {

@@ -229,6 +229,8 @@ async fn send_api(state: &AppState, request: &ApiRequest<'_>, token: &SecretStri
             )
         })?;
     let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    metrics::histogram!(crate::ops::metrics::API_SECONDS, "status" => status.as_u16().to_string())
+        .record(crate::ops::metrics::seconds_since(started));
     Ok(ApiAnswer {
         status,
         body,

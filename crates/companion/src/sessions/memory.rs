@@ -133,6 +133,13 @@ impl MemoryStore {
         locked(&self.attempts).get(id).cloned()
     }
 
+    pub(super) fn count_attempts(&self, limits: &Limits, now: u64) -> usize {
+        locked(&self.attempts)
+            .values()
+            .filter(|a| a.created_at + limits.attempt_secs > now)
+            .count()
+    }
+
     /// Removes the attempt and its hand-off slot; `true` only for the one caller that removed
     /// the attempt.
     pub(super) fn remove_attempt(&self, id: &str, state: &str) -> bool {

@@ -406,6 +406,23 @@ impl Sessions {
         }
     }
 
+    /// Whether the store answers, or why not as a sentence (never the store's URL): always for
+    /// memory; a `PING` within the call timeout for Redis (`/readyz`).
+    pub async fn ping(&self) -> Result<(), String> {
+        match &self.store {
+            Store::Memory(_) => Ok(()),
+            Store::Redis(store) => store.ping().await,
+        }
+    }
+
+    /// How many live sign-in attempts are held (the metrics).
+    pub async fn count_attempts(&self, now: u64) -> Result<usize, AppError> {
+        match &self.store {
+            Store::Memory(store) => Ok(store.count_attempts(&self.limits, now)),
+            Store::Redis(store) => store.count_attempts(now).await,
+        }
+    }
+
     /// Records a sign-in attempt (with its [`Handoff`] slot) and returns its id (for the
     /// cookie); `overloaded`, writing nothing, past [`Limits::max_attempts`]. A slot already
     /// armed for the same state is left as it is: a start never re-arms or clears one.

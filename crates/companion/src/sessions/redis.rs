@@ -229,6 +229,12 @@ impl RedisStore {
     /// The shared connection, made when first needed (and again after a failed first try); it
     /// reconnects by itself after Redis comes back.
     async fn connection(&self) -> Result<ConnectionManager, AppError> {
+        self.connection_or_why().await.map_err(unavailable)
+    }
+
+    /// As [`RedisStore::connection`], with why not as a sentence (a refused connection, a TLS
+    /// handshake that failed: which certificate, which protocol), never the URL.
+    async fn connection_or_why(&self) -> Result<ConnectionManager, String> {
         let connect = || async {
             let config = ConnectionManagerConfig::new()
                 .set_connection_timeout(Some(self.call_timeout))
@@ -236,13 +242,24 @@ impl RedisStore {
                 .set_number_of_retries(1);
             ConnectionManager::new_with_config(self.client.clone(), config)
                 .await
-                .map_err(|e| unavailable(format!("cannot connect: {e}")))
+                .map_err(|e| format!("cannot connect: {e}"))
         };
         self.connection.get_or_try_init(connect).await.cloned()
     }
 
-    /// Runs one command or script invocation with the call timeout.
+    /// Runs one command or script invocation with the call timeout, timed and counted in the
+    /// metrics.
     async fn call<T: FromRedisValue>(&self, command: Command<'_>) -> Result<T, AppError> {
+        let started = Instant::now();
+        let result = self.call_untimed(command).await;
+        ::metrics::histogram!(crate::ops::metrics::STORE_SECONDS).record(crate::ops::metrics::seconds_since(started));
+        if result.is_err() {
+            ::metrics::counter!(crate::ops::metrics::STORE_ERRORS).increment(1);
+        }
+        result
+    }
+
+    async fn call_untimed<T: FromRedisValue>(&self, command: Command<'_>) -> Result<T, AppError> {
         let mut connection = self.connection().await?;
         let request = async {
             match command {
@@ -491,9 +508,29 @@ impl RedisStore {
         Ok(entries)
     }
 
+    /// A `PING` within the call timeout, or why not as a sentence.
+    pub(super) async fn ping(&self) -> Result<(), String> {
+        let mut connection = self.connection_or_why().await?;
+        let ping = redis::cmd("PING");
+        match tokio::time::timeout(self.call_timeout, ping.query_async::<()>(&mut connection)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(format!("PING failed: {e}")),
+            Err(_) => Err("no answer to PING within the call timeout".to_owned()),
+        }
+    }
+
+    pub(super) async fn count_attempts(&self, now: u64) -> Result<usize, AppError> {
+        self.count_index(&format!("{PREFIX}:attempts"), now).await
+    }
+
     pub(super) async fn count(&self, now: u64) -> Result<usize, AppError> {
+        self.count_index(&format!("{PREFIX}:sessions"), now).await
+    }
+
+    /// The live members of an index (a sorted set by expiry), the expired ones dropped first.
+    async fn count_index(&self, index: &str, now: u64) -> Result<usize, AppError> {
         let mut pipe = redis::pipe();
-        let sessions = format!("{PREFIX}:sessions");
+        let sessions = index.to_owned();
         pipe.atomic()
             .zrembyscore(&sessions, "-inf", now)
             .ignore()
