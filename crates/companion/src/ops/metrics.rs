@@ -63,10 +63,22 @@ pub fn install() -> Result<PrometheusHandle, String> {
 fn describe() {
     use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
     describe_counter!(REQUESTS, "Requests answered, by method, route template and status.");
-    describe_histogram!(REQUEST_SECONDS, Unit::Seconds, "Time to answer a request, by route template.");
-    describe_histogram!(TOKEN_ENDPOINT_SECONDS, Unit::Seconds, "Time the token endpoint took, by grant type.");
+    describe_histogram!(
+        REQUEST_SECONDS,
+        Unit::Seconds,
+        "Time to answer a request, by route template."
+    );
+    describe_histogram!(
+        TOKEN_ENDPOINT_SECONDS,
+        Unit::Seconds,
+        "Time the token endpoint took, by grant type."
+    );
     describe_histogram!(API_SECONDS, Unit::Seconds, "Time Pleo's API took, by its status.");
-    describe_histogram!(STORE_SECONDS, Unit::Seconds, "Time one session-store (Redis) call took.");
+    describe_histogram!(
+        STORE_SECONDS,
+        Unit::Seconds,
+        "Time one session-store (Redis) call took."
+    );
     describe_counter!(STORE_ERRORS, "Session-store calls that failed or timed out.");
     describe_counter!(
         REFRESHES,
