@@ -23,6 +23,13 @@ const ROUNDS: usize = 5;
 #[tokio::main]
 async fn main() {
     let which = std::env::args().nth(1).unwrap_or_else(|| "pkce".to_owned());
+    // What the reader downloads is measured only as the release build.
+    if matches!(which.as_str(), "interactive" | "flow" | "embed-flow")
+        && let Err(why) = e2e_harness::release_build()
+    {
+        eprintln!("bench: {why}");
+        std::process::exit(2);
+    }
     match which.as_str() {
         "pkce" => pkce().await,
         "interactive" => interactive().await,

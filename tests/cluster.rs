@@ -156,10 +156,15 @@ impl StandInServer {
 
     /// Starts one whose API waits `api_latency_ms` before answering, as a remote or slow one.
     pub async fn start_with_api_latency(access_token_ttl: u64, api_latency_ms: u64) -> Self {
+        Self::start_registered(access_token_ttl, api_latency_ms, REDIRECT_URI).await
+    }
+
+    /// Starts one whose client is registered with `redirect_uri`.
+    pub async fn start_registered(access_token_ttl: u64, api_latency_ms: u64, redirect_uri: &str) -> Self {
         let registration = stand_in::Registration {
             client_id: CUSTOM_CLIENT_ID.into(),
             client_secret: SecretString::from(SECRET),
-            redirect_uris: vec![REDIRECT_URI.into()],
+            redirect_uris: vec![redirect_uri.into()],
             scopes: vec!["users:read".into()],
             client_name: "replica tests".into(),
         };

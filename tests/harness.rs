@@ -157,6 +157,11 @@ pub enum Need {
     Haproxy,
     /// Prometheus's `promtool` (Debian's `prometheus`, which `cargo xtask test` installs).
     Promtool,
+    /// The PKCE package's bundles by webpack, esbuild and Rollup, from its tarball (`cargo
+    /// xtask test` builds them).
+    PkceBundles,
+    /// The container image [`image`] (`cargo xtask image`, which `cargo xtask test` runs).
+    Image,
 }
 
 impl Need {
@@ -179,6 +184,22 @@ impl Need {
             Need::AxeCore => absent(axe_core_script(), "axe-core"),
             Need::Haproxy => absent(HAPROXY.into(), "haproxy"),
             Need::Promtool => absent(PROMTOOL.into(), "promtool"),
+            Need::PkceBundles => absent(
+                pkce_bundles_path().join("rollup/index.html"),
+                "the PKCE package's bundles",
+            ),
+            Need::Image => match image() {
+                None => {
+                    Some("the container image (WALKTHROUGH_IMAGE names the one `cargo xtask image` built)".to_owned())
+                }
+                Some(image) => {
+                    let present = std::process::Command::new("podman")
+                        .args(["image", "exists", &image])
+                        .status()
+                        .is_ok_and(|s| s.success());
+                    (!present).then(|| format!("the container image {image}"))
+                }
+            },
             Need::DocSites => absent(
                 doc_sites_path().join("html.html"),
                 "the documentation pages built from the embedding guide's snippets",
@@ -193,6 +214,11 @@ impl Need {
 /// a missing need fails the test instead.
 /// Debian's HAProxy.
 pub const HAPROXY: &str = "/usr/sbin/haproxy";
+/// The container image `cargo xtask image` built, as the test command names it
+/// (`WALKTHROUGH_IMAGE`).
+pub fn image() -> Option<String> {
+    std::env::var("WALKTHROUGH_IMAGE").ok().filter(|i| !i.is_empty())
+}
 /// Prometheus's metrics checker.
 pub const PROMTOOL: &str = "/usr/bin/promtool";
 
@@ -219,6 +245,32 @@ pub fn skipped(needs: &[Need]) -> bool {
     true
 }
 
+/// Whether `dist/` holds the release build (`cargo xtask build-app` names the app's files by
+/// their content; the development server's debug build does not), or why not as a sentence that
+/// names the command that makes it.
+pub fn release_build() -> Result<(), String> {
+    release_build_in(&dist_path())
+}
+
+/// [`release_build`] of the build in `dist`.
+pub fn release_build_in(dist: &std::path::Path) -> Result<(), String> {
+    let index = dist.join("index.html");
+    let html = std::fs::read_to_string(&index)
+        .map_err(|e| format!("{} cannot be read ({e}): run `cargo xtask build-app`", index.display()))?;
+    let hashed_wasm = html.match_indices("app_bg-").any(|(at, _)| {
+        let rest = &html[at + "app_bg-".len()..];
+        rest.len() > 21 && rest[..16].bytes().all(|b| b.is_ascii_hexdigit()) && rest[16..].starts_with(".wasm")
+    });
+    if hashed_wasm {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is not the release build (its files are not named by their content): run `cargo xtask build-app`",
+            dist.display()
+        ))
+    }
+}
+
 fn dist_path() -> PathBuf {
     std::env::var("WALKTHROUGH_DIST")
         .map(PathBuf::from)
@@ -237,6 +289,13 @@ fn pkce_package_path() -> PathBuf {
     std::env::var("PKCE_PACKAGE")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/pkce-package"))
+}
+
+/// Where `cargo xtask test` writes the PKCE package's bundles (one folder per bundler).
+pub fn pkce_bundles_path() -> PathBuf {
+    std::env::var("PKCE_BUNDLES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/pkce-bundlers/dist"))
 }
 
 /// Where `cargo xtask test` writes the Vite build of the package README's example.

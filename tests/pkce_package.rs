@@ -163,3 +163,41 @@ async fn the_readme_examples_bundled_by_vite_complete_a_sign_in_in_chromium() {
     );
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_tarball_bundled_by_webpack_esbuild_and_rollup_runs_in_chromium() {
+    if e2e_harness::skipped(&[Need::PkceBundles, Need::Browser]) {
+        return;
+    }
+    let app =
+        axum::Router::new().fallback_service(tower_http::services::ServeDir::new(e2e_harness::pkce_bundles_path()));
+    let server = e2e_harness::Server::spawn(e2e_harness::free_listener().await, app);
+    let browser = Browser::launch().await;
+    for bundler in ["webpack", "esbuild", "rollup"] {
+        browser
+            .client
+            .goto(&format!("http://localhost:{}/{bundler}/", server.addr.port()))
+            .await
+            .unwrap();
+        let result = e2e_harness::eventually(&format!("the {bundler} bundle never finished"), async || {
+            let result = browser
+                .client
+                .execute("return window.pkceResult ?? null;", vec![])
+                .await
+                .unwrap();
+            if result.is_null() {
+                Err("still running".to_owned())
+            } else {
+                Ok(result)
+            }
+        })
+        .await;
+        assert_eq!(result["error"], serde_json::Value::Null, "{bundler}: {result}");
+        assert_eq!(
+            result["vector"], "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            "{bundler}"
+        );
+        assert_eq!(result["pairMatchesWebCrypto"], true, "{bundler}");
+    }
+    browser.close().await;
+}

@@ -225,3 +225,59 @@ async fn page_names_the_command_when_the_companion_is_not_running() {
     browser.screenshot("companion-down").await;
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_app_arrives_brotli_encoded_from_the_companion_and_still_instantiates() {
+    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+        return;
+    }
+    e2e_harness::release_build().unwrap();
+    let wt = Walkthrough::start(Mode::Local).await;
+    let browser = Browser::launch().await;
+    browser.client.goto(&wt.url("/")).await.unwrap();
+    // The step 2 button exists only once the module was compiled and the app mounted.
+    browser.find("#generate").await;
+    let seen = wt.recorder.seen();
+    let wasm = seen
+        .iter()
+        .find(|s| s.request.contains("/app_bg-") && s.request.ends_with(".wasm"))
+        .expect("the browser fetched the wasm from the companion");
+    assert!(wasm.head.contains("\"content-encoding\": \"br\""), "{}", wasm.head);
+    assert!(wasm.head.contains("\"vary\": \"accept-encoding\""), "{}", wasm.head);
+    let sizes = browser
+        .client
+        .execute(
+            "const e = performance.getEntriesByType('resource').find(e => e.name.includes('/app_bg-')); \
+             return [e.encodedBodySize, e.decodedBodySize];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (encoded, decoded) = (sizes[0].as_u64().unwrap(), sizes[1].as_u64().unwrap());
+    assert!(
+        encoded > 0 && encoded * 2 < decoded,
+        "the browser decoded {encoded} B of brotli into {decoded} B"
+    );
+    browser.close().await;
+}
+
+#[test]
+fn a_build_that_is_not_the_release_one_is_refused_with_the_command_that_makes_it() {
+    let dir = std::env::temp_dir().join(format!("walkthrough-dist-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // What `trunk serve` writes: its files under their plain names.
+    std::fs::write(
+        dir.join("index.html"),
+        r#"<script type="module">import init from "/app.js"; init("/app_bg.wasm");</script>"#,
+    )
+    .unwrap();
+    let refused = e2e_harness::release_build_in(&dir).unwrap_err();
+    assert!(refused.contains("cargo xtask build-app"), "{refused}");
+    std::fs::write(
+        dir.join("index.html"),
+        r#"<script type="module">import init from "/app-0123456789abcdef.js"; init("/app_bg-0123456789abcdef.wasm");</script>"#,
+    )
+    .unwrap();
+    assert_eq!(e2e_harness::release_build_in(&dir), Ok(()));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -91,7 +91,12 @@ pub fn router(state: AppState) -> Router {
         let pages = Router::new()
             .merge(embed)
             .route_service(CALLBACK_PATH, ServeFile::new(dir.join("callback.html")));
-        let files = ServeDir::new(dir).fallback(ServeFile::new(index));
+        // `cargo xtask build-app` writes a brotli and a gzip copy beside every content-hashed
+        // file: the one the browser accepts is sent as it is.
+        let files = ServeDir::new(dir)
+            .precompressed_br()
+            .precompressed_gzip()
+            .fallback(ServeFile::new(index));
         app = app.merge(
             pages
                 .fallback_service(files)

@@ -382,3 +382,46 @@ async fn a_get_with_only_the_frames_cookies_changes_nothing_and_reads_only_the_h
         "the frame's session is not read (401 `not_signed_in`): no API call, no refresh, no transcript entry; only the HAR download reads it",
     );
 }
+
+#[tokio::test]
+async fn a_hashed_file_is_sent_precompressed_as_the_browser_accepts_and_plain_otherwise() {
+    let dir = static_dir("precompressed");
+    let wasm = "app_bg-0123456789abcdef.wasm";
+    std::fs::write(dir.join(wasm), b"\0asm plain").unwrap();
+    std::fs::write(dir.join(format!("{wasm}.br")), b"brotli bytes").unwrap();
+    std::fs::write(dir.join(format!("{wasm}.gz")), b"gzip bytes").unwrap();
+    let app = router(AppState::new(config(&[(
+        "COMPANION_STATIC_DIR",
+        &dir.display().to_string(),
+    )])));
+    let fetch = |accept: Option<&'static str>| {
+        let app = app.clone();
+        async move {
+            let mut request = Request::get(format!("/{wasm}"));
+            if let Some(accept) = accept {
+                request = request.header(header::ACCEPT_ENCODING, accept);
+            }
+            let response = app.oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+            let headers = response.headers().clone();
+            let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+            (headers, body)
+        }
+    };
+    for (accept, encoding, body) in [
+        (Some("gzip, deflate, br, zstd"), Some("br"), &b"brotli bytes"[..]),
+        (Some("gzip, deflate"), Some("gzip"), &b"gzip bytes"[..]),
+        (None, None, &b"\0asm plain"[..]),
+    ] {
+        let (headers, got) = fetch(accept).await;
+        assert_eq!(
+            headers.get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap()),
+            encoding,
+            "{accept:?}"
+        );
+        assert_eq!(&got[..], body, "{accept:?}");
+        assert_eq!(headers[header::CONTENT_TYPE], "application/wasm", "{accept:?}");
+        assert_eq!(headers[header::VARY], "accept-encoding", "{accept:?}");
+        assert_eq!(headers[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -6,9 +6,14 @@
 //! - `cargo xtask test`: installs what is missing (Chromium included), builds the app, runs every
 //!   test suite (native, wasm in headless Chromium, end to end), ends with `N passed, N failed`.
 //! - `cargo xtask build-app`: the app as users download it (release, size settings) in dist/.
+//! - `cargo xtask image`: the companion with the app inside as a container image `FROM scratch`
+//!   (`Containerfile`), built with podman.
 //! - `cargo xtask production-companion`: the companion as a service runs it (release, no
 //!   stand-in inside) in `target/production/companion`, a path no other build writes.
-//! - `cargo xtask pkce-package`: the npm-ready PKCE package in `target/pkce-package/`.
+//! - `cargo xtask pkce-package`: the npm-ready PKCE package in `target/pkce-package/`, and its
+//!   tarball (`npm pack`) in `target/pkce-tarball/`.
+//! - `cargo xtask pkce-bundles`: that tarball checked (publint, `@arethetypeswrong/cli`),
+//!   installed and bundled by webpack 5, esbuild and Rollup, and imported by Node.
 //! - `cargo xtask fuzz [seconds]`: every cargo-fuzz target, for that long each (default 300).
 //! - `cargo xtask attack-list`: writes the attack and fault cases the last test run recorded
 //!   into `docs/attacks.md`.
@@ -17,9 +22,11 @@
 //!   cache, as on a new machine, with the time each phase took.
 
 mod attack_list;
+mod bundlers;
 mod doc_sites;
 mod fresh_check;
 mod fuzz;
+mod image;
 #[cfg(test)]
 mod module_graph;
 mod pkce_package;
@@ -39,9 +46,14 @@ fn main() -> ExitCode {
         Some("setup") => setup::ensure_tools(args.iter().any(|a| a == "--browser")),
         Some("build-app") => setup::ensure_tools(false).and_then(|()| wasm_release::build_app()),
         Some("production-companion") => production_companion().map(|_| ()),
+        Some("image") => image::build().map(|_| ()),
         Some("pkce-package") => setup::ensure_tools(false)
             .and_then(|()| pkce_package::build())
+            .and_then(|_| bundlers::pack())
             .map(|_| ()),
+        Some("pkce-bundles") => setup::ensure_tools(false)
+            .and_then(|()| pkce_package::build())
+            .and_then(|_| bundlers::build()),
         Some("attack-list") => attack_list::write_page(),
         Some("doc-sites") => doc_sites::build(),
         Some("fresh-check") => fresh_check::run(),
@@ -57,7 +69,7 @@ fn main() -> ExitCode {
         },
         _ => {
             eprintln!(
-                "usage: cargo xtask <demo|test|fresh-check|build-app|production-companion|pkce-package|doc-sites|fuzz [seconds]|attack-list|setup [--browser]>"
+                "usage: cargo xtask <demo|test|fresh-check|build-app|production-companion|image|pkce-bundles|pkce-package|doc-sites|fuzz [seconds]|attack-list|setup [--browser]>"
             );
             return ExitCode::from(2);
         }

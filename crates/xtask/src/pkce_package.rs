@@ -138,15 +138,28 @@ fn package_json() -> String {
       "node": {{ "types": "./node.d.ts", "default": "./node.js" }},
       "default": {{ "types": "./pkce.d.ts", "default": "./pkce.js" }}
     }},
-    "./pkce_bg.wasm": "./pkce_bg.wasm"
+    "./pkce_bg.wasm": {{ "types": "./pkce_bg.wasm.d.ts", "default": "./pkce_bg.wasm" }}
   }},
   "files": ["pkce.js", "pkce.d.ts", "pkce_bg.wasm", "pkce_bg.wasm.d.ts", "node.js", "node.d.ts", "README.md"],
   "engines": {{ "node": ">=20" }},
-  "sideEffects": ["./node.js"]
+  "sideEffects": ["./node.js"]{repository}
 }}
 "#,
-        version = env!("CARGO_PKG_VERSION")
+        version = env!("CARGO_PKG_VERSION"),
+        repository = repository()
+            .map(|url| format!(
+                ",\n  \"repository\": {{ \"type\": \"git\", \"url\": \"{url}\", \"directory\": \"crates/pkce-js\" }}"
+            ))
+            .unwrap_or_default()
     )
+}
+
+/// The repository the package is built from, as its clone names it (`git remote get-url
+/// origin`), in the form npm documents; none for a clone without a remote.
+fn repository() -> Option<String> {
+    let output = command("git").args(["remote", "get-url", "origin"]).output().ok()?;
+    let url = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    (output.status.success() && url.starts_with("https://")).then(|| format!("git+{url}"))
 }
 
 /// Node entry: initialises synchronously from the .wasm bytes next to it.
@@ -165,6 +178,20 @@ pub const README: &str = r#"# @pleo-walkthrough/pkce
 RFC 7636 PKCE with S256 for any web app, in WebAssembly built from a Rust core that is tested
 against the RFC's Appendix B vector, property tests, Node's crypto and the browser's WebCrypto.
 `calculateCodeChallenge` is synchronous (WebCrypto's digest is not).
+
+## Install
+
+Until the package is published, install the tarball that `cargo xtask pkce-package` writes into
+`target/pkce-tarball/` of the walkthrough's repository:
+
+```sh
+npm install /path/to/walkthrough/target/pkce-tarball/pleo-walkthrough-pkce-0.1.0.tgz
+```
+
+It is an ES module (for browsers through any bundler, and for Node 20+); CommonJS code loads it
+with `await import("@pleo-walkthrough/pkce")`. Bundlers that keep
+`new URL("pkce_bg.wasm", import.meta.url)` as it is (esbuild, Rollup) need `pkce_bg.wasm` beside
+their output; webpack 5 and Vite emit it themselves.
 
 ## Browser (ES module)
 

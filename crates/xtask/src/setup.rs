@@ -144,19 +144,7 @@ fn version_of(program: &str, args: &[&str]) -> Option<String> {
 /// tests).
 pub fn ensure_tools(test_services: bool) -> Result<(), String> {
     step("Checking the toolchain: wasm32 target, Trunk, wasm-bindgen-cli");
-    let targets = command("rustup").args(["target", "list", "--installed"]).output();
-    let targets = targets
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        .unwrap_or_default();
-    if !targets.contains("wasm32-unknown-unknown") {
-        step("Adding the wasm32-unknown-unknown target (rustup)");
-        run(
-            command("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
-            "rustup target add",
-        )?;
-    } else {
-        println!("    wasm32-unknown-unknown: installed");
-    }
+    ensure_rust_target("wasm32-unknown-unknown")?;
     // The test command's formatting and lint gates (a minimal rustup profile has neither).
     for (component, program) in [("rustfmt", "fmt"), ("clippy", "clippy")] {
         match version_of("cargo", &[program, "--version"]) {
@@ -228,6 +216,31 @@ fn ensure_redis() -> Result<(), String> {
         &["/usr/bin/redis-server"],
         &["redis-server"],
         ("/usr/bin/redis-server", "--version"),
+    )
+}
+
+/// The Rust standard library for `target` (rustup), added when missing.
+pub fn ensure_rust_target(target: &str) -> Result<(), String> {
+    let installed = command("rustup").args(["target", "list", "--installed"]).output();
+    let installed = installed
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    if installed.lines().any(|line| line.trim() == target) {
+        println!("    {target}: installed");
+        return Ok(());
+    }
+    step(&format!("Adding the {target} target (rustup)"));
+    run(command("rustup").args(["target", "add", target]), "rustup target add")
+}
+
+/// Debian's musl-tools (`musl-gcc`, for the C in `ring` on the static musl build) and podman
+/// (which builds and runs the container image), installed with apt-get when missing.
+pub fn ensure_image_tools() -> Result<(), String> {
+    ensure_debian_packages(
+        "musl-tools and podman",
+        &["/usr/bin/musl-gcc", "/usr/bin/podman", "/usr/sbin/runc"],
+        &["musl-tools", "podman", "runc"],
+        ("/usr/bin/podman", "--version"),
     )
 }
 

@@ -3,7 +3,10 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use crate::{attack_list, command, doc_sites, fuzz, pkce_package, repo_root, setup, step, vite_example, wasm_release};
+use crate::{
+    attack_list, bundlers, command, doc_sites, fuzz, image, pkce_package, repo_root, setup, step, vite_example,
+    wasm_release,
+};
 
 /// Seconds each fuzz target runs in the test command (`cargo xtask fuzz` runs longer).
 const FUZZ_SECONDS: u64 = 15;
@@ -104,6 +107,9 @@ pub fn run_all() -> Result<(), String> {
     );
     // Counted: a README example that a default Vite project refuses to build is a failure.
     count(&mut tally, vite_example::build());
+    // Counted: the tarball installs and bundles with webpack 5, esbuild and Rollup, passes
+    // publint and @arethetypeswrong/cli, and imports in Node as an ES module.
+    count(&mut tally, bundlers::build());
     // Counted: an embedding-guide snippet that does not build into a page is a failure.
     count(&mut tally, doc_sites::build());
     suite(
@@ -149,14 +155,22 @@ pub fn run_all() -> Result<(), String> {
         println!("    FAILED: {e}");
         tally.failed += 1;
     }
+    // The container image the image test runs (the app above, a static companion, podman).
+    let image = image::build_from_dist();
+    if let Err(e) = &image {
+        println!("    FAILED: {e}");
+        tally.failed += 1;
+    }
     suite(
-        "End-to-end tests: the walkthrough in headless Chromium (on its own pages and framed by documentation pages of another site), the package against WebCrypto, its README examples under Vite, three companion replicas on Redis",
+        "End-to-end tests: the walkthrough in headless Chromium (on its own pages and framed by documentation pages of another site), the package against WebCrypto, its README examples under Vite, three companion replicas on Redis, their operation behind HAProxy, the container image",
         command("cargo")
             .args(["test", "-p", "e2e", "--", "--test-threads=2"])
             .env("COMPANION_BIN", companion_bin.unwrap_or_default())
+            .env("WALKTHROUGH_IMAGE", if image.is_ok() { image::IMAGE } else { "" })
             .env("WALKTHROUGH_DIST", repo_root().join("dist"))
             .env("PKCE_PACKAGE", pkce_package::out_dir())
             .env("PKCE_VITE_EXAMPLE", vite_example::dist_dir())
+            .env("PKCE_BUNDLES", bundlers::dist_dir())
             .env("DOC_SITES", doc_sites::dist_dir())
             // Everything they need was built and installed above: a missing piece fails.
             .env("E2E_REQUIRE_ALL", "1"),

@@ -102,7 +102,7 @@ pub fn build_app() -> Result<(), String> {
     step("Building the app with Trunk (release, size settings) into dist/");
     run_release_build("trunk build", || {
         let mut trunk = command("trunk");
-        trunk.args(["build", "--offline", "--release"]);
+        trunk.args(["build", "--offline", "--release", "--dist", "dist"]);
         trunk
     })?;
     step("Minifying the JavaScript and the CSS (esbuild); renewing the integrity hashes of the page's");
@@ -135,7 +135,38 @@ pub fn build_app() -> Result<(), String> {
     }
     std::fs::write(&index, html).map_err(|e| format!("cannot write {}: {e}", index.display()))?;
     step("Naming the app's files by their content (cached for good by the companion)");
-    name_by_content(&dist)
+    let hashed = name_by_content(&dist)?;
+    step("Precompressing the content-hashed files (brotli quality 11, gzip level 9)");
+    for file in &hashed {
+        precompress(&dist.join(file))?;
+    }
+    Ok(())
+}
+
+/// Writes `<file>.br` (brotli, quality 11, the largest window) and `<file>.gz` (gzip, level 9)
+/// beside `file`: the companion serves the one the browser accepts, as it is, and the file
+/// itself otherwise (tower-http's precompressed variants).
+fn precompress(file: &Path) -> Result<(), String> {
+    use std::io::Write as _;
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let with_suffix = |suffix: &str| {
+        let mut name = file.as_os_str().to_owned();
+        name.push(suffix);
+        std::path::PathBuf::from(name)
+    };
+    let mut brotli = Vec::new();
+    {
+        let mut writer = brotli::CompressorWriter::new(&mut brotli, 64 * 1024, 11, 24);
+        writer.write_all(&bytes).map_err(|e| format!("brotli: {e}"))?;
+    }
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gzip.write_all(&bytes).map_err(|e| format!("gzip: {e}"))?;
+    let gzip = gzip.finish().map_err(|e| format!("gzip: {e}"))?;
+    for (suffix, compressed) in [(".br", brotli), (".gz", gzip)] {
+        let path = with_suffix(suffix);
+        std::fs::write(&path, compressed).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// The app's files that get content-hashed names, and the files that name them.
@@ -147,7 +178,7 @@ const NAMING: [&str; 3] = ["index.html", "embed.js", "callback.html"];
 /// such names with `Cache-Control: immutable` (their bytes never change), so the return from the
 /// authorisation server reuses the browser's copy and its compiled module; the pages and
 /// loaders keep their names and are revalidated on every use.
-fn name_by_content(dist: &Path) -> Result<(), String> {
+fn name_by_content(dist: &Path) -> Result<Vec<String>, String> {
     use sha2::Digest as _;
     let mut renames = Vec::new();
     for file in HASHED {
@@ -175,7 +206,10 @@ fn name_by_content(dist: &Path) -> Result<(), String> {
         }
         std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
-    Ok(())
+    Ok(renames
+        .into_iter()
+        .map(|(_, new)| new.trim_start_matches('/').to_owned())
+        .collect())
 }
 
 /// The `integrity` value Trunk writes for a file: `sha384-` and the base64 of its SHA-384.

@@ -31,9 +31,10 @@ pub async fn cache_control(request: Request, next: Next) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+    let immutable = hashed && !page && response.status() == StatusCode::OK;
     let value = if callback {
         "no-store"
-    } else if hashed && !page && response.status() == StatusCode::OK {
+    } else if immutable {
         "public, max-age=31536000, immutable"
     } else {
         "no-cache"
@@ -41,6 +42,13 @@ pub async fn cache_control(request: Request, next: Next) -> Response {
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    if immutable {
+        // A content-hashed file may come brotli- or gzip-encoded, or plain, by what the request
+        // accepts: caches keep them apart.
+        response
+            .headers_mut()
+            .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
     response
 }
 
