@@ -30,6 +30,19 @@ fn free_addr() -> String {
     listener.local_addr().unwrap().to_string()
 }
 
+/// `GET /v2/employees` through replica 0 with `cookie`, on a task of its own.
+fn call_in_the_background(
+    cluster: &Cluster,
+    cookie: &str,
+) -> tokio::task::JoinHandle<Result<reqwest::Response, reqwest::Error>> {
+    let (http, url, cookie) = (
+        cluster.http.clone(),
+        format!("{}{EMPLOYEES}", cluster.base(0)),
+        cookie.to_owned(),
+    );
+    tokio::spawn(async move { http.get(url).header("cookie", cookie).send().await })
+}
+
 /// `GET url`: status and body.
 async fn get(http: &reqwest::Client, url: &str) -> (u16, String) {
     let response = http.get(url).send().await.unwrap();
@@ -293,14 +306,7 @@ async fn sigterm_lets_a_slow_refresh_and_a_slow_api_call_finish_then_the_process
         remaining: 1,
         ..TokenFaults::default()
     });
-    let in_flight = {
-        let (http, url, cookie) = (
-            cluster.http.clone(),
-            format!("{}{EMPLOYEES}", cluster.base(0)),
-            cookie.clone(),
-        );
-        tokio::spawn(async move { http.get(url).header("cookie", cookie).send().await })
-    };
+    let in_flight = call_in_the_background(&cluster, &cookie);
     let deadline = Instant::now() + Duration::from_secs(5);
     while cluster.stand_in.refreshes() == 0 {
         assert!(Instant::now() < deadline, "the refresh was not presented");
@@ -329,14 +335,7 @@ async fn sigterm_lets_a_slow_refresh_and_a_slow_api_call_finish_then_the_process
     assert_eq!(cluster.stand_in.refreshes(), 1, "no second refresh after the restart");
 
     // A second signal ends it at once, whatever is in flight.
-    let in_flight = {
-        let (http, url, cookie) = (
-            cluster.http.clone(),
-            format!("{}{EMPLOYEES}", cluster.base(0)),
-            cookie.clone(),
-        );
-        tokio::spawn(async move { http.get(url).header("cookie", cookie).send().await })
-    };
+    let in_flight = call_in_the_background(&cluster, &cookie);
     tokio::time::sleep(Duration::from_millis(300)).await;
     cluster.replicas[0].terminate();
     tokio::time::sleep(Duration::from_millis(100)).await;

@@ -29,6 +29,17 @@ fn frame_post(path: &str, body: &str, cookie: Option<&str>) -> Request<Body> {
     builder.body(Body::from(body.to_owned())).unwrap()
 }
 
+/// The frame's session cookie as the exchange set it, with its attributes. Two Set-Cookie
+/// headers come, in no fixed order: the attempt's removal and the session.
+fn frame_session_cookie(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("pleo_walkthrough_embed_session="))
+        .expect("a session cookie")
+}
+
 /// Starts a sign-in from the frame; its state, verifier and attempt cookie.
 async fn frame_start(app: &axum::Router) -> (pkce::State, pkce::CodeVerifier, String, String) {
     let verifier = pkce::CodeVerifier::generate().unwrap();
@@ -73,13 +84,7 @@ async fn the_frame_gets_partitioned_cookies_of_its_own() {
     );
     let (status, headers, _) = send(&app, frame_post("/api/token", &exchange, Some(&attempt))).await;
     assert_eq!(status, StatusCode::OK);
-    // Two Set-Cookie headers, in no fixed order: the attempt's removal and the session.
-    let full = headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("pleo_walkthrough_embed_session="))
-        .expect("a session cookie");
+    let full = frame_session_cookie(&headers);
     assert!(full.contains("Partitioned") && full.contains("SameSite=None"), "{full}");
     let session = full.split(';').next().unwrap().to_owned();
     // The page's calls do not read the frame's session, nor the frame's the page's.
@@ -325,13 +330,7 @@ async fn a_get_with_only_the_frames_cookies_changes_nothing_and_reads_only_the_h
     let exchange = exchange_body(&state, &verifier, &oauth_state).await;
     let (status, headers, _) = send(&app, frame_post("/api/token", &exchange, Some(&attempt))).await;
     assert_eq!(status, StatusCode::OK);
-    let session = headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("pleo_walkthrough_embed_session="))
-        .and_then(|c| c.split(';').next().map(str::to_owned))
-        .expect("a session cookie");
+    let session = frame_session_cookie(&headers).split(';').next().unwrap().to_owned();
     let stand_in = state.stand_in.clone().unwrap();
     let transcript_len = || async {
         let request = Request::get("/api/transcript")

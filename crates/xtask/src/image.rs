@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{command, repo_root, run, setup, step, wasm_release};
+use crate::{command, repo_root, run, setup, step, target_dir, wasm_release};
 
 /// The image's name and tag.
 pub const IMAGE: &str = "localhost/pleo-oauth-walkthrough:latest";
@@ -18,10 +18,6 @@ const USER_ID: u32 = 10001;
 /// Where the build context is assembled.
 pub fn context_dir() -> PathBuf {
     target_dir().join("image")
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), PathBuf::from)
 }
 
 /// Builds the app, the static companion and the image; returns the image's size in bytes.
@@ -38,16 +34,7 @@ pub fn build_from_dist() -> Result<u64, String> {
     setup::ensure_image_tools()?;
     step("Building the production companion as a static binary (x86_64-unknown-linux-musl)");
     run(
-        command("cargo")
-            .args([
-                "build",
-                "--release",
-                "-p",
-                "companion",
-                "--no-default-features",
-                "--bin",
-                "companion",
-            ])
+        crate::production_build()
             .args(["--target", TARGET])
             .env("CC_x86_64_unknown_linux_musl", "musl-gcc"),
         "cargo build --target x86_64-unknown-linux-musl -p companion",

@@ -126,18 +126,10 @@ pub fn run(command: &mut Command, what: &str) -> Result<(), String> {
 fn production_companion() -> Result<PathBuf, String> {
     step("Building the production companion (release, no stand-in inside)");
     run(
-        command("cargo").args([
-            "build",
-            "--release",
-            "-p",
-            "companion",
-            "--no-default-features",
-            "--bin",
-            "companion",
-        ]),
+        &mut production_build(),
         "cargo build --release -p companion --no-default-features",
     )?;
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), Into::into);
+    let target = target_dir();
     let out = target.join("production");
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let binary = out.join("companion");
@@ -145,6 +137,27 @@ fn production_companion() -> Result<PathBuf, String> {
         .map_err(|e| format!("copying the companion to {}: {e}", binary.display()))?;
     println!("    {}", binary.display());
     Ok(binary)
+}
+
+/// `cargo build` of the production companion: release, without the stand-in (the `stand-in`
+/// feature is the default one), the binary only.
+pub fn production_build() -> Command {
+    let mut cargo = command("cargo");
+    cargo.args([
+        "build",
+        "--release",
+        "-p",
+        "companion",
+        "--no-default-features",
+        "--bin",
+        "companion",
+    ]);
+    cargo
+}
+
+/// Cargo's target folder (`CARGO_TARGET_DIR`, else the workspace's `target/`).
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), PathBuf::from)
 }
 
 /// Where the demo serves the walkthrough unless `COMPANION_ADDR` says otherwise: the default

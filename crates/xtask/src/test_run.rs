@@ -236,8 +236,7 @@ fn production_companion_bin() -> Result<std::path::PathBuf, String> {
         ]),
         "cargo build -p companion --no-default-features",
     )?;
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), Into::into);
-    Ok(target.join("debug").join("companion"))
+    Ok(crate::target_dir().join("debug").join("companion"))
 }
 
 /// `cargo check -p companion --no-default-features` passes, and `cargo tree` of that build
