@@ -162,20 +162,26 @@ async fn walkthrough_in_the_frame(page: &str, shots: &str) {
         after > before + 100.0,
         "the frame is {after}px high, {before}px before the answer"
     );
-    // The frame follows its content as the JSON is drawn: it settles within moments.
-    eventually("the frame did not settle at its content's height", async || {
+    // The frame follows its document as the JSON is drawn, to the pixel, and never scrolls
+    // inside: it settles within moments.
+    eventually("the frame did not settle at its document's height", async || {
         let frame = frame_height(&browser, &main).await;
-        let content = browser
+        let document = browser
             .client
-            .execute("return document.body.getBoundingClientRect().height;", vec![])
+            .execute(
+                "const d = document.documentElement; \
+                 return [d.getBoundingClientRect().height, d.scrollHeight, d.clientHeight];",
+                vec![],
+            )
             .await
-            .unwrap()
-            .as_f64()
             .unwrap();
-        if (frame - content).abs() < 40.0 {
+        let [height, scroll, client] = [0, 1, 2].map(|i| document[i].as_f64().unwrap());
+        if (frame - height).abs() <= 1.0 && scroll <= client {
             Ok(())
         } else {
-            Err(format!("frame {frame}px, content {content}px"))
+            Err(format!(
+                "frame {frame}px, document {height}px (scroll height {scroll}px in {client}px)"
+            ))
         }
     })
     .await;

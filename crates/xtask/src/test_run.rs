@@ -118,6 +118,7 @@ pub fn run_all() -> Result<(), String> {
         command("cargo").args([
             "test",
             "--workspace",
+            "--no-fail-fast",
             "--exclude",
             "app",
             "--exclude",
@@ -164,7 +165,8 @@ pub fn run_all() -> Result<(), String> {
     suite(
         "End-to-end tests: the walkthrough in headless Chromium (on its own pages and framed by documentation pages of another site), the package against WebCrypto, its README examples under Vite, three companion replicas on Redis, their operation behind HAProxy, the container image",
         command("cargo")
-            .args(["test", "-p", "e2e", "--", "--test-threads=2"])
+            // Every suite runs even after one fails, so the count names every failure.
+            .args(["test", "-p", "e2e", "--no-fail-fast", "--", "--test-threads=2"])
             .env("COMPANION_BIN", companion_bin.unwrap_or_default())
             .env("WALKTHROUGH_IMAGE", if image.is_ok() { image::IMAGE } else { "" })
             .env("WALKTHROUGH_DIST", repo_root().join("dist"))
