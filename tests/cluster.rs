@@ -14,6 +14,9 @@ use sha2::{Digest, Sha256};
 
 use crate::{CUSTOM_CLIENT_ID, SECRET, free_listener};
 
+/// The API call the replica tests make: the first page of employees, through the proxy.
+pub const EMPLOYEES: &str = "/api/pleo/v2/employees?limit=5";
+
 /// Debian's Redis server.
 pub const REDIS_SERVER: &str = "/usr/bin/redis-server";
 /// The redirect URI the replicas are registered with; its origin is the one CSRF checks expect.

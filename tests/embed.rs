@@ -76,11 +76,9 @@ async fn popup_gone(browser: &Browser) {
     .await
 }
 
-/// Back in the documentation page's window, inside the walkthrough's frame.
+/// Back in the documentation page's window, inside the walkthrough's (first) frame.
 async fn into_the_frame(browser: &Browser, main: &WindowHandle) {
-    browser.client.switch_to_window(main.clone()).await.unwrap();
-    browser.find("iframe").await;
-    browser.client.enter_frame(0).await.unwrap();
+    into_frame_number(browser, main, 0).await;
 }
 
 /// The frame's height as the documentation page lays it out.

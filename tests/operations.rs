@@ -15,13 +15,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use e2e_harness::cluster::{Cluster, StandInServer, cookie_value, lifetime_due_after, session_key};
+use e2e_harness::cluster::{Cluster, EMPLOYEES, StandInServer, cookie_value, lifetime_due_after, session_key};
 use e2e_harness::{HAPROXY, Need, PROMTOOL, record_case, skipped};
 use serde_json::Value;
 use stand_in::TokenFaults;
 
 const NEEDS: &[Need] = &[Need::RedisServer, Need::CompanionBinary];
-const EMPLOYEES: &str = "/api/pleo/v2/employees?limit=5";
 const AREA: &str = "Operations";
 
 /// A free loopback address for a listener the companion opens.

@@ -13,14 +13,15 @@ use std::time::{Duration, Instant};
 use companion::oauth::tokens::TokenSet;
 use companion::sessions::seal::SealingKeys;
 use companion::sessions::{Handoff, Limits, RedisSettings, Sessions};
-use e2e_harness::cluster::{Cluster, cookie_value, everything_in, lifetime_due_after, redis_key, session_key};
+use e2e_harness::cluster::{
+    Cluster, EMPLOYEES, cookie_value, everything_in, lifetime_due_after, redis_key, session_key,
+};
 use e2e_harness::{Need, record_case, skipped};
 use futures_util::future::join_all;
 use serde_json::Value;
 use stand_in::TokenFaults;
 
 const NEEDS: &[Need] = &[Need::RedisServer, Need::CompanionBinary];
-const EMPLOYEES: &str = "/api/pleo/v2/employees?limit=5";
 /// Access tokens that are due for a refresh 3 seconds after issue (the companion refreshes in
 /// the second half of a short lifetime) and still valid for 3 more.
 fn short_ttl() -> u64 {
