@@ -18,7 +18,8 @@ use e2e_harness::{Browser, CUSTOM_CLIENT_ID, Need, SECRET, record_case, skipped}
 /// default ulimits and the cgroupfs manager), written for the test.
 const CONTAINERS_CONF: &str = "[containers]\ndefault_ulimits = []\n\n[engine]\ncgroup_manager = \"cgroupfs\"\n";
 
-/// A container of the image, stopped and removed when dropped.
+/// A container of the image, stopped and removed when dropped (here, not by podman's own `--rm`
+/// cleanup, which runs without the test's `containers.conf` and would leave it behind).
 struct Container {
     name: String,
     conf: std::path::PathBuf,
@@ -26,12 +27,18 @@ struct Container {
 
 impl Drop for Container {
     fn drop(&mut self) {
-        let _ = Command::new("podman")
-            .env("CONTAINERS_CONF", &self.conf)
-            .args(["rm", "--force", "--time", "2", &self.name])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        // Stopped first, with time for the companion's graceful shutdown (podman 4.3 fails a
+        // `rm --force` whose stop times out while the process is already stopping).
+        for args in [&["stop", "--time", "15"][..], &["rm", "--force"][..]] {
+            let _ = Command::new("podman")
+                .env("CONTAINERS_CONF", &self.conf)
+                .args(args)
+                .arg(&self.name)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+
         let _ = std::fs::remove_file(&self.conf);
     }
 }
@@ -54,15 +61,7 @@ async fn the_image_serves_the_whole_flow_in_chromium() {
     let container = Container { name, conf };
     let started = Command::new("podman")
         .env("CONTAINERS_CONF", &container.conf)
-        .args([
-            "run",
-            "--detach",
-            "--rm",
-            "--runtime",
-            "/usr/sbin/runc",
-            "--network",
-            "host",
-        ])
+        .args(["run", "--detach", "--runtime", "/usr/sbin/runc", "--network", "host"])
         .args(["--name", &container.name])
         .args(["-e", "PLEO_ENV=custom"])
         .args(["-e", &format!("PLEO_AUTHORIZATION_SERVER_URL={}", stand_in.base)])
