@@ -91,9 +91,7 @@ async fn send(request: Result<Request, gloo_net::Error>) -> Result<Response, Cli
     let answer = request.send().await;
     // The protocol's calls go into the sequence diagram; the page's own reads of the
     // configuration, the session and the transcript would only hide them.
-    if method != "GET"
-        || Route::of_path(sequence::path_of(&url).split('?').next().unwrap_or_default()) == Some(Route::Pleo)
-    {
+    if method != "GET" || Route::of_path(sequence::path_of(&url)) == Some(Route::Pleo) {
         let status = answer.as_ref().map_or(0, Response::status);
         crate::browser_log::record(sequence::BrowserEvent::call(at, &method, &url, status));
     }

@@ -101,9 +101,10 @@ impl Route {
         path
     }
 
-    /// The route a browser path (without its query) names, if any: the most specific template
-    /// that matches it segment by segment.
+    /// The route a browser path names (its query, if any, aside), if any: the template that
+    /// matches it segment by segment.
     pub fn of_path(path: &str) -> Option<Self> {
+        let path = path.split_once('?').map_or(path, |(path, _)| path);
         let rest = path.strip_prefix(API_PREFIX)?;
         let segments: Vec<&str> = rest.split('/').skip(1).collect();
         Self::ALL.into_iter().find(|route| {
@@ -150,6 +151,11 @@ mod tests {
             assert_eq!(Route::of_path(&example(route)), Some(route), "{route:?}");
         }
         assert_eq!(Route::of_path("/api/transcript/har"), Some(Route::TranscriptHar));
+        assert_eq!(
+            Route::of_path("/api/pleo/v2/employees?limit=5"),
+            Some(Route::Pleo),
+            "the query aside"
+        );
         for other in [
             "/api",
             "/api/",

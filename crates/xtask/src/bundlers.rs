@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{command, pkce_package, repo_root, run, setup, step};
+use crate::{command, copy, pkce_package, repo_root, run, setup, step};
 
 /// The npm packages the project is built and checked with.
 const PACKAGES: [(&str, &str); 6] = [
@@ -163,12 +163,6 @@ fn version(args: &[&str]) -> String {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default()
-}
-
-fn copy(from: &Path, to: &Path) -> Result<(), String> {
-    std::fs::copy(from, to)
-        .map(|_| ())
-        .map_err(|e| format!("copying {} to {}: {e}", from.display(), to.display()))
 }
 
 fn package_json(tarball: &Path) -> String {

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{command, repo_root, run, setup, step, target_dir, wasm_release};
+use crate::{command, copy, repo_root, run, setup, step, target_dir, wasm_release, write};
 
 /// The image's name and tag.
 pub const IMAGE: &str = "localhost/pleo-oauth-walkthrough:latest";
@@ -74,16 +74,6 @@ pub fn build_from_dist() -> Result<u64, String> {
         .map_err(|_| "podman image inspect did not say the image's size".to_owned())?;
     println!("    {IMAGE}: {size} B ({:.1} MB)", size as f64 / 1e6);
     Ok(size)
-}
-
-fn copy(from: &Path, to: &Path) -> Result<(), String> {
-    std::fs::copy(from, to)
-        .map(|_| ())
-        .map_err(|e| format!("copying {} to {}: {e}", from.display(), to.display()))
-}
-
-fn write(path: &Path, text: &str) -> Result<(), String> {
-    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// `from` and everything under it, copied to `to` (dotfiles left out, as the companion never

@@ -35,7 +35,7 @@ mod test_run;
 mod vite_example;
 mod wasm_release;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 fn main() -> ExitCode {
@@ -153,6 +153,18 @@ pub fn production_build() -> Command {
         "companion",
     ]);
     cargo
+}
+
+/// Writes `text` to `path`, or says which file could not be written.
+pub fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Copies the file `from` to `to`, or says which copy failed.
+pub fn copy(from: &Path, to: &Path) -> Result<(), String> {
+    std::fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| format!("copying {} to {}: {e}", from.display(), to.display()))
 }
 
 /// Cargo's target folder (`CARGO_TARGET_DIR`, else the workspace's `target/`).

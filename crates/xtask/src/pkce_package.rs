@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{command, repo_root, run, setup, step, wasm_release};
+use crate::{command, repo_root, run, setup, step, wasm_release, write};
 
 /// The package name.
 pub const NAME: &str = "@pleo-walkthrough/pkce";
@@ -101,10 +101,6 @@ pub fn build() -> Result<Sizes, String> {
         sizes.gzipped
     );
     Ok(sizes)
-}
-
-fn write(path: &Path, text: &str) -> Result<(), String> {
-    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 fn size(path: &Path) -> u64 {

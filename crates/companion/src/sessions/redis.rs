@@ -396,17 +396,21 @@ impl RedisStore {
             .arg(sealed)
             .arg(self.seal_record(id, record)?);
         self.call::<i64>(Command::Script(&invocation)).await?;
-        self.reseal_transcript(id).await?;
-        Ok(())
+        let read = self.transcript_sealed(id).await?;
+        self.reseal_transcript(id, &read).await
     }
 
-    /// The transcript's entries opened with the previous key, sealed again with the current one
-    /// (the whole list in one step, if it is still the list read).
-    async fn reseal_transcript(&self, id: &str) -> Result<(), AppError> {
-        let key = Self::key("transcript", id);
-        let read: Vec<Vec<u8>> = self
-            .call(Command::Plain(redis::cmd("LRANGE").arg(&key).arg(0).arg(-1)))
-            .await?;
+    /// A session's transcript as Redis holds it: the sealed entries, oldest first.
+    async fn transcript_sealed(&self, id: &str) -> Result<Vec<Vec<u8>>, AppError> {
+        self.call(Command::Plain(
+            redis::cmd("LRANGE").arg(Self::key("transcript", id)).arg(0).arg(-1),
+        ))
+        .await
+    }
+
+    /// The entries of `read` (the transcript as just read) opened with the previous key, sealed
+    /// again with the current one (the whole list in one step, if it is still the list read).
+    async fn reseal_transcript(&self, id: &str, read: &[Vec<u8>]) -> Result<(), AppError> {
         let context = context("transcript", id);
         let mut stale = false;
         let resealed: Vec<Vec<u8>> = read
@@ -423,7 +427,7 @@ impl RedisStore {
             return Ok(());
         }
         let mut invocation = RESEAL_TRANSCRIPT.prepare_invoke();
-        invocation.key(&key).arg(read.len());
+        invocation.key(Self::key("transcript", id)).arg(read.len());
         for sealed in read.iter().chain(&resealed) {
             invocation.arg(sealed.as_slice());
         }
@@ -487,11 +491,7 @@ impl RedisStore {
     }
 
     pub(super) async fn transcript(&self, id: &str) -> Result<Vec<TranscriptEntry>, AppError> {
-        let values: Vec<Vec<u8>> = self
-            .call(Command::Plain(
-                redis::cmd("LRANGE").arg(Self::key("transcript", id)).arg(0).arg(-1),
-            ))
-            .await?;
+        let values = self.transcript_sealed(id).await?;
         let context = context("transcript", id);
         let mut stale = false;
         let entries = values
@@ -503,7 +503,7 @@ impl RedisStore {
             })
             .collect();
         if stale {
-            self.reseal_transcript(id).await?;
+            self.reseal_transcript(id, &values).await?;
         }
         Ok(entries)
     }
@@ -530,11 +530,7 @@ impl RedisStore {
     /// The live members of an index (a sorted set by expiry), the expired ones dropped first.
     async fn count_index(&self, index: &str, now: u64) -> Result<usize, AppError> {
         let mut pipe = redis::pipe();
-        let sessions = index.to_owned();
-        pipe.atomic()
-            .zrembyscore(&sessions, "-inf", now)
-            .ignore()
-            .zcard(&sessions);
+        pipe.atomic().zrembyscore(index, "-inf", now).ignore().zcard(index);
         let (count,): (usize,) = self.call(Command::Pipeline(&pipe)).await?;
         Ok(count)
     }
