@@ -1,4 +1,4 @@
-//! The callback and the flow under attack, in headless Chromium against the real app: forged,
+//! The callback and the flow under attack, in every engine against the real app: forged,
 //! replayed and tampered responses, storage cleared, two tabs, reloads. Every case asserts the
 //! code the page shows, that nothing reached the token endpoint that should not, and that the
 //! session the user already had survives; and, at the end of each test, that no secret or token
@@ -11,7 +11,8 @@
 )]
 
 use e2e_harness::{
-    Browser, Mode, Need, Walkthrough, assert_nothing_secret_reached_the_browser, record_case, sign_in_and_call_the_api,
+    Browser, Engine, Mode, Need, Walkthrough, assert_nothing_secret_reached_the_browser, record_case,
+    sign_in_and_call_the_api,
 };
 use serde_json::Value;
 
@@ -83,13 +84,12 @@ async fn signed_in(browser: &Browser, wt: &Walkthrough) -> bool {
     serde_json::from_str::<Value>(body.as_str().unwrap()).unwrap()["signed_in"] == true
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn forged_and_broken_callbacks_show_a_code_and_never_cost_the_session() {
-    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+async fn forged_and_broken_callbacks_show_a_code_and_never_cost_the_session(engine: Engine) {
+    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
         return;
     }
     let wt = Walkthrough::start(Mode::Local).await;
-    let browser = Browser::launch().await;
+    let browser = Browser::launch(engine).await;
     sign_in_and_call_the_api(&browser, &wt, "attacks").await;
 
     let state = |p: &Value| p["state"].as_str().unwrap().to_owned();
@@ -228,13 +228,12 @@ async fn forged_and_broken_callbacks_show_a_code_and_never_cost_the_session() {
     browser.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_swapped_verifier_a_reused_code_and_a_tampered_redirect_uri_are_refused() {
-    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+async fn a_swapped_verifier_a_reused_code_and_a_tampered_redirect_uri_are_refused(engine: Engine) {
+    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
         return;
     }
     let wt = Walkthrough::start(Mode::Local).await;
-    let browser = Browser::launch().await;
+    let browser = Browser::launch(engine).await;
 
     // A different (valid) verifier than the one the challenge was made from.
     arm(&browser, &wt).await;
@@ -318,13 +317,12 @@ async fn a_swapped_verifier_a_reused_code_and_a_tampered_redirect_uri_are_refuse
     browser.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn two_tabs_sign_in_at_once_and_reloads_at_every_step_lose_nothing() {
-    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+async fn two_tabs_sign_in_at_once_and_reloads_at_every_step_lose_nothing(engine: Engine) {
+    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
         return;
     }
     let wt = Walkthrough::start(Mode::Local).await;
-    let browser = Browser::launch().await;
+    let browser = Browser::launch(engine).await;
     let first = browser.client.window().await.unwrap();
     arm(&browser, &wt).await;
     consent(&browser).await;
@@ -374,13 +372,12 @@ async fn two_tabs_sign_in_at_once_and_reloads_at_every_step_lose_nothing() {
     browser.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn after_a_companion_restart_the_page_asks_to_sign_in_again_and_signing_in_works() {
-    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+async fn after_a_companion_restart_the_page_asks_to_sign_in_again_and_signing_in_works(engine: Engine) {
+    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
         return;
     }
     let wt = Walkthrough::start(Mode::Local).await;
-    let browser = Browser::launch().await;
+    let browser = Browser::launch(engine).await;
     sign_in_and_call_the_api(&browser, &wt, "restart").await;
     // What a restart does to the in-memory store: every session is gone.
     wt.state.sessions.sweep(u64::MAX);
@@ -410,3 +407,10 @@ async fn after_a_companion_restart_the_page_asks_to_sign_in_again_and_signing_in
     assert_nothing_secret_reached_the_browser(&browser, &wt).await;
     browser.close().await;
 }
+
+e2e_harness::in_every_engine!(
+    forged_and_broken_callbacks_show_a_code_and_never_cost_the_session,
+    a_swapped_verifier_a_reused_code_and_a_tampered_redirect_uri_are_refused,
+    two_tabs_sign_in_at_once_and_reloads_at_every_step_lose_nothing,
+    after_a_companion_restart_the_page_asks_to_sign_in_again_and_signing_in_works,
+);

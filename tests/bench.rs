@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::http::{StatusCode, Uri};
 use e2e_harness::cluster::{Cluster, RedisServer, session_key};
-use e2e_harness::{Browser, Mode, Server, Walkthrough, free_listener, serve_pkce_package};
+use e2e_harness::{Browser, Engine, Mode, Server, Walkthrough, free_listener, serve_pkce_package};
 use serde_json::json;
 
 const RUNS: usize = 20;
@@ -52,7 +52,7 @@ async fn main() {
 /// headless Chromium page, best of five rounds of 20,000 pairs each.
 async fn pkce() {
     let server = serve_pkce_package().await;
-    let browser = Browser::launch().await;
+    let browser = Browser::launch(Engine::Chromium).await;
     browser
         .client
         .goto(&format!("http://localhost:{}/", server.addr.port()))
@@ -134,7 +134,7 @@ async fn interactive() {
         }),
     );
     let static_server = e2e_harness::Server::spawn(e2e_harness::free_listener().await, reference);
-    let browser = Browser::launch().await;
+    let browser = Browser::launch(Engine::Chromium).await;
     let mark = "const m = performance.getEntriesByName('walkthrough-interactive')[0]; return m ? m.startTime : null;";
     let dom_ready =
         "const n = performance.getEntriesByType('navigation')[0]; return n.domContentLoadedEventEnd || null;";
@@ -186,7 +186,7 @@ async fn poll(browser: &Browser, script: &str) -> f64 {
 /// authorize, exchange, API call) from a plain HTTP client.
 async fn flow() {
     let wt = Walkthrough::start_unrecorded(Mode::Local, &[("STAND_IN_AUTO_APPROVE", "1")]).await;
-    let browser = Browser::launch().await;
+    let browser = Browser::launch(Engine::Chromium).await;
     let http = no_redirects();
     let (mut ours, mut reference) = (Vec::new(), Vec::new());
     for run in 0..=RUNS {
@@ -288,7 +288,7 @@ async fn embed_flow() {
     })
     .await;
     let docs = Server::spawn(docs_listener, e2e_harness::documentation_site(wt.url("")));
-    let browser = Browser::launch_blocking_third_party_cookies().await;
+    let browser = Browser::reader(Engine::Chromium).await;
     let page = format!("{docs_origin}/html.html");
     let (mut framed, mut cached, mut uncached) = (Vec::new(), Vec::new(), Vec::new());
     for run in 0..=RUNS {

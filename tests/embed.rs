@@ -16,12 +16,12 @@ use axum::http::{HeaderMap, header};
 use axum::response::{Html, Response};
 use axum::routing::get;
 use e2e_harness::{
-    Browser, Mode, Need, Server, Walkthrough, assert_nothing_secret_reached_the_browser, documentation_site,
-    eventually, free_listener, record_case,
+    Browser, Engine, Mode, Need, Server, Setup, ThirdPartyCookies, Walkthrough,
+    assert_nothing_secret_reached_the_browser, documentation_site, eventually, free_listener, record_case,
 };
 use fantoccini::wd::WindowHandle;
 
-const NEEDS: [Need; 3] = [Need::App, Need::Browser, Need::DocSites];
+const NEEDS: [Need; 3] = [Need::App, Need::Browser(Engine::Chromium), Need::DocSites];
 
 /// A documentation site on `127.0.0.1` and a companion on `localhost` that lets it frame the
 /// walkthrough; `extra` configures the companion further.
@@ -40,7 +40,7 @@ async fn site_and_companion(extra: &[(&str, &str)]) -> (Server, Walkthrough) {
 /// window.
 async fn in_the_frame_of_the_html_page(extra: &[(&str, &str)]) -> (Server, Walkthrough, Browser, WindowHandle) {
     let (docs, wt) = site_and_companion(extra).await;
-    let browser = Browser::launch_blocking_third_party_cookies().await;
+    let browser = Browser::reader(Engine::Chromium).await;
     browser.client.goto(&page_url(&docs, "html.html")).await.unwrap();
     let main = browser.client.window().await.unwrap();
     into_the_frame(&browser, &main).await;
@@ -126,7 +126,7 @@ async fn sign_in_through_the_popup(browser: &Browser, main: &WindowHandle, shots
 /// refresh and sign-out, with a screenshot of the page at each step.
 async fn walkthrough_in_the_frame(page: &str, shots: &str) {
     let (docs, wt) = site_and_companion(&[]).await;
-    let browser = Browser::launch_blocking_third_party_cookies().await;
+    let browser = Browser::reader(Engine::Chromium).await;
     browser.client.goto(&page_url(&docs, page)).await.unwrap();
     let main = browser.client.window().await.unwrap();
     into_the_frame(&browser, &main).await;
@@ -246,7 +246,7 @@ async fn the_docusaurus_snippet_runs_the_whole_walkthrough() {
 /// cookie and not its unpartitioned `SameSite=None` one.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_browser_really_blocks_third_party_cookies_and_keeps_partitioned_ones() {
-    if e2e_harness::skipped(&[Need::Browser]) {
+    if e2e_harness::skipped(&[Need::Browser(Engine::Chromium)]) {
         return;
     }
     let probe = Router::new()
@@ -290,7 +290,7 @@ async fn the_browser_really_blocks_third_party_cookies_and_keeps_partitioned_one
         browser.text("body").await
     };
 
-    let blocking = Browser::launch_blocking_third_party_cookies().await;
+    let blocking = Browser::reader(Engine::Chromium).await;
     let sent = seen_in_frame(&blocking).await;
     assert!(
         sent.contains("partitioned=1"),
@@ -302,7 +302,15 @@ async fn the_browser_really_blocks_third_party_cookies_and_keeps_partitioned_one
     );
     blocking.close().await;
     // The same probe in a browser that allows them: the check above would fail there.
-    let allowing = Browser::launch_with(serde_json::json!({ "profile.cookie_controls_mode": 0 }), true).await;
+    let allowing = Browser::launch_with(
+        Engine::Chromium,
+        Setup {
+            third_party_cookies: ThirdPartyCookies::Allowed,
+            popup_blocker: true,
+            dark: false,
+        },
+    )
+    .await;
     let sent = seen_in_frame(&allowing).await;
     assert!(
         sent.contains("unpartitioned=1"),
@@ -475,7 +483,7 @@ async fn a_site_not_in_the_embed_origins_gets_no_walkthrough() {
     }
     let (_allowed, wt) = site_and_companion(&[]).await;
     let other = Server::spawn(free_listener().await, documentation_site(wt.url("")));
-    let browser = Browser::launch_blocking_third_party_cookies().await;
+    let browser = Browser::reader(Engine::Chromium).await;
     browser.client.goto(&page_url(&other, "html.html")).await.unwrap();
     assert_eq!(browser.error_code("body").await, "frame_refused");
     assert!(browser.client.find(fantoccini::Locator::Css("iframe")).await.is_err());
@@ -525,7 +533,7 @@ async fn two_frames_on_one_page_each_sign_in_through_a_popup_of_their_own() {
     );
     let site = documentation_site(wt.url("")).route("/two-frames.html", get(move || async move { Html(page) }));
     let docs = Server::spawn(listener, wt.recorder.wrap(site));
-    let browser = Browser::launch_blocking_third_party_cookies().await;
+    let browser = Browser::reader(Engine::Chromium).await;
     browser.client.goto(&page_url(&docs, "two-frames.html")).await.unwrap();
     let main = browser.client.window().await.unwrap();
 

@@ -10,7 +10,6 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,13 +20,42 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use base64::Engine as _;
 use companion::{AppState, Config};
-use fantoccini::{Client, ClientBuilder, Locator};
-use hyper_util::client::legacy::connect::HttpConnector;
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+pub mod browser;
 pub mod cluster;
+
+pub use browser::{Browser, Engine, Setup, ThirdPartyCookies};
+
+/// Makes each named test, an `async fn(Engine)` of the calling file, a test in every engine:
+/// `chromium::name`, `firefox::name` and `webkit::name`, so that a count or a failure names the
+/// engine.
+#[macro_export]
+macro_rules! in_every_engine {
+    ($($test:ident),+ $(,)?) => {
+        $crate::in_engine!(chromium, Chromium, $($test),+);
+        $crate::in_engine!(firefox, Firefox, $($test),+);
+        $crate::in_engine!(webkit, WebKit, $($test),+);
+    };
+}
+
+/// Makes each named test, an `async fn(Engine)` of the calling file, a test in `module` that
+/// runs it in `Engine::$engine`.
+#[macro_export]
+macro_rules! in_engine {
+    ($module:ident, $engine:ident, $($test:ident),+ $(,)?) => {
+        mod $module {
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                async fn $test() {
+                    super::$test($crate::Engine::$engine).await;
+                }
+            )+
+        }
+    };
+}
 
 /// The client secret every end-to-end run uses: distinctive, so a leak is found by search.
 pub const SECRET: &str = "e2e-Secret-9f8e7d6c5b4a-never-in-the-browser";
@@ -136,8 +164,9 @@ pub async fn free_listener() -> TcpListener {
 pub enum Need {
     /// The built app (`dist/`, from `cargo xtask build-app`).
     App,
-    /// Chromium and chromedriver (Debian's packages, which `cargo xtask test` installs).
-    Browser,
+    /// A browser engine and its driver (Debian's packages and geckodriver, which `cargo xtask
+    /// test` installs).
+    Browser(Engine),
     /// The built PKCE package (`cargo xtask pkce-package`).
     PkcePackage,
     /// The package README's example bundled by Vite (`cargo xtask test` builds it).
@@ -171,8 +200,10 @@ impl Need {
             |path: PathBuf, what: &str| (!path.exists()).then(|| format!("{what} ({} is missing)", path.display()));
         match self {
             Need::App => absent(dist_path().join("index.html"), "the built app"),
-            Need::Browser => absent(chromedriver_path().into(), "chromedriver")
-                .or_else(|| absent(chromium_path().into(), "Chromium")),
+            Need::Browser(engine) => engine
+                .programs()
+                .into_iter()
+                .find_map(|program| absent(program.into(), engine.name())),
             Need::PkcePackage => absent(pkce_package_path().join("pkce.js"), "the built PKCE package"),
             Need::ViteExample => absent(
                 vite_example_path().join("index.html"),
@@ -275,14 +306,6 @@ fn dist_path() -> PathBuf {
     std::env::var("WALKTHROUGH_DIST")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dist"))
-}
-
-fn chromedriver_path() -> String {
-    std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned())
-}
-
-fn chromium_path() -> String {
-    std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned())
 }
 
 fn pkce_package_path() -> PathBuf {
@@ -512,225 +535,6 @@ pub async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Result<T,
             Err(seen) => assert!(std::time::Instant::now() < deadline, "{what}: {seen}"),
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Headless Chromium driven through chromedriver; both stopped when dropped.
-pub struct Browser {
-    /// The WebDriver client.
-    pub client: Client,
-    driver: Child,
-    /// Its profile and temporary files.
-    folder: TempDir,
-}
-
-/// A temporary directory removed when dropped.
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-impl Browser {
-    /// Starts chromedriver on a free port and a headless Chromium with a fresh profile.
-    pub async fn launch() -> Self {
-        Self::launch_with(serde_json::json!({}), false).await
-    }
-
-    /// As [`Browser::launch`], with "Block third-party cookies" on, the setting a user turns on
-    /// (and the one Chromium's third-party-cookie phase-out turned on): a cross-site frame then
-    /// gets only partitioned cookies. `tests/embed.rs` checks that it really blocks.
-    /// Its pop-up blocker is on too (chromedriver turns it off unless told): a pop-up opens only
-    /// from a click.
-    pub async fn launch_blocking_third_party_cookies() -> Self {
-        let prefs = serde_json::json!({
-            "profile.cookie_controls_mode": 1,
-            "profile.block_third_party_cookies": true,
-        });
-        Self::launch_with(prefs, true).await
-    }
-
-    /// As [`Browser::launch`], with these Chromium profile preferences, and the pop-up blocker
-    /// on or (chromedriver's default) off.
-    pub async fn launch_with(prefs: serde_json::Value, popup_blocker: bool) -> Self {
-        Self::launch_with_args(prefs, popup_blocker, &[]).await
-    }
-
-    /// Headless Chromium whose system theme is dark (`prefers-color-scheme: dark`).
-    pub async fn launch_dark() -> Self {
-        Self::launch_with_args(serde_json::json!({}), false, &["--force-dark-mode"]).await
-    }
-
-    /// As [`Browser::launch_with`], with more Chromium switches.
-    pub async fn launch_with_args(prefs: serde_json::Value, popup_blocker: bool, extra: &[&str]) -> Self {
-        let chromedriver = chromedriver_path();
-        let chromium = chromium_path();
-        assert!(
-            std::path::Path::new(&chromedriver).exists(),
-            "{chromedriver} is missing: run `cargo xtask test`, which installs chromium and chromium-driver"
-        );
-        let port = free_listener().await.local_addr().unwrap().port();
-        // Chromium's profile and its temporary files (the `scoped_dir`s it leaves in TMPDIR
-        // when it is killed rather than closed) live in one folder, removed with the browser.
-        let folder = TempDir(std::env::temp_dir().join(format!("e2e-chromium-{}-{port}", std::process::id())));
-        let profile = folder.0.join("profile");
-        let tmp = folder.0.join("tmp");
-        std::fs::create_dir_all(&tmp).expect("the browser's temporary folder is made");
-        let driver = Command::new(&chromedriver)
-            .arg(format!("--port={port}"))
-            .env("TMPDIR", &tmp)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
-        let mut args: Vec<String> = [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            "--window-size=1200,1600",
-        ]
-        .into_iter()
-        .chain(extra.iter().copied())
-        .map(str::to_owned)
-        .collect();
-        args.push(format!("--user-data-dir={}", profile.display()));
-        let caps = serde_json::json!({
-            "goog:chromeOptions": {
-                "binary": chromium,
-                "args": args,
-                "excludeSwitches": if popup_blocker { vec!["disable-popup-blocking"] } else { vec![] },
-                "prefs": prefs,
-            }
-        });
-        let caps: serde_json::Map<String, serde_json::Value> = caps.as_object().unwrap().clone();
-        let url = format!("http://127.0.0.1:{port}");
-        let mut last_error = String::new();
-        for _ in 0..100 {
-            match ClientBuilder::new(HttpConnector::new())
-                .capabilities(caps.clone())
-                .connect(&url)
-                .await
-            {
-                Ok(client) => {
-                    return Self { client, driver, folder };
-                }
-                Err(e) => last_error = e.to_string(),
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("chromedriver did not accept a session: {last_error}");
-    }
-
-    /// Waits (up to 15 s) for an element matching `css`, through navigations: a search that a
-    /// navigation aborts (the callback page replacing itself) is tried again.
-    pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
-        let deadline = std::time::Instant::now() + Duration::from_secs(15);
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match self.client.wait().at_most(left).for_element(Locator::Css(css)).await {
-                Ok(element) => return element,
-                Err(e) if e.to_string().contains("aborted by navigation") && !left.is_zero() => {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-                Err(e) => panic!("no element {css}: {e}"),
-            }
-        }
-    }
-
-    /// The text of the element matching `css`, once it exists.
-    pub async fn text(&self, css: &str) -> String {
-        self.find(css).await.text().await.unwrap()
-    }
-
-    /// Clicks the element matching `css`, once it exists.
-    pub async fn click(&self, css: &str) {
-        self.find(css)
-            .await
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
-    }
-
-    /// Waits (up to 15 s) until the element matching `css` has text containing `needle`.
-    pub async fn wait_for_text(&self, css: &str, needle: &str) -> String {
-        eventually(&format!("no {css} with {needle:?}"), async || {
-            match self.client.find(Locator::Css(css)).await {
-                Ok(element) => match element.text().await {
-                    Ok(text) if text.contains(needle) => Ok(text),
-                    Ok(text) => Err(format!("it says {text:?}")),
-                    Err(e) => Err(e.to_string()),
-                },
-                Err(_) => Err("there is none".to_owned()),
-            }
-        })
-        .await
-    }
-
-    /// The stable code of the error the page shows (`data-error-code`) inside `scope` (a CSS
-    /// selector; `body` for anywhere), once there is one.
-    pub async fn error_code(&self, scope: &str) -> String {
-        let error = self.find(&format!("{scope} [data-error-code]")).await;
-        error.attr("data-error-code").await.unwrap().unwrap_or_default()
-    }
-
-    /// Scrolls `#id` into view and saves a screenshot named `name`.
-    pub async fn screenshot_of(&self, id: &str, name: &str) {
-        let _ = self
-            .client
-            .execute(&format!("document.getElementById('{id}')?.scrollIntoView()"), vec![])
-            .await;
-        self.screenshot(name).await;
-    }
-
-    /// What the page holds: storage, cookies visible to scripts, and the DOM.
-    pub async fn page_state(&self) -> String {
-        let script = "return JSON.stringify({session: Object.entries(sessionStorage), local: Object.entries(localStorage), \
-                      cookie: document.cookie, html: document.documentElement.outerHTML});";
-        self.client
-            .execute(script, vec![])
-            .await
-            .unwrap()
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    }
-
-    /// Saves a screenshot under `tests/artifacts/` (kept by CI as a test artifact).
-    pub async fn screenshot(&self, name: &str) {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("artifacts");
-        std::fs::create_dir_all(&dir).unwrap();
-        if let Ok(png) = self.client.screenshot().await {
-            std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
-        }
-    }
-
-    /// Ends the WebDriver session and chromedriver.
-    pub async fn close(mut self) {
-        let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
-}
-
-impl Drop for Browser {
-    /// Also when a test panics: chromedriver, and the Chromium processes of this profile, which
-    /// would outlive it.
-    fn drop(&mut self) {
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-        let _ = Command::new("pkill")
-            .arg("-f")
-            .arg(format!("user-data-dir={}", self.folder.0.join("profile").display()))
-            .stderr(Stdio::null())
-            .status();
     }
 }
 

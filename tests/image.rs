@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use e2e_harness::cluster::StandInServer;
-use e2e_harness::{Browser, CUSTOM_CLIENT_ID, Need, SECRET, record_case, skipped};
+use e2e_harness::{Browser, CUSTOM_CLIENT_ID, Engine, Need, SECRET, record_case, skipped};
 
 /// What podman needs to run a container on this kind of machine (a `containers.conf` with no
 /// default ulimits and the cgroupfs manager), written for the test.
@@ -45,7 +45,7 @@ impl Drop for Container {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_image_serves_the_whole_flow_in_chromium() {
-    if skipped(&[Need::Image, Need::Browser]) {
+    if skipped(&[Need::Image, Need::Browser(Engine::Chromium)]) {
         return;
     }
     let port = {
@@ -105,7 +105,7 @@ async fn the_image_serves_the_whole_flow_in_chromium() {
         "not root"
     );
 
-    let browser = Browser::launch().await;
+    let browser = Browser::launch(Engine::Chromium).await;
     browser.client.goto(&format!("{origin}/")).await.unwrap();
     assert_eq!(browser.text("[data-testid=redirect-uri]").await, redirect_uri);
     browser.click("#generate").await;

@@ -1,4 +1,4 @@
-//! The built PKCE package in headless Chromium, cross-checked against WebCrypto.
+//! The built PKCE package in every engine, cross-checked against WebCrypto.
 
 #![allow(
     clippy::unwrap_used,
@@ -6,15 +6,14 @@
     reason = "test code: a step that fails fails the test, with the value in its message"
 )]
 
-use e2e_harness::{Browser, Need, serve_pkce_package};
+use e2e_harness::{Browser, Engine, Need, serve_pkce_package};
 
-#[tokio::test(flavor = "multi_thread")]
-async fn package_challenges_match_webcrypto_for_10000_random_verifiers() {
-    if e2e_harness::skipped(&[Need::PkcePackage, Need::Browser]) {
+async fn package_challenges_match_webcrypto_for_10000_random_verifiers(engine: Engine) {
+    if e2e_harness::skipped(&[Need::PkcePackage, Need::Browser(engine)]) {
         return;
     }
     let server = serve_pkce_package().await;
-    let browser = Browser::launch().await;
+    let browser = Browser::launch(engine).await;
     browser
         .client
         .goto(&format!("http://localhost:{}/", server.addr.port()))
@@ -48,13 +47,12 @@ async fn package_challenges_match_webcrypto_for_10000_random_verifiers() {
     browser.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_plain_html_example_uses_the_package() {
-    if e2e_harness::skipped(&[Need::PkcePackage, Need::Browser]) {
+async fn the_plain_html_example_uses_the_package(engine: Engine) {
+    if e2e_harness::skipped(&[Need::PkcePackage, Need::Browser(engine)]) {
         return;
     }
     let server = serve_pkce_package().await;
-    let browser = Browser::launch().await;
+    let browser = Browser::launch(engine).await;
     browser
         .client
         .goto(&format!("http://localhost:{}/", server.addr.port()))
@@ -88,15 +86,14 @@ struct ExampleServer {
 /// The code the test's authorisation endpoint issues.
 const EXAMPLE_CODE: &str = "example-code-Vite-1";
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_readme_examples_bundled_by_vite_complete_a_sign_in_in_chromium() {
+async fn the_readme_examples_bundled_by_vite_complete_a_sign_in(engine: Engine) {
     use axum::extract::{Query, State};
     use axum::response::Redirect;
     use axum::routing::{get, post};
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex};
 
-    if e2e_harness::skipped(&[Need::ViteExample, Need::Browser]) {
+    if e2e_harness::skipped(&[Need::ViteExample, Need::Browser(engine)]) {
         return;
     }
     type Seen = Arc<Mutex<ExampleServer>>;
@@ -121,7 +118,7 @@ async fn the_readme_examples_bundled_by_vite_complete_a_sign_in_in_chromium() {
         .fallback_service(tower_http::services::ServeDir::new(e2e_harness::vite_example_path()))
         .with_state(seen.clone());
     let server = e2e_harness::Server::spawn(e2e_harness::free_listener().await, app);
-    let browser = Browser::launch().await;
+    let browser = Browser::launch(engine).await;
     browser
         .client
         .goto(&format!("http://127.0.0.1:{}/", server.addr.port()))
@@ -164,15 +161,14 @@ async fn the_readme_examples_bundled_by_vite_complete_a_sign_in_in_chromium() {
     browser.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_tarball_bundled_by_webpack_esbuild_and_rollup_runs_in_chromium() {
-    if e2e_harness::skipped(&[Need::PkceBundles, Need::Browser]) {
+async fn the_tarball_bundled_by_webpack_esbuild_and_rollup_runs(engine: Engine) {
+    if e2e_harness::skipped(&[Need::PkceBundles, Need::Browser(engine)]) {
         return;
     }
     let app =
         axum::Router::new().fallback_service(tower_http::services::ServeDir::new(e2e_harness::pkce_bundles_path()));
     let server = e2e_harness::Server::spawn(e2e_harness::free_listener().await, app);
-    let browser = Browser::launch().await;
+    let browser = Browser::launch(engine).await;
     for bundler in ["webpack", "esbuild", "rollup"] {
         browser
             .client
@@ -201,3 +197,10 @@ async fn the_tarball_bundled_by_webpack_esbuild_and_rollup_runs_in_chromium() {
     }
     browser.close().await;
 }
+
+e2e_harness::in_every_engine!(
+    package_challenges_match_webcrypto_for_10000_random_verifiers,
+    the_plain_html_example_uses_the_package,
+    the_readme_examples_bundled_by_vite_complete_a_sign_in,
+    the_tarball_bundled_by_webpack_esbuild_and_rollup_runs,
+);

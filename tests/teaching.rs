@@ -1,4 +1,4 @@
-//! The walkthrough teaching by showing, in headless Chromium against the stand-in: each
+//! The walkthrough teaching by showing, in every engine against the stand-in: each
 //! server-side exchange copied as curl, fetch and Rust, run after filling in the environment
 //! variables; the session downloaded as HAR, valid against HAR 1.2's schemas and without a
 //! secret; the refresh-race lab, failing without the lock and not with it.
@@ -13,7 +13,7 @@ use std::io::Write as _;
 use std::process::{Command, Stdio};
 
 use e2e_harness::{
-    Browser, Mode, Need, SECRET, Walkthrough, assert_nothing_secret_reached_the_browser, eventually,
+    Browser, Engine, Mode, Need, SECRET, Walkthrough, assert_nothing_secret_reached_the_browser, eventually,
     sign_in_and_call_the_api,
 };
 
@@ -62,13 +62,12 @@ fn run(program: &str, args: &[&str], env: &[(&str, &str)], input: &str) -> Strin
     stdout
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn copied_snippets_run_against_the_stand_in_and_the_har_is_valid_and_redacted() {
-    if e2e_harness::skipped(&[Need::App, Need::Browser, Need::HarValidator]) {
+async fn copied_snippets_run_against_the_stand_in_and_the_har_is_valid_and_redacted(engine: Engine) {
+    if e2e_harness::skipped(&[Need::App, Need::Browser(engine), Need::HarValidator]) {
         return;
     }
     let wt = Walkthrough::start(Mode::Local).await;
-    let browser = Browser::launch().await;
+    let browser = Browser::launch(engine).await;
     sign_in_and_call_the_api(&browser, &wt, "take-home").await;
     browser.click("#refresh-now").await;
     browser
@@ -157,13 +156,12 @@ async fn copied_snippets_run_against_the_stand_in_and_the_har_is_valid_and_redac
     browser.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_refresh_race_lab_revokes_the_grant_without_the_lock_and_not_with_it() {
-    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+async fn the_refresh_race_lab_revokes_the_grant_without_the_lock_and_not_with_it(engine: Engine) {
+    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
         return;
     }
     let wt = Walkthrough::start(Mode::Local).await;
-    let browser = Browser::launch().await;
+    let browser = Browser::launch(engine).await;
     sign_in_and_call_the_api(&browser, &wt, "lab").await;
     browser.click("#refresh-race").await;
     assert_eq!(browser.error_code("#step-5").await, "reauthorization_required");
@@ -203,13 +201,14 @@ async fn the_refresh_race_lab_revokes_the_grant_without_the_lock_and_not_with_it
     browser.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn scopes_picked_in_step_2_decide_what_the_explorer_opens_pages_turn_and_a_rate_limit_is_waited_out() {
-    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+async fn scopes_picked_in_step_2_decide_what_the_explorer_opens_pages_turn_and_a_rate_limit_is_waited_out(
+    engine: Engine,
+) {
+    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
         return;
     }
     let wt = Walkthrough::start(Mode::Local).await;
-    let browser = Browser::launch().await;
+    let browser = Browser::launch(engine).await;
     browser.client.goto(&wt.url("/")).await.unwrap();
     // Step 2: leave export-jobs:read out.
     browser
@@ -352,17 +351,16 @@ async fn background_of(browser: &Browser, css: &str) -> String {
     value.as_str().unwrap().to_owned()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn every_step_passes_axe_at_360_and_1280_px_in_both_themes_without_horizontal_scrolling() {
-    if e2e_harness::skipped(&[Need::App, Need::Browser, Need::AxeCore]) {
+async fn every_step_passes_axe_at_360_and_1280_px_in_both_themes_without_horizontal_scrolling(engine: Engine) {
+    if e2e_harness::skipped(&[Need::App, Need::Browser(engine), Need::AxeCore]) {
         return;
     }
     let wt = Walkthrough::start(Mode::Local).await;
     for (theme, dark) in [("light", false), ("dark", true)] {
         let browser = if dark {
-            Browser::launch_dark().await
+            Browser::launch_dark(engine).await
         } else {
-            Browser::launch().await
+            Browser::launch(engine).await
         };
         browser.client.goto(&wt.url("/")).await.unwrap();
         assert_eq!(
@@ -383,7 +381,7 @@ async fn every_step_passes_axe_at_360_and_1280_px_in_both_themes_without_horizon
         let card = background_of(&browser, ".card").await;
         assert_eq!(card == "rgb(28, 25, 23)", dark, "{theme} theme: cards are {card}");
         for width in [360, 768, 1280, 1440] {
-            browser.client.set_window_size(width, 900).await.unwrap();
+            browser.resize(width).await;
             let overflow = overflow_px(&browser).await;
             assert!(
                 overflow <= 0,
@@ -398,7 +396,7 @@ async fn every_step_passes_axe_at_360_and_1280_px_in_both_themes_without_horizon
         browser.close().await;
     }
     // The embed's theme option wins over the system theme.
-    let browser = Browser::launch().await;
+    let browser = Browser::launch(engine).await;
     browser.client.goto(&wt.url("/embed?theme=dark")).await.unwrap();
     browser.find("#generate").await;
     assert_eq!(background_of(&browser, ".card").await, "rgb(28, 25, 23)");
@@ -414,13 +412,12 @@ async fn diagram_messages(browser: &Browser) -> Vec<String> {
     serde_json::from_value(found).unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_sequence_diagram_draws_the_flow_as_it_happens_and_opens_each_exchange_redacted() {
-    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+async fn the_sequence_diagram_draws_the_flow_as_it_happens_and_opens_each_exchange_redacted(engine: Engine) {
+    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
         return;
     }
     let wt = Walkthrough::start(Mode::Local).await;
-    let browser = Browser::launch().await;
+    let browser = Browser::launch(engine).await;
     browser.client.goto(&wt.url("/")).await.unwrap();
     assert!(diagram_messages(&browser).await.is_empty(), "nothing has happened yet");
     sign_in_and_call_the_api(&browser, &wt, "diagram").await;
@@ -495,3 +492,11 @@ async fn the_sequence_diagram_draws_the_flow_as_it_happens_and_opens_each_exchan
     assert_nothing_secret_reached_the_browser(&browser, &wt).await;
     browser.close().await;
 }
+
+e2e_harness::in_every_engine!(
+    copied_snippets_run_against_the_stand_in_and_the_har_is_valid_and_redacted,
+    the_refresh_race_lab_revokes_the_grant_without_the_lock_and_not_with_it,
+    scopes_picked_in_step_2_decide_what_the_explorer_opens_pages_turn_and_a_rate_limit_is_waited_out,
+    every_step_passes_axe_at_360_and_1280_px_in_both_themes_without_horizontal_scrolling,
+    the_sequence_diagram_draws_the_flow_as_it_happens_and_opens_each_exchange_redacted,
+);

@@ -1,4 +1,4 @@
-//! The walkthrough end to end in headless Chromium: configuration, PKCE in WASM, consent at
+//! The walkthrough end to end in every engine: configuration, PKCE in WASM, consent at
 //! the stand-in, the callback, the companion's code exchange, and an API call.
 
 #![allow(
@@ -8,16 +8,16 @@
 )]
 
 use e2e_harness::{
-    Browser, Mode, Need, Walkthrough, assert_nothing_secret_reached_the_browser, dist_dir, sign_in_and_call_the_api,
+    Browser, Engine, Mode, Need, Walkthrough, assert_nothing_secret_reached_the_browser, dist_dir,
+    sign_in_and_call_the_api,
 };
 
-#[tokio::test(flavor = "multi_thread")]
-async fn local_flow_completes_and_no_secret_or_token_reaches_the_browser() {
-    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+async fn local_flow_completes_and_no_secret_or_token_reaches_the_browser(engine: Engine) {
+    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
         return;
     }
     let wt = Walkthrough::start(Mode::Local).await;
-    let browser = Browser::launch().await;
+    let browser = Browser::launch(engine).await;
     sign_in_and_call_the_api(&browser, &wt, "local").await;
     assert_eq!(wt.stand_in.token_requests("authorization_code"), 1);
     assert_nothing_secret_reached_the_browser(&browser, &wt).await;
@@ -28,14 +28,13 @@ async fn local_flow_completes_and_no_secret_or_token_reaches_the_browser() {
     browser.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn custom_server_flow_runs_with_only_the_contract_variables() {
-    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+async fn custom_server_flow_runs_with_only_the_contract_variables(engine: Engine) {
+    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
         return;
     }
     let wt = Walkthrough::start(Mode::Custom).await;
     assert!(wt.state.stand_in.is_none(), "custom mode embeds no stand-in");
-    let browser = Browser::launch().await;
+    let browser = Browser::launch(engine).await;
     assert_eq!(wt.state.config.client_id, e2e_harness::CUSTOM_CLIENT_ID);
     sign_in_and_call_the_api(&browser, &wt, "custom").await;
     assert!(wt.standalone.is_some());
@@ -44,13 +43,12 @@ async fn custom_server_flow_runs_with_only_the_contract_variables() {
     browser.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn denied_consent_is_shown_as_authorization_denied() {
-    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+async fn denied_consent_is_shown_as_authorization_denied(engine: Engine) {
+    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
         return;
     }
     let wt = Walkthrough::start(Mode::Local).await;
-    let browser = Browser::launch().await;
+    let browser = Browser::launch(engine).await;
     browser.client.goto(&wt.url("/")).await.unwrap();
     browser.click("#generate").await;
     browser.click("#authorize-go").await;
@@ -71,13 +69,12 @@ async fn denied_consent_is_shown_as_authorization_denied() {
     browser.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn all_six_steps_refresh_single_flight_revocation_and_a_return_to_step_6() {
-    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+async fn all_six_steps_refresh_single_flight_revocation_and_a_return_to_step_6(engine: Engine) {
+    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
         return;
     }
     let wt = Walkthrough::start(Mode::Local).await;
-    let browser = Browser::launch().await;
+    let browser = Browser::launch(engine).await;
     sign_in_and_call_the_api(&browser, &wt, "steps").await;
 
     // Step 4: the explorer, with the id filled from the list.
@@ -130,13 +127,12 @@ async fn all_six_steps_refresh_single_flight_revocation_and_a_return_to_step_6()
     browser.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_documentation_page_embeds_the_walkthrough_and_completes_step_2() {
-    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+async fn the_documentation_page_embeds_the_walkthrough_and_completes_step_2(engine: Engine) {
+    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
         return;
     }
     let wt = Walkthrough::start(Mode::Local).await;
-    let browser = Browser::launch().await;
+    let browser = Browser::launch(engine).await;
     browser.client.goto(&wt.url("/docs-example.html")).await.unwrap();
     browser.find("#pleo-oauth-walkthrough #step-1").await;
     assert_eq!(
@@ -169,13 +165,12 @@ async fn the_documentation_page_embeds_the_walkthrough_and_completes_step_2() {
     browser.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn replayed_callback_is_refused_without_a_second_exchange() {
-    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+async fn replayed_callback_is_refused_without_a_second_exchange(engine: Engine) {
+    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
         return;
     }
     let wt = Walkthrough::start(Mode::Local).await;
-    let browser = Browser::launch().await;
+    let browser = Browser::launch(engine).await;
     sign_in_and_call_the_api(&browser, &wt, "replay").await;
     // The stand-in's redirect to the callback, as the browser received it.
     let redirect = wt
@@ -201,9 +196,8 @@ async fn replayed_callback_is_refused_without_a_second_exchange() {
     browser.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn page_names_the_command_when_the_companion_is_not_running() {
-    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+async fn page_names_the_command_when_the_companion_is_not_running(engine: Engine) {
+    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
         return;
     }
     // What `trunk serve` does when its /api/ proxy finds no companion: an empty 500.
@@ -214,7 +208,7 @@ async fn page_names_the_command_when_the_companion_is_not_running() {
         )
         .fallback_service(tower_http::services::ServeDir::new(dist_dir()));
     let server = e2e_harness::Server::spawn(e2e_harness::free_listener().await, app);
-    let browser = Browser::launch().await;
+    let browser = Browser::launch(engine).await;
     browser
         .client
         .goto(&format!("http://localhost:{}/", server.addr.port()))
@@ -226,14 +220,13 @@ async fn page_names_the_command_when_the_companion_is_not_running() {
     browser.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_app_arrives_brotli_encoded_from_the_companion_and_still_instantiates() {
-    if e2e_harness::skipped(&[Need::App, Need::Browser]) {
+async fn the_app_arrives_compressed_from_the_companion_and_still_instantiates(engine: Engine) {
+    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
         return;
     }
     e2e_harness::release_build().unwrap();
     let wt = Walkthrough::start(Mode::Local).await;
-    let browser = Browser::launch().await;
+    let browser = Browser::launch(engine).await;
     browser.client.goto(&wt.url("/")).await.unwrap();
     // The step 2 button exists only once the module was compiled and the app mounted.
     browser.find("#generate").await;
@@ -242,7 +235,16 @@ async fn the_app_arrives_brotli_encoded_from_the_companion_and_still_instantiate
         .iter()
         .find(|s| s.request.contains("/app_bg-") && s.request.ends_with(".wasm"))
         .expect("the browser fetched the wasm from the companion");
-    assert!(wasm.head.contains("\"content-encoding\": \"br\""), "{}", wasm.head);
+    // WebKitGTK (libsoup) does not ask for brotli: it gets the gzip file.
+    let expected = match engine {
+        Engine::Chromium | Engine::Firefox => "br",
+        Engine::WebKit => "gzip",
+    };
+    assert!(
+        wasm.head.contains(&format!("\"content-encoding\": \"{expected}\"")),
+        "{}",
+        wasm.head
+    );
     assert!(wasm.head.contains("\"vary\": \"accept-encoding\""), "{}", wasm.head);
     let sizes = browser
         .client
@@ -256,7 +258,7 @@ async fn the_app_arrives_brotli_encoded_from_the_companion_and_still_instantiate
     let (encoded, decoded) = (sizes[0].as_u64().unwrap(), sizes[1].as_u64().unwrap());
     assert!(
         encoded > 0 && encoded * 2 < decoded,
-        "the browser decoded {encoded} B of brotli into {decoded} B"
+        "the browser decoded {encoded} B of {expected} into {decoded} B"
     );
     browser.close().await;
 }
@@ -281,3 +283,14 @@ fn a_build_that_is_not_the_release_one_is_refused_with_the_command_that_makes_it
     assert_eq!(e2e_harness::release_build_in(&dir), Ok(()));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+e2e_harness::in_every_engine!(
+    local_flow_completes_and_no_secret_or_token_reaches_the_browser,
+    custom_server_flow_runs_with_only_the_contract_variables,
+    denied_consent_is_shown_as_authorization_denied,
+    all_six_steps_refresh_single_flight_revocation_and_a_return_to_step_6,
+    the_documentation_page_embeds_the_walkthrough_and_completes_step_2,
+    replayed_callback_is_refused_without_a_second_exchange,
+    page_names_the_command_when_the_companion_is_not_running,
+    the_app_arrives_compressed_from_the_companion_and_still_instantiates,
+);
