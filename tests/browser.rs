@@ -130,6 +130,8 @@ pub struct Browser {
     processes: Vec<Child>,
     /// Its profile and temporary files.
     folder: TempDir,
+    /// The frame of the top-level page the client is in ([`Browser::enter_frame`]), if any.
+    frame: std::sync::Mutex<Option<u16>>,
 }
 
 /// A temporary directory removed when dropped.
@@ -222,7 +224,9 @@ impl Browser {
                 webkit_capabilities(&programs[1], setup)
             }
         };
-        let caps: serde_json::Map<String, serde_json::Value> = caps.as_object().unwrap().clone();
+        let mut caps: serde_json::Map<String, serde_json::Value> = caps.as_object().unwrap().clone();
+        // The https the tests serve has certificates they make.
+        caps.insert("acceptInsecureCerts".to_owned(), serde_json::Value::Bool(true));
         let url = format!("http://127.0.0.1:{port}");
         let mut last_error = String::new();
         for _ in 0..150 {
@@ -237,6 +241,7 @@ impl Browser {
                         engine,
                         processes,
                         folder,
+                        frame: std::sync::Mutex::new(None),
                     };
                     browser.resize(WINDOW.0).await;
                     return browser;
@@ -246,6 +251,39 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!("{} did not accept a session: {last_error}", programs[0]);
+    }
+
+    /// Into frame `index` of the current window's top-level page.
+    pub async fn enter_frame(&self, index: u16) {
+        self.client.enter_frame(index).await.unwrap();
+        *self.frame.lock().unwrap() = Some(index);
+    }
+
+    /// Back in the window's top-level page.
+    pub async fn switch_to_window(&self, window: fantoccini::wd::WindowHandle) {
+        self.client.switch_to_window(window).await.unwrap();
+        *self.frame.lock().unwrap() = None;
+    }
+
+    /// WebKit's driver clicks only inside the top-level viewport, and an element scrolled into
+    /// view inside a cross-site frame does not scroll the page around it: in a frame, the page
+    /// is scrolled so that `rect` (`[x, y, width, height]` in the frame) is in the middle of the
+    /// viewport.
+    async fn scroll_the_framing_page_to(&self, rect: &serde_json::Value) {
+        let Some(index) = *self.frame.lock().unwrap() else {
+            return;
+        };
+        if self.engine != Engine::WebKit {
+            return;
+        }
+        let y = rect.get(1).and_then(serde_json::Value::as_f64).unwrap_or_default();
+        self.client.enter_parent_frame().await.unwrap();
+        let script = format!(
+            "const top = document.querySelectorAll('iframe')[{index}].getBoundingClientRect().top; \
+             window.scrollBy(0, top + {y} - innerHeight / 2);"
+        );
+        let _ = self.client.execute(&script, vec![]).await;
+        self.client.enter_frame(index).await.unwrap();
     }
 
     /// Makes the window's viewport `width` CSS pixels wide and [`WINDOW`]'s height high, whatever
@@ -317,6 +355,7 @@ impl Browser {
             last = now;
             tokio::time::sleep(Duration::from_millis(30)).await;
         }
+        self.scroll_the_framing_page_to(&last).await;
         let Err(refused) = element.click().await else {
             return;
         };

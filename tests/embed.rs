@@ -21,26 +21,56 @@ use e2e_harness::{
 };
 use fantoccini::wd::WindowHandle;
 
-const NEEDS: [Need; 3] = [Need::App, Need::Browser(Engine::Chromium), Need::DocSites];
+/// What the embed tests need in `engine`.
+fn needs(engine: Engine) -> [Need; 3] {
+    [Need::App, Need::Browser(engine), Need::DocSites]
+}
 
 /// A documentation site on `127.0.0.1` and a companion on `localhost` that lets it frame the
-/// walkthrough; `extra` configures the companion further.
-async fn site_and_companion(extra: &[(&str, &str)]) -> (Server, Walkthrough) {
+/// walkthrough; `extra` configures the companion further. In WebKit the companion is served over
+/// https: WebKitGTK keeps no `Secure` cookie from http, and the frame's cookies are `Secure`.
+async fn site_and_companion(engine: Engine, extra: &[(&str, &str)]) -> (Server, Walkthrough) {
     let listener = free_listener().await;
-    let docs_origin = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let mut vars = vec![("COMPANION_EMBED_ORIGINS", docs_origin.as_str())];
-    vars.extend_from_slice(extra);
-    let wt = Walkthrough::start_with(Mode::Local, &vars).await;
+    let wt = companion_for(engine, &listener, extra).await;
     let docs = Server::spawn(listener, wt.recorder.wrap(documentation_site(wt.url(""))));
     (docs, wt)
 }
 
+/// The companion of [`site_and_companion`], letting the site on `docs` frame the walkthrough.
+async fn companion_for(engine: Engine, docs: &tokio::net::TcpListener, extra: &[(&str, &str)]) -> Walkthrough {
+    let docs_origin = format!("http://127.0.0.1:{}", docs.local_addr().unwrap().port());
+    let mut vars = vec![("COMPANION_EMBED_ORIGINS", docs_origin.as_str())];
+    vars.extend_from_slice(extra);
+    match engine {
+        Engine::WebKit => Walkthrough::start_https(&vars).await,
+        Engine::Chromium | Engine::Firefox => Walkthrough::start_with(Mode::Local, &vars).await,
+    }
+}
+
+/// `engine` set up so that the frame can sign in: Chromium and Firefox as readers have them
+/// (Chromium with third-party cookies blocked: partitioned cookies), WebKitGTK with cookies
+/// allowed (`--cookies-policy=always`; as shipped it keeps none of a frame's, and the frame
+/// offers a new tab instead, see
+/// `where_the_frames_cookies_are_refused_a_new_tab_completes_the_flow`). Pop-up blockers on.
+async fn framing_browser(engine: Engine) -> Browser {
+    let setup = match engine {
+        Engine::WebKit => Setup {
+            third_party_cookies: ThirdPartyCookies::Allowed,
+            ..Setup::reader(engine)
+        },
+        Engine::Chromium | Engine::Firefox => Setup::reader(engine),
+    };
+    Browser::launch_with(engine, setup).await
+}
+
 /// The embedding guide's HTML snippet on a documentation site, its companion (with `extra`), and a
-/// browser that blocks third-party cookies, already inside the walkthrough's frame; the page's
-/// window.
-async fn in_the_frame_of_the_html_page(extra: &[(&str, &str)]) -> (Server, Walkthrough, Browser, WindowHandle) {
-    let (docs, wt) = site_and_companion(extra).await;
-    let browser = Browser::reader(Engine::Chromium).await;
+/// [`framing_browser`], already inside the walkthrough's frame; the page's window.
+async fn in_the_frame_of_the_html_page(
+    engine: Engine,
+    extra: &[(&str, &str)],
+) -> (Server, Walkthrough, Browser, WindowHandle) {
+    let (docs, wt) = site_and_companion(engine, extra).await;
+    let browser = framing_browser(engine).await;
     browser.client.goto(&page_url(&docs, "html.html")).await.unwrap();
     let main = browser.client.window().await.unwrap();
     into_the_frame(&browser, &main).await;
@@ -83,7 +113,7 @@ async fn into_the_frame(browser: &Browser, main: &WindowHandle) {
 
 /// The frame's height as the documentation page lays it out.
 async fn frame_height(browser: &Browser, main: &WindowHandle) -> f64 {
-    browser.client.switch_to_window(main.clone()).await.unwrap();
+    browser.switch_to_window(main.clone()).await;
     let height = browser
         .client
         .execute(
@@ -94,7 +124,7 @@ async fn frame_height(browser: &Browser, main: &WindowHandle) -> f64 {
         .unwrap()
         .as_f64()
         .unwrap();
-    browser.client.enter_frame(0).await.unwrap();
+    browser.enter_frame(0).await;
     height
 }
 
@@ -110,7 +140,7 @@ async fn open_the_popup(browser: &Browser, main: &WindowHandle) -> WindowHandle 
 /// the frame, signed in.
 async fn sign_in_through_the_popup(browser: &Browser, main: &WindowHandle, shots: Option<&str>) {
     let popup = open_the_popup(browser, main).await;
-    browser.client.switch_to_window(popup).await.unwrap();
+    browser.switch_to_window(popup).await;
     browser.find("#approve").await;
     if let Some(shots) = shots {
         browser.screenshot(&format!("{shots}-3-consent-in-the-popup")).await;
@@ -122,16 +152,61 @@ async fn sign_in_through_the_popup(browser: &Browser, main: &WindowHandle, shots
     browser.find("#exchanged").await;
 }
 
+/// The widths the frame's height is checked at (the documentation page's viewport, CSS px):
+/// a phone, a tablet, a desktop.
+const WIDTHS: [u32; 3] = [360, 768, 1280];
+
+/// The frame's height equals its document's (1 px), and nothing scrolls inside it (its document's
+/// scroll width and height are its client width and height), once it settles, at every one of
+/// [`WIDTHS`]; `when` names the moment.
+async fn the_frame_fits_its_content(browser: &Browser, main: &WindowHandle, when: &str) {
+    for width in WIDTHS {
+        browser.switch_to_window(main.clone()).await;
+        browser.resize(width).await;
+        browser.enter_frame(0).await;
+        eventually(
+            &format!("{when}, at {width} px: the frame did not settle at its document's size"),
+            async || {
+                let frame = frame_height(browser, main).await;
+                let document = browser
+                    .client
+                    .execute(
+                        "const d = document.documentElement; \
+                         return [d.getBoundingClientRect().height, d.scrollHeight, d.clientHeight, d.scrollWidth, d.clientWidth];",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                let [height, scroll_height, client_height, scroll_width, client_width] =
+                    [0, 1, 2, 3, 4].map(|i| document[i].as_f64().unwrap());
+                if (frame - height).abs() <= 1.0 && scroll_height <= client_height && scroll_width <= client_width {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "frame {frame}px, document {height}px (scroll {scroll_width}x{scroll_height}px in {client_width}x{client_height}px)"
+                    ))
+                }
+            },
+        )
+        .await;
+    }
+    browser.switch_to_window(main.clone()).await;
+    browser.resize(1200).await;
+    browser.enter_frame(0).await;
+}
+
 /// The whole walkthrough in the frame of the documentation page `page`: steps 1 to 4, then
-/// refresh and sign-out, with a screenshot of the page at each step.
-async fn walkthrough_in_the_frame(page: &str, shots: &str) {
-    let (docs, wt) = site_and_companion(&[]).await;
-    let browser = Browser::reader(Engine::Chromium).await;
+/// refresh and sign-out, with a screenshot of the page at each step, and the frame fitting its
+/// content at every width before signing in, once signed in, and with the API's answer.
+async fn walkthrough_in_the_frame(engine: Engine, page: &str, shots: &str) {
+    let (docs, wt) = site_and_companion(engine, &[]).await;
+    let browser = framing_browser(engine).await;
     browser.client.goto(&page_url(&docs, page)).await.unwrap();
     let main = browser.client.window().await.unwrap();
     into_the_frame(&browser, &main).await;
     assert_eq!(browser.text("[data-testid=redirect-uri]").await, wt.url("/callback"));
-    browser.client.switch_to_window(main.clone()).await.unwrap();
+    the_frame_fits_its_content(&browser, &main, "loaded").await;
+    browser.switch_to_window(main.clone()).await;
     browser.screenshot(&format!("{shots}-0-documentation-page")).await;
     into_the_frame(&browser, &main).await;
     browser
@@ -143,6 +218,7 @@ async fn walkthrough_in_the_frame(page: &str, shots: &str) {
     assert_eq!(wt.stand_in.token_requests("authorization_code"), 1);
     browser.find("#callback-checks").await;
     browser.screenshot_of("step-3", &format!("{shots}-4-exchanged")).await;
+    the_frame_fits_its_content(&browser, &main, "signed in").await;
 
     let before = frame_height(&browser, &main).await;
     browser.click("#call-employees").await;
@@ -160,29 +236,7 @@ async fn walkthrough_in_the_frame(page: &str, shots: &str) {
         after > before + 100.0,
         "the frame is {after}px high, {before}px before the answer"
     );
-    // The frame follows its document as the JSON is drawn, to the pixel, and never scrolls
-    // inside: it settles within moments.
-    eventually("the frame did not settle at its document's height", async || {
-        let frame = frame_height(&browser, &main).await;
-        let document = browser
-            .client
-            .execute(
-                "const d = document.documentElement; \
-                 return [d.getBoundingClientRect().height, d.scrollHeight, d.clientHeight];",
-                vec![],
-            )
-            .await
-            .unwrap();
-        let [height, scroll, client] = [0, 1, 2].map(|i| document[i].as_f64().unwrap());
-        if (frame - height).abs() <= 1.0 && scroll <= client {
-            Ok(())
-        } else {
-            Err(format!(
-                "frame {frame}px, document {height}px (scroll height {scroll}px in {client}px)"
-            ))
-        }
-    })
-    .await;
+    the_frame_fits_its_content(&browser, &main, "with the API's answer").await;
     browser.screenshot_of("step-4", &format!("{shots}-5-api")).await;
 
     browser.click("#refresh-now").await;
@@ -192,7 +246,7 @@ async fn walkthrough_in_the_frame(page: &str, shots: &str) {
     assert_eq!(wt.stand_in.token_requests("refresh_token"), 1);
     browser.screenshot_of("step-5", &format!("{shots}-6-refreshed")).await;
     assert_nothing_secret_reached_the_browser(&browser, &wt).await;
-    browser.client.switch_to_window(main.clone()).await.unwrap();
+    browser.switch_to_window(main.clone()).await;
     let outer = browser.page_state().await;
     for secret in wt.forbidden_strings() {
         assert!(!outer.contains(&secret), "a secret is in the documentation page");
@@ -204,21 +258,22 @@ async fn walkthrough_in_the_frame(page: &str, shots: &str) {
         disabled.map(|_| ()).ok_or_else(|| "#sign-out is enabled".to_owned())
     })
     .await;
-    assert_eq!(
-        wt.state.sessions.count(0).await.unwrap(),
-        0,
-        "the companion forgot the session"
-    );
+    eventually("the companion did not forget the session", async || {
+        match wt.state.sessions.count(0).await.unwrap() {
+            0 => Ok(()),
+            left => Err(format!("{left} sessions")),
+        }
+    })
+    .await;
     browser.screenshot_of("step-6", &format!("{shots}-7-signed-out")).await;
     browser.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_plain_html_snippet_runs_the_whole_walkthrough_in_a_frame_of_another_site() {
-    if e2e_harness::skipped(&NEEDS) {
+async fn the_plain_html_snippet_runs_the_whole_walkthrough_in_a_frame_of_another_site(engine: Engine) {
+    if e2e_harness::skipped(&needs(engine)) {
         return;
     }
-    walkthrough_in_the_frame("html.html", "embed-html").await;
+    walkthrough_in_the_frame(engine, "html.html", "embed-html").await;
     record_case(
         "Embed",
         "the walkthrough framed by a page of another site, third-party cookies blocked",
@@ -226,20 +281,18 @@ async fn the_plain_html_snippet_runs_the_whole_walkthrough_in_a_frame_of_another
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_mintlify_snippet_runs_the_whole_walkthrough() {
-    if e2e_harness::skipped(&NEEDS) {
+async fn the_mintlify_snippet_runs_the_whole_walkthrough(engine: Engine) {
+    if e2e_harness::skipped(&needs(engine)) {
         return;
     }
-    walkthrough_in_the_frame("mintlify.html", "embed-mintlify").await;
+    walkthrough_in_the_frame(engine, "mintlify.html", "embed-mintlify").await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_docusaurus_snippet_runs_the_whole_walkthrough() {
-    if e2e_harness::skipped(&NEEDS) {
+async fn the_docusaurus_snippet_runs_the_whole_walkthrough(engine: Engine) {
+    if e2e_harness::skipped(&needs(engine)) {
         return;
     }
-    walkthrough_in_the_frame("docusaurus.html", "embed-docusaurus").await;
+    walkthrough_in_the_frame(engine, "docusaurus.html", "embed-docusaurus").await;
 }
 
 /// The browser setting the tests rely on really blocks: a cross-site frame gets its partitioned
@@ -283,10 +336,10 @@ async fn the_browser_really_blocks_third_party_cookies_and_keeps_partitioned_one
     let framed = |path: &str| format!("{}?src={}", page_url(&docs, "frame"), probe_url(path));
     let seen_in_frame = async |browser: &Browser| {
         browser.client.goto(&framed("/set")).await.unwrap();
-        browser.client.enter_frame(0).await.unwrap();
+        browser.enter_frame(0).await;
         browser.find("#set").await;
         browser.client.goto(&framed("/check")).await.unwrap();
-        browser.client.enter_frame(0).await.unwrap();
+        browser.enter_frame(0).await;
         browser.text("body").await
     };
 
@@ -319,12 +372,11 @@ async fn the_browser_really_blocks_third_party_cookies_and_keeps_partitioned_one
     allowing.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_blocked_or_closed_popup_says_so_and_the_next_try_completes() {
-    if e2e_harness::skipped(&NEEDS) {
+async fn a_blocked_or_closed_popup_says_so_and_the_next_try_completes(engine: Engine) {
+    if e2e_harness::skipped(&needs(engine)) {
         return;
     }
-    let (_docs, wt, browser, main) = in_the_frame_of_the_html_page(&[]).await;
+    let (docs, wt, browser, main) = in_the_frame_of_the_html_page(engine, &[]).await;
 
     // A click the browser does not count as the user's (made by a script more than five seconds
     // after the last user action, when Chromium's transient activation has lapsed): the pop-up
@@ -341,7 +393,11 @@ async fn a_blocked_or_closed_popup_says_so_and_the_next_try_completes() {
     tokio::time::sleep(Duration::from_millis(5500)).await;
     assert_eq!(browser.error_code("#step-2").await, "popup_blocked");
     let new_tab = browser.find("#open-in-new-tab").await;
-    assert_eq!(new_tab.attr("href").await.unwrap().as_deref(), Some("/#step-2"));
+    // The full page at the same step, naming the documentation page for the way back.
+    let back: String = form_urlencoded::byte_serialize(page_url(&docs, "html.html").as_bytes()).collect();
+    // (WebKit's driver gives the address as resolved against the frame's.)
+    let href = new_tab.attr("href").await.unwrap().unwrap_or_default();
+    assert_eq!(href.trim_start_matches(&wt.url("")), format!("/?back={back}#step-2"));
     assert_eq!(new_tab.attr("target").await.unwrap().as_deref(), Some("_blank"));
     assert_eq!(browser.client.windows().await.unwrap().len(), 1, "no window opened");
     browser.screenshot_of("step-2", "embed-popup-blocked").await;
@@ -354,7 +410,7 @@ async fn a_blocked_or_closed_popup_says_so_and_the_next_try_completes() {
     // The user closes the pop-up at the consent page.
     browser.click("#authorize-go").await;
     let popup = new_window(&browser, &main).await;
-    browser.client.switch_to_window(popup).await.unwrap();
+    browser.switch_to_window(popup).await;
     browser.find("#approve").await;
     browser.client.close_window().await.unwrap();
     into_the_frame(&browser, &main).await;
@@ -373,18 +429,18 @@ async fn a_blocked_or_closed_popup_says_so_and_the_next_try_completes() {
     browser.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_popup_cut_off_by_cross_origin_opener_policy_completes_through_the_companion() {
-    if e2e_harness::skipped(&NEEDS) {
+async fn a_popup_cut_off_by_cross_origin_opener_policy_completes_through_the_companion(engine: Engine) {
+    if e2e_harness::skipped(&needs(engine)) {
         return;
     }
-    let (_docs, wt, browser, main) = in_the_frame_of_the_html_page(&[("STAND_IN_OPENER_POLICY", "same-origin")]).await;
+    let (_docs, wt, browser, main) =
+        in_the_frame_of_the_html_page(engine, &[("STAND_IN_OPENER_POLICY", "same-origin")]).await;
     let popup = open_the_popup(&browser, &main).await;
     // The consent page's policy cuts the pop-up off: the frame sees it as closed and listens
     // for the hand-off instead.
     into_the_frame(&browser, &main).await;
     assert_eq!(browser.error_code("#step-2").await, "popup_closed");
-    browser.client.switch_to_window(popup).await.unwrap();
+    browser.switch_to_window(popup).await;
     browser.click("#approve").await;
     popup_gone(&browser).await;
     into_the_frame(&browser, &main).await;
@@ -409,17 +465,16 @@ async fn a_popup_cut_off_by_cross_origin_opener_policy_completes_through_the_com
     browser.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn messages_from_the_documentation_page_are_ignored() {
-    if e2e_harness::skipped(&NEEDS) {
+async fn messages_from_the_documentation_page_are_ignored(engine: Engine) {
+    if e2e_harness::skipped(&needs(engine)) {
         return;
     }
-    let (_docs, wt, browser, main) = in_the_frame_of_the_html_page(&[]).await;
+    let (_docs, wt, browser, main) = in_the_frame_of_the_html_page(engine, &[]).await;
     browser.find("#step-1").await;
     let popup = open_the_popup(&browser, &main).await;
     // While the frame waits for its pop-up, the documentation page (another origin) posts it a
     // callback of its own, and posts the loader a height.
-    browser.client.switch_to_window(main.clone()).await.unwrap();
+    browser.switch_to_window(main.clone()).await;
     let height_before = browser
         .client
         .execute(
@@ -457,7 +512,7 @@ async fn messages_from_the_documentation_page_are_ignored() {
             .await
             .is_err()
     );
-    browser.client.switch_to_window(popup).await.unwrap();
+    browser.switch_to_window(popup).await;
     browser.click("#approve").await;
     popup_gone(&browser).await;
     into_the_frame(&browser, &main).await;
@@ -476,14 +531,13 @@ async fn messages_from_the_documentation_page_are_ignored() {
     browser.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_site_not_in_the_embed_origins_gets_no_walkthrough() {
-    if e2e_harness::skipped(&NEEDS) {
+async fn a_site_not_in_the_embed_origins_gets_no_walkthrough(engine: Engine) {
+    if e2e_harness::skipped(&needs(engine)) {
         return;
     }
-    let (_allowed, wt) = site_and_companion(&[]).await;
+    let (_allowed, wt) = site_and_companion(engine, &[]).await;
     let other = Server::spawn(free_listener().await, documentation_site(wt.url("")));
-    let browser = Browser::reader(Engine::Chromium).await;
+    let browser = framing_browser(engine).await;
     browser.client.goto(&page_url(&other, "html.html")).await.unwrap();
     assert_eq!(browser.error_code("body").await, "frame_refused");
     assert!(browser.client.find(fantoccini::Locator::Css("iframe")).await.is_err());
@@ -498,7 +552,7 @@ async fn a_site_not_in_the_embed_origins_gets_no_walkthrough() {
 
 /// Into the walkthrough frame number `index` of the documentation page's window `main`.
 async fn into_frame_number(browser: &Browser, main: &WindowHandle, index: u16) {
-    browser.client.switch_to_window(main.clone()).await.unwrap();
+    browser.switch_to_window(main.clone()).await;
     eventually("the page has fewer frames", async || {
         let frames = browser
             .client
@@ -514,17 +568,15 @@ async fn into_frame_number(browser: &Browser, main: &WindowHandle, index: u16) {
         }
     })
     .await;
-    browser.client.enter_frame(index).await.unwrap();
+    browser.enter_frame(index).await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn two_frames_on_one_page_each_sign_in_through_a_popup_of_their_own() {
-    if e2e_harness::skipped(&NEEDS) {
+async fn two_frames_on_one_page_each_sign_in_through_a_popup_of_their_own(engine: Engine) {
+    if e2e_harness::skipped(&needs(engine)) {
         return;
     }
     let listener = free_listener().await;
-    let docs_origin = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let wt = Walkthrough::start_with(Mode::Local, &[("COMPANION_EMBED_ORIGINS", docs_origin.as_str())]).await;
+    let wt = companion_for(engine, &listener, &[]).await;
     // The embedding guide's HTML snippet twice on one page (say, a guide with two examples).
     let snippet = r#"<div data-pleo-walkthrough data-steps="1-6" data-compact="true"></div>"#;
     let page = format!(
@@ -533,7 +585,7 @@ async fn two_frames_on_one_page_each_sign_in_through_a_popup_of_their_own() {
     );
     let site = documentation_site(wt.url("")).route("/two-frames.html", get(move || async move { Html(page) }));
     let docs = Server::spawn(listener, wt.recorder.wrap(site));
-    let browser = Browser::reader(Engine::Chromium).await;
+    let browser = framing_browser(engine).await;
     browser.client.goto(&page_url(&docs, "two-frames.html")).await.unwrap();
     let main = browser.client.window().await.unwrap();
 
@@ -556,7 +608,7 @@ async fn two_frames_on_one_page_each_sign_in_through_a_popup_of_their_own() {
     .await;
 
     // The second frame's pop-up answers first and signs in the second frame, not the first.
-    browser.client.switch_to_window(second).await.unwrap();
+    browser.switch_to_window(second).await;
     browser.click("#approve").await;
     into_frame_number(&browser, &main, 1).await;
     browser.find("#popup-signed-in").await;
@@ -570,7 +622,7 @@ async fn two_frames_on_one_page_each_sign_in_through_a_popup_of_their_own() {
             .is_err(),
         "the first frame got no stranger's callback"
     );
-    browser.client.switch_to_window(first).await.unwrap();
+    browser.switch_to_window(first).await;
     browser.click("#approve").await;
     popup_gone(&browser).await;
     into_frame_number(&browser, &main, 0).await;
@@ -584,3 +636,14 @@ async fn two_frames_on_one_page_each_sign_in_through_a_popup_of_their_own() {
     );
     browser.close().await;
 }
+
+e2e_harness::in_every_engine!(
+    the_plain_html_snippet_runs_the_whole_walkthrough_in_a_frame_of_another_site,
+    the_mintlify_snippet_runs_the_whole_walkthrough,
+    the_docusaurus_snippet_runs_the_whole_walkthrough,
+    a_blocked_or_closed_popup_says_so_and_the_next_try_completes,
+    a_popup_cut_off_by_cross_origin_opener_policy_completes_through_the_companion,
+    messages_from_the_documentation_page_are_ignored,
+    a_site_not_in_the_embed_origins_gets_no_walkthrough,
+    two_frames_on_one_page_each_sign_in_through_a_popup_of_their_own,
+);

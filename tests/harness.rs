@@ -146,6 +146,46 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Serves `router` over https on an already bound listener, with a certificate for
+    /// `localhost` made for it (the browsers accept the tests' own certificates:
+    /// `acceptInsecureCerts`).
+    pub fn spawn_tls(listener: TcpListener, router: Router) -> Self {
+        use hyper_util::rt::{TokioExecutor, TokioIo};
+        let addr = listener.local_addr().unwrap();
+        let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.signing_key.serialize_der().into());
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![made.cert.der().clone()], key)
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let (stop, mut stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            loop {
+                let (tcp, _) = tokio::select! {
+                    _ = &mut stopped => return,
+                    accepted = listener.accept() => match accepted {
+                        Ok(accepted) => accepted,
+                        Err(_) => continue,
+                    },
+                };
+                let (acceptor, router) = (acceptor.clone(), router.clone());
+                tokio::spawn(async move {
+                    let Ok(tls) = acceptor.accept(tcp).await else { return };
+                    let service = hyper_util::service::TowerToHyperService::new(router);
+                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(tls), service)
+                        .await;
+                });
+            }
+        });
+        Self { addr, stop: Some(stop) }
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
@@ -419,6 +459,11 @@ pub struct Walkthrough {
     pub recorder: Recorder,
     /// The companion's state.
     pub state: AppState,
+    /// Where the browser reaches the companion: `http://localhost:<port>`, or `https://…` on a
+    /// listener of its own ([`Walkthrough::start_https`]).
+    origin: String,
+    /// The https listener of [`Walkthrough::start_https`].
+    _https: Option<Server>,
 }
 
 impl Walkthrough {
@@ -444,10 +489,32 @@ impl Walkthrough {
         Self::launch(mode, extra, false, wrap).await
     }
 
+    /// As [`Walkthrough::start_with`] (local), with the browser reaching the companion over https
+    /// (`https://localhost:<port>`, a certificate made for it; `Secure` cookies): WebKit keeps
+    /// no `Secure` cookie from http. Its stand-in is still reached over http on the companion's
+    /// own address, as a real authorisation server is reached on its own.
+    pub async fn start_https(extra: &[(&str, &str)]) -> Self {
+        Self::launch_on(Mode::Local, extra, true, |router| router, Some(free_listener().await)).await
+    }
+
     async fn launch(mode: Mode, extra: &[(&str, &str)], record: bool, wrap: impl FnOnce(Router) -> Router) -> Self {
+        Self::launch_on(mode, extra, record, wrap, None).await
+    }
+
+    async fn launch_on(
+        mode: Mode,
+        extra: &[(&str, &str)],
+        record: bool,
+        wrap: impl FnOnce(Router) -> Router,
+        https: Option<TcpListener>,
+    ) -> Self {
         let listener = free_listener().await;
         let addr = listener.local_addr().unwrap();
-        let redirect_uri = format!("http://localhost:{}/callback", addr.port());
+        let origin = match &https {
+            Some(https) => format!("https://localhost:{}", https.local_addr().unwrap().port()),
+            None => format!("http://localhost:{}", addr.port()),
+        };
+        let redirect_uri = format!("{origin}/callback");
         let recorder = Recorder::default();
         let served = |router: Router| if record { recorder.wrap(router) } else { router };
         let mut vars = vec![
@@ -499,19 +566,23 @@ impl Walkthrough {
         let config = Config::from_lookup(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone())).unwrap();
         let state = AppState::new(config);
         let stand_in = separate_stand_in.or_else(|| state.stand_in.clone()).unwrap();
-        let companion = Server::spawn(listener, served(wrap(companion::router(state.clone()))));
+        let router = served(wrap(companion::router(state.clone())));
+        let https = https.map(|https| Server::spawn_tls(https, router.clone()));
+        let companion = Server::spawn(listener, router);
         Self {
             companion,
             standalone,
             stand_in,
             recorder,
             state,
+            origin,
+            _https: https,
         }
     }
 
     /// The app's address, as the browser opens it.
     pub fn url(&self, path: &str) -> String {
-        format!("http://localhost:{}{path}", self.companion.addr.port())
+        format!("{}{path}", self.origin)
     }
 
     /// Every string that must never reach the browser: the secret, its Basic-auth forms, and

@@ -11,6 +11,7 @@
   // Facts shared with the companion, each written once here (checked against the contract).
   const HEIGHT = "pleo-walkthrough:height";
   const EMBED_PATH = "/embed";
+  const PAGE_PARAMETER = "page";
   const FRAME_REFUSED = "frame_refused";
   const FRAME_REFUSED_MESSAGE =
     "The walkthrough did not load in this page: the companion does not list this site in COMPANION_EMBED_ORIGINS, or it is not reachable.";
@@ -49,6 +50,9 @@
     }
     // Where the frame sends its height: this page's origin, and nowhere else.
     src.searchParams.set("parent", location.origin);
+    // This page (no query, no fragment): where the full page offers to return when the frame
+    // cannot sign in here and the reader opens the walkthrough in a new tab.
+    src.searchParams.set(PAGE_PARAMETER, location.origin + location.pathname);
     const frame = document.createElement("iframe");
     frame.src = src.href;
     frame.title = element.dataset.title || "Pleo OAuth 2.0 + PKCE walkthrough";

@@ -18,11 +18,18 @@
 //    come back), handoff_conflict (two callbacks came through the companion: neither is used),
 //    or superseded (another sign-in started).
 //    Each frame names its pop-up window for itself, so two frames on one page never share one.
+// 3. Whether this browser keeps the frame's cookies on this documentation page, known as the
+//    frame loads (the companion sets a probe cookie with the attributes of the frame's own, and
+//    is asked whether it came back): PleoFrame.cookiesRefused(). Where they are refused,
+//    signIn opens no pop-up and throws frame_cookies_refused, having asked the browser for them
+//    (the Storage Access API, where offered: the click is the gesture it needs); once granted,
+//    the check runs again and the next click signs in.
 // Facts shared with the companion, each written once here (checked against the contract).
 const HEIGHT = "pleo-walkthrough:height";
 const CALLBACK = "pleo-walkthrough:callback";
 const RECEIVED = "pleo-walkthrough:callback-received";
 const HANDOFF_TAKE_PATH = "/api/embed/handoff/take";
+const COOKIE_CHECK_PATH = "/api/embed/cookie-check";
 const CSRF_HEADER = "x-requested-with";
 const CSRF_HEADER_VALUE = "pleo-walkthrough";
 const EMBED_HEADER = "x-walkthrough-embed";
@@ -78,6 +85,10 @@ let popup = null;
 const POPUP_NAME = `pleo-walkthrough-sign-in-${crypto.getRandomValues(new Uint32Array(2)).join("-")}`;
 
 function signIn(url, state, onClosed) {
+  if (cookiesRefused) {
+    requestStorageAccess();
+    throw "frame_cookies_refused";
+  }
   const mine = ++generation;
   popup = window.open(url, POPUP_NAME, "popup=yes,width=520,height=720");
   const opened = popup;
@@ -118,6 +129,25 @@ function signIn(url, state, onClosed) {
   });
 }
 
+// false until the check answers: a browser that keeps them is never held up by it.
+let cookiesRefused = false;
+async function checkCookies() {
+  const headers = { [EMBED_HEADER]: EMBED_HEADER_VALUE };
+  try {
+    const set = await fetch(COOKIE_CHECK_PATH, { method: "POST", headers: { ...headers, [CSRF_HEADER]: CSRF_HEADER_VALUE } });
+    if (!set.ok) return; // The companion's own trouble: the sign-in says so itself.
+    const body = await (await fetch(COOKIE_CHECK_PATH, { headers })).json();
+    cookiesRefused = body?.kept === false;
+  } catch {
+    // Unreachable: the sign-in says so itself.
+  }
+}
+
+function requestStorageAccess() {
+  if (typeof document.requestStorageAccess !== "function") return;
+  document.requestStorageAccess().then(checkCookies, () => {});
+}
+
 // Stops waiting for the current sign-in and closes its window (the companion refused to start it).
 function cancel() {
   generation += 1;
@@ -134,6 +164,7 @@ for (const [parameter, data] of [["steps", "steps"], ["compact", "compact"], ["s
 // `theme=light|dark` fixes the frame's theme (walkthrough.css); anything else follows the system.
 if (["light", "dark"].includes(query.get("theme"))) document.documentElement.dataset.theme = query.get("theme");
 document.body.append(mount);
-window.PleoFrame = { signIn, cancel };
+window.PleoFrame = { signIn, cancel, cookiesRefused: () => cookiesRefused };
+checkCookies();
 // Framed (else opened on its own): its height to the documentation page.
 if (window.parent !== window) reportHeight();

@@ -53,6 +53,7 @@ fn own_sentence(code: ErrorCode) -> &'static str {
         CompanionUnreachable => CompanionUnreachable.message(),
         PopupBlocked => PopupBlocked.message(),
         PopupClosed => PopupClosed.message(),
+        FrameCookiesRefused => FrameCookiesRefused.message(),
         _ => Internal.message(),
     }
 }

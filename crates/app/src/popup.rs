@@ -30,6 +30,9 @@ extern "C" {
     /// `PleoFrame.cancel()` of `frame.js`.
     #[wasm_bindgen(catch, js_namespace = PleoFrame, js_name = cancel)]
     fn frame_cancel() -> Result<(), JsValue>;
+    /// `PleoFrame.cookiesRefused()` of `frame.js`.
+    #[wasm_bindgen(catch, js_namespace = PleoFrame, js_name = cookiesRefused)]
+    fn frame_cookies_refused() -> Result<bool, JsValue>;
 }
 
 /// The companion's binding of the attempt (`POST /api/authorize/start`), already sent.
@@ -72,9 +75,15 @@ impl Popup {
         // pop-up can hand its callback over.
         let start = prepared.clone();
         let mut binding: Binding = Box::pin(async move { authorization::bind(&start).await });
-        let _ = binding
-            .as_mut()
-            .poll(&mut Context::from_waker(futures::task::noop_waker_ref()));
+        // Where this browser keeps no cookie of the frame on this documentation page (`frame.js`
+        // found it as the frame loaded), a sign-in here could not finish (RFC 10017 §6.1.3.2:
+        // the companion's state lives in them): `PleoFrame.signIn` refuses it (and asks for
+        // storage access, this click being the gesture that needs), and no attempt is started.
+        if !frame_cookies_refused().unwrap_or(false) {
+            let _ = binding
+                .as_mut()
+                .poll(&mut Context::from_waker(futures::task::noop_waker_ref()));
+        }
         crate::browser_log::record(sequence::BrowserEvent::authorize(
             crate::browser_log::now_ms(),
             &prepared.url,
@@ -86,6 +95,7 @@ impl Popup {
             .map(wasm_bindgen_futures::JsFuture::from)
             .map_err(|thrown| match thrown.as_string().as_deref() {
                 Some("popup_blocked") => ErrorCode::PopupBlocked,
+                Some("frame_cookies_refused") => ErrorCode::FrameCookiesRefused,
                 _ => ErrorCode::Internal,
             });
         self.opened.set_value(Some(Opened {

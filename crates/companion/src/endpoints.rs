@@ -7,7 +7,8 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use contract::wire::{
-    AuthorizeStart, HandoffClaim, HandoffDelivery, Logout, PublicConfig, SessionInfo, TokenExchange, TokenSummary,
+    AuthorizeStart, CookieCheck, HandoffClaim, HandoffDelivery, Logout, PublicConfig, SessionInfo, TokenExchange,
+    TokenSummary,
 };
 use flow::ErrorCode;
 
@@ -328,6 +329,24 @@ pub async fn handoff_take(
     let taken = state.sessions.take_handoff(&claim.state, now).await;
     count_handoff(taken.as_ref().map(|_| "taken"));
     Ok(Json(HandoffDelivery { callback: taken? }))
+}
+
+/// The base name of the frame's probe cookie.
+const COOKIE_CHECK: &str = "cookie_check";
+
+/// `POST /api/embed/cookie-check`: sets the probe cookie, for a minute, with the attributes
+/// every cookie of the caller's scope has (the frame's: `SameSite=None; Secure; Partitioned`), so
+/// that the frame learns when it loads, not at the end of a sign-in, whether this browser keeps
+/// its cookies on this documentation page.
+pub async fn cookie_check_set(scope: cookies::Scope, jar: CookieJar) -> (CookieJar, StatusCode) {
+    (scope.set(jar, COOKIE_CHECK, "1".to_owned(), 60), StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/embed/cookie-check`: whether the probe cookie came back.
+pub async fn cookie_check(scope: cookies::Scope, jar: CookieJar) -> Json<CookieCheck> {
+    Json(CookieCheck {
+        kept: scope.get(&jar, COOKIE_CHECK).is_some(),
+    })
 }
 
 /// Any other `/api` path.

@@ -50,7 +50,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route(Route::TranscriptSnippet.template(), get(endpoints::transcript_snippet))
         .route(Route::Handoff.template(), post(endpoints::handoff_deliver))
-        .route(Route::HandoffTake.template(), post(endpoints::handoff_take));
+        .route(Route::HandoffTake.template(), post(endpoints::handoff_take))
+        .route(
+            Route::CookieCheck.template(),
+            post(endpoints::cookie_check_set).get(endpoints::cookie_check),
+        );
     // Without the stand-in there are no knobs: `/api/faults/*` is `not_found` like any path.
     #[cfg(feature = "stand-in")]
     let api = api.route(Route::Faults.template(), post(faults::apply));

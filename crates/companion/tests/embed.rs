@@ -424,3 +424,48 @@ async fn a_hashed_file_is_sent_precompressed_as_the_browser_accepts_and_plain_ot
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[tokio::test]
+async fn the_cookie_check_sets_a_frame_cookie_and_says_whether_it_came_back() {
+    let (_, app) = local_on_a_port(&[]).await;
+    let check = |cookie: Option<&str>| {
+        let mut request = Request::get("/api/embed/cookie-check").header("x-walkthrough-embed", "frame");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        request.body(Body::empty()).unwrap()
+    };
+    let (status, _, body) = send(&app, check(None)).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({ "kept": false })));
+
+    let (status, headers, _) = send(&app, frame_post("/api/embed/cookie-check", "", None)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (cookie, full) = set_cookie(&headers);
+    assert!(full.starts_with("pleo_walkthrough_embed_cookie_check=1"), "{full}");
+    // The attributes of the frame's real cookies: a browser that keeps this one keeps those.
+    for attribute in [
+        "HttpOnly",
+        "SameSite=None",
+        "Secure",
+        "Partitioned",
+        "Path=/",
+        "Max-Age=60",
+    ] {
+        assert!(full.contains(attribute), "{attribute} missing in {full}");
+    }
+    let (status, _, body) = send(&app, check(Some(&cookie))).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({ "kept": true })));
+
+    // Setting it is a state-changing POST: without the CSRF header it is refused.
+    let bare = Request::post("/api/embed/cookie-check")
+        .header("x-walkthrough-embed", "frame")
+        .header(header::ORIGIN, support::ORIGIN)
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, body) = send(&app, bare).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::FORBIDDEN, Some("csrf_header_missing"))
+    );
+    assert!(headers.get(header::SET_COOKIE).is_none());
+}

@@ -83,6 +83,9 @@ pub enum ErrorCode {
     PopupBlocked,
     /// The sign-in pop-up was closed (or cut off from the frame) before it answered.
     PopupClosed,
+    /// The browser keeps no cookie for the walkthrough's frame on this documentation page (and
+    /// refused, or does not offer, storage access): the sign-in cannot finish in the frame.
+    FrameCookiesRefused,
     /// A pop-up's callback names no sign-in that an embedded walkthrough started.
     HandoffNotExpected,
     /// The pop-up's callback has not reached the companion yet.
@@ -110,7 +113,7 @@ impl<'de> Deserialize<'de> for ErrorCode {
 impl ErrorCode {
     /// Every code, in declaration order (checked at compile time: as many as there are
     /// variants, `Internal` last; and by a test: each at its index).
-    pub const ALL: [Self; 42] = [
+    pub const ALL: [Self; 43] = [
         Self::ConfigInvalid,
         Self::CallbackTooLarge,
         Self::CallbackParameterRepeated,
@@ -147,6 +150,7 @@ impl ErrorCode {
         Self::SessionStoreUnavailable,
         Self::PopupBlocked,
         Self::PopupClosed,
+        Self::FrameCookiesRefused,
         Self::HandoffNotExpected,
         Self::HandoffPending,
         Self::HandoffConflict,
@@ -194,6 +198,7 @@ impl ErrorCode {
             Self::SessionStoreUnavailable => "session_store_unavailable",
             Self::PopupBlocked => "popup_blocked",
             Self::PopupClosed => "popup_closed",
+            Self::FrameCookiesRefused => "frame_cookies_refused",
             Self::HandoffNotExpected => "handoff_not_expected",
             Self::HandoffPending => "handoff_pending",
             Self::HandoffConflict => "handoff_conflict",
@@ -275,6 +280,9 @@ impl ErrorCode {
             }
             Self::PopupClosed => {
                 "The sign-in window was closed, or its pages cut it off from this one, before it answered. If it is still open, finish there and the walkthrough goes on here; otherwise start again."
+            }
+            Self::FrameCookiesRefused => {
+                "This browser keeps no cookies for this frame, so signing in cannot finish here: allow it if asked and try again, or open the walkthrough in a new tab."
             }
             Self::HandoffNotExpected => {
                 "No embedded walkthrough is waiting for this sign-in (it expired or was not started in a frame)."

@@ -27,6 +27,8 @@ pub fn facts() -> Vec<(&'static str, Value)> {
         ("ATTEMPT_SECS", Value::Number(wire::ATTEMPT_SECS)),
         ("HANDOFF_PATH", Value::Text(Route::Handoff.path(&[]))),
         ("HANDOFF_TAKE_PATH", Value::Text(Route::HandoffTake.path(&[]))),
+        ("COOKIE_CHECK_PATH", Value::Text(Route::CookieCheck.path(&[]))),
+        ("PAGE_PARAMETER", text(page::DOCUMENTATION_PAGE_PARAMETER)),
         ("CALLBACK_PATH", text(crate::routes::CALLBACK_PATH)),
         ("EMBED_PATH", text(crate::routes::EMBED_PATH)),
         ("PENDING", text(page::PENDING_AUTHORIZATION_KEY)),

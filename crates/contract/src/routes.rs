@@ -42,13 +42,15 @@ pub enum Route {
     Handoff,
     /// `POST`: the frame takes the handed-over callback.
     HandoffTake,
+    /// `POST` sets the frame's probe cookie, `GET` says whether it came back.
+    CookieCheck,
     /// `POST`: a fault knob (local only).
     Faults,
 }
 
 impl Route {
     /// Every route, in the order the router lists them.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::Config,
         Self::Postman,
         Self::AuthorizeStart,
@@ -62,6 +64,7 @@ impl Route {
         Self::TranscriptSnippet,
         Self::Handoff,
         Self::HandoffTake,
+        Self::CookieCheck,
         Self::Faults,
     ];
 
@@ -81,6 +84,7 @@ impl Route {
             Self::TranscriptSnippet => "/transcript/{entry}/as/{language}",
             Self::Handoff => "/embed/handoff",
             Self::HandoffTake => "/embed/handoff/take",
+            Self::CookieCheck => "/embed/cookie-check",
             Self::Faults => "/faults/{knob}",
         }
     }

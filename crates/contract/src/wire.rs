@@ -58,6 +58,11 @@ pub struct PublicConfig {
     /// is refused.
     #[serde(default)]
     pub iss_always_sent: bool,
+    /// The documentation sites that may frame the walkthrough (`COMPANION_EMBED_ORIGINS`, as
+    /// public as the `frame-ancestors` that names them): the full page offers a way back only
+    /// to one of these.
+    #[serde(default)]
+    pub embed_origins: Vec<String>,
 }
 
 /// `POST /api/authorize/start`: binds a sign-in attempt to this browser.
@@ -264,6 +269,14 @@ impl TranscriptEntry {
 pub struct HandoffDelivery {
     /// The callback's query as the pop-up received it (`?code=…&state=…&iss=…`).
     pub callback: String,
+}
+
+/// `GET /api/embed/cookie-check`: whether the probe cookie that the `POST` set came back, that
+/// is, whether this browser keeps the frame's cookies on this documentation page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CookieCheck {
+    /// The probe cookie came back.
+    pub kept: bool,
 }
 
 /// `POST /api/embed/handoff/take`: the frame asks for the callback of its sign-in `state`.

@@ -168,7 +168,7 @@ fn step_of(label: &str) -> u8 {
         .unwrap_or_default();
     let path = path.split('?').next().unwrap_or_default();
     match Route::of_path(path) {
-        Some(Route::AuthorizeStart) => 2,
+        Some(Route::AuthorizeStart | Route::CookieCheck) => 2,
         Some(Route::Token | Route::Handoff | Route::HandoffTake) => 3,
         Some(Route::Pleo) => 4,
         Some(Route::Refresh) => 5,

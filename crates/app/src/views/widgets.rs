@@ -20,15 +20,16 @@ pub fn ErrorNotice(
 ) -> impl IntoView {
     let code = error.code();
     let reauthorize = matches!(code, ErrorCode::ReauthorizationRequired | ErrorCode::NotSignedIn);
-    // A blocked pop-up: the full-page flow in a new tab, where the companion's page is first-party.
-    let blocked = code == ErrorCode::PopupBlocked;
+    // A blocked pop-up, or the frame's cookies refused: the full-page flow in a new tab, where
+    // the companion's page is first-party.
+    let blocked = matches!(code, ErrorCode::PopupBlocked | ErrorCode::FrameCookiesRefused);
     view! {
         <div class="error" role="alert" data-error-code=code.as_str()>
             <strong>{code.as_str()}</strong>
             " "
             <span>{error.0.message.clone()}</span>
             {reauthorize.then(|| view! { <AuthorizeAgain/> })}
-            {blocked.then(|| view! { <p><a id="open-in-new-tab" href="/#step-2" target="_blank" rel="noopener">"Open the walkthrough in a new tab"</a></p> })}
+            {blocked.then(|| view! { <p><a id="open-in-new-tab" href=crate::embed::full_page_href() target="_blank" rel="noopener">"Open the walkthrough in a new tab"</a></p> })}
         </div>
     }
 }
