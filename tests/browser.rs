@@ -72,15 +72,18 @@ fn geckodriver_path() -> String {
     })
 }
 
-/// What a cross-site frame's cookies get.
+/// What a cross-site frame's cookies get (`tests/embed.rs` probes each in every engine).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ThirdPartyCookies {
-    /// The engine's own default: Chromium allows them, Firefox partitions them (Total Cookie
-    /// Protection), WebKitGTK refuses them.
+    /// The engine's own default: Chromium (156) keeps only partitioned ones, Firefox keeps all in
+    /// a jar per top-level site (Total Cookie Protection), WebKitGTK keeps none.
     AsShipped,
-    /// "Block third-party cookies": only partitioned cookies (Chromium's CHIPS, Firefox's
-    /// partitioning) reach a cross-site frame; WebKitGTK keeps none.
+    /// "Block third-party cookies": Chromium keeps partitioned ones only (CHIPS); Firefox
+    /// (`network.cookie.cookieBehavior` 1) and WebKitGTK keep none.
     Blocked,
+    /// None, partitioned or not: Chromium refuses `localhost`'s cookies under any other
+    /// top-level site (a content-setting exception), Firefox and WebKitGTK third parties'.
+    Refused,
     /// Every cookie is kept, as a first party's would be (WebKitGTK's
     /// `--cookies-policy=always`).
     Allowed,
@@ -490,6 +493,14 @@ fn chromium_capabilities(binary: &str, profile: &std::path::Path, setup: Setup) 
             "profile.cookie_controls_mode": 1,
             "profile.block_third_party_cookies": true,
         }),
+        ThirdPartyCookies::Refused => serde_json::json!({
+            "profile.cookie_controls_mode": 1,
+            "profile.block_third_party_cookies": true,
+            // Primary pattern: the cookie's site; secondary: the top-level site it is under.
+            "profile.content_settings.exceptions.cookies": {
+                "[*.]localhost,127.0.0.1": { "setting": 2 },
+            },
+        }),
         ThirdPartyCookies::Allowed => serde_json::json!({ "profile.cookie_controls_mode": 0 }),
     };
     serde_json::json!({
@@ -505,11 +516,11 @@ fn chromium_capabilities(binary: &str, profile: &std::path::Path, setup: Setup) 
 /// Firefox headless, in a profile geckodriver makes under the browser's folder, kept off the
 /// network it would otherwise call home to.
 fn firefox_capabilities(binary: &str, setup: Setup) -> serde_json::Value {
-    // network.cookie.cookieBehavior: 0 accepts all, 1 refuses third parties', 5 partitions them
-    // (Total Cookie Protection, the default).
+    // network.cookie.cookieBehavior: 0 accepts all, 1 refuses third parties' (partitioned ones
+    // too), 5 partitions them (Total Cookie Protection, the default).
     let cookie_behavior = match setup.third_party_cookies {
         ThirdPartyCookies::AsShipped => 5,
-        ThirdPartyCookies::Blocked => 1,
+        ThirdPartyCookies::Blocked | ThirdPartyCookies::Refused => 1,
         ThirdPartyCookies::Allowed => 0,
     };
     serde_json::json!({
@@ -546,7 +557,7 @@ fn webkit_capabilities(binary: &str, setup: Setup) -> serde_json::Value {
     args.push(format!(
         "--cookies-policy={}",
         match setup.third_party_cookies {
-            ThirdPartyCookies::AsShipped | ThirdPartyCookies::Blocked => "no-third-party",
+            ThirdPartyCookies::AsShipped | ThirdPartyCookies::Blocked | ThirdPartyCookies::Refused => "no-third-party",
             ThirdPartyCookies::Allowed => "always",
         }
     ));

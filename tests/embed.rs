@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::http::{HeaderMap, header};
-use axum::response::{Html, Response};
+use axum::response::Html;
 use axum::routing::get;
 use e2e_harness::{
     Browser, Engine, Mode, Need, Server, Setup, ThirdPartyCookies, Walkthrough,
@@ -295,13 +295,94 @@ async fn the_docusaurus_snippet_runs_the_whole_walkthrough(engine: Engine) {
     walkthrough_in_the_frame(engine, "docusaurus.html", "embed-docusaurus").await;
 }
 
-/// The browser setting the tests rely on really blocks: a cross-site frame gets its partitioned
-/// cookie and not its unpartitioned `SameSite=None` one.
-#[tokio::test(flavor = "multi_thread")]
-async fn the_browser_really_blocks_third_party_cookies_and_keeps_partitioned_ones() {
-    if e2e_harness::skipped(&[Need::Browser(Engine::Chromium)]) {
+/// Where the browser keeps no cookie of the frame (WebKitGTK as shipped; Chromium and Firefox
+/// set to refuse them), the frame knows it as it loads: the sign-in click opens no pop-up and
+/// starts no attempt (it asks for storage access where the browser offers the Storage Access
+/// API), and says `frame_cookies_refused` with the full page in a new tab, which completes the
+/// flow and offers the way back to the documentation page.
+async fn where_the_frames_cookies_are_refused_a_new_tab_completes_the_flow(engine: Engine) {
+    if e2e_harness::skipped(&needs(engine)) {
         return;
     }
+    let (docs, wt) = site_and_companion(engine, &[]).await;
+    let setup = Setup {
+        third_party_cookies: ThirdPartyCookies::Refused,
+        ..Setup::reader(engine)
+    };
+    let browser = Browser::launch_with(engine, setup).await;
+    let page = page_url(&docs, "html.html");
+    browser.client.goto(&page).await.unwrap();
+    let main = browser.client.window().await.unwrap();
+    into_the_frame(&browser, &main).await;
+    let checked = |wt: &Walkthrough| {
+        wt.recorder
+            .seen()
+            .iter()
+            .any(|s| s.request.starts_with("GET /api/embed/cookie-check") && s.body.contains("\"kept\":false"))
+    };
+    eventually("the frame did not find its cookies refused as it loaded", async || {
+        checked(&wt).then_some(()).ok_or_else(|| "no check answered".to_owned())
+    })
+    .await;
+    browser.click("#generate").await;
+    browser.click("#authorize-go").await;
+    assert_eq!(browser.error_code("#step-2").await, "frame_cookies_refused");
+    assert_eq!(browser.client.windows().await.unwrap().len(), 1, "no pop-up opened");
+    assert!(
+        !wt.recorder
+            .seen()
+            .iter()
+            .any(|s| s.request.starts_with("POST /api/authorize/start")),
+        "no sign-in attempt was started"
+    );
+    browser.screenshot_of("step-2", "embed-cookies-refused").await;
+
+    browser.click("#open-in-new-tab").await;
+    let tab = new_window(&browser, &main).await;
+    browser.switch_to_window(tab).await;
+    // The full page opens at step 2: it scrolls there once its configuration is in.
+    eventually("the new tab did not open at step 2", async || {
+        let top = browser
+            .client
+            .execute(
+                "return document.getElementById('step-2')?.getBoundingClientRect().top ?? -1;",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_f64()
+            .unwrap_or(-1.0);
+        if top.abs() < 2.0 {
+            Ok(())
+        } else {
+            Err(format!("step 2 is at {top}px"))
+        }
+    })
+    .await;
+    browser.click("#generate").await;
+    browser.click("#authorize-go").await;
+    browser.click("#approve").await;
+    browser.find("#exchanged").await;
+    browser.click("#call-employees").await;
+    assert_eq!(browser.text("[data-testid=api-status]").await, "200");
+    assert_eq!(wt.stand_in.token_requests("authorization_code"), 1);
+    let back = browser.find("#back-to-documentation").await;
+    assert_eq!(back.attr("href").await.unwrap(), Some(page));
+    browser
+        .screenshot_of("back-to-documentation", "embed-cookies-refused-new-tab")
+        .await;
+    assert_nothing_secret_reached_the_browser(&browser, &wt).await;
+    record_case(
+        "Embed",
+        "a browser that keeps no cookie of the frame (WebKitGTK as shipped, or set to refuse them)",
+        "known as the frame loads: frame_cookies_refused on the sign-in click, no pop-up, no attempt; the new tab completes and leads back",
+    );
+    browser.close().await;
+}
+
+/// Which of a cross-site frame's cookies come back under `setting` in `engine`: its
+/// `SameSite=None; Secure` one and its partitioned one, set and sent over https.
+async fn cookies_a_frame_keeps(engine: Engine, setting: ThirdPartyCookies) -> Vec<String> {
     let probe = Router::new()
         .route(
             "/set",
@@ -324,54 +405,80 @@ async fn the_browser_really_blocks_third_party_cookies_and_keeps_partitioned_one
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("")
                     .to_owned();
-                Response::builder()
-                    .header(header::CONTENT_TYPE, "text/plain")
-                    .body(axum::body::Body::from(format!("cookies: [{sent}]")))
-                    .unwrap()
+                Html(format!("<p id=sent>[{sent}]</p>"))
             }),
         );
-    let probe = Server::spawn(free_listener().await, probe);
+    let probe = Server::spawn_tls(free_listener().await, probe);
     let docs = Server::spawn(free_listener().await, documentation_site(String::new()));
-    let probe_url = |path: &str| format!("http://localhost:{}{path}", probe.addr.port());
-    let framed = |path: &str| format!("{}?src={}", page_url(&docs, "frame"), probe_url(path));
-    let seen_in_frame = async |browser: &Browser| {
-        browser.client.goto(&framed("/set")).await.unwrap();
-        browser.enter_frame(0).await;
-        browser.find("#set").await;
-        browser.client.goto(&framed("/check")).await.unwrap();
-        browser.enter_frame(0).await;
-        browser.text("body").await
+    let framed = |path: &str| {
+        format!(
+            "{}?src=https://localhost:{}{path}",
+            page_url(&docs, "frame"),
+            probe.addr.port()
+        )
     };
-
-    let blocking = Browser::reader(Engine::Chromium).await;
-    let sent = seen_in_frame(&blocking).await;
-    assert!(
-        sent.contains("partitioned=1"),
-        "a partitioned cookie works in the frame: {sent}"
-    );
-    assert!(
-        !sent.contains("unpartitioned=1"),
-        "third-party cookies are blocked: {sent}"
-    );
-    blocking.close().await;
-    // The same probe in a browser that allows them: the check above would fail there.
-    let allowing = Browser::launch_with(
-        Engine::Chromium,
+    let browser = Browser::launch_with(
+        engine,
         Setup {
-            third_party_cookies: ThirdPartyCookies::Allowed,
-            popup_blocker: true,
-            dark: false,
+            third_party_cookies: setting,
+            ..Setup::PLAIN
         },
     )
     .await;
-    let sent = seen_in_frame(&allowing).await;
-    assert!(
-        sent.contains("unpartitioned=1"),
-        "without the setting the probe sees it: {sent}"
-    );
-    allowing.close().await;
+    browser.client.goto(&framed("/set")).await.unwrap();
+    browser.enter_frame(0).await;
+    browser.find("#set").await;
+    browser.client.goto(&framed("/check")).await.unwrap();
+    browser.enter_frame(0).await;
+    let sent = browser.text("#sent").await;
+    browser.close().await;
+    let mut kept: Vec<String> = sent
+        .trim_matches(['[', ']'])
+        .split("; ")
+        .filter_map(|pair| pair.split_once('=').map(|(name, _)| name.to_owned()))
+        .collect();
+    kept.sort();
+    kept
 }
 
+/// The cookie settings the tests rely on do what they say, in every engine: each is probed in
+/// a cross-site frame, so a setting that did not block (or did not allow) fails here.
+async fn each_cookie_setting_keeps_what_the_tests_say_in_a_cross_site_frame(engine: Engine) {
+    if e2e_harness::skipped(&[Need::Browser(engine)]) {
+        return;
+    }
+    use ThirdPartyCookies::{Allowed, AsShipped, Blocked, Refused};
+    let (both, partitioned, none) = (
+        vec!["partitioned".to_owned(), "unpartitioned".to_owned()],
+        vec!["partitioned".to_owned()],
+        Vec::<String>::new(),
+    );
+    let expected = match engine {
+        Engine::Chromium => [
+            (AsShipped, partitioned.clone()),
+            (Blocked, partitioned.clone()),
+            (Refused, none.clone()),
+            (Allowed, both.clone()),
+        ],
+        Engine::Firefox => [
+            (AsShipped, both.clone()),
+            (Blocked, none.clone()),
+            (Refused, none.clone()),
+            (Allowed, both.clone()),
+        ],
+        Engine::WebKit => [
+            (AsShipped, none.clone()),
+            (Blocked, none.clone()),
+            (Refused, none.clone()),
+            (Allowed, both.clone()),
+        ],
+    };
+    let mut seen = Vec::new();
+    for (setting, _) in &expected {
+        seen.push((*setting, cookies_a_frame_keeps(engine, *setting).await));
+    }
+    assert_eq!(seen, expected, "{}", engine.name());
+}
 async fn a_blocked_or_closed_popup_says_so_and_the_next_try_completes(engine: Engine) {
     if e2e_harness::skipped(&needs(engine)) {
         return;
@@ -646,4 +753,6 @@ e2e_harness::in_every_engine!(
     messages_from_the_documentation_page_are_ignored,
     a_site_not_in_the_embed_origins_gets_no_walkthrough,
     two_frames_on_one_page_each_sign_in_through_a_popup_of_their_own,
+    each_cookie_setting_keeps_what_the_tests_say_in_a_cross_site_frame,
+    where_the_frames_cookies_are_refused_a_new_tab_completes_the_flow,
 );
