@@ -24,12 +24,17 @@
 //    signIn opens no pop-up and throws frame_cookies_refused, having asked the browser for them
 //    (the Storage Access API, where offered: the click is the gesture it needs); once granted,
 //    the check runs again and the next click signs in.
+// 4. The link to the full page in a new tab (where the frame cannot sign in): as it is followed,
+//    it names the documentation page the frame is on (its loader's `page`), for a way back.
 // Facts shared with the companion, each written once here (checked against the contract).
 const HEIGHT = "pleo-walkthrough:height";
 const CALLBACK = "pleo-walkthrough:callback";
 const RECEIVED = "pleo-walkthrough:callback-received";
 const HANDOFF_TAKE_PATH = "/api/embed/handoff/take";
 const COOKIE_CHECK_PATH = "/api/embed/cookie-check";
+const PAGE_PARAMETER = "page";
+const BACK_PARAMETER = "back";
+const NEW_TAB_LINK_ID = "open-in-new-tab";
 const CSRF_HEADER = "x-requested-with";
 const CSRF_HEADER_VALUE = "pleo-walkthrough";
 const EMBED_HEADER = "x-walkthrough-embed";
@@ -165,6 +170,15 @@ for (const [parameter, data] of [["steps", "steps"], ["compact", "compact"], ["s
 if (["light", "dark"].includes(query.get("theme"))) document.documentElement.dataset.theme = query.get("theme");
 document.body.append(mount);
 window.PleoFrame = { signIn, cancel, cookiesRefused: () => cookiesRefused };
+addEventListener(
+  "click",
+  (event) => {
+    const link = event.target.closest?.(`#${NEW_TAB_LINK_ID}`);
+    const page = query.get(PAGE_PARAMETER);
+    if (link && page) link.search = `?${BACK_PARAMETER}=${encodeURIComponent(page)}`;
+  },
+  true,
+);
 checkCookies();
 // Framed (else opened on its own): its height to the documentation page.
 if (window.parent !== window) reportHeight();

@@ -33,7 +33,6 @@ fn config() -> PublicConfig {
         token_endpoint_auth_method: "client_secret_basic".into(),
         issuer: "http://127.0.0.1:3000/stand-in".into(),
         iss_always_sent: true,
-        embed_origins: Vec::new(),
     }
 }
 

@@ -295,7 +295,6 @@ impl Config {
             // which names itself in every response when it is the embedded stand-in.
             issuer: self.authorization_server_url.clone(),
             iss_always_sent: self.environment == Environment::Local,
-            embed_origins: self.embed_origins.clone(),
         }
     }
 }

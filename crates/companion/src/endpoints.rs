@@ -1,14 +1,14 @@
 //! The browser <-> companion API (docs/architecture.md#the-browser---companion-api).
 
 use axum::Json;
-use axum::extract::OriginalUri;
+use axum::extract::{OriginalUri, RawQuery};
 use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use contract::wire::{
     AuthorizeStart, CookieCheck, HandoffClaim, HandoffDelivery, Logout, PublicConfig, SessionInfo, TokenExchange,
-    TokenSummary,
+    TokenSummary, WayBack,
 };
 use flow::ErrorCode;
 
@@ -347,6 +347,20 @@ pub async fn cookie_check(scope: cookies::Scope, jar: CookieJar) -> Json<CookieC
     Json(CookieCheck {
         kept: scope.get(&jar, COOKIE_CHECK).is_some(),
     })
+}
+
+/// `GET /api/embed/way-back?to=…`: `to`, when it is a page of a site allowed to frame the
+/// walkthrough (`COMPANION_EMBED_ORIGINS`), for the full page's link back to the documentation
+/// page a reader came from; 400 `way_back_refused` otherwise, so that a crafted link never
+/// makes the walkthrough a signpost to another site.
+pub async fn way_back(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<WayBack>, AppError> {
+    let asked = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(name, _)| name == "to")
+        .map(|(_, to)| to.into_owned())
+        .unwrap_or_default();
+    contract::page::way_back(&asked, &state.config.embed_origins)
+        .map(|to| Json(WayBack { to: to.to_owned() }))
+        .ok_or_else(|| AppError::new(ErrorCode::WayBackRefused))
 }
 
 /// Any other `/api` path.

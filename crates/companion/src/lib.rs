@@ -54,7 +54,8 @@ pub fn router(state: AppState) -> Router {
         .route(
             Route::CookieCheck.template(),
             post(endpoints::cookie_check_set).get(endpoints::cookie_check),
-        );
+        )
+        .route(Route::WayBack.template(), get(endpoints::way_back));
     // Without the stand-in there are no knobs: `/api/faults/*` is `not_found` like any path.
     #[cfg(feature = "stand-in")]
     let api = api.route(Route::Faults.template(), post(faults::apply));

@@ -469,3 +469,36 @@ async fn the_cookie_check_sets_a_frame_cookie_and_says_whether_it_came_back() {
     );
     assert!(headers.get(header::SET_COOKIE).is_none());
 }
+
+#[tokio::test]
+async fn the_way_back_leads_only_to_a_page_of_a_site_allowed_to_frame_the_walkthrough() {
+    let (_, app) = local_on_a_port(&[("COMPANION_EMBED_ORIGINS", DOCS)]).await;
+    let ask = |to: &str| {
+        let to: String = form_urlencoded::byte_serialize(to.as_bytes()).collect();
+        Request::get(format!("/api/embed/way-back?to={to}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let page = format!("{DOCS}/guides/oauth");
+    let (status, _, body) = send(&app, ask(&page)).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({ "to": page })));
+    for elsewhere in [
+        "https://evil.example/",
+        "http://127.0.0.1:4000.evil.example/",
+        "javascript:alert(1)",
+    ] {
+        let (status, _, body) = send(&app, ask(elsewhere)).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("way_back_refused")),
+            "{elsewhere}"
+        );
+    }
+    let bare = Request::get("/api/embed/way-back").body(Body::empty()).unwrap();
+    assert_eq!(send(&app, bare).await.0, StatusCode::BAD_REQUEST);
+    record_case(
+        "Embed",
+        "a link to the full page naming another site as the documentation page to return to",
+        "way_back_refused: the full page offers no way back there",
+    );
+}

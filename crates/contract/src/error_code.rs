@@ -86,6 +86,8 @@ pub enum ErrorCode {
     /// The browser keeps no cookie for the walkthrough's frame on this documentation page (and
     /// refused, or does not offer, storage access): the sign-in cannot finish in the frame.
     FrameCookiesRefused,
+    /// The page a way back was asked for is not on a site allowed to frame the walkthrough.
+    WayBackRefused,
     /// A pop-up's callback names no sign-in that an embedded walkthrough started.
     HandoffNotExpected,
     /// The pop-up's callback has not reached the companion yet.
@@ -113,7 +115,7 @@ impl<'de> Deserialize<'de> for ErrorCode {
 impl ErrorCode {
     /// Every code, in declaration order (checked at compile time: as many as there are
     /// variants, `Internal` last; and by a test: each at its index).
-    pub const ALL: [Self; 43] = [
+    pub const ALL: [Self; 44] = [
         Self::ConfigInvalid,
         Self::CallbackTooLarge,
         Self::CallbackParameterRepeated,
@@ -151,6 +153,7 @@ impl ErrorCode {
         Self::PopupBlocked,
         Self::PopupClosed,
         Self::FrameCookiesRefused,
+        Self::WayBackRefused,
         Self::HandoffNotExpected,
         Self::HandoffPending,
         Self::HandoffConflict,
@@ -199,6 +202,7 @@ impl ErrorCode {
             Self::PopupBlocked => "popup_blocked",
             Self::PopupClosed => "popup_closed",
             Self::FrameCookiesRefused => "frame_cookies_refused",
+            Self::WayBackRefused => "way_back_refused",
             Self::HandoffNotExpected => "handoff_not_expected",
             Self::HandoffPending => "handoff_pending",
             Self::HandoffConflict => "handoff_conflict",
@@ -283,6 +287,9 @@ impl ErrorCode {
             }
             Self::FrameCookiesRefused => {
                 "This browser keeps no cookies for this frame, so signing in cannot finish here: allow it if asked and try again, or open the walkthrough in a new tab."
+            }
+            Self::WayBackRefused => {
+                "That page is not on a site listed in COMPANION_EMBED_ORIGINS, so the walkthrough does not lead there."
             }
             Self::HandoffNotExpected => {
                 "No embedded walkthrough is waiting for this sign-in (it expired or was not started in a frame)."

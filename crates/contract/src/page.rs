@@ -12,6 +12,9 @@ pub const PENDING_AUTHORIZATION_KEY: &str = "pleo-walkthrough.pending-authorizat
 /// sign in there and opened the full page in a new tab (its `back` query): the way back, offered
 /// at the end of the walkthrough.
 pub const BACK_TO_DOCUMENTATION_KEY: &str = "pleo-walkthrough.back-to-documentation";
+/// The id of the link that opens the walkthrough's full page in a new tab, where the frame
+/// cannot sign in (`frame.js` names the documentation page in it as it is followed).
+pub const NEW_TAB_LINK_ID: &str = "open-in-new-tab";
 /// The frame's query parameter naming the documentation page it is on (its loader sets it).
 pub const DOCUMENTATION_PAGE_PARAMETER: &str = "page";
 /// The full page's query parameter naming the documentation page to return to.

@@ -44,13 +44,15 @@ pub enum Route {
     HandoffTake,
     /// `POST` sets the frame's probe cookie, `GET` says whether it came back.
     CookieCheck,
+    /// `GET`: the documentation page the full page may lead back to.
+    WayBack,
     /// `POST`: a fault knob (local only).
     Faults,
 }
 
 impl Route {
     /// Every route, in the order the router lists them.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::Config,
         Self::Postman,
         Self::AuthorizeStart,
@@ -65,6 +67,7 @@ impl Route {
         Self::Handoff,
         Self::HandoffTake,
         Self::CookieCheck,
+        Self::WayBack,
         Self::Faults,
     ];
 
@@ -85,6 +88,7 @@ impl Route {
             Self::Handoff => "/embed/handoff",
             Self::HandoffTake => "/embed/handoff/take",
             Self::CookieCheck => "/embed/cookie-check",
+            Self::WayBack => "/embed/way-back",
             Self::Faults => "/faults/{knob}",
         }
     }

@@ -58,11 +58,6 @@ pub struct PublicConfig {
     /// is refused.
     #[serde(default)]
     pub iss_always_sent: bool,
-    /// The documentation sites that may frame the walkthrough (`COMPANION_EMBED_ORIGINS`, as
-    /// public as the `frame-ancestors` that names them): the full page offers a way back only
-    /// to one of these.
-    #[serde(default)]
-    pub embed_origins: Vec<String>,
 }
 
 /// `POST /api/authorize/start`: binds a sign-in attempt to this browser.
@@ -277,6 +272,14 @@ pub struct HandoffDelivery {
 pub struct CookieCheck {
     /// The probe cookie came back.
     pub kept: bool,
+}
+
+/// `GET /api/embed/way-back?to=…`: the documentation page the full page may lead back to, when
+/// `to` is a page of a site allowed to frame the walkthrough.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WayBack {
+    /// The documentation page.
+    pub to: String,
 }
 
 /// `POST /api/embed/handoff/take`: the frame asks for the callback of its sign-in `state`.

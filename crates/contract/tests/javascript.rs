@@ -12,7 +12,14 @@ use contract::ErrorCode;
 use contract::javascript::{Value, facts};
 
 /// The scripts, and the pages with inline scripts, the companion serves.
-const SCRIPTS: [&str; 4] = ["frame.js", "embed-frame.js", "embed.js", "callback.html"];
+const SCRIPTS: [&str; 6] = [
+    "frame.js",
+    "embed-frame.js",
+    "embed.js",
+    "back.js",
+    "callback.html",
+    "../index.html",
+];
 
 fn read(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

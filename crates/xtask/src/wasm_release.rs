@@ -136,15 +136,15 @@ pub fn build_app() -> Result<(), String> {
     std::fs::write(&index, html).map_err(|e| format!("cannot write {}: {e}", index.display()))?;
     step("Naming the app's files by their content (cached for good by the companion)");
     let hashed = name_by_content(&dist)?;
-    step("Precompressing the content-hashed files (brotli quality 11, gzip level 9)");
+    step("Precompressing the content-hashed files (brotli quality 11, gzip by Zopfli)");
     for file in &hashed {
         precompress(&dist.join(file))?;
     }
     Ok(())
 }
 
-/// Writes `<file>.br` (brotli, quality 11, the largest window) and `<file>.gz` (gzip, level 9)
-/// beside `file`: the companion serves the one the browser accepts, as it is, and the file
+/// Writes `<file>.br` (brotli, quality 11, the largest window) and `<file>.gz` (gzip, by
+/// Zopfli) beside `file`: the companion serves the one the browser accepts, as it is, and the file
 /// itself otherwise (tower-http's precompressed variants).
 fn precompress(file: &Path) -> Result<(), String> {
     use std::io::Write as _;
@@ -159,9 +159,9 @@ fn precompress(file: &Path) -> Result<(), String> {
         let mut writer = brotli::CompressorWriter::new(&mut brotli, 64 * 1024, 11, 24);
         writer.write_all(&bytes).map_err(|e| format!("brotli: {e}"))?;
     }
-    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    gzip.write_all(&bytes).map_err(|e| format!("gzip: {e}"))?;
-    let gzip = gzip.finish().map_err(|e| format!("gzip: {e}"))?;
+    let mut gzip = Vec::new();
+    zopfli::compress(zopfli::Options::default(), zopfli::Format::Gzip, &bytes[..], &mut gzip)
+        .map_err(|e| format!("gzip: {e}"))?;
     for (suffix, compressed) in [(".br", brotli), (".gz", gzip)] {
         let path = with_suffix(suffix);
         std::fs::write(&path, compressed).map_err(|e| format!("cannot write {}: {e}", path.display()))?;

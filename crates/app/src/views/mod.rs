@@ -57,7 +57,6 @@ pub fn WalkthroughPage(
                 {shown(4).then(|| view! { <api_explorer::StepApi compact=compact/> })}
                 {shown(5).then(|| view! { <refresh::StepRefresh compact=compact/> })}
                 {shown(6).then(|| view! { <revocation::StepRevocation compact=compact/> })}
-                {(!crate::api::in_frame()).then(|| view! { <crate::embed::BackToDocumentation embed_origins=config.embed_origins.clone()/> })}
             }.into_any(),
         }}
     }

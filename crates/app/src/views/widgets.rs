@@ -29,7 +29,7 @@ pub fn ErrorNotice(
             " "
             <span>{error.0.message.clone()}</span>
             {reauthorize.then(|| view! { <AuthorizeAgain/> })}
-            {blocked.then(|| view! { <p><a id="open-in-new-tab" href=crate::embed::full_page_href() target="_blank" rel="noopener">"Open the walkthrough in a new tab"</a></p> })}
+            {blocked.then(|| view! { <p><a id=contract::page::NEW_TAB_LINK_ID href="/#step-2" target="_blank" rel="noopener">"Open the walkthrough in a new tab"</a></p> })}
         </div>
     }
 }

@@ -99,7 +99,6 @@ mod tests {
             token_endpoint_auth_method: "client_secret_basic".into(),
             issuer: "https://auth.staging.pleo.io".into(),
             iss_always_sent: false,
-            embed_origins: Vec::new(),
         }
     }
 
