@@ -14,6 +14,9 @@ pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
 /// The cargo-fuzz version the fuzz targets run with (on stable, with `RUSTC_BOOTSTRAP=1`).
 pub const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
+/// The geckodriver (crates.io) that drives Debian's Firefox ESR in the end-to-end tests.
+pub const GECKODRIVER_VERSION: &str = "0.37.1";
+
 /// The binaryen release whose npm package ships a working `wasm-opt`.
 pub const BINARYEN_VERSION: &str = "132";
 /// The WebAssembly features rustc's wasm32 target emits, for wasm-opt to accept them.
@@ -108,6 +111,26 @@ pub fn ensure_cargo_fuzz() -> Result<(), String> {
     )
 }
 
+/// geckodriver, installed with `cargo install` when missing (no prebuilt binary is reachable).
+fn ensure_geckodriver() -> Result<(), String> {
+    if version_of("geckodriver", &["--version"]).is_some_and(|v| v.contains(GECKODRIVER_VERSION)) {
+        println!("    geckodriver {GECKODRIVER_VERSION}: installed");
+        return Ok(());
+    }
+    step(&format!(
+        "Installing geckodriver {GECKODRIVER_VERSION} (cargo install, about a minute and a half)"
+    ));
+    run(
+        command("cargo").args(["install", "geckodriver", "--version", GECKODRIVER_VERSION, "--locked"]),
+        "cargo install geckodriver",
+    )
+}
+
+/// Where `cargo install` put geckodriver, for the end-to-end tests (`GECKODRIVER`).
+pub fn geckodriver_path() -> PathBuf {
+    cargo_bin().join("geckodriver")
+}
+
 /// `$CARGO_HOME/bin` (default `~/.cargo/bin`), where `cargo install` puts tools.
 fn cargo_bin() -> PathBuf {
     std::env::var_os("CARGO_HOME")
@@ -140,8 +163,9 @@ fn version_of(program: &str, args: &[&str]) -> Option<String> {
 }
 
 /// Installs the wasm target, Trunk, wasm-bindgen-cli, wasm-opt and esbuild when missing; with
-/// `test_services`, also Debian's Chromium and ChromeDriver (browser tests) and Redis (replica
-/// tests).
+/// `test_services`, also the three browser engines and their drivers (Debian's Chromium and
+/// ChromeDriver, Firefox ESR with geckodriver, WebKitGTK's driver and Xvfb), Redis (replica
+/// tests) and the operations tools.
 pub fn ensure_tools(test_services: bool) -> Result<(), String> {
     step("Checking the toolchain: wasm32 target, Trunk, wasm-bindgen-cli");
     ensure_rust_target("wasm32-unknown-unknown")?;
@@ -192,6 +216,9 @@ pub fn ensure_tools(test_services: bool) -> Result<(), String> {
         ensure_npm_library("har-validator", HAR_VALIDATOR_VERSION)?;
         ensure_npm_library("axe-core", AXE_CORE_VERSION)?;
         ensure_chromium()?;
+        ensure_firefox()?;
+        ensure_geckodriver()?;
+        ensure_webkit()?;
         ensure_redis()?;
         ensure_operations_tools()?;
     }
@@ -205,6 +232,32 @@ fn ensure_chromium() -> Result<(), String> {
         &["/usr/bin/chromium", "/usr/bin/chromedriver"],
         &["chromium", "chromium-driver"],
         ("/usr/bin/chromium", "--version"),
+    )
+}
+
+/// Debian's Firefox ESR, installed with apt-get when missing.
+fn ensure_firefox() -> Result<(), String> {
+    ensure_debian_packages(
+        "Firefox ESR",
+        &["/usr/bin/firefox-esr"],
+        &["firefox-esr"],
+        ("/usr/bin/firefox-esr", "--version"),
+    )
+}
+
+/// Debian's WebKitGTK driver (WebKitWebDriver, which starts WebKitGTK's MiniBrowser) and Xvfb
+/// (WebKitGTK has no headless mode), installed with apt-get when missing.
+fn ensure_webkit() -> Result<(), String> {
+    ensure_debian_packages(
+        "WebKitGTK's driver and Xvfb",
+        &[
+            "/usr/bin/WebKitWebDriver",
+            "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser",
+            "/usr/bin/Xvfb",
+        ],
+        &["webkit2gtk-driver", "xvfb"],
+        // WebKitWebDriver names no version, and MiniBrowser's needs a display.
+        ("/usr/bin/WebKitWebDriver", "--help"),
     )
 }
 

@@ -33,6 +33,26 @@ fn parse_summary(line: &str) -> Option<Tally> {
     })
 }
 
+/// The browser engines the end-to-end tests run in: each such test is `<engine>::<name>`.
+const ENGINES: [&str; 3] = ["chromium", "firefox", "webkit"];
+
+/// The engine and outcome of one libtest result line of an engine's test, e.g.
+/// `test firefox::local_flow_completes ... ok`: (engine, passed).
+fn parse_engine_result(line: &str) -> Option<(&'static str, bool)> {
+    let rest = line.strip_prefix("test ")?;
+    let engine = ENGINES.into_iter().find(|engine| {
+        rest.strip_prefix(engine)
+            .is_some_and(|after| after.starts_with("::"))
+    })?;
+    if rest.ends_with(" ... ok") {
+        Some((engine, true))
+    } else if rest.ends_with(" ... FAILED") {
+        Some((engine, false))
+    } else {
+        None
+    }
+}
+
 /// The counts of node's test runner (TAP reporter): `# pass N` and `# fail N` lines.
 fn parse_node_summary(line: &str) -> Option<Tally> {
     let number = |prefix: &str| line.strip_prefix(prefix).and_then(|n| n.trim().parse().ok());
@@ -45,6 +65,11 @@ fn parse_node_summary(line: &str) -> Option<Tally> {
 /// Runs one suite, echoing its output and summing its summary lines. A suite that fails
 /// without reporting a failed test (a build error, a crash) counts as one failure.
 fn suite(name: &str, command: &mut Command, tally: &mut Tally) {
+    suite_by_engine(name, command, tally, &mut [Tally::default(); 3]);
+}
+
+/// [`suite`], also counting each engine's tests in `engines` (in [`ENGINES`]' order).
+fn suite_by_engine(name: &str, command: &mut Command, tally: &mut Tally, engines: &mut [Tally; 3]) {
     step(name);
     let child = command.stdout(Stdio::piped()).spawn();
     let mut child = match child {
@@ -62,6 +87,15 @@ fn suite(name: &str, command: &mut Command, tally: &mut Tally) {
             if let Some(t) = parse_summary(&line).or_else(|| parse_node_summary(&line)) {
                 own.passed += t.passed;
                 own.failed += t.failed;
+            }
+            if let Some((engine, passed)) = parse_engine_result(&line)
+                && let Some(i) = ENGINES.iter().position(|e| *e == engine)
+            {
+                if passed {
+                    engines[i].passed += 1;
+                } else {
+                    engines[i].failed += 1;
+                }
             }
         }
     }
@@ -162,8 +196,9 @@ pub fn run_all() -> Result<(), String> {
         println!("    FAILED: {e}");
         tally.failed += 1;
     }
-    suite(
-        "End-to-end tests: the walkthrough in headless Chromium (on its own pages and framed by documentation pages of another site), the package against WebCrypto, its README examples under Vite, three companion replicas on Redis, their operation behind HAProxy, the container image",
+    let mut engines = [Tally::default(); 3];
+    suite_by_engine(
+        "End-to-end tests: the walkthrough in Chromium, Firefox ESR and WebKitGTK (on its own pages and framed by documentation pages of another site), the package against WebCrypto, its README examples under Vite, three companion replicas on Redis, their operation behind HAProxy, the container image",
         command("cargo")
             // Every suite runs even after one fails, so the count names every failure.
             .args(["test", "-p", "e2e", "--no-fail-fast", "--", "--test-threads=2"])
@@ -174,9 +209,11 @@ pub fn run_all() -> Result<(), String> {
             .env("PKCE_VITE_EXAMPLE", vite_example::dist_dir())
             .env("PKCE_BUNDLES", bundlers::dist_dir())
             .env("DOC_SITES", doc_sites::dist_dir())
+            .env("GECKODRIVER", setup::geckodriver_path())
             // Everything they need was built and installed above: a missing piece fails.
             .env("E2E_REQUIRE_ALL", "1"),
         &mut tally,
+        &mut engines,
     );
     step("The production companion (--no-default-features) builds and holds no stand-in code");
     count(&mut tally, production_companion_has_no_stand_in());
@@ -184,6 +221,12 @@ pub fn run_all() -> Result<(), String> {
     step("The attack-case list in docs/attacks.md matches what the tests recorded");
     count(&mut tally, attack_list::check_page());
     println!("\nPKCE package size: {} B gzipped (.wasm + .js)", package.gzipped);
+    let by_engine: Vec<String> = ENGINES
+        .iter()
+        .zip(engines)
+        .map(|(engine, counted)| format!("{engine} {} passed, {} failed", counted.passed, counted.failed))
+        .collect();
+    println!("End-to-end tests by engine: {}", by_engine.join("; "));
     println!("\n{} passed, {} failed", tally.passed, tally.failed);
     if tally.failed == 0 {
         Ok(())
@@ -332,6 +375,16 @@ mod tests {
         );
         assert_eq!(parse_summary("running 2 tests"), None);
         assert_eq!(parse_node_summary("# pass 5"), Some(Tally { passed: 5, failed: 0 }));
+        assert_eq!(
+            parse_engine_result("test firefox::local_flow_completes ... ok"),
+            Some(("firefox", true))
+        );
+        assert_eq!(
+            parse_engine_result("test webkit::embed::a_case ... FAILED"),
+            Some(("webkit", false))
+        );
+        assert_eq!(parse_engine_result("test replicas_share_sessions ... ok"), None);
+        assert_eq!(parse_engine_result("test chromiumish::x ... ok"), None);
         assert_eq!(parse_node_summary("# fail 1"), Some(Tally { passed: 0, failed: 1 }));
         assert_eq!(parse_node_summary("# tests 6"), None);
     }
