@@ -383,6 +383,27 @@ async fn where_the_frames_cookies_are_refused_a_new_tab_completes_the_flow(engin
     browser.close().await;
 }
 
+/// A real Docusaurus 3 site (`docusaurus build`, served as static files from another origin)
+/// with the embedding guide's component: rendered on the server with the walkthrough's element
+/// in its page, then the whole walkthrough in its frame.
+async fn the_docusaurus_site_runs_the_whole_walkthrough(engine: Engine) {
+    if e2e_harness::skipped(&needs(engine)) {
+        return;
+    }
+    let served =
+        std::fs::read_to_string(e2e_harness::doc_sites_path().join("site/docs/oauth-walkthrough/index.html")).unwrap();
+    assert!(
+        served.contains("data-pleo-walkthrough=\"\"") && served.contains("Sign in, exchange the code"),
+        "the page is rendered on the server, the walkthrough's element in it"
+    );
+    walkthrough_in_the_frame(engine, "site/docs/oauth-walkthrough", "embed-docusaurus-site").await;
+    record_case(
+        "Embed",
+        "the walkthrough in a real Docusaurus 3 site (server-side rendered, on another origin)",
+        "steps 1 to 5 and sign-out complete in the frame, in every engine",
+    );
+}
+
 /// Which of a cross-site frame's cookies come back under `setting` in `engine`: its
 /// `SameSite=None; Secure` one and its partitioned one, set and sent over https.
 async fn cookies_a_frame_keeps(engine: Engine, setting: ThirdPartyCookies) -> Vec<String> {
@@ -750,6 +771,7 @@ e2e_harness::in_every_engine!(
     the_plain_html_snippet_runs_the_whole_walkthrough_in_a_frame_of_another_site,
     the_mintlify_snippet_runs_the_whole_walkthrough,
     the_docusaurus_snippet_runs_the_whole_walkthrough,
+    the_docusaurus_site_runs_the_whole_walkthrough,
     a_blocked_or_closed_popup_says_so_and_the_next_try_completes,
     a_popup_cut_off_by_cross_origin_opener_policy_completes_through_the_companion,
     messages_from_the_documentation_page_are_ignored,

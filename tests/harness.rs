@@ -274,7 +274,13 @@ impl Need {
             Need::DocSites => absent(
                 doc_sites_path().join("html.html"),
                 "the documentation pages built from the embedding guide's snippets",
-            ),
+            )
+            .or_else(|| {
+                absent(
+                    doc_sites_path().join("site/docs/oauth-walkthrough/index.html"),
+                    "the Docusaurus site built with the embedding guide's component",
+                )
+            }),
         }
     }
 }
@@ -386,10 +392,54 @@ pub fn doc_sites_path() -> PathBuf {
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/doc-sites/dist"))
 }
 
-/// A documentation site: the built pages with the companion's address filled in, and `/frame`,
-/// a page that frames any address (for the cookie probe).
+/// A file of the documentation site: what `cargo xtask doc-sites` built at `path`, with the
+/// companion's address filled in (in its pages and scripts), as a static host serves it (a
+/// folder's `index.html` for the folder).
+fn documentation_file(path: &str, companion: &str) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    if path.split('/').any(|part| part == ".." || part.starts_with('.')) {
+        return axum::http::StatusCode::NOT_FOUND.into_response();
+    }
+    let mut file = doc_sites_path().join(path.trim_start_matches('/'));
+    if file.is_dir() {
+        file = file.join("index.html");
+    }
+    let Ok(bytes) = std::fs::read(&file) else {
+        return axum::http::StatusCode::NOT_FOUND.into_response();
+    };
+    let extension = file.extension().and_then(|e| e.to_str()).unwrap_or_default();
+    let kind = match extension {
+        "html" => "text/html; charset=utf-8",
+        "js" => "text/javascript",
+        "css" => "text/css",
+        "svg" => "image/svg+xml",
+        "json" => "application/json",
+        "xml" => "application/xml",
+        _ => "application/octet-stream",
+    };
+    let body = if matches!(extension, "html" | "js") {
+        String::from_utf8_lossy(&bytes)
+            .replace("__COMPANION__", companion)
+            .into_bytes()
+    } else {
+        bytes
+    };
+    ([(axum::http::header::CONTENT_TYPE, kind)], body).into_response()
+}
+
+/// A documentation site: the built pages with the companion's address filled in (the MDX pages
+/// at `/<name>.html`, the real Docusaurus site under `/site/`), and `/frame`, a page that frames
+/// any address (for the cookie probe).
 pub fn documentation_site(companion: String) -> Router {
+    let site_companion = companion.clone();
     Router::new()
+        .route(
+            "/site/{*path}",
+            axum::routing::get(move |axum::extract::Path(path): axum::extract::Path<String>| {
+                let companion = site_companion.clone();
+                async move { documentation_file(&format!("site/{path}"), &companion) }
+            }),
+        )
         .route(
             "/frame",
             axum::routing::get(
@@ -405,25 +455,7 @@ pub fn documentation_site(companion: String) -> Router {
             "/{file}",
             axum::routing::get(move |axum::extract::Path(file): axum::extract::Path<String>| {
                 let companion = companion.clone();
-                async move {
-                    use axum::response::IntoResponse as _;
-                    if file.contains("..") || file.starts_with('.') {
-                        return axum::http::StatusCode::NOT_FOUND.into_response();
-                    }
-                    let Ok(text) = std::fs::read_to_string(doc_sites_path().join(&file)) else {
-                        return axum::http::StatusCode::NOT_FOUND.into_response();
-                    };
-                    let kind = if file.ends_with(".js") {
-                        "text/javascript"
-                    } else {
-                        "text/html; charset=utf-8"
-                    };
-                    (
-                        [(axum::http::header::CONTENT_TYPE, kind)],
-                        text.replace("__COMPANION__", &companion),
-                    )
-                        .into_response()
-                }
+                async move { documentation_file(&file, &companion) }
             }),
         )
 }

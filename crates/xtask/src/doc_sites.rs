@@ -1,7 +1,9 @@
 //! The documentation pages the embed tests run the walkthrough in, built from the snippets of
 //! docs/embedding.md as written (each block after a `<!-- snippet: NAME -->` line): the plain-HTML snippet in a static page; the React
 //! component in a Mintlify page and a Docusaurus page, each MDX compiled by MDX 3 and rendered by
-//! React (`tests/doc-sites/build.mjs`). Into `target/doc-sites/dist/`; the companion's address,
+//! React (`tests/doc-sites/build.mjs`); and a real Docusaurus 3 site (`docusaurus build`, server-side
+//! rendering included) with the guide's component and Docusaurus page, under `site/` (its
+//! `baseUrl`). Into `target/doc-sites/dist/`; the companion's address,
 //! `https://walkthrough.example.net` in the guide, becomes `__COMPANION__`, which the test's
 //! documentation server replaces with the address of the companion it started.
 
@@ -24,6 +26,27 @@ const PACKAGES: [(&str, &str); 5] = [
     ("react-dom", "19.2.0"),
     ("esbuild", setup::ESBUILD_VERSION),
 ];
+
+/// The Docusaurus the real site is built with (its packages, pinned).
+const DOCUSAURUS: [(&str, &str); 4] = [
+    ("@docusaurus/core", "3.10.2"),
+    ("@docusaurus/preset-classic", "3.10.2"),
+    ("react", "19.2.0"),
+    ("react-dom", "19.2.0"),
+];
+
+/// The site's configuration: served under `/site/` of the documentation server.
+const DOCUSAURUS_CONFIG: &str = r#"export default {
+  title: "Pleo integration guide",
+  url: "http://127.0.0.1",
+  baseUrl: "/site/",
+  onBrokenLinks: "throw",
+  presets: [["classic", { docs: { routeBasePath: "docs" }, blog: false }]],
+};
+"#;
+
+/// The site's landing page.
+const DOCUSAURUS_HOME: &str = "# Pleo integration guide\n\n- [Try Pleo's OAuth flow](/docs/oauth-walkthrough)\n";
 
 fn project_dir() -> PathBuf {
     repo_root().join("target/doc-sites")
@@ -55,6 +78,67 @@ fn page(title: &str, body: &str) -> String {
     )
 }
 
+/// `package.json` of a private project depending on `packages`, its scripts ES modules or (for
+/// Docusaurus, whose server bundle breaks as one) not.
+fn package_json(packages: &[(&str, &str)], modules: bool) -> String {
+    let dependencies: Vec<String> = packages
+        .iter()
+        .map(|(name, version)| format!("\"{name}\": \"{version}\""))
+        .collect();
+    let kind = if modules { "\n  \"type\": \"module\"," } else { "" };
+    format!(
+        "{{\n  \"private\": true,{kind}\n  \"dependencies\": {{ {} }}\n}}\n",
+        dependencies.join(", ")
+    )
+}
+
+/// Writes `files` (path, text) under `dir`, making their folders.
+fn write_files(dir: &std::path::Path, files: Vec<(String, String)>) -> Result<(), String> {
+    for (name, text) in files {
+        let path = dir.join(&name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {name}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// The real Docusaurus 3 site: the guide's component and Docusaurus page, built by `docusaurus
+/// build` into `dist/site/`.
+fn build_docusaurus(guide: &str, dist: &std::path::Path) -> Result<(), String> {
+    let dir = project_dir().join("docusaurus");
+    let _ = std::fs::remove_dir_all(dir.join("build"));
+    write_files(
+        &dir,
+        vec![
+            ("package.json".to_owned(), package_json(&DOCUSAURUS, false)),
+            ("docusaurus.config.js".to_owned(), DOCUSAURUS_CONFIG.to_owned()),
+            ("src/pages/index.md".to_owned(), DOCUSAURUS_HOME.to_owned()),
+            (
+                "src/components/PleoWalkthrough.jsx".to_owned(),
+                snippet(guide, "component")?,
+            ),
+            ("docs/oauth-walkthrough.mdx".to_owned(), snippet(guide, "docusaurus")?),
+        ],
+    )?;
+    run(
+        command("npm")
+            .current_dir(&dir)
+            .args(["install", "--no-audit", "--no-fund", "--loglevel=error"]),
+        "npm install (Docusaurus site)",
+    )?;
+    let out = dist.join("site");
+    run(
+        command("npx")
+            .current_dir(&dir)
+            .env("DOCUSAURUS_TELEMETRY_DISABLED", "1")
+            .args(["docusaurus", "build", "--out-dir"])
+            .arg(&out),
+        "docusaurus build",
+    )
+}
+
 fn entry(page: &str) -> String {
     format!(
         "import Page from \"./{page}.mdx\";\nimport {{ createRoot }} from \"react-dom/client\";\nimport {{ jsx }} from \"react/jsx-runtime\";\ncreateRoot(document.getElementById(\"root\")).render(jsx(Page, {{}}));\n"
@@ -64,7 +148,7 @@ fn entry(page: &str) -> String {
 /// Writes the pages' sources from the embedding guide and builds them.
 pub fn build() -> Result<(), String> {
     step(
-        "Building the snippets of the embedding guide (docs/embedding.md) into documentation pages (static HTML, Mintlify, Docusaurus)",
+        "Building the snippets of the embedding guide (docs/embedding.md) into documentation pages (static HTML, Mintlify, Docusaurus MDX) and a real Docusaurus 3 site",
     );
     let guide = std::fs::read_to_string(repo_root().join(GUIDE)).map_err(|e| format!("cannot read {GUIDE}: {e}"))?;
     let dir = project_dir();
@@ -73,18 +157,8 @@ pub fn build() -> Result<(), String> {
         std::fs::create_dir_all(dir.join(sub)).map_err(|e| format!("cannot create {sub}: {e}"))?;
     }
     let component = snippet(&guide, "component")?;
-    let dependencies: Vec<String> = PACKAGES
-        .iter()
-        .map(|(name, version)| format!("\"{name}\": \"{version}\""))
-        .collect();
-    let files = [
-        (
-            "package.json".to_owned(),
-            format!(
-                "{{\n  \"private\": true,\n  \"type\": \"module\",\n  \"dependencies\": {{ {} }}\n}}\n",
-                dependencies.join(", ")
-            ),
-        ),
+    let files = vec![
+        ("package.json".to_owned(), package_json(&PACKAGES, true)),
         ("snippets/PleoWalkthrough.jsx".to_owned(), component.clone()),
         ("src/components/PleoWalkthrough.jsx".to_owned(), component),
         ("mintlify.mdx".to_owned(), snippet(&guide, "mintlify")?),
@@ -110,9 +184,7 @@ pub fn build() -> Result<(), String> {
             ),
         ),
     ];
-    for (name, text) in files {
-        std::fs::write(dir.join(&name), text).map_err(|e| format!("cannot write {name}: {e}"))?;
-    }
+    write_files(&dir, files)?;
     // Beside its node_modules: Node resolves a script's imports from where the script is.
     std::fs::copy(repo_root().join("tests/doc-sites/build.mjs"), dir.join("build.mjs"))
         .map_err(|e| format!("cannot copy tests/doc-sites/build.mjs: {e}"))?;
@@ -125,5 +197,6 @@ pub fn build() -> Result<(), String> {
     run(
         command("node").current_dir(&dir).args(["build.mjs", "."]),
         "node tests/doc-sites/build.mjs",
-    )
+    )?;
+    build_docusaurus(&guide, &dir.join("dist"))
 }

@@ -40,10 +40,9 @@ const ENGINES: [&str; 3] = ["chromium", "firefox", "webkit"];
 /// `test firefox::local_flow_completes ... ok`: (engine, passed).
 fn parse_engine_result(line: &str) -> Option<(&'static str, bool)> {
     let rest = line.strip_prefix("test ")?;
-    let engine = ENGINES.into_iter().find(|engine| {
-        rest.strip_prefix(engine)
-            .is_some_and(|after| after.starts_with("::"))
-    })?;
+    let engine = ENGINES
+        .into_iter()
+        .find(|engine| rest.strip_prefix(engine).is_some_and(|after| after.starts_with("::")))?;
     if rest.ends_with(" ... ok") {
         Some((engine, true))
     } else if rest.ends_with(" ... FAILED") {
