@@ -71,6 +71,15 @@ async fn in_the_frame_of_the_html_page(
 ) -> (Server, Walkthrough, Browser, WindowHandle) {
     let (docs, wt) = site_and_companion(engine, extra).await;
     let browser = framing_browser(engine).await;
+    into_the_html_page(browser, docs, wt).await
+}
+
+/// `browser` on the embedding guide's HTML snippet of `docs`, inside the walkthrough's frame.
+async fn into_the_html_page(
+    browser: Browser,
+    docs: Server,
+    wt: Walkthrough,
+) -> (Server, Walkthrough, Browser, WindowHandle) {
     browser.client.goto(&page_url(&docs, "html.html")).await.unwrap();
     let main = browser.client.window().await.unwrap();
     into_the_frame(&browser, &main).await;
@@ -402,6 +411,28 @@ async fn the_docusaurus_site_runs_the_whole_walkthrough(engine: Engine) {
         "the walkthrough in a real Docusaurus 3 site (server-side rendered, on another origin)",
         "steps 1 to 5 and sign-out complete in the frame, in every engine",
     );
+}
+
+/// Where the browser keeps every cookie of a cross-site frame (Chromium and Firefox with
+/// third-party cookies allowed, WebKitGTK with `--cookies-policy=always`), the frame signs in and
+/// calls the API just the same.
+async fn where_third_party_cookies_are_allowed_the_frame_signs_in(engine: Engine) {
+    if e2e_harness::skipped(&needs(engine)) {
+        return;
+    }
+    let (docs, wt) = site_and_companion(engine, &[]).await;
+    let setup = Setup {
+        third_party_cookies: ThirdPartyCookies::Allowed,
+        ..Setup::reader(engine)
+    };
+    let browser = Browser::launch_with(engine, setup).await;
+    let (_docs, wt, browser, main) = into_the_html_page(browser, docs, wt).await;
+    sign_in_through_the_popup(&browser, &main, None).await;
+    browser.click("#call-employees").await;
+    assert_eq!(browser.text("[data-testid=api-status]").await, "200");
+    assert_eq!(wt.stand_in.token_requests("authorization_code"), 1);
+    assert_nothing_secret_reached_the_browser(&browser, &wt).await;
+    browser.close().await;
 }
 
 /// Which of a cross-site frame's cookies come back under `setting` in `engine`: its
@@ -779,4 +810,5 @@ e2e_harness::in_every_engine!(
     two_frames_on_one_page_each_sign_in_through_a_popup_of_their_own,
     each_cookie_setting_keeps_what_the_tests_say_in_a_cross_site_frame,
     where_the_frames_cookies_are_refused_a_new_tab_completes_the_flow,
+    where_third_party_cookies_are_allowed_the_frame_signs_in,
 );
