@@ -660,11 +660,11 @@ async fn messages_from_the_documentation_page_are_ignored(engine: Engine) {
         .unwrap()
         .as_f64()
         .unwrap();
-    assert_eq!(
-        height_before, height_after,
-        "the loader ignored a height from the page itself"
+    // The frame may still be following its own content; the page's 7 px never lands.
+    assert!(
+        height_before > 100.0 && height_after > 100.0,
+        "the loader ignored a height from the page itself: {height_before} px, then {height_after} px"
     );
-    assert!(height_after > 100.0);
     into_the_frame(&browser, &main).await;
     assert!(
         browser
@@ -753,6 +753,27 @@ async fn two_frames_on_one_page_each_sign_in_through_a_popup_of_their_own(engine
     // Both frames open their pop-ups before either reader approves.
     into_frame_number(&browser, &main, 0).await;
     let first = open_the_popup(&browser, &main).await;
+    // The first frame's height follows what its sign-in shows; the second frame, below it,
+    // moves until then (and a click aimed at it meanwhile lands elsewhere).
+    browser.switch_to_window(main.clone()).await;
+    let mut last = 0.0;
+    eventually("the first frame did not settle", async || {
+        let height = browser
+            .client
+            .execute(
+                "return document.querySelectorAll('iframe')[0].getBoundingClientRect().height;",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_f64()
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let same = height == last;
+        last = height;
+        same.then_some(()).ok_or_else(|| format!("{height} px"))
+    })
+    .await;
     into_frame_number(&browser, &main, 1).await;
     browser.click("#generate").await;
     browser.click("#authorize-go").await;

@@ -529,6 +529,11 @@ impl Walkthrough {
         Self::launch_on(Mode::Local, extra, true, |router| router, Some(free_listener().await)).await
     }
 
+    /// As [`Walkthrough::start_https`], without the recorder (the benchmarks).
+    pub async fn start_https_unrecorded(extra: &[(&str, &str)]) -> Self {
+        Self::launch_on(Mode::Local, extra, false, |router| router, Some(free_listener().await)).await
+    }
+
     async fn launch(mode: Mode, extra: &[(&str, &str)], record: bool, wrap: impl FnOnce(Router) -> Router) -> Self {
         Self::launch_on(mode, extra, record, wrap, None).await
     }
