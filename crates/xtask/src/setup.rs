@@ -126,9 +126,13 @@ fn ensure_geckodriver() -> Result<(), String> {
     )
 }
 
-/// Where `cargo install` put geckodriver, for the end-to-end tests (`GECKODRIVER`).
+/// The geckodriver the test command found or installed (first on `PATH` with cargo's bin
+/// directory first), for the end-to-end tests (`GECKODRIVER`).
 pub fn geckodriver_path() -> PathBuf {
-    cargo_bin().join("geckodriver")
+    std::env::split_paths(&path_with_cargo_bin())
+        .map(|dir| dir.join("geckodriver"))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| cargo_bin().join("geckodriver"))
 }
 
 /// `$CARGO_HOME/bin` (default `~/.cargo/bin`), where `cargo install` puts tools.
