@@ -179,7 +179,15 @@ async fn poll_once(browser: &Browser, script: &str) {
 async fn poll(browser: &Browser, script: &str) -> f64 {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        if let Some(ms) = browser.client.execute(script, vec![]).await.unwrap().as_f64() {
+        // A script that meets a document mid-navigation (Firefox: no root element yet) is
+        // asked again.
+        if let Some(ms) = browser
+            .client
+            .execute(script, vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_f64())
+        {
             return ms;
         }
         assert!(Instant::now() < deadline, "timed out waiting for {script}");
