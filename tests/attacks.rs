@@ -393,12 +393,7 @@ async fn after_a_companion_restart_the_page_asks_to_sign_in_again_and_signing_in
             .is_err(),
         "the page no longer claims a session"
     );
-    browser.click("#generate").await;
-    browser.click("#authorize-go").await;
-    browser.click("#approve").await;
-    browser.find("#exchanged").await;
-    browser.click("#call-employees").await;
-    assert_eq!(browser.text("[data-testid=api-status]").await, "200");
+    e2e_harness::sign_in_here_and_call_the_api(&browser).await;
     record_case(
         AREA,
         "companion restarted mid-session (sessions gone)",

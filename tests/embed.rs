@@ -379,12 +379,7 @@ async fn where_the_frames_cookies_are_refused_a_new_tab_completes_the_flow(engin
         }
     })
     .await;
-    browser.click("#generate").await;
-    browser.click("#authorize-go").await;
-    browser.click("#approve").await;
-    browser.find("#exchanged").await;
-    browser.click("#call-employees").await;
-    assert_eq!(browser.text("[data-testid=api-status]").await, "200");
+    e2e_harness::sign_in_here_and_call_the_api(&browser).await;
     assert_eq!(wt.stand_in.token_requests("authorization_code"), 1);
     let back = browser.find("#back-to-documentation").await;
     assert_eq!(back.attr("href").await.unwrap(), Some(page));

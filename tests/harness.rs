@@ -646,6 +646,17 @@ pub async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Result<T,
     }
 }
 
+/// On the full page where it stands: a fresh PKCE pair, the authorisation server's consent,
+/// the exchange, and the API call answered 200.
+pub async fn sign_in_here_and_call_the_api(browser: &Browser) {
+    browser.click("#generate").await;
+    browser.click("#authorize-go").await;
+    browser.click("#approve").await;
+    browser.find("#exchanged").await;
+    browser.click("#call-employees").await;
+    assert_eq!(browser.text("[data-testid=api-status]").await, "200");
+}
+
 /// Steps 1-6 of the walking skeleton in the page, with screenshots named `{shots}-…`.
 pub async fn sign_in_and_call_the_api(browser: &Browser, wt: &Walkthrough, shots: &str) {
     browser.client.goto(&wt.url("/")).await.unwrap();
