@@ -98,31 +98,35 @@ fn npm_install(package: &str, version: &str) -> Result<(), String> {
 
 /// cargo-fuzz, installed with `cargo install` when missing.
 pub fn ensure_cargo_fuzz() -> Result<(), String> {
-    if version_of("cargo-fuzz", &["fuzz", "--version"]).is_some_and(|v| v.contains(CARGO_FUZZ_VERSION)) {
-        println!("    cargo-fuzz {CARGO_FUZZ_VERSION}: installed");
-        return Ok(());
-    }
-    step(&format!(
-        "Installing cargo-fuzz {CARGO_FUZZ_VERSION} (cargo install, a few minutes)"
-    ));
-    run(
-        command("cargo").args(["install", "cargo-fuzz", "--version", CARGO_FUZZ_VERSION, "--locked"]),
-        "cargo install cargo-fuzz",
+    ensure_cargo_installed(
+        "cargo-fuzz",
+        CARGO_FUZZ_VERSION,
+        &["fuzz", "--version"],
+        "a few minutes",
     )
 }
 
 /// geckodriver, installed with `cargo install` when missing (no prebuilt binary is reachable).
 fn ensure_geckodriver() -> Result<(), String> {
-    if version_of("geckodriver", &["--version"]).is_some_and(|v| v.contains(GECKODRIVER_VERSION)) {
-        println!("    geckodriver {GECKODRIVER_VERSION}: installed");
+    ensure_cargo_installed(
+        "geckodriver",
+        GECKODRIVER_VERSION,
+        &["--version"],
+        "about a minute and a half",
+    )
+}
+
+/// The crates.io tool `name` at `version` (`--locked`), installed with `cargo install` unless
+/// `name version_args` already names that version; `takes` says how long an install takes.
+fn ensure_cargo_installed(name: &str, version: &str, version_args: &[&str], takes: &str) -> Result<(), String> {
+    if version_of(name, version_args).is_some_and(|v| v.contains(version)) {
+        println!("    {name} {version}: installed");
         return Ok(());
     }
-    step(&format!(
-        "Installing geckodriver {GECKODRIVER_VERSION} (cargo install, about a minute and a half)"
-    ));
+    step(&format!("Installing {name} {version} (cargo install, {takes})"));
     run(
-        command("cargo").args(["install", "geckodriver", "--version", GECKODRIVER_VERSION, "--locked"]),
-        "cargo install geckodriver",
+        command("cargo").args(["install", name, "--version", version, "--locked"]),
+        &format!("cargo install {name}"),
     )
 }
 
@@ -260,8 +264,9 @@ fn ensure_webkit() -> Result<(), String> {
             "/usr/bin/Xvfb",
         ],
         &["webkit2gtk-driver", "xvfb"],
-        // WebKitWebDriver names no version, and MiniBrowser's needs a display.
-        ("/usr/bin/WebKitWebDriver", "--help"),
+        // WebKitWebDriver names no version (`--version` exits 1) and MiniBrowser's needs a
+        // display: the line then says what is installed.
+        ("/usr/bin/WebKitWebDriver", "--version"),
     )
 }
 
