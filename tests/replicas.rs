@@ -703,26 +703,34 @@ async fn a_popups_handoff_crosses_replicas_once_and_is_sealed_in_redis() {
         flow::ErrorCode::HandoffNotExpected
     );
     // The frame started on replica A; the pop-up hands over on B; the frame takes it on A.
-    a.start_attempt(state.into(), "c".into(), Handoff::Armed, now())
+    let frame = a
+        .start_attempt(state.into(), "c".into(), Handoff::Armed, now())
         .await
         .unwrap();
     assert_eq!(
-        a.take_handoff(state, now()).await.unwrap_err().code,
+        a.take_handoff(state, &frame, now()).await.unwrap_err().code,
         flow::ErrorCode::HandoffPending
     );
     b.deliver_handoff(state, callback.into(), now()).await.unwrap();
     let mut connection = redis::Client::open(redis.url()).unwrap().get_connection().unwrap();
     let keys: Vec<String> = redis::cmd("KEYS")
-        .arg("walkthrough:handoff:*")
+        .arg("walkthrough:handoff-slot:*")
         .query(&mut connection)
         .unwrap();
     assert_eq!(keys.len(), 1);
     assert!(!keys[0].contains(state), "the key names a hash of the state");
-    let stored: Vec<u8> = redis::cmd("GET").arg(&keys[0]).query(&mut connection).unwrap();
+    let stored: Vec<u8> = redis::cmd("HGET")
+        .arg(&keys[0])
+        .arg("slot")
+        .query(&mut connection)
+        .unwrap();
     assert!(!String::from_utf8_lossy(&stored).contains("the-code-value"), "sealed");
     let ttl: i64 = redis::cmd("TTL").arg(&keys[0]).query(&mut connection).unwrap();
     assert!((1..=60).contains(&ttl), "kept at most a minute: {ttl}");
-    let (on_a, on_b) = tokio::join!(a.take_handoff(state, now()), b.take_handoff(state, now()));
+    let (on_a, on_b) = tokio::join!(
+        a.take_handoff(state, &frame, now()),
+        b.take_handoff(state, &frame, now())
+    );
     assert!(on_a.is_ok() != on_b.is_ok(), "taken once: {on_a:?} {on_b:?}");
     assert_eq!(on_a.or(on_b).unwrap(), callback);
     assert_eq!(
@@ -786,7 +794,7 @@ async fn handoff_slots_are_made_only_with_attempts_inside_the_limit_and_go_with_
         );
     }
     assert_eq!(
-        keys_of(&redis, "handoff").await.len(),
+        keys_of(&redis, "handoff-slot").await.len(),
         3,
         "one slot per attempt, no more"
     );
@@ -794,12 +802,12 @@ async fn handoff_slots_are_made_only_with_attempts_inside_the_limit_and_go_with_
     let (id, state) = &attempts[0];
     b.take_attempt(id, state, now()).await.unwrap();
     assert_eq!(
-        keys_of(&redis, "handoff").await.len(),
+        keys_of(&redis, "handoff-slot").await.len(),
         2,
         "the slot went with its attempt"
     );
     let mut connection = redis.connection().await;
-    for key in keys_of(&redis, "handoff").await {
+    for key in keys_of(&redis, "handoff-slot").await {
         let ttl: i64 = redis::cmd("TTL").arg(&key).query_async(&mut connection).await.unwrap();
         assert!((1..=600).contains(&ttl), "as long as its attempt at most: {ttl}");
     }
@@ -818,7 +826,8 @@ async fn a_second_callback_for_one_handoff_spends_it_and_a_second_start_never_re
     let redis = e2e_harness::cluster::RedisServer::start();
     let [a, b] = two_stores(&redis, Limits::default());
     let state = "leaked-state";
-    a.start_attempt(state.into(), "c".into(), Handoff::Armed, now())
+    let frame = a
+        .start_attempt(state.into(), "c".into(), Handoff::Armed, now())
         .await
         .unwrap();
     // Someone who signed in elsewhere with the leaked authorize URL delivers first...
@@ -838,12 +847,12 @@ async fn a_second_callback_for_one_handoff_spends_it_and_a_second_start_never_re
         flow::ErrorCode::HandoffConflict
     );
     assert_eq!(
-        b.take_handoff(state, now()).await.unwrap_err().code,
+        b.take_handoff(state, &frame, now()).await.unwrap_err().code,
         flow::ErrorCode::HandoffConflict,
         "neither callback is exchanged"
     );
     assert_eq!(
-        a.take_handoff(state, now()).await.unwrap_err().code,
+        a.take_handoff(state, &frame, now()).await.unwrap_err().code,
         flow::ErrorCode::HandoffConflict,
         "and it stays spent"
     );
@@ -852,6 +861,89 @@ async fn a_second_callback_for_one_handoff_spends_it_and_a_second_start_never_re
         "two callbacks delivered for one frame's sign-in (a leaked authorize URL used elsewhere), and a second start of the same state",
         "the second delivery spends the slot: both it and the frame's take get 409 `handoff_conflict`, neither code is exchanged; a start never re-arms a slot",
     );
+}
+
+/// What someone who read a leaked authorize URL can do with its `state` against a frame's
+/// hand-off, on `a` and `b` (one store, or two replicas of one): start an attempt of their own
+/// with that state. The slot belongs to the reader's attempt, so theirs never takes, spends,
+/// deletes or re-arms it.
+async fn a_handoff_slot_answers_only_the_attempt_that_armed_it(a: &Sessions, b: &Sessions, store: &str) {
+    use flow::ErrorCode::{HandoffConflict, HandoffNotExpected};
+    // 1. Their attempt with the reader's state tries to take the reader's delivered callback.
+    let state = "the-readers-state";
+    let readers = a
+        .start_attempt(state.into(), "readers-challenge".into(), Handoff::Armed, now())
+        .await
+        .unwrap();
+    let theirs = b
+        .start_attempt(state.into(), "their-challenge".into(), Handoff::Armed, now())
+        .await
+        .unwrap();
+    let callback = "?code=the-readers-code&state=the-readers-state";
+    b.deliver_handoff(state, callback.into(), now()).await.unwrap();
+    assert_eq!(
+        b.take_handoff(state, &theirs, now()).await.unwrap_err().code,
+        HandoffNotExpected,
+        "{store}: another attempt of the same state takes nothing"
+    );
+    assert_eq!(a.take_handoff(state, &readers, now()).await.unwrap(), callback);
+    record_case(
+        "Embed",
+        &format!("({store}) an attempt started with the state of a leaked authorize URL takes the reader's handed-off callback"),
+        "404 `handoff_not_expected`: the slot belongs to the attempt that armed it; the reader's frame takes its callback",
+    );
+
+    // 2. After the reader's pop-up delivered: their attempt exchanges (which removed the slot
+    // of its state), starts again (which re-armed it) and delivers their own callback.
+    let state = "another-readers-state";
+    let readers = a
+        .start_attempt(state.into(), "readers-challenge".into(), Handoff::Armed, now())
+        .await
+        .unwrap();
+    let callback = "?code=the-readers-code&state=another-readers-state";
+    a.deliver_handoff(state, callback.into(), now()).await.unwrap();
+    let theirs = b
+        .start_attempt(state.into(), "their-challenge".into(), Handoff::Armed, now())
+        .await
+        .unwrap();
+    b.take_attempt(&theirs, state, now()).await.unwrap();
+    b.start_attempt(state.into(), "their-challenge".into(), Handoff::Armed, now())
+        .await
+        .unwrap();
+    assert_eq!(
+        a.take_handoff(state, &readers, now()).await.unwrap(),
+        callback,
+        "{store}: the reader's callback is still there, its own"
+    );
+    assert_eq!(
+        b.deliver_handoff(state, "?code=their-code&state=another-readers-state".into(), now())
+            .await
+            .unwrap_err()
+            .code,
+        HandoffConflict,
+        "{store}: their callback finds the reader's slot, spent"
+    );
+    record_case(
+        "Embed",
+        &format!("({store}) after the reader's pop-up delivered: an attempt with the same state exchanges, starts again and delivers its own callback"),
+        "the slot is neither deleted nor re-armed by another attempt: the reader's frame takes the reader's callback; theirs gets 409 `handoff_conflict`",
+    );
+}
+
+#[tokio::test]
+async fn in_memory_a_handoff_slot_answers_only_the_attempt_that_armed_it() {
+    let store = Sessions::in_memory(Limits::default());
+    a_handoff_slot_answers_only_the_attempt_that_armed_it(&store, &store, "memory").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_redis_a_handoff_slot_answers_only_the_attempt_that_armed_it() {
+    if skipped(&[Need::RedisServer]) {
+        return;
+    }
+    let redis = e2e_harness::cluster::RedisServer::start();
+    let [a, b] = two_stores(&redis, Limits::default());
+    a_handoff_slot_answers_only_the_attempt_that_armed_it(&a, &b, "Redis").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -93,7 +93,7 @@ pub struct Config {
     /// so a load balancer stops sending before the listener closes (`COMPANION_SHUTDOWN_DRAIN_SECS`).
     pub shutdown_drain: Duration,
     /// After the drain, how long calls in flight may take to finish before the process stops
-    /// anyway (`COMPANION_SHUTDOWN_GRACE_SECS`).
+    /// anyway (`COMPANION_SHUTDOWN_GRACE_SECS`); never shorter than a token-endpoint call.
     pub shutdown_grace: Duration,
 }
 
@@ -191,6 +191,14 @@ impl Config {
         let redirect_uri = var("PLEO_REDIRECT_URI").unwrap_or_else(|| LOCAL_REDIRECT_URI.to_owned());
         let redirect = parse_redirect_uri(&redirect_uri)?;
         let (app_origin, secure_cookies) = (redirect.origin().ascii_serialization(), redirect.scheme() == "https");
+        let upstream_timeout_secs = seconds(&var, "COMPANION_UPSTREAM_TIMEOUT_SECS", 15, 1..=300)?;
+        let refresh_timeout_secs = seconds(
+            &var,
+            "COMPANION_REFRESH_TIMEOUT_SECS",
+            crate::oauth::token_client::DEFAULT_REFRESH_TIMEOUT_SECS,
+            1..=300,
+        )?;
+        let shutdown_grace = shutdown_grace(&var, upstream_timeout_secs.max(refresh_timeout_secs))?;
         let refresh_lease = Duration::from_millis(number(
             &var,
             "COMPANION_REFRESH_LEASE_MS",
@@ -224,13 +232,8 @@ impl Config {
             static_dir: static_dir(var("COMPANION_STATIC_DIR"))?,
             auto_approve: local && var("STAND_IN_AUTO_APPROVE").is_some_and(|v| v == "1"),
             stand_in_opener_policy: var("STAND_IN_OPENER_POLICY").filter(|_| local),
-            upstream_timeout_secs: seconds(&var, "COMPANION_UPSTREAM_TIMEOUT_SECS", 15, 1..=300)?,
-            refresh_timeout_secs: seconds(
-                &var,
-                "COMPANION_REFRESH_TIMEOUT_SECS",
-                crate::oauth::token_client::DEFAULT_REFRESH_TIMEOUT_SECS,
-                1..=300,
-            )?,
+            upstream_timeout_secs,
+            refresh_timeout_secs,
             session_max_secs: seconds(
                 &var,
                 "COMPANION_SESSION_MAX_SECS",
@@ -261,7 +264,7 @@ impl Config {
                 }
             },
             shutdown_drain: Duration::from_secs(seconds(&var, "COMPANION_SHUTDOWN_DRAIN_SECS", 2, 0..=60)?),
-            shutdown_grace: Duration::from_secs(seconds(&var, "COMPANION_SHUTDOWN_GRACE_SECS", 20, 1..=600)?),
+            shutdown_grace,
             refresh_lease,
             embed_origins: embed_origins(var("COMPANION_EMBED_ORIGINS").as_deref())
                 .map_err(|problem| config_error("COMPANION_EMBED_ORIGINS", problem))?,
@@ -352,6 +355,30 @@ fn seconds(
     range: std::ops::RangeInclusive<u64>,
 ) -> Result<u64, ConfigError> {
     number(var, variable, default, range, "seconds")
+}
+
+/// Seconds a token-endpoint call may still need after a shutdown's drain beyond its own
+/// timeout: writing its outcome to the session store.
+const GRACE_TO_WRITE_SECS: u64 = 5;
+
+/// `COMPANION_SHUTDOWN_GRACE_SECS`: by default the longest token-endpoint call
+/// (`longest_token_call_secs`, the larger of the refresh and upstream timeouts) and the time to
+/// write its outcome; a shorter grace is refused, because a token call cut off by the exit loses
+/// what it was sent for (a refresh's rotated tokens, RFC 9700 §4.14.2).
+fn shutdown_grace(var: &impl Fn(&str) -> Option<String>, longest_token_call_secs: u64) -> Result<Duration, ConfigError> {
+    const VARIABLE: &str = "COMPANION_SHUTDOWN_GRACE_SECS";
+    let grace = seconds(var, VARIABLE, longest_token_call_secs + GRACE_TO_WRITE_SECS, 1..=600)?;
+    if grace < longest_token_call_secs {
+        return Err(config_error(
+            VARIABLE,
+            format!(
+                "{grace} s is shorter than the longest token-endpoint call ({longest_token_call_secs} s, \
+                 COMPANION_REFRESH_TIMEOUT_SECS or COMPANION_UPSTREAM_TIMEOUT_SECS): a refresh cut off \
+                 by the exit would lose its rotated tokens; give it at least {longest_token_call_secs}"
+            ),
+        ));
+    }
+    Ok(Duration::from_secs(grace))
 }
 
 /// A number of `unit`s from `variable`, `default` when unset, refused outside `range`.
@@ -602,6 +629,31 @@ mod tests {
         .unwrap();
         assert_eq!(c.authorization_server_url, "https://as.example");
         assert_eq!(c.api_base_url, "https://as.example");
+    }
+
+    #[test]
+    fn a_shutdown_grace_shorter_than_a_token_call_is_refused_and_the_default_covers_one() {
+        let default = config(&[]).unwrap();
+        assert_eq!(
+            default.shutdown_grace,
+            Duration::from_secs(default.refresh_timeout_secs + GRACE_TO_WRITE_SECS)
+        );
+        let refused = config(&[("COMPANION_SHUTDOWN_GRACE_SECS", "20")]).unwrap_err();
+        assert_eq!(refused.variable, "COMPANION_SHUTDOWN_GRACE_SECS");
+        assert!(refused.problem.contains("at least 30"), "{}", refused.problem);
+        let shorter_calls = config(&[
+            ("COMPANION_SHUTDOWN_GRACE_SECS", "10"),
+            ("COMPANION_REFRESH_TIMEOUT_SECS", "8"),
+            ("COMPANION_UPSTREAM_TIMEOUT_SECS", "5"),
+        ])
+        .unwrap();
+        assert_eq!(shorter_calls.shutdown_grace, Duration::from_secs(10));
+        let slow_upstream = config(&[
+            ("COMPANION_SHUTDOWN_GRACE_SECS", "10"),
+            ("COMPANION_REFRESH_TIMEOUT_SECS", "8"),
+            ("COMPANION_UPSTREAM_TIMEOUT_SECS", "12"),
+        ]);
+        assert!(slow_upstream.is_err(), "the code exchange's timeout counts too");
     }
 
     #[test]

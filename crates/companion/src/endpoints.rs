@@ -15,7 +15,7 @@ use flow::ErrorCode;
 use crate::error::AppError;
 use crate::http::cookies;
 use crate::http::extract::{JsonBody, OptionalJsonBody, OptionalSignedIn, RawBody, SignedIn};
-use crate::oauth::refresh;
+use crate::oauth::{refresh, token_calls};
 use crate::sessions::Handoff;
 use crate::take_home::transcript::{self, TranscriptEntry};
 use crate::{AppState, proxy};
@@ -139,32 +139,67 @@ pub async fn token(
     if !pkce::verify(&exchange.code_verifier, &attempt.code_challenge) || exchange.code.is_empty() {
         return Err(AppError::new(ErrorCode::AttemptMismatch));
     }
-    let mut log = Vec::new();
-    let tokens = state
-        .token_client
-        .exchange(&exchange.code, &exchange.code_verifier, now, &mut log)
-        .await
-        .map_err(|f| f.into_app_error(false))?;
-    let summary = tokens.summary();
-    if let Some(old) = signed_in {
-        state.sessions.remove(&old.id).await?;
-    }
-    let id = state.sessions.create(tokens, log, now).await?;
+    // Sent, the code is spent (RFC 6749 §4.1.2): the exchange and the session it makes run to
+    // their end in a task of their own, whatever becomes of this request
+    // ([`token_calls::run_to_end`]). A browser that went away meanwhile still holds the attempt
+    // cookie, and its next `GET /api/session` takes the session ([`session`]).
+    let task_state = state.clone();
+    let replaced = signed_in.map(|old| old.id);
+    let (summary, id) = token_calls::run_to_end(&state, async move {
+        let state = task_state;
+        let mut log = Vec::new();
+        let tokens = state
+            .token_client
+            .exchange(&exchange.code, &exchange.code_verifier, now, &mut log)
+            .await
+            .map_err(|f| f.into_app_error(false))?;
+        let summary = tokens.summary();
+        if let Some(old) = replaced {
+            state.sessions.remove(&old).await?;
+        }
+        let session = state.sessions.create(tokens, log, now).await?;
+        state.sessions.finish_attempt(&id, &session, now).await?;
+        Ok((summary, session))
+    })
+    .await?;
     let jar = scope.set(jar, cookies::SESSION, id, state.sessions.session_idle_secs() as i64);
     Ok((jar, Json(summary)))
 }
 
-/// `GET /api/session`: signed in or not, with the token summary.
+/// `GET /api/session`: signed in or not, with the token summary. A browser without a session
+/// whose sign-in finished after it went away (its attempt cookie is still there, the answer
+/// with the session cookie never reached it) takes that session now, once.
 pub async fn session(
     State(state): State<AppState>,
+    scope: cookies::Scope,
+    jar: CookieJar,
     OptionalSignedIn(signed_in): OptionalSignedIn,
-) -> Result<Json<SessionInfo>, AppError> {
-    let tokens = signed_in.and_then(|SignedIn { record, .. }| record.tokens.as_ref().map(|t| t.summary()));
-    Ok(Json(SessionInfo {
-        signed_in: tokens.is_some(),
-        environment: state.config.environment,
-        tokens,
-    }))
+) -> Result<(CookieJar, Json<SessionInfo>), AppError> {
+    let mut jar = jar;
+    let mut record = signed_in.map(|signed_in| signed_in.record);
+    if record.is_none() {
+        let now = state.clock.now();
+        for (name, attempt) in scope.attempts(&jar) {
+            let Some(id) = state.sessions.take_finished_attempt(&attempt, now).await? else {
+                continue;
+            };
+            jar = scope.clear(jar, &name);
+            if let Some(found) = state.sessions.load(&id, now).await? {
+                record = Some(found);
+                jar = scope.set(jar, cookies::SESSION, id, state.sessions.session_idle_secs() as i64);
+                break;
+            }
+        }
+    }
+    let tokens = record.and_then(|record| record.tokens.as_ref().map(|t| t.summary()));
+    Ok((
+        jar,
+        Json(SessionInfo {
+            signed_in: tokens.is_some(),
+            environment: state.config.environment,
+            tokens,
+        }),
+    ))
 }
 
 /// `POST /api/refresh`: refreshes now, unless another request (on any replica) refreshed
@@ -312,8 +347,9 @@ fn count_handoff(outcome: Result<&'static str, &AppError>) {
 }
 
 /// `POST /api/embed/handoff/take`: the frame takes the callback of its sign-in `state`, once;
-/// only with the frame's attempt cookie of that state (the hand-off is bound to the browser
-/// that started it, RFC 9700 §4.5). 409 `handoff_pending` until the pop-up has handed it over,
+/// only with the frame's attempt cookie of the attempt that armed the slot (the hand-off is
+/// bound to the attempt, and so to the browser, that started it, RFC 9700 §4.5): another
+/// attempt started with the same `state` (a leaked authorize URL) gets `handoff_not_expected`. 409 `handoff_pending` until the pop-up has handed it over,
 /// 409 `handoff_conflict` when two callbacks came.
 pub async fn handoff_take(
     State(state): State<AppState>,
@@ -326,7 +362,7 @@ pub async fn handoff_take(
         .get(&jar, &cookies::attempt_name(&claim.state))
         .ok_or_else(|| AppError::new(ErrorCode::AttemptMissing))?;
     state.sessions.live_attempt(&id, &claim.state, now).await?;
-    let taken = state.sessions.take_handoff(&claim.state, now).await;
+    let taken = state.sessions.take_handoff(&claim.state, &id, now).await;
     count_handoff(taken.as_ref().map(|_| "taken"));
     Ok(Json(HandoffDelivery { callback: taken? }))
 }

@@ -105,8 +105,8 @@ async fn race_refreshes(
     let now = state.clock.now();
     let (mut log, mut second_log) = (Vec::new(), Vec::new());
     let (first, second) = tokio::join!(
-        state.token_client.refresh(&refresh, now, &mut log),
-        state.token_client.refresh(&refresh, now, &mut second_log),
+        state.token_client.refresh(&refresh, now, &mut log, &|| true),
+        state.token_client.refresh(&refresh, now, &mut second_log, &|| true),
     );
     log.append(&mut second_log);
     // In the order they were answered: the one that rotated the token first.

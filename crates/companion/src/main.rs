@@ -111,6 +111,7 @@ async fn main() {
     }
     let (stop_accepting, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(shutdown_on_signals(state.clone(), drain, grace, stop_accepting));
+    let token_calls = state.token_calls.clone();
     let server = axum::serve(listener, router(state)).with_graceful_shutdown(async {
         let _ = stopped.await;
     });
@@ -118,13 +119,17 @@ async fn main() {
         eprintln!("companion: server stopped: {e}");
         std::process::exit(1);
     }
+    // A token-endpoint call whose browser went away is no connection, but its outcome must be
+    // written before the process ends (oauth::token_calls).
+    token_calls.close();
+    token_calls.wait().await;
     println!("companion: every call in flight finished; stopped");
 }
 
 /// Graceful shutdown. On the first SIGTERM or Ctrl-C: `/readyz` answers 503 at once; for
 /// `drain` the listener still serves (a load balancer that checks `/readyz` stops sending);
-/// then it stops accepting, and the calls in flight (a refresh at the token endpoint included)
-/// finish and are written; `main` then returns, exit status 0. A second signal, or `grace` after
+/// then it stops accepting, and the calls in flight and the token-endpoint calls whose browser
+/// went away finish and are written; `main` then returns, exit status 0. A second signal, or `grace` after
 /// the drain with calls still running, ends the process at once.
 async fn shutdown_on_signals(
     state: AppState,

@@ -35,6 +35,10 @@ pub struct Shared {
     pub stand_in: Option<StandIn>,
     /// Serving, or shutting down ([`crate::ops::lifecycle`]).
     pub lifecycle: crate::ops::lifecycle::Lifecycle,
+    /// The token-endpoint calls under way, each in a task of its own that runs to its end and
+    /// writes its outcome whatever becomes of the request that started it
+    /// ([`crate::oauth::token_calls`]); shutdown waits for them.
+    pub token_calls: tokio_util::task::TaskTracker,
     /// The authorisation server's metadata, fetched when first needed.
     server_metadata: tokio::sync::OnceCell<Option<oauth::metadata::ServerMetadata>>,
 }
@@ -80,6 +84,7 @@ impl AppState {
             #[cfg(feature = "stand-in")]
             stand_in,
             lifecycle: crate::ops::lifecycle::Lifecycle::default(),
+            token_calls: tokio_util::task::TaskTracker::new(),
             server_metadata: tokio::sync::OnceCell::new(),
             config,
         }))

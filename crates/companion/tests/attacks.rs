@@ -21,6 +21,7 @@ use companion::sessions::Limits;
 use companion::{AppState, router};
 use futures_util::StreamExt as _;
 use serde_json::{Value, json};
+use tower::ServiceExt as _;
 
 mod support;
 use attack_cases::record_case;
@@ -938,5 +939,114 @@ async fn a_token_endpoint_that_echoes_its_credentials_reaches_the_browser_redact
         AREA,
         "a token endpoint whose error_description echoes its Basic credentials, the code and the verifier",
         "400 `token_request_rejected`; the description redacted by value (the secret in every form Basic carries it, code, verifier), cut to RFC 6749's characters and 300 of them",
+    );
+}
+
+/// Waits until every token-endpoint call the companion started has ended and written its
+/// outcome (the tasks of `AppState::token_calls`), at most `limit`.
+async fn token_calls_ended(state: &AppState, limit: std::time::Duration) {
+    let deadline = std::time::Instant::now() + limit;
+    while !state.token_calls.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "a token call still runs after {limit:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// A token endpoint that does its work at once (a refresh rotates, a code is spent) and answers
+/// 5 s later, for the next request.
+fn answers_after_five_seconds(si: &stand_in::StandIn) {
+    si.set_token_faults(stand_in::TokenFaults {
+        delay_ms: 5000,
+        remaining: 1,
+        process_before_delay: true,
+        ..stand_in::TokenFaults::default()
+    });
+}
+
+#[tokio::test]
+async fn a_refresh_whose_browser_goes_away_after_a_second_still_writes_the_rotated_tokens() {
+    let (si, state, app) = against_standalone_stand_in().await;
+    let cookie = sign_in(&state, &app).await;
+    answers_after_five_seconds(&si);
+    let refresh = app.clone().oneshot(json_post("/api/refresh", "", Some(&cookie)));
+    // The reader closes the tab 1 s into the refresh: the request's future is dropped.
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_secs(1), refresh)
+            .await
+            .is_err(),
+        "the refresh was still waiting for the token endpoint"
+    );
+    assert_eq!(si.token_requests("refresh_token"), 1, "the refresh was presented");
+    token_calls_ended(&state, std::time::Duration::from_secs(10)).await;
+    let (_, _, session) = send(&app, get_with_cookie("/api/session", Some(&cookie))).await;
+    assert_eq!(session["tokens"]["has_refresh_token"], true, "{session}");
+    let rotated = si.issued_refresh_tokens().pop().unwrap();
+    // The next call refreshes with the rotated token: a lost one would present the old token
+    // again, and the stand-in, like Pleo, would revoke the grant.
+    let (status, _, body) = send(&app, json_post("/api/refresh", "", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(si.grants_revoked_for_reuse(), 0);
+    assert_ne!(si.issued_refresh_tokens().pop().unwrap(), rotated, "rotated once more");
+    assert_eq!(
+        send(&app, get_with_cookie("/api/pleo/v2/employees", Some(&cookie))).await.0,
+        StatusCode::OK
+    );
+    record_case(
+        "Companion",
+        "the reader closes the tab 1 s into a refresh the token endpoint answers after 5 s",
+        "the refresh runs to its end in a task of its own: the rotated tokens are written, the session keeps its refresh token, the next refresh presents the new one (no grant revoked)",
+    );
+}
+
+#[tokio::test]
+async fn a_code_exchange_whose_browser_goes_away_signs_in_the_readers_next_load() {
+    let (si, state, app) = against_standalone_stand_in().await;
+    let verifier = pkce::CodeVerifier::generate().unwrap();
+    let oauth_state = pkce::State::generate().unwrap();
+    let (_, headers, _) = send(
+        &app,
+        json_post("/api/authorize/start", &start_body(oauth_state.as_str(), &verifier), None),
+    )
+    .await;
+    let (attempt, _) = set_cookie(&headers);
+    let exchange = exchange_body(&state, &verifier, &oauth_state).await;
+    answers_after_five_seconds(&si);
+    let token = app.clone().oneshot(json_post("/api/token", &exchange, Some(&attempt)));
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_secs(1), token)
+            .await
+            .is_err(),
+        "the exchange was still waiting for the token endpoint"
+    );
+    token_calls_ended(&state, std::time::Duration::from_secs(10)).await;
+    // The next load: the browser still has the attempt cookie, never the session cookie.
+    let (_, headers, session) = send(&app, get_with_cookie("/api/session", Some(&attempt))).await;
+    assert_eq!(session["signed_in"], true, "{session}");
+    let cookies: Vec<String> = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let session_cookie = cookies
+        .iter()
+        .find(|c| c.starts_with("pleo_walkthrough_session="))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+        .unwrap_or_else(|| panic!("a session cookie: {cookies:?}"));
+    assert!(
+        cookies.iter().any(|c| c.starts_with(attempt.split('=').next().unwrap()) && c.contains("Max-Age=0")),
+        "the attempt cookie is cleared: {cookies:?}"
+    );
+    assert_eq!(
+        send(&app, get_with_cookie("/api/pleo/v2/employees", Some(&session_cookie))).await.0,
+        StatusCode::OK
+    );
+    // Once: the same attempt cookie signs in no second browser.
+    let (_, _, again) = send(&app, get_with_cookie("/api/session", Some(&attempt))).await;
+    assert_eq!(again["signed_in"], false);
+    assert_eq!(si.token_requests("authorization_code"), 1);
+    record_case(
+        "Companion",
+        "the reader closes the tab 1 s into a code exchange the token endpoint answers after 5 s",
+        "the exchange runs to its end and makes the session; the reader's next load (`GET /api/session` with the attempt cookie) is signed in, once",
     );
 }

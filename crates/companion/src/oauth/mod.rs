@@ -3,5 +3,6 @@
 
 pub mod metadata;
 pub mod refresh;
+pub mod token_calls;
 pub mod token_client;
 pub mod tokens;

@@ -21,6 +21,7 @@ use secrecy::SecretString;
 
 use crate::AppState;
 use crate::error::AppError;
+use crate::oauth::token_calls;
 use crate::oauth::token_client::TokenFailure;
 use crate::oauth::tokens::TokenSet;
 use crate::sessions::{LeaseOutcome, SessionRecord};
@@ -73,11 +74,20 @@ async fn current_tokens(state: &AppState, id: &str, record: &SessionRecord) -> R
 /// The session's tokens after a refresh, unless the record moved on from `seen_version`
 /// (someone else refreshed, or discarded the tokens): then the tokens it holds now. Returns
 /// them with their version.
+///
+/// The refresh runs in a task of its own ([`token_calls::run_to_end`]): a caller that goes away
+/// (a closed tab, a cut connection) leaves it to finish and write the rotated tokens.
 pub async fn refresh_unless_changed(
     state: &AppState,
     id: &str,
     seen_version: u64,
 ) -> Result<(TokenSet, u64), AppError> {
+    let (task_state, id) = (state.clone(), id.to_owned());
+    token_calls::run_to_end(state, async move { refresh_in_task(&task_state, &id, seen_version).await }).await
+}
+
+/// [`refresh_unless_changed`] in its task.
+async fn refresh_in_task(state: &AppState, id: &str, seen_version: u64) -> Result<(TokenSet, u64), AppError> {
     let lock = state.sessions.refresh_lock(id);
     let mut latest = lock.lock().await;
     // Requests of this process that waited here for the same refresh take its result as it is.
@@ -156,8 +166,9 @@ async fn refresh_holding_lease(
         return tokens_of(reread(state, id).await?);
     };
     let mut log = Vec::new();
+    let serving = || !state.lifecycle.is_shutting_down();
     let refreshed = tokio::select! {
-        refreshed = state.token_client.refresh(&refresh_token, state.clock.now(), &mut log) => refreshed,
+        refreshed = state.token_client.refresh(&refresh_token, state.clock.now(), &mut log, &serving) => refreshed,
         never = state.sessions.renew_forever(lease) => match never {},
     };
     if let Err(e) = state.sessions.record(id, log).await {

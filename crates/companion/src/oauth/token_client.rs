@@ -153,11 +153,15 @@ impl TokenClient {
     /// never reached the server, or the server refused it with 429/503 and `Retry-After`
     /// (at most [`REFRESH_RETRIES`] times). Anything after the request may have reached the
     /// server is [`TokenFailure::OutcomeUnknown`], and the caller must not present it again.
+    /// A retry starts only while `may_retry()` holds: once a shutdown has begun, a refresh that
+    /// was not processed is reported as it is (the refresh token stays unused), so that the
+    /// longest call a shutdown waits for is one try, at most the refresh timeout.
     pub async fn refresh(
         &self,
         refresh_token: &SecretString,
         now: u64,
         log: &mut Vec<TranscriptEntry>,
+        may_retry: &(dyn Fn() -> bool + Sync),
     ) -> Result<TokenSet, TokenFailure> {
         let form = [
             ("grant_type", "refresh_token"),
@@ -170,7 +174,9 @@ impl TokenClient {
                 .request(TranscriptStep::Refresh, &form, Some(self.refresh_timeout), now, log)
                 .await
             {
-                Err(TokenFailure::NotProcessed(e)) if attempt < REFRESH_RETRIES && worth_another_try(&e) => {
+                Err(TokenFailure::NotProcessed(e))
+                    if attempt < REFRESH_RETRIES && worth_another_try(&e) && may_retry() =>
+                {
                     attempt += 1;
                     tokio::time::sleep(e.retry_after.map_or(backoff, Duration::from_secs)).await;
                     backoff *= 2;
@@ -454,7 +460,7 @@ mod tests {
         );
         let mut log = Vec::new();
         let failure = client
-            .refresh(&SecretString::from("rt"), 0, &mut log)
+            .refresh(&SecretString::from("rt"), 0, &mut log, &|| true)
             .await
             .unwrap_err();
         assert!(

@@ -13,11 +13,15 @@ pub(super) struct MemoryStore {
     attempts: Mutex<HashMap<String, Attempt>>,
     /// Hand-off slots by state; each lives with its attempt (and in the same lock).
     handoffs: Mutex<HashMap<String, HandoffSlot>>,
+    /// Finished attempts: attempt id -> (the session it ended in, until when it is kept).
+    finished: Mutex<HashMap<String, (String, u64)>>,
 }
 
 /// A frame's sign-in waiting for its pop-up's callback, keyed by its state.
 #[derive(Debug)]
 struct HandoffSlot {
+    /// The id of the attempt that armed it: the only one that takes or removes it.
+    owner: String,
     slot: Slot,
     expires_at: u64,
 }
@@ -121,6 +125,7 @@ impl MemoryStore {
         }
         if handoff == Handoff::Armed {
             handoffs.entry(attempt.state.clone()).or_insert(HandoffSlot {
+                owner: id.to_owned(),
                 slot: Slot::Pending,
                 expires_at: now + limits.attempt_secs,
             });
@@ -140,15 +145,30 @@ impl MemoryStore {
             .count()
     }
 
-    /// Removes the attempt and its hand-off slot; `true` only for the one caller that removed
-    /// the attempt.
+    /// Removes the attempt and the hand-off slot it armed (a slot of its state armed by another
+    /// attempt stays); `true` only for the one caller that removed the attempt.
     pub(super) fn remove_attempt(&self, id: &str, state: &str) -> bool {
         let mut attempts = locked(&self.attempts);
         let removed = attempts.remove(id).is_some();
         if removed {
-            locked(&self.handoffs).remove(state);
+            let mut handoffs = locked(&self.handoffs);
+            if handoffs.get(state).is_some_and(|h| h.owner == id) {
+                handoffs.remove(state);
+            }
         }
         removed
+    }
+
+    pub(super) fn finish_attempt(&self, attempt_id: &str, session_id: &str, until: u64) {
+        let mut finished = locked(&self.finished);
+        finished.insert(attempt_id.to_owned(), (session_id.to_owned(), until));
+    }
+
+    pub(super) fn take_finished_attempt(&self, attempt_id: &str, now: u64) -> Option<String> {
+        locked(&self.finished)
+            .remove(attempt_id)
+            .filter(|(_, until)| *until > now)
+            .map(|(session, _)| session)
     }
 
     /// The slot as it was before this delivery: [`Slot::Pending`] means this callback is kept;
@@ -168,9 +188,12 @@ impl MemoryStore {
 
     /// The slot as it was; a delivered callback is taken once (the slot then answers
     /// [`Slot::Conflict`] until its attempt goes).
-    pub(super) fn take_handoff(&self, state: &str, now: u64) -> Slot {
+    pub(super) fn take_handoff(&self, state: &str, attempt_id: &str, now: u64) -> Slot {
         let mut handoffs = locked(&self.handoffs);
-        let Some(handoff) = handoffs.get_mut(state).filter(|h| h.expires_at > now) else {
+        let Some(handoff) = handoffs
+            .get_mut(state)
+            .filter(|h| h.expires_at > now && h.owner == attempt_id)
+        else {
             return Slot::Missing;
         };
         match &handoff.slot {
@@ -190,5 +213,6 @@ impl MemoryStore {
         locked(&self.sessions).retain(|_, s| s.is_live(limits, now));
         locked(&self.attempts).retain(|_, a| a.created_at + limits.attempt_secs > now);
         locked(&self.handoffs).retain(|_, h| h.expires_at > now);
+        locked(&self.finished).retain(|_, (_, until)| *until > now);
     }
 }

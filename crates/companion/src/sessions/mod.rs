@@ -165,7 +165,8 @@ pub use contract::wire::HANDOFF_SECS;
 pub enum Handoff {
     /// The app's own page: its callback comes back to it.
     None,
-    /// The frame: arm a slot for the pop-up's callback, keyed by the attempt's state.
+    /// The frame: arm a slot for the pop-up's callback, keyed by the attempt's state (all the
+    /// pop-up knows) and owned by the attempt's id (which only the frame's cookie carries).
     Armed,
 }
 
@@ -424,8 +425,10 @@ impl Sessions {
     }
 
     /// Records a sign-in attempt (with its [`Handoff`] slot) and returns its id (for the
-    /// cookie); `overloaded`, writing nothing, past [`Limits::max_attempts`]. A slot already
-    /// armed for the same state is left as it is: a start never re-arms or clears one.
+    /// cookie); `overloaded`, writing nothing, past [`Limits::max_attempts`]. The slot belongs
+    /// to the attempt that armed it: only that attempt takes its callback or removes it
+    /// ([`Sessions::take_handoff`], [`Sessions::take_attempt`]), and a slot already armed for
+    /// the same state is left as it is: a start never re-arms, takes over or clears one.
     pub async fn start_attempt(
         &self,
         state: String,
@@ -475,6 +478,28 @@ impl Sessions {
         Ok(attempt)
     }
 
+    /// Remembers, for [`Limits::attempt_secs`], that the attempt `attempt_id` ended in the
+    /// session `session_id`: a browser that went away while its code was exchanged (a closed
+    /// tab) never got the session cookie, but still holds the attempt cookie, and its next load
+    /// takes the session with it ([`Sessions::take_finished_attempt`]).
+    pub async fn finish_attempt(&self, attempt_id: &str, session_id: &str, now: u64) -> Result<(), AppError> {
+        match &self.store {
+            Store::Memory(store) => {
+                store.finish_attempt(attempt_id, session_id, now + self.limits.attempt_secs);
+                Ok(())
+            }
+            Store::Redis(store) => store.finish_attempt(attempt_id, session_id, self.limits.attempt_secs).await,
+        }
+    }
+
+    /// The session the attempt `attempt_id` ended in, once ([`Sessions::finish_attempt`]).
+    pub async fn take_finished_attempt(&self, attempt_id: &str, now: u64) -> Result<Option<String>, AppError> {
+        match &self.store {
+            Store::Memory(store) => Ok(store.take_finished_attempt(attempt_id, now)),
+            Store::Redis(store) => store.take_finished_attempt(attempt_id).await,
+        }
+    }
+
     /// Keeps the pop-up's callback in the slot of the frame's sign-in `state`, for at most
     /// [`HANDOFF_SECS`]. The slot takes one callback: `handoff_not_expected` if no frame's
     /// sign-in armed one; a second delivery poisons it (`handoff_conflict`, for this caller and
@@ -492,13 +517,15 @@ impl Sessions {
         }
     }
 
-    /// The callback handed off for `state`, once: `handoff_pending` while it has not come,
-    /// `handoff_conflict` when two came (or it was taken already), `handoff_not_expected` when
-    /// no frame's sign-in waits (exchanged, expired, never started).
-    pub async fn take_handoff(&self, state: &str, now: u64) -> Result<String, AppError> {
+    /// The callback handed off for `state`, once, to the attempt `attempt_id` that armed the
+    /// slot and to no other: `handoff_pending` while it has not come, `handoff_conflict` when
+    /// two came (or it was taken already), `handoff_not_expected` when no frame's sign-in of
+    /// this attempt waits (exchanged, expired, never started, or armed by another attempt with
+    /// the same state: someone who read a leaked authorize URL and started with its state).
+    pub async fn take_handoff(&self, state: &str, attempt_id: &str, now: u64) -> Result<String, AppError> {
         let slot = match &self.store {
-            Store::Memory(store) => store.take_handoff(state, now),
-            Store::Redis(store) => store.take_handoff(state).await?,
+            Store::Memory(store) => store.take_handoff(state, attempt_id, now),
+            Store::Redis(store) => store.take_handoff(state, attempt_id).await?,
         };
         match slot {
             Slot::Delivered(callback) => Ok(callback),
@@ -682,7 +709,7 @@ mod tests {
         store.take_attempt(&first, "s1", 1001).await.unwrap();
         assert_eq!(memory.handoff_count(), 1, "the slot went with its attempt");
         assert_eq!(
-            store.take_handoff("s1", 1001).await.unwrap_err().code,
+            store.take_handoff("s1", &first, 1001).await.unwrap_err().code,
             HandoffNotExpected
         );
         store.sweep(1000 + Limits::default().attempt_secs);
@@ -693,11 +720,14 @@ mod tests {
     async fn a_handoff_slot_takes_one_callback_and_a_second_spends_it() {
         use flow::ErrorCode::{HandoffConflict, HandoffPending};
         let store = Sessions::in_memory(Limits::default());
-        store
+        let frame = store
             .start_attempt("s".into(), "c".into(), Handoff::Armed, 1000)
             .await
             .unwrap();
-        assert_eq!(store.take_handoff("s", 1001).await.unwrap_err().code, HandoffPending);
+        assert_eq!(
+            store.take_handoff("s", &frame, 1001).await.unwrap_err().code,
+            HandoffPending
+        );
         store
             .deliver_handoff("s", "?code=first&state=s".into(), 1001)
             .await
@@ -707,9 +737,12 @@ mod tests {
             .start_attempt("s".into(), "c".into(), Handoff::Armed, 1002)
             .await
             .unwrap();
-        assert_eq!(store.take_handoff("s", 1003).await.unwrap(), "?code=first&state=s");
         assert_eq!(
-            store.take_handoff("s", 1003).await.unwrap_err().code,
+            store.take_handoff("s", &frame, 1003).await.unwrap(),
+            "?code=first&state=s"
+        );
+        assert_eq!(
+            store.take_handoff("s", &frame, 1003).await.unwrap_err().code,
             HandoffConflict,
             "taken once"
         );
@@ -723,7 +756,7 @@ mod tests {
             "a callback after the take is told so"
         );
 
-        store
+        let frame = store
             .start_attempt("t".into(), "c".into(), Handoff::Armed, 1000)
             .await
             .unwrap();
@@ -740,7 +773,7 @@ mod tests {
             HandoffConflict
         );
         assert_eq!(
-            store.take_handoff("t", 1003).await.unwrap_err().code,
+            store.take_handoff("t", &frame, 1003).await.unwrap_err().code,
             HandoffConflict,
             "two callbacks: neither is used"
         );

@@ -119,11 +119,15 @@ return 1",
     )
 });
 
+/// The key kind of a hand-off slot: a hash of `owner` (the attempt key that armed it) and
+/// `slot` (what it holds).
+const HANDOFF: &str = "handoff-slot";
+
 /// A sign-in attempt, and for the frame its hand-off slot, after the limit's check, in one
 /// step: a refused start writes nothing, and a slot exists only beside its attempt (same
-/// lifetime, removed with it). `SET NX`: a start never re-arms a slot. KEYS: attempt, attempts
-/// index, hand-off slot (the frame's only). ARGV: now, max attempts, index member, ttl, sealed
-/// attempt.
+/// lifetime, removed with it). A start never re-arms or takes over a slot that exists. KEYS:
+/// attempt, attempts index, hand-off slot (the frame's only). ARGV: now, max attempts, index
+/// member (the attempt key, and the slot's owner), ttl, sealed attempt.
 static START_ATTEMPT: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -131,8 +135,24 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[5], 'EX', ARGV[4])
 redis.call('ZADD', KEYS[2], ARGV[1] + ARGV[4], ARGV[3])
-if KEYS[3] then redis.call('SET', KEYS[3], '', 'NX', 'EX', ARGV[4]) end
+if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 0 then
+  redis.call('HSET', KEYS[3], 'owner', ARGV[3], 'slot', '')
+  redis.call('EXPIRE', KEYS[3], ARGV[4])
+end
 return 1",
+    )
+});
+
+/// Deletes an attempt, and its hand-off slot if this attempt armed it. Returns 1 only for the
+/// one caller that deleted the attempt. KEYS: attempt, attempts index, hand-off slot. ARGV: the
+/// attempt key.
+static REMOVE_ATTEMPT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local deleted = redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+if deleted == 1 and redis.call('HGET', KEYS[3], 'owner') == ARGV[1] then redis.call('DEL', KEYS[3]) end
+return deleted",
     )
 });
 
@@ -148,26 +168,29 @@ const SLOT_CONFLICT: &str = "conflict";
 static DELIVER_HANDOFF: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-local before = redis.call('GET', KEYS[1])
+local before = redis.call('HGET', KEYS[1], 'slot')
 if not before then return nil end
 if before == '' then
   local ttl = redis.call('TTL', KEYS[1])
   if ttl > tonumber(ARGV[2]) then ttl = tonumber(ARGV[2]) end
-  redis.call('SET', KEYS[1], ARGV[1], 'EX', ttl)
+  redis.call('HSET', KEYS[1], 'slot', ARGV[1])
+  redis.call('EXPIRE', KEYS[1], ttl)
 else
-  redis.call('SET', KEYS[1], ARGV[3], 'KEEPTTL')
+  redis.call('HSET', KEYS[1], 'slot', ARGV[3])
 end
 return before",
     )
 });
 
-/// KEYS: hand-off. ARGV: the spent marker. Returns what the slot held: a sealed callback is
-/// taken once (the slot is then spent), `''` while none has come, nil when no sign-in waits.
+/// KEYS: hand-off. ARGV: the spent marker, the taking attempt's key. Returns what the slot
+/// held: a sealed callback is taken once (the slot is then spent), `''` while none has come,
+/// nil when no sign-in of this attempt waits (no slot, or another attempt's).
 static TAKE_HANDOFF: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-local value = redis.call('GET', KEYS[1])
-if value and value ~= '' and value ~= ARGV[1] then redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL') end
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2] then return nil end
+local value = redis.call('HGET', KEYS[1], 'slot')
+if value and value ~= '' and value ~= ARGV[1] then redis.call('HSET', KEYS[1], 'slot', ARGV[1]) end
 return value",
     )
 });
@@ -549,7 +572,7 @@ impl RedisStore {
         let mut invocation = START_ATTEMPT.prepare_invoke();
         invocation.key(&key).key(format!("{PREFIX}:attempts"));
         if handoff == Handoff::Armed {
-            invocation.key(Self::key("handoff", &attempt.state));
+            invocation.key(Self::key(HANDOFF, &attempt.state));
         }
         invocation
             .arg(now)
@@ -570,26 +593,45 @@ impl RedisStore {
             .and_then(|json| serde_json::from_slice(&json).ok()))
     }
 
-    /// Deletes the attempt and its hand-off slot; `true` only for the one caller that deleted
-    /// the attempt.
+    /// Deletes the attempt and the hand-off slot it armed; `true` only for the one caller that
+    /// deleted the attempt.
     pub(super) async fn remove_attempt(&self, id: &str, state: &str) -> Result<bool, AppError> {
         let key = Self::key("attempt", id);
-        let mut pipe = redis::pipe();
-        pipe.atomic()
-            .del(&key)
-            .zrem(format!("{PREFIX}:attempts"), &key)
-            .ignore()
-            .del(Self::key("handoff", state))
-            .ignore();
-        let (deleted,): (i64,) = self.call(Command::Pipeline(&pipe)).await?;
+        let mut invocation = REMOVE_ATTEMPT.prepare_invoke();
+        invocation
+            .key(&key)
+            .key(format!("{PREFIX}:attempts"))
+            .key(Self::key(HANDOFF, state))
+            .arg(&key);
+        let deleted: i64 = self.call(Command::Script(&invocation)).await?;
         Ok(deleted == 1)
+    }
+
+    /// Keeps which session the attempt `attempt_id` ended in, sealed, for `secs`.
+    pub(super) async fn finish_attempt(&self, attempt_id: &str, session_id: &str, secs: u64) -> Result<(), AppError> {
+        let sealed = self.keys.seal(&context("finished", attempt_id), session_id.as_bytes());
+        let mut set = redis::cmd("SET");
+        set.arg(Self::key("finished", attempt_id)).arg(sealed).arg("EX").arg(secs);
+        self.call::<()>(Command::Plain(&set)).await
+    }
+
+    /// The session the attempt `attempt_id` ended in, once (`GETDEL`).
+    pub(super) async fn take_finished_attempt(&self, attempt_id: &str) -> Result<Option<String>, AppError> {
+        let sealed: Option<Vec<u8>> = self
+            .call(Command::Plain(
+                redis::cmd("GETDEL").arg(Self::key("finished", attempt_id)),
+            ))
+            .await?;
+        Ok(sealed
+            .and_then(|sealed| self.keys.open(&context("finished", attempt_id), &sealed))
+            .and_then(|plain| String::from_utf8(plain).ok()))
     }
 
     /// The slot as it was before this delivery ([`Slot::Pending`]: this callback is kept).
     pub(super) async fn deliver_handoff(&self, state: &str, callback: &str) -> Result<Slot, AppError> {
         let mut invocation = DELIVER_HANDOFF.prepare_invoke();
         invocation
-            .key(Self::key("handoff", state))
+            .key(Self::key(HANDOFF, state))
             .arg(self.keys.seal(&context("handoff", state), callback.as_bytes()))
             .arg(super::HANDOFF_SECS)
             .arg(SLOT_CONFLICT);
@@ -598,9 +640,12 @@ impl RedisStore {
     }
 
     /// The slot as it was; a delivered callback is taken once.
-    pub(super) async fn take_handoff(&self, state: &str) -> Result<Slot, AppError> {
+    pub(super) async fn take_handoff(&self, state: &str, attempt_id: &str) -> Result<Slot, AppError> {
         let mut invocation = TAKE_HANDOFF.prepare_invoke();
-        invocation.key(Self::key("handoff", state)).arg(SLOT_CONFLICT);
+        invocation
+            .key(Self::key(HANDOFF, state))
+            .arg(SLOT_CONFLICT)
+            .arg(Self::key("attempt", attempt_id));
         let value: Option<Vec<u8>> = self.call(Command::Script(&invocation)).await?;
         Ok(self.slot(state, value))
     }
