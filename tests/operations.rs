@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use e2e_harness::cluster::{Cluster, EMPLOYEES, StandInServer, cookie_value, lifetime_due_after, session_key};
 use e2e_harness::{HAPROXY, Need, PROMTOOL, record_case, skipped};
+use futures_util::StreamExt as _;
 use serde_json::Value;
 use stand_in::TokenFaults;
 
@@ -196,6 +197,81 @@ async fn the_metrics_scrape_passes_promtool_and_counts_what_the_flow_did() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_made_up_methods_and_paths_leave_the_metrics_at_their_bound() {
+    if skipped(&[Need::RedisServer, Need::CompanionBinary]) {
+        return;
+    }
+    let metrics = free_addr();
+    let cluster = Cluster::start(
+        1,
+        lifetime_due_after(3),
+        &[("COMPANION_METRICS_ADDR", metrics.as_str())],
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let scrape = || async { get(&http, &format!("http://{metrics}/metrics")).await.1 };
+    // One of each label the requests below can reach, so the bound is measured, not the first
+    // sighting of a label.
+    for method in ["GET", "NOTAMETHOD"] {
+        for path in ["/api/made-up", "/made-up-file"] {
+            let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+            http.request(method, format!("{}{path}", cluster.base(0)))
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    let before = scrape().await;
+    let base = cluster.base(0).to_owned();
+    let sent = futures_util::stream::iter(0..10_000)
+        .map(|i| {
+            let (http, base) = (http.clone(), base.clone());
+            async move {
+                let method = reqwest::Method::from_bytes(format!("M{i:05}{}", "X".repeat(200)).as_bytes()).unwrap();
+                let path = if i % 2 == 0 {
+                    format!("/api/made-up-{i}")
+                } else {
+                    format!("/file-{i}")
+                };
+                http.request(method, format!("{base}{path}")).send().await.is_ok()
+            }
+        })
+        .buffer_unordered(32)
+        .filter(|ok| std::future::ready(*ok))
+        .count()
+        .await;
+    assert_eq!(sent, 10_000);
+    let after = scrape().await;
+    let methods: std::collections::BTreeSet<&str> = after
+        .lines()
+        .filter(|line| line.starts_with("companion_http_requests_total{"))
+        .filter_map(|line| line.split("method=\"").nth(1)?.split('"').next())
+        .collect();
+    assert!(
+        methods.iter().all(|m| ["GET", "POST", "other"].contains(m)),
+        "{methods:?}"
+    );
+    assert!(!after.contains("M0"), "no made-up method is a label");
+    assert!(
+        !after.contains("made-up-") && !after.contains("file-"),
+        "no path is a label"
+    );
+    let series = |scrape: &str| scrape.lines().filter(|l| !l.starts_with('#')).count();
+    assert_eq!(series(&after), series(&before), "not one series more");
+    assert!(
+        after.len() < before.len() + 1024,
+        "the scrape stays its size: {} -> {}",
+        before.len(),
+        after.len()
+    );
+    record_case(
+        AREA,
+        "10,000 requests with made-up 200-byte methods and distinct paths, no session",
+        "the metrics keep the same series (methods outside the standard ones are `other`, unmatched paths one route label); the scrape stays its size; upkeep runs on a timer",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_request_is_one_log_line_with_its_request_id_and_the_log_holds_no_secret() {
     if skipped(NEEDS) {
         return;
@@ -273,6 +349,40 @@ async fn each_request_is_one_log_line_with_its_request_id_and_the_log_holds_no_s
     for secret in &secrets {
         assert!(!log.contains(secret.as_str()), "a secret or token is in the log");
     }
+    // A request id made to forge fields in a text log line, or too long, is replaced by one
+    // made here.
+    for crafted in ["x\" level=ERROR msg=\"forged", "a b", &"a".repeat(65)] {
+        let answer = http
+            .get(format!("{}/api/config", cluster.base(0)))
+            .header("x-request-id", crafted)
+            .send()
+            .await
+            .unwrap();
+        let id = answer.headers()["x-request-id"].to_str().unwrap().to_owned();
+        assert_eq!(id.len(), 36, "a UUID instead of {crafted:?}: {id}");
+    }
+    // HAProxy's health checks: answered and counted, never a line each.
+    for _ in 0..20 {
+        assert_eq!(get(&http, &format!("{}/readyz", cluster.base(0))).await.0, 200);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let log = cluster.replicas[0].log();
+    assert!(!log.contains("forged"), "the crafted id is not in the log");
+    assert!(
+        !log.lines()
+            .any(|line| line.contains("/readyz") && line.contains("\"status\":200")),
+        "a probe answered 200 is no log line"
+    );
+    record_case(
+        AREA,
+        "an `x-request-id` with quotes, spaces and `=` (forged fields in a text log), or longer than 64 bytes",
+        "replaced by a UUID made here (the header and the log line); only letters, digits and `-_.:` up to 64 bytes are kept",
+    );
+    record_case(
+        AREA,
+        "a load balancer's health checks (`/readyz` answered 200, 20 times)",
+        "counted in the metrics, logged at debug only: no request-log line per probe",
+    );
     record_case(
         AREA,
         "the request log of a sign-in, API calls (one with the load balancer's x-request-id), a refresh and a sign-out, scanned for the secret, tokens and cookies",
@@ -294,6 +404,8 @@ async fn sigterm_lets_a_slow_refresh_and_a_slow_api_call_finish_then_the_process
         &[
             ("COMPANION_SHUTDOWN_DRAIN_SECS", "1"),
             ("COMPANION_SHUTDOWN_GRACE_SECS", "10"),
+            // A grace shorter than a token call is refused at start.
+            ("COMPANION_REFRESH_TIMEOUT_SECS", "8"),
         ],
     )
     .await;
@@ -332,6 +444,49 @@ async fn sigterm_lets_a_slow_refresh_and_a_slow_api_call_finish_then_the_process
     let (status, _, body) = cluster.get(0, EMPLOYEES, &cookie).await;
     assert_eq!(status, 200, "the refreshed tokens were written before the exit: {body}");
     assert_eq!(cluster.stand_in.refreshes(), 1, "no second refresh after the restart");
+
+    // A refresh whose caller went away, then SIGTERM: the refresh still ends and is written.
+    cluster.stand_in.stand_in.set_token_faults(TokenFaults {
+        delay_ms: 3000,
+        remaining: 1,
+        process_before_delay: true,
+        ..TokenFaults::default()
+    });
+    let forced = cluster
+        .post(cluster.base(0), "/api/refresh", Some(&cookie))
+        .timeout(Duration::from_millis(500))
+        .send()
+        .await;
+    assert!(forced.is_err(), "the caller gave up 0.5 s into the refresh");
+    cluster.replicas[0].terminate();
+    let exit = cluster.replicas[0].wait_exit(Duration::from_secs(15)).await;
+    assert_eq!(
+        exit,
+        Some(0),
+        "exit status 0 once the refresh was written:\n{}",
+        cluster.replicas[0].log()
+    );
+    assert_eq!(cluster.stand_in.refreshes(), 2);
+    cluster.replicas[0].start_again().await;
+    let (status, _, body) = cluster.get(0, EMPLOYEES, &cookie).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _, session) = cluster.get(0, "/api/session", &cookie).await;
+    assert_eq!(
+        (status, &session["tokens"]["has_refresh_token"]),
+        (200, &Value::Bool(true))
+    );
+    let again = cluster
+        .post(cluster.base(0), "/api/refresh", Some(&cookie))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200, "the rotated refresh token was written and works");
+    assert_eq!(cluster.stand_in.stand_in.grants_revoked_for_reuse(), 0);
+    record_case(
+        AREA,
+        "SIGTERM 0.5 s into a 3 s refresh whose caller already went away",
+        "the refresh runs to its end and its rotated tokens are written before the exit (status 0); after the restart the session refreshes again with them, no grant revoked",
+    );
 
     // A second signal ends it at once, whatever is in flight.
     let in_flight = call_in_the_background(&cluster, &cookie);

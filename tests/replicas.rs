@@ -889,7 +889,9 @@ async fn a_handoff_slot_answers_only_the_attempt_that_armed_it(a: &Sessions, b: 
     assert_eq!(a.take_handoff(state, &readers, now()).await.unwrap(), callback);
     record_case(
         "Embed",
-        &format!("({store}) an attempt started with the state of a leaked authorize URL takes the reader's handed-off callback"),
+        &format!(
+            "({store}) an attempt started with the state of a leaked authorize URL takes the reader's handed-off callback"
+        ),
         "404 `handoff_not_expected`: the slot belongs to the attempt that armed it; the reader's frame takes its callback",
     );
 
@@ -925,7 +927,9 @@ async fn a_handoff_slot_answers_only_the_attempt_that_armed_it(a: &Sessions, b: 
     );
     record_case(
         "Embed",
-        &format!("({store}) after the reader's pop-up delivered: an attempt with the same state exchanges, starts again and delivers its own callback"),
+        &format!(
+            "({store}) after the reader's pop-up delivered: an attempt with the same state exchanges, starts again and delivers its own callback"
+        ),
         "the slot is neither deleted nor re-armed by another attempt: the reader's frame takes the reader's callback; theirs gets 409 `handoff_conflict`",
     );
 }

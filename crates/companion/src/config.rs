@@ -357,6 +357,14 @@ fn seconds(
     number(var, variable, default, range, "seconds")
 }
 
+/// Whether `pem` holds at least one PEM certificate block, begun and ended (RFC 7468 §5).
+fn holds_pem_certificate(pem: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(pem);
+    text.split("-----BEGIN CERTIFICATE-----")
+        .skip(1)
+        .any(|rest| rest.contains("-----END CERTIFICATE-----"))
+}
+
 /// Seconds a token-endpoint call may still need after a shutdown's drain beyond its own
 /// timeout: writing its outcome to the session store.
 const GRACE_TO_WRITE_SECS: u64 = 5;
@@ -365,7 +373,10 @@ const GRACE_TO_WRITE_SECS: u64 = 5;
 /// (`longest_token_call_secs`, the larger of the refresh and upstream timeouts) and the time to
 /// write its outcome; a shorter grace is refused, because a token call cut off by the exit loses
 /// what it was sent for (a refresh's rotated tokens, RFC 9700 §4.14.2).
-fn shutdown_grace(var: &impl Fn(&str) -> Option<String>, longest_token_call_secs: u64) -> Result<Duration, ConfigError> {
+fn shutdown_grace(
+    var: &impl Fn(&str) -> Option<String>,
+    longest_token_call_secs: u64,
+) -> Result<Duration, ConfigError> {
     const VARIABLE: &str = "COMPANION_SHUTDOWN_GRACE_SECS";
     let grace = seconds(var, VARIABLE, longest_token_call_secs + GRACE_TO_WRITE_SECS, 1..=600)?;
     if grace < longest_token_call_secs {
@@ -438,7 +449,17 @@ fn session_store(var: &impl Fn(&str) -> Option<String>, lease: Duration) -> Resu
             ));
         }
         Some(path) => {
-            Some(std::fs::read(&path).map_err(|e| config_error(STORE_CA, format!("{path:?} cannot be read: {e}")))?)
+            let pem =
+                std::fs::read(&path).map_err(|e| config_error(STORE_CA, format!("{path:?} cannot be read: {e}")))?;
+            // A file of no certificate (a key, an empty file) would leave the TLS client with
+            // no authority to trust, found out only at the first connection.
+            if !holds_pem_certificate(&pem) {
+                return Err(config_error(
+                    STORE_CA,
+                    format!("{path:?} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"),
+                ));
+            }
+            Some(pem)
         }
     };
     let client = match (redis_url, ca) {
@@ -654,6 +675,32 @@ mod tests {
             ("COMPANION_UPSTREAM_TIMEOUT_SECS", "12"),
         ]);
         assert!(slow_upstream.is_err(), "the code exchange's timeout counts too");
+    }
+
+    #[test]
+    fn a_session_store_ca_file_without_a_certificate_is_refused_at_start() {
+        let dir = std::env::temp_dir().join(format!("companion-ca-check-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let key = dir.join("key.pem");
+        std::fs::write(
+            &key,
+            "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        let key_path = key.display().to_string();
+        let refused = config(&[
+            ("COMPANION_SESSION_STORE", "rediss://127.0.0.1:6380/0"),
+            ("COMPANION_SESSION_KEY", &"ab".repeat(32)),
+            ("COMPANION_SESSION_STORE_CA", &key_path),
+        ])
+        .unwrap_err();
+        assert_eq!(refused.variable, "COMPANION_SESSION_STORE_CA");
+        assert!(refused.problem.contains("no PEM certificate"), "{}", refused.problem);
+        assert!(holds_pem_certificate(
+            b"x\n-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n"
+        ));
+        assert!(!holds_pem_certificate(b"-----BEGIN CERTIFICATE-----\nAA=="));
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

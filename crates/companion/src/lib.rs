@@ -110,9 +110,10 @@ pub fn router(state: AppState) -> Router {
         );
     }
     let app = http::security_headers::everywhere(app, &policy.framed_by(&http::security_headers::frame_ancestors(&[])));
-    // Outermost: the request id (the load balancer's `x-request-id`, or a new UUID), returned on
-    // the response, then one log line per request with it.
+    // Outermost: the request id (the load balancer's `x-request-id` when it is short and plain,
+    // or a new UUID), returned on the response, then one log line per request with it.
     app.layer(middleware::from_fn(ops::request_log::log_request))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(middleware::from_fn(ops::request_log::refuse_unsafe_request_id))
 }

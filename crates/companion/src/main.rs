@@ -102,6 +102,7 @@ async fn main() {
             "companion: metrics at http://{}/metrics",
             listener.local_addr().map_or_else(|_| "?".to_owned(), |a| a.to_string())
         );
+        companion::ops::metrics::spawn_upkeep(handle.clone());
         let app = companion::ops::metrics::router(state.clone(), handle);
         tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {

@@ -947,7 +947,10 @@ async fn a_token_endpoint_that_echoes_its_credentials_reaches_the_browser_redact
 async fn token_calls_ended(state: &AppState, limit: std::time::Duration) {
     let deadline = std::time::Instant::now() + limit;
     while !state.token_calls.is_empty() {
-        assert!(std::time::Instant::now() < deadline, "a token call still runs after {limit:?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a token call still runs after {limit:?}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
@@ -988,7 +991,9 @@ async fn a_refresh_whose_browser_goes_away_after_a_second_still_writes_the_rotat
     assert_eq!(si.grants_revoked_for_reuse(), 0);
     assert_ne!(si.issued_refresh_tokens().pop().unwrap(), rotated, "rotated once more");
     assert_eq!(
-        send(&app, get_with_cookie("/api/pleo/v2/employees", Some(&cookie))).await.0,
+        send(&app, get_with_cookie("/api/pleo/v2/employees", Some(&cookie)))
+            .await
+            .0,
         StatusCode::OK
     );
     record_case(
@@ -1005,7 +1010,11 @@ async fn a_code_exchange_whose_browser_goes_away_signs_in_the_readers_next_load(
     let oauth_state = pkce::State::generate().unwrap();
     let (_, headers, _) = send(
         &app,
-        json_post("/api/authorize/start", &start_body(oauth_state.as_str(), &verifier), None),
+        json_post(
+            "/api/authorize/start",
+            &start_body(oauth_state.as_str(), &verifier),
+            None,
+        ),
     )
     .await;
     let (attempt, _) = set_cookie(&headers);
@@ -1033,11 +1042,15 @@ async fn a_code_exchange_whose_browser_goes_away_signs_in_the_readers_next_load(
         .map(|c| c.split(';').next().unwrap().to_owned())
         .unwrap_or_else(|| panic!("a session cookie: {cookies:?}"));
     assert!(
-        cookies.iter().any(|c| c.starts_with(attempt.split('=').next().unwrap()) && c.contains("Max-Age=0")),
+        cookies
+            .iter()
+            .any(|c| c.starts_with(attempt.split('=').next().unwrap()) && c.contains("Max-Age=0")),
         "the attempt cookie is cleared: {cookies:?}"
     );
     assert_eq!(
-        send(&app, get_with_cookie("/api/pleo/v2/employees", Some(&session_cookie))).await.0,
+        send(&app, get_with_cookie("/api/pleo/v2/employees", Some(&session_cookie)))
+            .await
+            .0,
         StatusCode::OK
     );
     // Once: the same attempt cookie signs in no second browser.

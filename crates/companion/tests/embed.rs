@@ -9,7 +9,7 @@
 )]
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::{HeaderValue, Request, StatusCode, header};
 use companion::{AppState, router};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
@@ -422,6 +422,31 @@ async fn a_hashed_file_is_sent_precompressed_as_the_browser_accepts_and_plain_ot
         assert_eq!(headers[header::VARY], "accept-encoding", "{accept:?}");
         assert_eq!(headers[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
     }
+    // A range of it (206) and a revalidation (304) are of one encoding too: caches keep them
+    // apart by Accept-Encoding as well.
+    let (headers, _) = fetch(Some("br")).await;
+    let modified = headers[header::LAST_MODIFIED].clone();
+    for (extra, status) in [
+        (
+            (header::RANGE, HeaderValue::from_static("bytes=0-2")),
+            StatusCode::PARTIAL_CONTENT,
+        ),
+        ((header::IF_MODIFIED_SINCE, modified), StatusCode::NOT_MODIFIED),
+    ] {
+        let request = Request::get(format!("/{wasm}"))
+            .header(header::ACCEPT_ENCODING, "br")
+            .header(extra.0.clone(), extra.1)
+            .body(Body::empty())
+            .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), status, "{}", extra.0);
+        assert_eq!(response.headers()[header::VARY], "accept-encoding", "{status}");
+    }
+    record_case(
+        "Embed",
+        "a range (206) or a revalidation (304) of a precompressed file",
+        "sent with `Vary: accept-encoding`, as the whole file is: no cache serves the brotli bytes to a browser that asked for gzip",
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 

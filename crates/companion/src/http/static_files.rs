@@ -42,7 +42,14 @@ pub async fn cache_control(request: Request, next: Next) -> Response {
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
-    if immutable {
+    // 206 (a range of it) and 304 (not modified) answers are of one of those encodings too.
+    let negotiated = hashed
+        && !page
+        && matches!(
+            response.status(),
+            StatusCode::OK | StatusCode::PARTIAL_CONTENT | StatusCode::NOT_MODIFIED
+        );
+    if negotiated {
         // A content-hashed file may come brotli- or gzip-encoded, or plain, by what the request
         // accepts: caches keep them apart.
         response

@@ -83,7 +83,11 @@ pub async fn refresh_unless_changed(
     seen_version: u64,
 ) -> Result<(TokenSet, u64), AppError> {
     let (task_state, id) = (state.clone(), id.to_owned());
-    token_calls::run_to_end(state, async move { refresh_in_task(&task_state, &id, seen_version).await }).await
+    token_calls::run_to_end(
+        state,
+        async move { refresh_in_task(&task_state, &id, seen_version).await },
+    )
+    .await
 }
 
 /// [`refresh_unless_changed`] in its task.

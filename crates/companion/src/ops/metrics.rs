@@ -13,7 +13,8 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::AppState;
 
-/// Requests answered, by method, route template and status.
+/// Requests answered, by method (a standard one, or `other`), route template (or one label for
+/// every unmatched path) and status.
 pub const REQUESTS: &str = "companion_http_requests_total";
 /// Time to answer a request, by route template.
 pub const REQUEST_SECONDS: &str = "companion_http_request_duration_seconds";
@@ -87,6 +88,21 @@ fn describe() {
     describe_counter!(HANDOFFS, "Pop-up hand-offs, by what came of them.");
     describe_gauge!(SESSIONS, "Live sessions, read from the store when scraped.");
     describe_gauge!(ATTEMPTS, "Live sign-in attempts, read from the store when scraped.");
+}
+
+/// How often the recorder's upkeep runs: it drains the histograms' samples into their buckets,
+/// which otherwise pile up between scrapes (and for good when nobody scrapes).
+pub const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs the recorder's upkeep every [`UPKEEP_EVERY`], for as long as the process lives.
+pub fn spawn_upkeep(handle: PrometheusHandle) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(UPKEEP_EVERY);
+        loop {
+            every.tick().await;
+            handle.run_upkeep();
+        }
+    });
 }
 
 /// Seconds since `started`, for a histogram.

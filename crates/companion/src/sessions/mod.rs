@@ -488,7 +488,11 @@ impl Sessions {
                 store.finish_attempt(attempt_id, session_id, now + self.limits.attempt_secs);
                 Ok(())
             }
-            Store::Redis(store) => store.finish_attempt(attempt_id, session_id, self.limits.attempt_secs).await,
+            Store::Redis(store) => {
+                store
+                    .finish_attempt(attempt_id, session_id, self.limits.attempt_secs)
+                    .await
+            }
         }
     }
 

@@ -611,7 +611,10 @@ impl RedisStore {
     pub(super) async fn finish_attempt(&self, attempt_id: &str, session_id: &str, secs: u64) -> Result<(), AppError> {
         let sealed = self.keys.seal(&context("finished", attempt_id), session_id.as_bytes());
         let mut set = redis::cmd("SET");
-        set.arg(Self::key("finished", attempt_id)).arg(sealed).arg("EX").arg(secs);
+        set.arg(Self::key("finished", attempt_id))
+            .arg(sealed)
+            .arg("EX")
+            .arg(secs);
         self.call::<()>(Command::Plain(&set)).await
     }
 
