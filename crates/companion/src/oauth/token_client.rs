@@ -76,9 +76,28 @@ pub const DEFAULT_REFRESH_TIMEOUT_SECS: u64 = 30;
 const REFRESH_RETRIES: u32 = 2;
 /// The longest `Retry-After` a refresh waits for; a longer one is answered at once.
 const MAX_RETRY_AFTER_SECS: u64 = 5;
-/// The longest OAuth `error` code shown as the server sent it, in characters (RFC 6749 §5.2's
-/// codes are at most 25).
-const MAX_ERROR_CODE_CHARS: usize = 64;
+/// RFC 6749 §5.2's error codes: the only `error` values relayed as the server sent them.
+const OAUTH_ERROR_CODES: [&str; 6] = [
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+];
+
+/// What stands for an `error` that is none of [`OAUTH_ERROR_CODES`].
+pub const UNRECOGNISED_ERROR_CODE: &str = "an error code RFC 6749 does not define";
+
+/// `error` as the browser is shown it: one of RFC 6749 §5.2's codes, or
+/// [`UNRECOGNISED_ERROR_CODE`]. A server's own text never passes as a code, so a secret cannot
+/// be carried in it, nor split between it and the description.
+fn oauth_error_code(error: &str) -> &str {
+    OAUTH_ERROR_CODES
+        .into_iter()
+        .find(|code| *code == error)
+        .unwrap_or(UNRECOGNISED_ERROR_CODE)
+}
 /// The largest token response read; a larger one is refused as it arrives.
 pub const MAX_TOKEN_RESPONSE_BYTES: usize = 64 * 1024;
 
@@ -306,7 +325,7 @@ impl TokenClient {
             let known = self.request_secrets(form);
             let known: Vec<&str> = known.iter().map(String::as_str).collect();
             return Err(TokenFailure::Rejected {
-                error: transcript::upstream_text(&error.error, &known, MAX_ERROR_CODE_CHARS),
+                error: oauth_error_code(&error.error).to_owned(),
                 description: error
                     .error_description
                     .map(|d| transcript::upstream_text(&d, &known, transcript::MAX_UPSTREAM_TEXT_CHARS)),
@@ -316,9 +335,10 @@ impl TokenClient {
     }
 
     /// A token endpoint answer as the transcript keeps it: a token response or an OAuth error
-    /// with every secret field fingerprinted at any depth, and every secret the request carried
+    /// with every secret field fingerprinted at any depth, every secret the request carried
     /// (the client secret, code, verifier, refresh token) and every token in the answer
-    /// fingerprinted wherever else it appears; anything else only by size and hash.
+    /// fingerprinted wherever else it appears, and any string that still holds one in another
+    /// spelling (an echo of the form body) replaced; anything else only by size and hash.
     fn recorded_body(
         &self,
         body: &[u8],
@@ -335,7 +355,10 @@ impl TokenClient {
             known.push(tokens.access_token.expose_secret());
             known.extend(tokens.refresh_token.as_ref().map(ExposeSecret::expose_secret));
         }
-        transcript::redact_values(&transcript::redact_json(body), &known)
+        crate::take_home::redaction::redact_text(
+            &transcript::redact_values(&transcript::redact_json(body), &known),
+            &known,
+        )
     }
 
     async fn send(&self, form: &[(&str, &str)], timeout: Option<Duration>) -> Result<TokenAnswer, TokenFailure> {

@@ -24,6 +24,8 @@ pub const TOKEN_ENDPOINT_SECONDS: &str = "companion_token_endpoint_duration_seco
 pub const API_SECONDS: &str = "companion_api_duration_seconds";
 /// Time one session-store call took (Redis).
 pub const STORE_SECONDS: &str = "companion_session_store_duration_seconds";
+/// Whether the session store answered the last readiness probe (1) or not (0).
+pub const STORE_UP: &str = "companion_session_store_up";
 /// Session-store calls that failed or timed out.
 pub const STORE_ERRORS: &str = "companion_session_store_errors_total";
 /// Refreshes, by outcome: `refreshed`, `waited` (another request's or replica's result was
@@ -81,6 +83,10 @@ fn describe() {
         "Time one session-store (Redis) call took."
     );
     describe_counter!(STORE_ERRORS, "Session-store calls that failed or timed out.");
+    describe_gauge!(
+        STORE_UP,
+        "Whether the session store answered the last readiness probe (1) or not (0)."
+    );
     describe_counter!(
         REFRESHES,
         "Refreshes by outcome: refreshed, waited, invalid_grant, outcome_unknown, not_processed, dropped."

@@ -21,6 +21,7 @@ use crate::oauth::refresh::call_with_fresh_token;
 use crate::oauth::token_client::read_limited;
 use crate::oauth::tokens::TokenSet;
 use crate::proxy::allow_list::{WriteRule, check};
+use crate::take_home::redaction;
 use crate::take_home::transcript::{self, TranscriptEntry, TranscriptStep};
 
 /// The longest query string forwarded.
@@ -92,7 +93,10 @@ struct ApiAnswer {
 }
 
 impl ApiAnswer {
-    /// The answer with the client secret and `tokens` replaced by their fingerprints.
+    /// The answer with the client secret and `tokens` replaced by their fingerprints where they
+    /// stand as they are, then, in any other spelling (JSON-escaped, percent-encoded, base64,
+    /// hex, another case: [`redaction::holds_secret`]), each JSON string that holds one replaced,
+    /// or a body that is no JSON replaced by its size.
     fn redacted(mut self, state: &AppState, tokens: &TokenSet) -> Self {
         let mut known = vec![
             state.config.client_secret.expose_secret(),
@@ -100,6 +104,17 @@ impl ApiAnswer {
         ];
         known.extend(tokens.refresh_token.as_ref().map(ExposeSecret::expose_secret));
         self.body = transcript::redact_bytes(self.body, &known);
+        let text = String::from_utf8_lossy(&self.body);
+        if redaction::holds_secret(&text, &known) {
+            let replaced = match serde_json::from_slice::<serde_json::Value>(&self.body) {
+                Ok(mut value) => {
+                    redaction::redact_json_strings(&mut value, &known);
+                    value.to_string()
+                }
+                Err(_) => serde_json::json!({ "redacted": format!("({} bytes; {})", self.body.len(), redaction::HELD_A_SECRET) }).to_string(),
+            };
+            self.body = Bytes::from(replaced);
+        }
         self
     }
 }
@@ -207,7 +222,9 @@ async fn send_api(state: &AppState, request: &ApiRequest<'_>, token: &SecretStri
         .http
         .request(request.method.clone(), request.url)
         .header(header::AUTHORIZATION, authorization)
-        .header(header::ACCEPT, "application/json");
+        .header(header::ACCEPT, "application/json")
+        // The body is scanned for secrets before it is relayed: it must come as it is.
+        .header(header::ACCEPT_ENCODING, "identity");
     if let Some(body) = &request.body {
         outgoing = outgoing
             .header(header::CONTENT_TYPE, "application/json")
@@ -215,6 +232,22 @@ async fn send_api(state: &AppState, request: &ApiRequest<'_>, token: &SecretStri
     }
     let response = outgoing.send().await.map_err(|e| api_transport_error(&e))?;
     let status = StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    if let Some(encoding) = response
+        .headers()
+        .get(reqwest::header::CONTENT_ENCODING)
+        .filter(|e| !e.as_bytes().eq_ignore_ascii_case(b"identity"))
+    {
+        return Err(AppError::with_message(
+            ErrorCode::ApiUnreachable,
+            format!(
+                "The API answered with Content-Encoding {:?} although the proxy asked for none; an encoded body cannot be checked for secrets, so none of it is relayed.",
+                String::from_utf8_lossy(encoding.as_bytes())
+                    .chars()
+                    .take(32)
+                    .collect::<String>()
+            ),
+        ));
+    }
     let retry_after = response
         .headers()
         .get(reqwest::header::RETRY_AFTER)

@@ -188,7 +188,7 @@ enum Slot {
 /// Where sessions live.
 #[derive(Debug)]
 enum Store {
-    Memory(memory::MemoryStore),
+    Memory(Box<memory::MemoryStore>),
     Redis(Box<redis::RedisStore>),
 }
 
@@ -243,7 +243,7 @@ fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Sessions {
     /// Empty in-memory stores with these limits.
     pub fn in_memory(limits: Limits) -> Self {
-        Self::with_store(limits, Store::Memory(memory::MemoryStore::default()))
+        Self::with_store(limits, Store::Memory(Box::default()))
     }
 
     /// Stores in Redis, shared with every replica configured alike. Connects when first used:

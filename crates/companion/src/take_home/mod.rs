@@ -5,4 +5,5 @@
 pub mod copy_as;
 pub mod har;
 pub mod postman;
+pub mod redaction;
 pub mod transcript;

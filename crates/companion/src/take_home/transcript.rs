@@ -5,6 +5,8 @@
 pub use contract::wire::{TranscriptEntry, TranscriptStep};
 use sha2::{Digest, Sha256};
 
+use crate::take_home::redaction;
+
 /// How many steps a session keeps (the oldest go first).
 pub const MAX_ENTRIES: usize = 100;
 /// How many bytes of text a session's transcript holds at most: [`MAX_ENTRIES`] entries of at
@@ -108,11 +110,20 @@ pub fn redact_values(text: &str, secrets: &[&str]) -> String {
 /// description, say), in characters.
 pub const MAX_UPSTREAM_TEXT_CHARS: usize = 300;
 
-/// An upstream server's text as the browser may be shown it: every character outside RFC 6749
-/// §5.2's set for `error_description` (%x20-21 / %x23-5B / %x5D-7E) made a `?` first (so that
-/// no character the server slips into a secret hides it), then redacted by value against
-/// `secrets`, then cut to `max_chars` (after the redaction, so no cut leaves part of a secret).
+/// What an upstream server's text that held a secret in some spelling is shown as.
+pub const HELD_A_SECRET_OF_THIS_CLIENT: &str = "not shown: it held a secret of this client or session";
+
+/// An upstream server's text as the browser may be shown it: nothing of it when it holds one of
+/// `secrets` in any spelling, or a part of one ([`redaction::holds_part_of_secret`]); else every long token-like run
+/// dropped ([`redaction::prose_of`]), every character outside RFC 6749 §5.2's set for
+/// `error_description` (%x20-21 / %x23-5B / %x5D-7E) made a `?` (so that no character the server
+/// slips into a secret hides it), redacted by value against `secrets`, then cut to `max_chars`
+/// (after the redaction, so no cut leaves part of a secret).
 pub fn upstream_text(text: &str, secrets: &[&str], max_chars: usize) -> String {
+    if redaction::holds_part_of_secret(text, secrets) {
+        return format!("({HELD_A_SECRET_OF_THIS_CLIENT})");
+    }
+    let text = redaction::prose_of(text);
     let allowed: String = text
         .chars()
         .map(|c| {
@@ -153,7 +164,9 @@ pub fn redact_bytes(body: bytes::Bytes, secrets: &[&str]) -> bytes::Bytes {
     body
 }
 
-/// Every text field of `entry` redacted by value (see [`redact_values`]).
+/// Every text field of `entry` redacted by value (see [`redact_values`]), then by structure: a
+/// field that still holds one of `secrets` in another spelling is replaced
+/// ([`redaction::redact_text`]).
 pub fn redact_entry(entry: &mut TranscriptEntry, secrets: &[&str]) {
     let fields = [
         Some(&mut entry.url),
@@ -162,10 +175,10 @@ pub fn redact_entry(entry: &mut TranscriptEntry, secrets: &[&str]) {
         entry.error.as_mut(),
     ];
     for field in fields.into_iter().flatten() {
-        *field = redact_values(field, secrets);
+        *field = redaction::redact_text(&redact_values(field, secrets), secrets);
     }
     for (_, value) in &mut entry.request_headers {
-        *value = redact_values(value, secrets);
+        *value = redaction::redact_text(&redact_values(value, secrets), secrets);
     }
 }
 
@@ -245,11 +258,15 @@ mod tests {
     #[test]
     fn an_upstream_text_is_redacted_bounded_and_holds_no_smuggled_secret() {
         let secret = "s3cr3t-value";
-        let echoed = format!("bad client {secret} and s3cr3t\u{0}-value, {}", "x".repeat(1000));
+        let echoed = format!("bad client {secret} and more, {}", "x ".repeat(500));
         let shown = upstream_text(&echoed, &[secret], MAX_UPSTREAM_TEXT_CHARS);
-        assert!(!shown.contains(secret), "{shown}");
-        assert!(!shown.contains("s3cr3t\u{0}"), "a control character becomes ?: {shown}");
-        assert!(shown.contains(&fingerprint(secret)));
+        assert_eq!(shown, format!("({HELD_A_SECRET_OF_THIS_CLIENT})"), "nothing of it");
+        let smuggled = format!("bad client s3cr3t\u{0}-value, {}", "x ".repeat(500));
+        let shown = upstream_text(&smuggled, &[secret], MAX_UPSTREAM_TEXT_CHARS);
+        assert!(!shown.contains("s3cr3t"), "a control character hides nothing: {shown}");
+        let long = format!("the grant has expired, {}", "x ".repeat(500));
+        let shown = upstream_text(&long, &[secret], MAX_UPSTREAM_TEXT_CHARS);
+        assert!(shown.starts_with("the grant has expired, x x"), "{shown}");
         assert_eq!(shown.chars().count(), MAX_UPSTREAM_TEXT_CHARS + 1, "cut, with a mark");
         assert_eq!(upstream_text("invalid_grant", &[secret], 64), "invalid_grant");
     }
