@@ -403,6 +403,7 @@ async fn sigterm_lets_a_slow_refresh_and_a_slow_api_call_finish_then_the_process
             ("COMPANION_SHUTDOWN_GRACE_SECS", "10"),
             // A grace shorter than a token call is refused at start.
             ("COMPANION_REFRESH_TIMEOUT_SECS", "8"),
+            ("COMPANION_UPSTREAM_TIMEOUT_SECS", "8"),
         ],
     )
     .await;

@@ -420,7 +420,7 @@ async fn what_redis_holds_has_no_token_secret_or_cookie_in_clear() {
     let kinds: std::collections::BTreeSet<&str> = held.iter().map(|(key, _)| key.split(':').nth(1).unwrap()).collect();
     assert_eq!(
         kinds.into_iter().collect::<Vec<_>>(),
-        ["attempt", "attempts", "session", "sessions", "transcript",]
+        ["attempt", "attempts", "finished", "session", "sessions", "transcript",]
     );
     let mut secrets = cluster.stand_in.stand_in.issued_tokens();
     assert!(secrets.len() >= 4, "two access and two refresh tokens issued");
