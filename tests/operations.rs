@@ -117,11 +117,9 @@ fn sample(scrape: &str, series: &str) -> Option<f64> {
         .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_metrics_scrape_passes_promtool_and_counts_what_the_flow_did() {
-    if skipped(&[Need::RedisServer, Need::CompanionBinary, Need::Promtool]) {
-        return;
-    }
+/// One replica whose access tokens are due 3 s after issue, with its metrics on an address of
+/// their own: the cluster and that address.
+async fn one_replica_with_metrics() -> (Cluster, String) {
     let metrics = free_addr();
     let cluster = Cluster::start(
         1,
@@ -129,6 +127,15 @@ async fn the_metrics_scrape_passes_promtool_and_counts_what_the_flow_did() {
         &[("COMPANION_METRICS_ADDR", metrics.as_str())],
     )
     .await;
+    (cluster, metrics)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_metrics_scrape_passes_promtool_and_counts_what_the_flow_did() {
+    if skipped(&[Need::RedisServer, Need::CompanionBinary, Need::Promtool]) {
+        return;
+    }
+    let (cluster, metrics) = one_replica_with_metrics().await;
     let cookie = cluster.sign_in(0).await;
     assert_eq!(cluster.get(0, EMPLOYEES, &cookie).await.0, 200);
     cluster.wait_until_stale(&cookie).await;
@@ -198,13 +205,7 @@ async fn ten_thousand_made_up_methods_and_paths_leave_the_metrics_at_their_bound
     if skipped(&[Need::RedisServer, Need::CompanionBinary]) {
         return;
     }
-    let metrics = free_addr();
-    let cluster = Cluster::start(
-        1,
-        lifetime_due_after(3),
-        &[("COMPANION_METRICS_ADDR", metrics.as_str())],
-    )
-    .await;
+    let (cluster, metrics) = one_replica_with_metrics().await;
     let http = reqwest::Client::new();
     let scrape = || async { get(&http, &format!("http://{metrics}/metrics")).await.1 };
     // One of each label the requests below can reach, so the bound is measured, not the first

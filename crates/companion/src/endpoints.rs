@@ -145,7 +145,7 @@ pub async fn token(
     // cookie, and its next `GET /api/session` takes the session ([`session`]).
     let task_state = state.clone();
     let replaced = signed_in.map(|old| old.id);
-    let (summary, id) = token_calls::run_to_end(&state, async move {
+    let (summary, id) = token_calls::run_to_end(&state.token_calls, async move {
         let state = task_state;
         let mut log = Vec::new();
         let tokens = state
@@ -237,8 +237,8 @@ async fn served_transcript(
     }
     for entry in &mut entries {
         entry.id = transcript::entry_id(entry);
-        transcript::redact_entry(entry, &known);
     }
+    transcript::redact_entries(&mut entries, &known);
     Ok(entries)
 }
 

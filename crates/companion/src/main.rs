@@ -130,8 +130,8 @@ async fn main() {
 /// Graceful shutdown. On the first SIGTERM or Ctrl-C: `/readyz` answers 503 at once; for
 /// `drain` the listener still serves (a load balancer that checks `/readyz` stops sending);
 /// then it stops accepting, and the calls in flight and the token-endpoint calls whose browser
-/// went away finish and are written; `main` then returns, exit status 0. A second signal, or `grace` after
-/// the drain with calls still running, ends the process at once.
+/// went away finish and are written; `main` then returns, exit status 0. A second signal, or
+/// `grace` after the drain with calls still running, ends the process at once.
 async fn shutdown_on_signals(
     state: AppState,
     drain: Duration,

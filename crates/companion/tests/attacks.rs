@@ -903,18 +903,7 @@ async fn a_token_endpoint_that_echoes_its_credentials_reaches_the_browser_redact
         ("PLEO_SCOPES", "users:read"),
     ]));
     let app = router(state.clone());
-    let verifier = pkce::CodeVerifier::generate().unwrap();
-    let oauth_state = pkce::State::generate().unwrap();
-    let (_, headers, _) = send(
-        &app,
-        json_post(
-            "/api/authorize/start",
-            &start_body(oauth_state.as_str(), &verifier),
-            None,
-        ),
-    )
-    .await;
-    let (attempt, _) = set_cookie(&headers);
+    let (verifier, oauth_state, attempt) = start_attempt(&app).await.unwrap();
     let (status, headers, body) = authorize_and_exchange(&state, &app, &verifier, &oauth_state, &attempt).await;
     assert_eq!(
         (status, body["error"].as_str()),
@@ -1007,18 +996,7 @@ async fn a_refresh_whose_browser_goes_away_after_a_second_still_writes_the_rotat
 #[tokio::test]
 async fn a_code_exchange_whose_browser_goes_away_signs_in_the_readers_next_load() {
     let (si, state, app) = against_standalone_stand_in().await;
-    let verifier = pkce::CodeVerifier::generate().unwrap();
-    let oauth_state = pkce::State::generate().unwrap();
-    let (_, headers, _) = send(
-        &app,
-        json_post(
-            "/api/authorize/start",
-            &start_body(oauth_state.as_str(), &verifier),
-            None,
-        ),
-    )
-    .await;
-    let (attempt, _) = set_cookie(&headers);
+    let (verifier, oauth_state, attempt) = start_attempt(&app).await.unwrap();
     let exchange = exchange_body(&state, &verifier, &oauth_state).await;
     answers_after_five_seconds(&si);
     let token = app.clone().oneshot(json_post("/api/token", &exchange, Some(&attempt)));
@@ -1032,16 +1010,12 @@ async fn a_code_exchange_whose_browser_goes_away_signs_in_the_readers_next_load(
     // The next load: the browser still has the attempt cookie, never the session cookie.
     let (_, headers, session) = send(&app, get_with_cookie("/api/session", Some(&attempt))).await;
     assert_eq!(session["signed_in"], true, "{session}");
-    let cookies: Vec<String> = headers
+    let (taken, _) = session_cookie(&headers).expect("a session cookie");
+    let cookies: Vec<&str> = headers
         .get_all(header::SET_COOKIE)
         .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
+        .map(|v| v.to_str().unwrap())
         .collect();
-    let session_cookie = cookies
-        .iter()
-        .find(|c| c.starts_with("pleo_walkthrough_session="))
-        .map(|c| c.split(';').next().unwrap().to_owned())
-        .unwrap_or_else(|| panic!("a session cookie: {cookies:?}"));
     assert!(
         cookies
             .iter()
@@ -1049,7 +1023,7 @@ async fn a_code_exchange_whose_browser_goes_away_signs_in_the_readers_next_load(
         "the attempt cookie is cleared: {cookies:?}"
     );
     assert_eq!(
-        send(&app, get_with_cookie("/api/pleo/v2/employees", Some(&session_cookie)))
+        send(&app, get_with_cookie("/api/pleo/v2/employees", Some(&taken)))
             .await
             .0,
         StatusCode::OK

@@ -83,10 +83,9 @@ pub async fn refresh_unless_changed(
     seen_version: u64,
 ) -> Result<(TokenSet, u64), AppError> {
     let (task_state, id) = (state.clone(), id.to_owned());
-    token_calls::run_to_end(
-        state,
-        async move { refresh_in_task(&task_state, &id, seen_version).await },
-    )
+    token_calls::run_to_end(&state.token_calls, async move {
+        refresh_in_task(&task_state, &id, seen_version).await
+    })
     .await
 }
 

@@ -355,10 +355,8 @@ impl TokenClient {
             known.push(tokens.access_token.expose_secret());
             known.extend(tokens.refresh_token.as_ref().map(ExposeSecret::expose_secret));
         }
-        crate::take_home::redaction::redact_text(
-            &transcript::redact_values(&transcript::redact_json(body), &known),
-            &known,
-        )
+        crate::take_home::redaction::SecretSpellings::of(&known)
+            .redact_text(&transcript::redact_values(&transcript::redact_json(body), &known))
     }
 
     async fn send(&self, form: &[(&str, &str)], timeout: Option<Duration>) -> Result<TokenAnswer, TokenFailure> {

@@ -1,7 +1,7 @@
 //! `GET /healthz` (the process answers; nothing else is asked) and `GET /readyz` (no shutdown
 //! has begun; the shared session store's state reported beside it), as Kubernetes and HAProxy
-//! ask them. No secret in either, no CSRF header needed, never
-//! in a transcript: they sit outside `/api`.
+//! ask them. No secret in either, no CSRF header needed, never in a transcript: they sit
+//! outside `/api`.
 
 use axum::Json;
 use axum::extract::State;

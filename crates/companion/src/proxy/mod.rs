@@ -95,7 +95,7 @@ struct ApiAnswer {
 impl ApiAnswer {
     /// The answer with the client secret and `tokens` replaced by their fingerprints where they
     /// stand as they are, then, in any other spelling (JSON-escaped, percent-encoded, base64,
-    /// hex, another case: [`redaction::holds_secret`]), each JSON string that holds one replaced,
+    /// hex, another case: [`redaction::SecretSpellings`]), each JSON string that holds one replaced,
     /// or a body that is no JSON replaced by its size.
     fn redacted(mut self, state: &AppState, tokens: &TokenSet) -> Self {
         let mut known = vec![
@@ -104,15 +104,12 @@ impl ApiAnswer {
         ];
         known.extend(tokens.refresh_token.as_ref().map(ExposeSecret::expose_secret));
         self.body = transcript::redact_bytes(self.body, &known);
+        let spellings = redaction::SecretSpellings::of(&known);
         let text = String::from_utf8_lossy(&self.body);
-        if redaction::holds_secret(&text, &known) {
-            let replaced = match serde_json::from_slice::<serde_json::Value>(&self.body) {
-                Ok(mut value) => {
-                    redaction::redact_json_strings(&mut value, &known);
-                    value.to_string()
-                }
-                Err(_) => serde_json::json!({ "redacted": format!("({} bytes; {})", self.body.len(), redaction::HELD_A_SECRET) }).to_string(),
-            };
+        if spellings.held_in(&text) {
+            let replaced = spellings.redact_json_text(&text).unwrap_or_else(|| {
+                serde_json::json!({ "redacted": redaction::held_a_secret(self.body.len()) }).to_string()
+            });
             self.body = Bytes::from(replaced);
         }
         self

@@ -4,10 +4,10 @@
 //! Redaction by value ([`super::transcript::redact_values`]) finds a secret only as it was
 //! sent. A server that echoes what it got changes it on the way: form- or percent-encoded (in
 //! either case), JSON-escaped (`\/`, `\u0041`), HTML entities, base64 or base64url, hex, upper
-//! case, a character slipped inside. [`holds_secret`] undoes the encodings (the text's
-//! escapes, case, every character that is not printable ASCII) and looks for every encoding of the secret
-//! (base64 at each of its three alignments, hex), so a new spelling of these kinds needs no new
-//! rule. What it cannot know (a spelling of the server's own invention) is met by
+//! case, a character slipped inside. [`SecretSpellings`] undoes the encodings (the text's
+//! escapes, case, every character that is not printable ASCII) and looks for every encoding of
+//! the secret (base64 at each of its three alignments, hex), so a new spelling of these kinds
+//! needs no new rule. What it cannot know (a spelling of the server's own invention) is met by
 //! [`prose_of`]: of an upstream server's free text the browser gets only what survives the
 //! removal of every long token-like run.
 
@@ -20,38 +20,121 @@ const MIN_SPELLING: usize = 8;
 /// words of prose are shorter, tokens and encodings of them longer.
 pub const MAX_TOKEN_RUN: usize = 20;
 
-/// Whether `text` holds one of `secrets` in any of the spellings the module names.
-pub fn holds_secret(text: &str, secrets: &[&str]) -> bool {
-    let spellings: Vec<String> = secrets.iter().flat_map(|secret| spellings_of(secret)).collect();
-    if spellings.is_empty() {
-        return false;
-    }
-    let plain = canonical(text);
-    let decoded = canonical(&percent_decoded(&json_unescaped(&html_unescaped(text))));
-    spellings
-        .iter()
-        .any(|spelling| plain.contains(spelling.as_str()) || decoded.contains(spelling.as_str()))
-}
-
-/// The shortest run of a secret's own characters that [`holds_part_of_secret`] finds.
+/// The shortest run of a secret's own characters that [`SecretSpellings::part_held_in`] finds.
 pub const SECRET_PART: usize = 12;
 
-/// Whether `text` holds [`SECRET_PART`] or more characters in a row of one of `secrets` (in
-/// any case, whatever is slipped between them), or the whole of one in any spelling
-/// ([`holds_secret`]): for a server's free text, where part of a secret is as bad as all of it
-/// (a server that split one between `error` and `error_description`).
-pub fn holds_part_of_secret(text: &str, secrets: &[&str]) -> bool {
-    if holds_secret(text, secrets) {
-        return true;
+/// Every spelling of some secrets the module names, made once for all the texts that are
+/// looked through for them (a transcript's fields, an API answer's strings).
+#[derive(Debug)]
+pub struct SecretSpellings {
+    /// Each secret as it is, in hex, and in base64 and base64url at each alignment, lowercased.
+    spellings: Vec<String>,
+    /// Each secret in [`canonical`] form, for [`SecretSpellings::part_held_in`].
+    canonical: Vec<String>,
+}
+
+/// A text in the two forms that are looked through: as it is and decoded, both [`canonical`].
+struct Readings {
+    plain: String,
+    decoded: String,
+}
+
+impl Readings {
+    fn of(text: &str) -> Self {
+        Self {
+            plain: canonical(text),
+            decoded: canonical(&percent_decoded(&json_unescaped(&html_unescaped(text)))),
+        }
     }
-    let plain = canonical(&percent_decoded(&json_unescaped(&html_unescaped(text))));
-    secrets.iter().any(|secret| {
-        let secret = canonical(secret);
-        secret.len() >= SECRET_PART
-            && (0..=secret.len() - SECRET_PART)
-                .filter(|at| secret.is_char_boundary(*at) && secret.is_char_boundary(at + SECRET_PART))
-                .any(|at| plain.contains(&secret[at..at + SECRET_PART]))
-    })
+
+    fn contain(&self, needle: &str) -> bool {
+        self.plain.contains(needle) || self.decoded.contains(needle)
+    }
+}
+
+impl SecretSpellings {
+    /// The spellings of `secrets`.
+    pub fn of(secrets: &[&str]) -> Self {
+        Self {
+            spellings: secrets.iter().flat_map(|secret| spellings_of(secret)).collect(),
+            canonical: secrets.iter().map(|secret| canonical(secret)).collect(),
+        }
+    }
+
+    /// Whether `text` holds one of the secrets in any of its spellings.
+    pub fn held_in(&self, text: &str) -> bool {
+        !self.spellings.is_empty() && self.held_in_readings(&Readings::of(text))
+    }
+
+    fn held_in_readings(&self, readings: &Readings) -> bool {
+        self.spellings.iter().any(|spelling| readings.contain(spelling))
+    }
+
+    /// Whether `text` holds [`SECRET_PART`] or more characters in a row of one of the secrets
+    /// (in any case, whatever is slipped between them), or the whole of one in any spelling: for
+    /// a server's free text, where part of a secret is as bad as all of it (a server that split
+    /// one between `error` and `error_description`).
+    pub fn part_held_in(&self, text: &str) -> bool {
+        let readings = Readings::of(text);
+        self.held_in_readings(&readings)
+            || self.canonical.iter().any(|secret| {
+                secret.len() >= SECRET_PART
+                    && (0..=secret.len() - SECRET_PART).any(|at| readings.contain(&secret[at..at + SECRET_PART]))
+            })
+    }
+
+    /// Every string (value or key) of `value`, at any depth, that holds a secret replaced by
+    /// [`HELD_A_SECRET`]; whether anything was.
+    pub fn redact_json_strings(&self, value: &mut serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::String(text) if self.held_in(text) => {
+                *text = HELD_A_SECRET.to_owned();
+                true
+            }
+            serde_json::Value::Array(items) => items
+                .iter_mut()
+                .fold(false, |changed, item| self.redact_json_strings(item) | changed),
+            serde_json::Value::Object(object) => {
+                let mut changed = false;
+                let fields = std::mem::take(object);
+                for (name, mut field) in fields {
+                    changed |= self.redact_json_strings(&mut field);
+                    let name = if self.held_in(&name) {
+                        changed = true;
+                        format!("{HELD_A_SECRET} {}", object.len())
+                    } else {
+                        name
+                    };
+                    object.insert(name, field);
+                }
+                changed
+            }
+            _ => false,
+        }
+    }
+
+    /// `text`, when it is JSON, with each string that holds a secret replaced
+    /// ([`SecretSpellings::redact_json_strings`]); `None` when it is not JSON.
+    pub fn redact_json_text(&self, text: &str) -> Option<String> {
+        let mut value = serde_json::from_str::<serde_json::Value>(text).ok()?;
+        self.redact_json_strings(&mut value);
+        Some(value.to_string())
+    }
+
+    /// A text the browser may be shown: as it is when it holds no secret in any spelling;
+    /// else, when it is JSON, with each string that holds one replaced; else only its size
+    /// ([`held_a_secret`]).
+    pub fn redact_text(&self, text: &str) -> String {
+        if !self.held_in(text) {
+            return text.to_owned();
+        }
+        self.redact_json_text(text).unwrap_or_else(|| held_a_secret(text.len()))
+    }
+}
+
+/// What stands for a text of `bytes` that held a secret and is not JSON.
+pub fn held_a_secret(bytes: usize) -> String {
+    format!("({bytes} bytes; {HELD_A_SECRET})")
 }
 
 /// `text` lowercased with every character that is not printable ASCII (a non-ASCII letter, a
@@ -63,7 +146,7 @@ fn canonical(text: &str) -> String {
         .to_ascii_lowercase()
 }
 
-/// The spellings of `secret` [`holds_secret`] looks for, lowercased: the secret, its hex, and
+/// The spellings of `secret` [`SecretSpellings`] looks for, lowercased: the secret, its hex, and
 /// its base64 and base64url at each of the three alignments it can have inside a longer
 /// encoded text (the quanta that depend on the bytes around it left out).
 fn spellings_of(secret: &str) -> Vec<String> {
@@ -226,52 +309,6 @@ pub fn prose_of(text: &str) -> String {
 /// What stands where a text held a secret in some spelling.
 pub const HELD_A_SECRET: &str = "[redacted: held a secret]";
 
-/// Every string (value or key) of `value`, at any depth, that [`holds_secret`] replaced by
-/// [`HELD_A_SECRET`]; whether anything was.
-pub fn redact_json_strings(value: &mut serde_json::Value, secrets: &[&str]) -> bool {
-    match value {
-        serde_json::Value::String(text) if holds_secret(text, secrets) => {
-            *text = HELD_A_SECRET.to_owned();
-            true
-        }
-        serde_json::Value::Array(items) => items
-            .iter_mut()
-            .fold(false, |changed, item| redact_json_strings(item, secrets) | changed),
-        serde_json::Value::Object(object) => {
-            let mut changed = false;
-            let fields = std::mem::take(object);
-            for (name, mut field) in fields {
-                changed |= redact_json_strings(&mut field, secrets);
-                let name = if holds_secret(&name, secrets) {
-                    changed = true;
-                    format!("{HELD_A_SECRET} {}", object.len())
-                } else {
-                    name
-                };
-                object.insert(name, field);
-            }
-            changed
-        }
-        _ => false,
-    }
-}
-
-/// A text the browser may be shown, given `secrets`: as it is when it holds none in any
-/// spelling; else, when it is JSON, with each string that holds one replaced; else only its
-/// size.
-pub fn redact_text(text: &str, secrets: &[&str]) -> String {
-    if !holds_secret(text, secrets) {
-        return text.to_owned();
-    }
-    match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(mut value) => {
-            redact_json_strings(&mut value, secrets);
-            value.to_string()
-        }
-        Err(_) => format!("({} bytes; {HELD_A_SECRET})", text.len()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,7 +343,10 @@ mod tests {
     #[test]
     fn a_secret_is_found_in_every_spelling_an_echo_gave_it() {
         for (what, text) in transformations(SECRET) {
-            assert!(holds_secret(&format!("got: {text} ."), &[SECRET]), "{what}: {text}");
+            assert!(
+                SecretSpellings::of(&[SECRET]).held_in(&format!("got: {text} .")),
+                "{what}: {text}"
+            );
         }
     }
 
@@ -316,27 +356,28 @@ mod tests {
             r#"{{"error":"invalid_request","error_description":"got refresh_token={}","n":1}}"#,
             SECRET.replace('+', "%2B").replace('/', "%2F")
         );
-        let shown = redact_text(&echoed, &[SECRET]);
+        let spellings = SecretSpellings::of(&[SECRET]);
+        let shown = spellings.redact_text(&echoed);
         assert!(
             shown.contains(HELD_A_SECRET) && shown.contains("invalid_request"),
             "{shown}"
         );
-        assert!(!holds_secret(&shown, &[SECRET]));
-        let plain = redact_text(&format!("Bearer {}", SECRET.to_ascii_uppercase()), &[SECRET]);
+        assert!(!spellings.held_in(&shown));
+        let plain = spellings.redact_text(&format!("Bearer {}", SECRET.to_ascii_uppercase()));
         assert!(
             plain.starts_with('(') && plain.ends_with(&format!("{HELD_A_SECRET})")),
             "{plain}"
         );
-        assert_eq!(redact_text("nothing here", &[SECRET]), "nothing here");
+        assert_eq!(spellings.redact_text("nothing here"), "nothing here");
     }
 
     #[test]
     fn ordinary_text_holds_no_secret() {
         for text in ["invalid_grant", "The refresh token has expired.", "", "users:read"] {
-            assert!(!holds_secret(text, &[SECRET]), "{text}");
+            assert!(!SecretSpellings::of(&[SECRET]).held_in(text), "{text}");
         }
         assert!(
-            !holds_secret("short", &["short"]),
+            !SecretSpellings::of(&["short"]).held_in("short"),
             "spellings under 8 characters are not looked for"
         );
     }

@@ -114,13 +114,13 @@ pub const MAX_UPSTREAM_TEXT_CHARS: usize = 300;
 pub const HELD_A_SECRET_OF_THIS_CLIENT: &str = "not shown: it held a secret of this client or session";
 
 /// An upstream server's text as the browser may be shown it: nothing of it when it holds one of
-/// `secrets` in any spelling, or a part of one ([`redaction::holds_part_of_secret`]); else every long token-like run
-/// dropped ([`redaction::prose_of`]), every character outside RFC 6749 §5.2's set for
+/// `secrets` in any spelling, or a part of one ([`redaction::SecretSpellings::part_held_in`]);
+/// else every long token-like run dropped ([`redaction::prose_of`]), every character outside RFC 6749 §5.2's set for
 /// `error_description` (%x20-21 / %x23-5B / %x5D-7E) made a `?` (so that no character the server
 /// slips into a secret hides it), redacted by value against `secrets`, then cut to `max_chars`
 /// (after the redaction, so no cut leaves part of a secret).
 pub fn upstream_text(text: &str, secrets: &[&str], max_chars: usize) -> String {
-    if redaction::holds_part_of_secret(text, secrets) {
+    if redaction::SecretSpellings::of(secrets).part_held_in(text) {
         return format!("({HELD_A_SECRET_OF_THIS_CLIENT})");
     }
     let text = redaction::prose_of(text);
@@ -164,21 +164,21 @@ pub fn redact_bytes(body: bytes::Bytes, secrets: &[&str]) -> bytes::Bytes {
     body
 }
 
-/// Every text field of `entry` redacted by value (see [`redact_values`]), then by structure: a
-/// field that still holds one of `secrets` in another spelling is replaced
-/// ([`redaction::redact_text`]).
-pub fn redact_entry(entry: &mut TranscriptEntry, secrets: &[&str]) {
-    let fields = [
-        Some(&mut entry.url),
-        entry.request_body.as_mut(),
-        entry.response_body.as_mut(),
-        entry.error.as_mut(),
-    ];
-    for field in fields.into_iter().flatten() {
-        *field = redaction::redact_text(&redact_values(field, secrets), secrets);
-    }
-    for (_, value) in &mut entry.request_headers {
-        *value = redaction::redact_text(&redact_values(value, secrets), secrets);
+/// Every text field of `entries` redacted by value (see [`redact_values`]), then by structure:
+/// a field that still holds one of `secrets` in another spelling is replaced
+/// ([`redaction::SecretSpellings::redact_text`]).
+pub fn redact_entries(entries: &mut [TranscriptEntry], secrets: &[&str]) {
+    let spellings = redaction::SecretSpellings::of(secrets);
+    let redact = |text: &mut String| *text = spellings.redact_text(&redact_values(text, secrets));
+    for entry in entries {
+        let fields = [
+            Some(&mut entry.url),
+            entry.request_body.as_mut(),
+            entry.response_body.as_mut(),
+            entry.error.as_mut(),
+        ];
+        fields.into_iter().flatten().for_each(redact);
+        entry.request_headers.iter_mut().for_each(|(_, value)| redact(value));
     }
 }
 

@@ -177,8 +177,9 @@ pub async fn exchange_body(state: &AppState, verifier: &pkce::CodeVerifier, oaut
         .to_string()
 }
 
-/// As [`sign_in`], with the failing status and body instead of a panic.
-pub async fn try_sign_in(state: &AppState, app: &Router) -> Result<String, (StatusCode, Value)> {
+/// `POST /api/authorize/start` with a new verifier and state, from the app's own page: the
+/// verifier, the state and the attempt cookie (`name=value`); the status and body when refused.
+pub async fn start_attempt(app: &Router) -> Result<(pkce::CodeVerifier, pkce::State, String), (StatusCode, Value)> {
     let verifier = pkce::CodeVerifier::generate().unwrap();
     let oauth_state = pkce::State::generate().unwrap();
     let (status, headers, body) = send(
@@ -194,23 +195,31 @@ pub async fn try_sign_in(state: &AppState, app: &Router) -> Result<String, (Stat
         return Err((status, body));
     }
     let (attempt, _) = set_cookie(&headers);
+    Ok((verifier, oauth_state, attempt))
+}
+
+/// The session cookie an answer sets (`name=value`), and the whole header, if it sets one.
+pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<(String, String)> {
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("pleo_walkthrough_session="))
+        .map(|full| (full.split(';').next().unwrap().to_owned(), full))
+}
+
+/// As [`sign_in`], with the failing status and body instead of a panic.
+pub async fn try_sign_in(state: &AppState, app: &Router) -> Result<String, (StatusCode, Value)> {
+    let (verifier, oauth_state, attempt) = start_attempt(app).await?;
     let (status, headers, summary) = authorize_and_exchange(state, app, &verifier, &oauth_state, &attempt).await;
     if status != StatusCode::OK {
         return Err((status, summary));
     }
     assert_eq!(summary["token_type"], "Bearer");
     assert_eq!(summary["has_refresh_token"], true);
-    let all_cookies: Vec<String> = headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect();
-    let session = all_cookies
-        .iter()
-        .find(|c| c.starts_with("pleo_walkthrough_session="))
-        .expect("a session cookie");
-    assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict"));
-    Ok(session.split(';').next().unwrap().to_owned())
+    let (session, full) = session_cookie(&headers).expect("a session cookie");
+    assert!(full.contains("HttpOnly") && full.contains("SameSite=Strict"));
+    Ok(session)
 }
 
 /// `401 \`code\``: a companion answer as the case list shows it.
