@@ -75,22 +75,23 @@ pub fn is_acceptable_request_id(id: &[u8]) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
-/// Drops an `x-request-id` that [`is_acceptable_request_id`] refuses, before the request id
-/// layer, which then makes a new one.
+/// The request id header.
+const REQUEST_ID: &str = "x-request-id";
+
+/// Drops an `x-request-id` that [`is_acceptable_request_id`] refuses, or one sent twice, before
+/// the request id layer, which then makes a new one.
 pub async fn refuse_unsafe_request_id(mut request: Request, next: Next) -> Response {
-    let refused = request
-        .headers()
-        .get_all(REQUEST_ID)
-        .iter()
-        .any(|id| !is_acceptable_request_id(id.as_bytes()));
-    if refused || request.headers().get_all(REQUEST_ID).iter().count() > 1 {
+    let mut ids = request.headers().get_all(REQUEST_ID).iter();
+    let kept = match (ids.next(), ids.next()) {
+        (None, _) => true,
+        (Some(id), None) => is_acceptable_request_id(id.as_bytes()),
+        (Some(_), Some(_)) => false,
+    };
+    if !kept {
         request.headers_mut().remove(REQUEST_ID);
     }
     next.run(request).await
 }
-
-/// The request id header.
-const REQUEST_ID: &str = "x-request-id";
 
 /// Logs and counts the request once it is answered; the outermost layer but the request id's.
 pub async fn log_request(request: Request, next: Next) -> Response {
