@@ -17,9 +17,11 @@
 //! - `cargo xtask fuzz [seconds]`: every cargo-fuzz target, for that long each (default 300).
 //! - `cargo xtask attack-list`: writes the attack and fault cases the last test run recorded
 //!   into `docs/attacks.md`.
-//! - `cargo xtask setup [--browser]`: only the installation steps.
-//! - `cargo xtask fresh-check`: the test command in a clean clone with an empty cargo registry
-//!   cache, as on a new machine, with the time each phase took.
+//! - `cargo xtask setup [--browser] [--trunk]`: only the installation steps (`--trunk`: Trunk,
+//!   for the development loop `trunk serve`).
+//! - `cargo xtask fresh-check [--demo]`: the test command (`--demo`: the demo, up to its first
+//!   page, with no installed tool) in a clean clone with an empty cargo registry cache, as on a
+//!   new machine, with the time each phase took.
 
 mod attack_list;
 mod bundlers;
@@ -43,7 +45,13 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(),
         Some("test") => test_run::run_all(),
-        Some("setup") => setup::ensure_tools(args.iter().any(|a| a == "--browser")),
+        Some("setup") => setup::ensure_tools(args.iter().any(|a| a == "--browser")).and_then(|()| {
+            if args.iter().any(|a| a == "--trunk") {
+                setup::ensure_trunk()
+            } else {
+                Ok(())
+            }
+        }),
         Some("build-app") => setup::ensure_tools(false).and_then(|()| wasm_release::build_app()),
         Some("production-companion") => production_companion().map(|_| ()),
         Some("image") => image::build().map(|_| ()),
@@ -56,7 +64,7 @@ fn main() -> ExitCode {
             .and_then(|_| bundlers::build()),
         Some("attack-list") => attack_list::write_page(),
         Some("doc-sites") => doc_sites::build(),
-        Some("fresh-check") => fresh_check::run(),
+        Some("fresh-check") => fresh_check::run(args.iter().any(|a| a == "--demo")),
         Some("fuzz") => match args.get(1).map(|s| s.parse::<u64>()).unwrap_or(Ok(300)) {
             Ok(seconds) => fuzz::run(seconds).and_then(|failed| {
                 if failed.is_empty() {
@@ -69,7 +77,7 @@ fn main() -> ExitCode {
         },
         _ => {
             eprintln!(
-                "usage: cargo xtask <demo|test|fresh-check|build-app|production-companion|image|pkce-bundles|pkce-package|doc-sites|fuzz [seconds]|attack-list|setup [--browser]>"
+                "usage: cargo xtask <demo|test|fresh-check [--demo]|build-app|production-companion|image|pkce-bundles|pkce-package|doc-sites|fuzz [seconds]|attack-list|setup [--browser] [--trunk]>"
             );
             return ExitCode::from(2);
         }
@@ -182,9 +190,9 @@ const DEMO_ADDR: &str = "127.0.0.1:8080";
 fn demo() -> Result<(), String> {
     setup::ensure_tools(false)?;
     wasm_release::build_app()?;
-    step("Building the companion (release)");
+    step("Building the companion (the demo profile: release without link-time optimisation)");
     run(
-        command("cargo").args(["build", "--release", "-p", "companion"]),
+        command("cargo").args(["build", "--profile", "demo", "-p", "companion", "--bin", "companion"]),
         "cargo build -p companion",
     )?;
     let addr = std::env::var("COMPANION_ADDR").unwrap_or_else(|_| DEMO_ADDR.to_owned());
@@ -194,7 +202,7 @@ fn demo() -> Result<(), String> {
     ));
     println!("    Open http://localhost:{port}/ and press \"Generate PKCE verifier, challenge and state\".");
     run(
-        command(&repo_root().join("target/release/companion").display().to_string())
+        command(&target_dir().join("demo/companion").display().to_string())
             .env("COMPANION_ADDR", &addr)
             .env("COMPANION_STATIC_DIR", repo_root().join("dist")),
         "the companion",

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{command, repo_root, run, setup, step, wasm_release, write};
+use crate::{command, repo_root, step, wasm_release, write};
 
 /// The package name.
 pub const NAME: &str = "@pleo-walkthrough/pkce";
@@ -46,42 +46,12 @@ pub fn build() -> Result<Sizes, String> {
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     step("Generating the ES module and TypeScript definitions (wasm-bindgen --target web)");
     let input = repo_root().join("target/wasm32-unknown-unknown/release/pkce_js.wasm");
-    run(
-        command("wasm-bindgen")
-            .arg("--target")
-            .arg("web")
-            .arg("--out-dir")
-            .arg(&out)
-            .args(["--out-name", "pkce"])
-            .arg(&input),
-        "wasm-bindgen",
-    )?;
+    wasm_release::generate_glue(&input, &out, "pkce", true)?;
     step("Optimising for size (wasm-opt -Oz)");
     let wasm = out.join("pkce_bg.wasm");
-    run(
-        command(&setup::npm_tool("wasm-opt").display().to_string())
-            .args(setup::WASM_OPT_FEATURES)
-            .args(["-Oz", "--strip-producers", "--strip-target-features"])
-            .arg(&wasm)
-            .arg("-o")
-            .arg(&wasm),
-        "wasm-opt",
-    )?;
+    wasm_release::optimise_for_size(&wasm)?;
     step("Bundling the JavaScript glue with its snippets into pkce.js, minified (esbuild)");
-    let glue = out.join("pkce.js");
-    run(
-        command(&setup::npm_tool("esbuild").display().to_string())
-            .arg(&glue)
-            .args([
-                "--bundle",
-                "--minify",
-                "--format=esm",
-                "--log-level=warning",
-                "--allow-overwrite",
-            ])
-            .arg(format!("--outfile={}", glue.display())),
-        "esbuild",
-    )?;
+    wasm_release::bundle_glue(&out.join("pkce.js"))?;
     let _ = std::fs::remove_dir_all(out.join("snippets"));
     write(&out.join("package.json"), &package_json())?;
     write(&out.join("node.js"), NODE_ENTRY)?;

@@ -1,5 +1,6 @@
 //! Installs what a fresh machine lacks, printing each step. Versions are pinned: Trunk 0.21.14
-//! (0.22 needs a newer rustc) and wasm-bindgen-cli exactly matching the `wasm-bindgen` crate.
+//! (0.22 needs a newer rustc; only the development loop uses it) and wasm-bindgen-cli exactly
+//! matching the `wasm-bindgen` crate.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -125,9 +126,28 @@ fn ensure_cargo_installed(name: &str, version: &str, version_args: &[&str], take
     }
     step(&format!("Installing {name} {version} (cargo install, {takes})"));
     run(
-        command("cargo").args(["install", name, "--version", version, "--locked"]),
+        command("cargo")
+            .args(["install", name, "--version", version, "--locked"])
+            .args(LIGHT_INSTALL_PROFILE),
         &format!("cargo install {name}"),
     )
+}
+
+/// `cargo install` settings for the tools this project builds from source: no link-time
+/// optimisation and 16 codegen units, so that a tool's last crates compile on every core
+/// instead of one fat-LTO link on one (docs/decisions.md has the figures). The tools run for
+/// seconds at a time; none is measurably slower.
+const LIGHT_INSTALL_PROFILE: [&str; 4] = [
+    "--config",
+    "profile.release.lto=false",
+    "--config",
+    "profile.release.codegen-units=16",
+];
+
+/// Trunk, for the development loop (`trunk serve`), installed with `cargo install` when
+/// missing. The release build does not need it ([`crate::wasm_release::build_app`]).
+pub fn ensure_trunk() -> Result<(), String> {
+    ensure_cargo_installed("trunk", TRUNK_VERSION, &["--version"], "about 7 minutes on two cores")
 }
 
 /// The geckodriver the test command found or installed (first on `PATH` with cargo's bin
@@ -140,7 +160,7 @@ pub fn geckodriver_path() -> PathBuf {
 }
 
 /// `$CARGO_HOME/bin` (default `~/.cargo/bin`), where `cargo install` puts tools.
-fn cargo_bin() -> PathBuf {
+pub fn cargo_bin() -> PathBuf {
     std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
@@ -170,12 +190,12 @@ fn version_of(program: &str, args: &[&str]) -> Option<String> {
     })
 }
 
-/// Installs the wasm target, Trunk, wasm-bindgen-cli, wasm-opt and esbuild when missing; with
+/// Installs the wasm target, wasm-bindgen-cli, wasm-opt and esbuild when missing; with
 /// `test_services`, also the three browser engines and their drivers (Debian's Chromium and
 /// ChromeDriver, Firefox ESR with geckodriver, WebKitGTK's driver and Xvfb), Redis (replica
 /// tests) and the operations tools.
 pub fn ensure_tools(test_services: bool) -> Result<(), String> {
-    step("Checking the toolchain: wasm32 target, Trunk, wasm-bindgen-cli");
+    step("Checking the toolchain: wasm32 target, wasm-bindgen-cli");
     ensure_rust_target("wasm32-unknown-unknown")?;
     // The test command's formatting and lint gates (a minimal rustup profile has neither).
     for (component, program) in [("rustfmt", "fmt"), ("clippy", "clippy")] {
@@ -190,18 +210,6 @@ pub fn ensure_tools(test_services: bool) -> Result<(), String> {
             }
         }
     }
-    match version_of("trunk", &["--version"]) {
-        Some(v) if v.contains(TRUNK_VERSION) => println!("    {v}: installed"),
-        _ => {
-            step(&format!(
-                "Installing Trunk {TRUNK_VERSION} (cargo install, a few minutes the first time)"
-            ));
-            run(
-                command("cargo").args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]),
-                "cargo install trunk",
-            )?;
-        }
-    }
     match version_of("wasm-bindgen", &["--version"]) {
         Some(v) if v.contains(WASM_BINDGEN_VERSION) => println!("    {v}: installed"),
         _ => {
@@ -210,15 +218,18 @@ pub fn ensure_tools(test_services: bool) -> Result<(), String> {
             ));
             // Not --locked: its lock file names a crate version the registry here lacks.
             run(
-                command("cargo").args(["install", "wasm-bindgen-cli", "--version", WASM_BINDGEN_VERSION]),
+                command("cargo")
+                    .args(["install", "wasm-bindgen-cli", "--version", WASM_BINDGEN_VERSION])
+                    .args(LIGHT_INSTALL_PROFILE),
                 "cargo install wasm-bindgen-cli",
             )?;
         }
     }
     ensure_wasm_opt()?;
     ensure_esbuild()?;
-    // Trunk runs cargo offline: every crate the app needs must be in cargo's cache first.
-    step("Fetching the workspace's dependencies (cargo fetch; Trunk builds offline)");
+    // `trunk serve --offline` runs cargo offline: every crate the app needs must be in cargo's
+    // cache first.
+    step("Fetching the workspace's dependencies (cargo fetch; the development loop builds offline)");
     run(command("cargo").arg("fetch"), "cargo fetch")?;
     if test_services {
         ensure_npm_library("har-validator", HAR_VALIDATOR_VERSION)?;

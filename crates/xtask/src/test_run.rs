@@ -181,6 +181,12 @@ pub fn run_all() -> Result<(), String> {
             .env("PKCE_PACKAGE", pkce_package::out_dir()),
         &mut tally,
     );
+    step("The development loop: Trunk builds the app from the same clone (trunk build --offline, debug)");
+    count(
+        &mut tally,
+        setup::ensure_trunk()
+            .and_then(|()| crate::run(command("trunk").args(["build", "--offline"]), "trunk build --offline")),
+    );
     // The replicas of the replica tests run the production build (no stand-in inside),
     // against a stand-in of their own.
     step("The production companion binary (--no-default-features), for the replica tests");

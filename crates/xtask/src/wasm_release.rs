@@ -1,5 +1,5 @@
-//! Release builds of the WebAssembly that users download: the walkthrough app (through Trunk)
-//! and the PKCE package.
+//! Release builds of the WebAssembly that users download: the walkthrough app and the PKCE
+//! package, each built by cargo, wasm-bindgen, wasm-opt and esbuild.
 //!
 //! Both rebuild the standard library with panics as an immediate trap
 //! (`-Zbuild-std`, `-Cpanic=immediate-abort`): the wasm then carries no panic-message
@@ -10,7 +10,7 @@
 //! (`-Zfmt-debug=none`: `{:?}` prints nothing; no user-facing text uses it, and the end-to-end
 //! tests read every message the page shows): about 4 KB gzipped of the app. These options are
 //! unstable: the build allows them on the stable toolchain with `RUSTC_BOOTSTRAP=1`, the way
-//! cargo-fuzz runs here. They need the toolchain's `rust-src` and, because Trunk builds offline,
+//! cargo-fuzz runs here. They need the toolchain's `rust-src` and, for a build that runs offline,
 //! the standard library's own dependencies in cargo's cache: [`size_settings_usable`] adds the
 //! first and fetches the second (cheap once they are there). Where either cannot be had, the
 //! build goes on with the plain release settings and says so in one line.
@@ -91,49 +91,63 @@ fn prepare_std_source() -> Result<(), String> {
     Ok(())
 }
 
-/// The app, built by Trunk in release (wasm-opt -Oz) into dist/, its JavaScript glue and CSS
-/// then minified by esbuild (Trunk's own JavaScript minifier cannot parse wasm-bindgen's glue),
-/// and their subresource-integrity hashes in dist/index.html renewed to match. The caller has run
-/// `setup::ensure_tools`.
+/// The app as users download it, in dist/, from the page template `index.html` that Trunk
+/// also reads (`trunk serve`, the development loop): the app crate built for wasm32 (release,
+/// size settings), its glue made by wasm-bindgen and bundled and minified by esbuild, the wasm
+/// optimised by wasm-opt -Oz, the styles minified, the files the template's
+/// `data-trunk rel="copy-file"` links name copied (loaders minified), and the page written with
+/// what Trunk writes in place of its links (the start script, the stylesheet, the preloads, with
+/// subresource-integrity hashes). It needs no Trunk, whose own build from source is the longest
+/// step of a first run. The caller has run `setup::ensure_tools`.
 pub fn build_app() -> Result<(), String> {
-    let esbuild = setup::npm_tool("esbuild");
+    let root = crate::repo_root();
+    let template =
+        std::fs::read_to_string(root.join("index.html")).map_err(|e| format!("cannot read index.html: {e}"))?;
+    let links = TemplateLinks::of(&template)?;
     // Prepared before the build's own step line, so that each phase is timed by its name.
     size_settings_usable();
-    step("Building the app with Trunk (release, size settings) into dist/");
-    run_release_build("trunk build", || {
-        let mut trunk = command("trunk");
-        trunk.args(["build", "--offline", "--release", "--dist", "dist"]);
-        trunk
+    step("Building the app (release, wasm32, size settings)");
+    run_release_build("cargo build -p app", || {
+        let mut cargo = command("cargo");
+        cargo.args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "app",
+            "--bin",
+            "app",
+        ]);
+        cargo
     })?;
-    step("Minifying the JavaScript and the CSS (esbuild); renewing the integrity hashes of the page's");
-    let dist = crate::repo_root().join("dist");
-    let index = dist.join("index.html");
-    let mut html = std::fs::read_to_string(&index).map_err(|e| format!("cannot read {}: {e}", index.display()))?;
-    let minify = |path: &Path| {
-        run(
-            command(&esbuild.display().to_string())
-                .arg(path)
-                .args(["--minify", "--log-level=warning", "--allow-overwrite"])
-                .arg(format!("--outfile={}", path.display())),
-            "esbuild",
-        )
-    };
-    for file in ["app.js", "walkthrough.css"] {
-        let path = dist.join(file);
-        let before = integrity(&path)?;
-        minify(&path)?;
-        if !html.contains(&before) {
-            return Err(format!(
-                "dist/index.html has no integrity hash {before} for {file}: did Trunk change how it writes them?"
-            ));
+    let dist = root.join("dist");
+    let _ = std::fs::remove_dir_all(&dist);
+    std::fs::create_dir_all(&dist).map_err(|e| format!("cannot create {}: {e}", dist.display()))?;
+    step("Generating the app's JavaScript glue (wasm-bindgen --target web)");
+    generate_glue(
+        &root.join("target/wasm32-unknown-unknown/release/app.wasm"),
+        &dist,
+        "app",
+        false,
+    )?;
+    step("Optimising the app for size (wasm-opt -Oz)");
+    optimise_for_size(&dist.join("app_bg.wasm"))?;
+    step("Bundling and minifying the JavaScript, minifying the CSS (esbuild); the page and its integrity hashes");
+    bundle_glue(&dist.join("app.js"))?;
+    let _ = std::fs::remove_dir_all(dist.join("snippets"));
+    let css = dist.join(APP_CSS);
+    crate::copy(&root.join(&links.stylesheet), &css)?;
+    minify(&css)?;
+    for file in &links.copied {
+        let name = Path::new(file).file_name().unwrap_or_default();
+        let copy = dist.join(name);
+        crate::copy(&root.join(file), &copy)?;
+        if name.to_string_lossy().ends_with(".js") {
+            minify(&copy)?;
         }
-        html = html.replace(&before, &integrity(&path)?);
     }
-    // The loaders (copied as they are; no integrity attribute).
-    for file in ["frame.js", "embed.js", "embed-frame.js"] {
-        minify(&dist.join(file))?;
-    }
-    std::fs::write(&index, html).map_err(|e| format!("cannot write {}: {e}", index.display()))?;
+    crate::write(&dist.join("index.html"), &links.page(&template, &dist)?)?;
     step("Naming the app's files by their content (cached for good by the companion)");
     let hashed = name_by_content(&dist)?;
     step("Precompressing the content-hashed files (brotli quality 11, gzip by Zopfli)");
@@ -141,6 +155,152 @@ pub fn build_app() -> Result<(), String> {
         precompress(&dist.join(file))?;
     }
     Ok(())
+}
+
+/// The app's styles as dist/ names them (Trunk's `rel="css"` link keeps the file's name).
+const APP_CSS: &str = "walkthrough.css";
+
+/// What the template's `data-trunk` links name: the stylesheet and the files copied as they are.
+struct TemplateLinks {
+    /// The template's lines that are `data-trunk` links, each whole.
+    lines: Vec<String>,
+    /// `rel="css"`: the stylesheet's path in the repository.
+    stylesheet: String,
+    /// `rel="copy-file"`: the paths in the repository of the files copied into dist/.
+    copied: Vec<String>,
+}
+
+impl TemplateLinks {
+    fn of(template: &str) -> Result<Self, String> {
+        let attribute = |line: &str, name: &str| {
+            let key = format!("{name}=\"");
+            let start = line.find(&key)? + key.len();
+            Some(line[start..].split('"').next()?.to_owned())
+        };
+        let mut links = Self {
+            lines: Vec::new(),
+            stylesheet: String::new(),
+            copied: Vec::new(),
+        };
+        for line in template.lines().filter(|line| line.contains("data-trunk")) {
+            links.lines.push(line.to_owned());
+            let href =
+                attribute(line, "href").ok_or_else(|| format!("index.html: a data-trunk link with no href: {line}"))?;
+            match attribute(line, "rel").as_deref() {
+                Some("rust") => {}
+                Some("css") => links.stylesheet = href,
+                Some("copy-file") => links.copied.push(href),
+                other => {
+                    return Err(format!(
+                        "index.html: a data-trunk link of rel {other:?} the build does not know"
+                    ));
+                }
+            }
+        }
+        if links.stylesheet.is_empty() {
+            return Err("index.html has no data-trunk stylesheet link".to_owned());
+        }
+        Ok(links)
+    }
+
+    /// The page as users download it: the template with its `rust` link replaced by the script
+    /// that starts the app, its `css` link by the stylesheet, its `copy-file` links left out,
+    /// and the preloads of the glue and the wasm before `</head>`, as Trunk writes them; every
+    /// integrity hash from the files in `dist` as they are now.
+    fn page(&self, template: &str, dist: &Path) -> Result<String, String> {
+        let start = "<script type=\"module\">\nimport init, * as bindings from '/app.js';\nconst wasm = await init({ module_or_path: '/app_bg.wasm' });\nwindow.wasmBindings = bindings;\ndispatchEvent(new CustomEvent(\"TrunkApplicationStarted\", {detail: {wasm}}));\n</script>";
+        let stylesheet = format!(
+            "<link rel=\"stylesheet\" href=\"/{APP_CSS}\" integrity=\"{}\"/>",
+            integrity(&dist.join(APP_CSS))?
+        );
+        let preloads = format!(
+            "<link rel=\"modulepreload\" href=\"/app.js\" crossorigin=\"anonymous\" integrity=\"{}\"><link rel=\"preload\" href=\"/app_bg.wasm\" crossorigin=\"anonymous\" integrity=\"{}\" as=\"fetch\" type=\"application/wasm\"></head>",
+            integrity(&dist.join("app.js"))?,
+            integrity(&dist.join("app_bg.wasm"))?
+        );
+        let mut page = String::with_capacity(template.len() + 1024);
+        for line in template.lines() {
+            if self.lines.iter().any(|link| link == line) {
+                let indent = &line[..line.len() - line.trim_start().len()];
+                if line.contains("rel=\"rust\"") {
+                    page.push_str(indent);
+                    page.push_str(start);
+                    page.push('\n');
+                } else if line.contains("rel=\"css\"") {
+                    page.push_str(indent);
+                    page.push_str(&stylesheet);
+                    page.push('\n');
+                }
+                continue;
+            }
+            page.push_str(line);
+            page.push('\n');
+        }
+        if !page.contains("</head>") {
+            return Err("index.html has no </head>".to_owned());
+        }
+        Ok(page.replacen("</head>", &preloads, 1))
+    }
+}
+
+/// `wasm-bindgen --target web` of `wasm` into `out`, as `<name>.js` and `<name>_bg.wasm`, with
+/// TypeScript definitions when `typescript`.
+pub fn generate_glue(wasm: &Path, out: &Path, name: &str, typescript: bool) -> Result<(), String> {
+    let mut bindgen = command("wasm-bindgen");
+    if !typescript {
+        bindgen.arg("--no-typescript");
+    }
+    run(
+        bindgen
+            .args(["--target", "web"])
+            .arg("--out-dir")
+            .arg(out)
+            .args(["--out-name", name])
+            .arg(wasm),
+        "wasm-bindgen",
+    )
+}
+
+/// `wasm-opt -Oz` of `wasm` in place, with the features rustc's wasm32 target emits, its
+/// producers and target-features sections left out.
+pub fn optimise_for_size(wasm: &Path) -> Result<(), String> {
+    run(
+        command(&setup::npm_tool("wasm-opt").display().to_string())
+            .args(setup::WASM_OPT_FEATURES)
+            .args(["-Oz", "--strip-producers", "--strip-target-features"])
+            .arg(wasm)
+            .arg("-o")
+            .arg(wasm),
+        "wasm-opt",
+    )
+}
+
+/// wasm-bindgen's glue `glue` with its snippets bundled in, minified, in place (esbuild).
+pub fn bundle_glue(glue: &Path) -> Result<(), String> {
+    run(
+        command(&setup::npm_tool("esbuild").display().to_string())
+            .arg(glue)
+            .args([
+                "--bundle",
+                "--minify",
+                "--format=esm",
+                "--log-level=warning",
+                "--allow-overwrite",
+            ])
+            .arg(format!("--outfile={}", glue.display())),
+        "esbuild",
+    )
+}
+
+/// `file` minified in place (esbuild, by its extension).
+fn minify(file: &Path) -> Result<(), String> {
+    run(
+        command(&setup::npm_tool("esbuild").display().to_string())
+            .arg(file)
+            .args(["--minify", "--log-level=warning", "--allow-overwrite"])
+            .arg(format!("--outfile={}", file.display())),
+        "esbuild",
+    )
 }
 
 /// Writes `<file>.br` (brotli, quality 11, the largest window) and `<file>.gz` (gzip, by
@@ -212,7 +372,7 @@ fn name_by_content(dist: &Path) -> Result<Vec<String>, String> {
         .collect())
 }
 
-/// The `integrity` value Trunk writes for a file: `sha384-` and the base64 of its SHA-384.
+/// A file's `integrity` value as Trunk writes it: `sha384-` and the base64 of its SHA-384.
 fn integrity(path: &Path) -> Result<String, String> {
     use base64::Engine as _;
     use sha2::Digest as _;
