@@ -152,7 +152,8 @@ pub fn run_demo() -> Result<(), String> {
     );
     let mut served = None;
     if let Some(stdout) = child.stdout.take() {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+        for line in lines.by_ref() {
             println!("{line}");
             if let Some(name) = line.strip_prefix("==> ") {
                 let serving = name.starts_with("Serving the walkthrough");
@@ -167,10 +168,13 @@ pub fn run_demo() -> Result<(), String> {
                 }
             }
         }
+        // The rest of the output is read to its end, so that no process of the demo meets a
+        // closed pipe while it stops.
+        std::thread::spawn(move || lines.for_each(drop));
     }
-    // The companion, cargo and xtask: the whole group, so that nothing keeps the port.
+    // xtask and the companion: the whole process group, so that nothing keeps the port.
     let _ = Command::new("kill")
-        .args(["-TERM", &format!("-{}", child.id())])
+        .args(["-s", "TERM", "--", &format!("-{}", child.id())])
         .status();
     let _ = child.wait();
     println!("\nfresh-check --demo: time per phase (a clean clone, an empty cargo home, no installed tools)");
