@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/.tools/node_modules/.bin:$PATH"
 cargo xtask setup --browser >/dev/null
-echo "== bytes the browser downloads (cargo xtask build-app: Trunk release, wasm-opt -Oz, std rebuilt with immediate-abort panics)"
+echo "== bytes the browser downloads (cargo xtask build-app: cargo release for wasm32, wasm-opt -Oz, std rebuilt with immediate-abort panics)"
 cargo xtask build-app >/dev/null
 total_raw=0; total_gz=0; total_br=0; total_gz9=0
 for f in dist/app_bg-*.wasm dist/app-*.js dist/walkthrough-*.css; do
