@@ -161,6 +161,7 @@ pub fn build_app() -> Result<(), String> {
 const APP_CSS: &str = "walkthrough.css";
 
 /// What the template's `data-trunk` links name: the stylesheet and the files copied as they are.
+#[derive(Debug)]
 struct TemplateLinks {
     /// The template's lines that are `data-trunk` links, each whole.
     lines: Vec<String>,
@@ -197,8 +198,12 @@ impl TemplateLinks {
                 }
             }
         }
-        if links.stylesheet.is_empty() {
-            return Err("index.html has no data-trunk stylesheet link".to_owned());
+        // dist/ and the content-hashed names ([`HASHED`]) know the styles by this one name.
+        if Path::new(&links.stylesheet).file_name() != Some(std::ffi::OsStr::new(APP_CSS)) {
+            return Err(format!(
+                "index.html's data-trunk stylesheet is {:?}, not a file named {APP_CSS}",
+                links.stylesheet
+            ));
         }
         Ok(links)
     }
@@ -330,7 +335,7 @@ fn precompress(file: &Path) -> Result<(), String> {
 }
 
 /// The app's files that get content-hashed names, and the files that name them.
-const HASHED: [&str; 3] = ["app.js", "app_bg.wasm", "walkthrough.css"];
+const HASHED: [&str; 3] = ["app.js", "app_bg.wasm", APP_CSS];
 const NAMING: [&str; 3] = ["index.html", "embed.js", "callback.html"];
 
 /// Renames the app's script, module and styles to `<name>-<16 hex digits of their SHA-256>.<ext>`
@@ -381,4 +386,57 @@ fn integrity(path: &Path) -> Result<String, String> {
         "sha384-{}",
         base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(&bytes))
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEMPLATE: &str = "<html>\n  <head>\n    <title>t</title>\n    <link data-trunk rel=\"rust\" href=\"crates/app/Cargo.toml\" data-bin=\"app\" />\n    <link data-trunk rel=\"css\" href=\"www/walkthrough.css\" />\n    <link data-trunk rel=\"copy-file\" href=\"www/frame.js\" />\n  </head>\n  <body></body>\n</html>\n";
+
+    #[test]
+    fn the_page_has_what_trunk_writes_for_each_link_and_no_link_of_trunks() {
+        let links = TemplateLinks::of(TEMPLATE).unwrap();
+        assert_eq!(links.stylesheet, "www/walkthrough.css");
+        assert_eq!(links.copied, ["www/frame.js"]);
+        let dist = std::env::temp_dir().join(format!("xtask-page-{}", std::process::id()));
+        std::fs::create_dir_all(&dist).unwrap();
+        for (file, text) in [("app.js", "js"), ("app_bg.wasm", "wasm"), (APP_CSS, "css")] {
+            std::fs::write(dist.join(file), text).unwrap();
+        }
+        let page = links.page(TEMPLATE, &dist).unwrap();
+        std::fs::remove_dir_all(&dist).unwrap();
+        assert!(!page.contains("data-trunk"), "{page}");
+        assert!(page.contains("import init, * as bindings from '/app.js'"), "{page}");
+        assert!(page.contains("module_or_path: '/app_bg.wasm'"), "{page}");
+        let sha384 = |text: &str| {
+            use base64::Engine as _;
+            use sha2::Digest as _;
+            format!(
+                "sha384-{}",
+                base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(text.as_bytes()))
+            )
+        };
+        assert!(
+            page.contains(&format!("href=\"/walkthrough.css\" integrity=\"{}\"", sha384("css"))),
+            "{page}"
+        );
+        let preloads = page.find("rel=\"modulepreload\"").unwrap();
+        assert!(
+            preloads < page.find("</head>").unwrap() && page.contains(&sha384("wasm")),
+            "{page}"
+        );
+        assert!(
+            page.find("<title>").unwrap() < page.find("<script").unwrap(),
+            "in the rust link's place"
+        );
+    }
+
+    #[test]
+    fn a_template_link_the_build_does_not_know_is_refused() {
+        let unknown = TEMPLATE.replace("rel=\"copy-file\"", "rel=\"copy-dir\"");
+        assert!(TemplateLinks::of(&unknown).unwrap_err().contains("copy-dir"));
+        let renamed = TEMPLATE.replace("www/walkthrough.css", "www/styles.css");
+        assert!(TemplateLinks::of(&renamed).unwrap_err().contains("styles.css"));
+    }
 }
