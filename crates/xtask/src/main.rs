@@ -32,6 +32,7 @@ mod image;
 #[cfg(test)]
 mod module_graph;
 mod pkce_package;
+mod progress;
 mod setup;
 mod test_run;
 mod vite_example;
@@ -103,9 +104,9 @@ pub fn repo_root() -> PathBuf {
         .expect("the repository root exists")
 }
 
-/// Prints a step the way every command here does.
+/// Prints a step the way every command here does ([`progress::step`]).
 pub fn step(text: &str) {
-    println!("\n==> {text}");
+    progress::step(text);
 }
 
 /// A command run from the repository root, with cargo's bin directory on PATH.
@@ -188,6 +189,7 @@ const DEMO_ADDR: &str = "127.0.0.1:8080";
 /// stand-in). The app is built first so that a failed build stops here with its error, never
 /// serving a page without its app.
 fn demo() -> Result<(), String> {
+    progress::begin("demo");
     setup::ensure_tools(false)?;
     wasm_release::build_app()?;
     step("Building the companion (the demo profile: release without link-time optimisation)");
@@ -197,6 +199,8 @@ fn demo() -> Result<(), String> {
     )?;
     let addr = std::env::var("COMPANION_ADDR").unwrap_or_else(|_| DEMO_ADDR.to_owned());
     let port = addr.rsplit(':').next().unwrap_or_default();
+    // The builds are timed; serving is not a phase that ends.
+    progress::finish();
     step(&format!(
         "Serving the walkthrough at http://localhost:{port}/ from the companion, with the embedded stand-in (Ctrl-C stops it)"
     ));

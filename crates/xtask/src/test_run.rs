@@ -110,6 +110,7 @@ fn suite_by_engine(name: &str, command: &mut Command, tally: &mut Tally, engines
 /// Installs what is missing, builds the app, runs every suite, prints the closing line and
 /// fails if anything failed.
 pub fn run_all() -> Result<(), String> {
+    crate::progress::begin("test");
     warn_if_disk_is_short();
     setup::ensure_tools(true)?;
     wasm_release::build_app()?;
@@ -232,6 +233,7 @@ pub fn run_all() -> Result<(), String> {
         .map(|(engine, counted)| format!("{engine} {} passed, {} failed", counted.passed, counted.failed))
         .collect();
     println!("End-to-end tests by engine: {}", by_engine.join("; "));
+    crate::progress::finish();
     println!("\n{} passed, {} failed", tally.passed, tally.failed);
     if tally.failed == 0 {
         Ok(())
