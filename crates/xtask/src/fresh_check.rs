@@ -20,6 +20,47 @@ struct Phase {
     took: Duration,
 }
 
+/// The phases of a command's output, timed as its `==> ` lines come (the first phase, before
+/// any such line, is cargo building xtask itself).
+struct PhaseClock {
+    done: Vec<Phase>,
+    current: (String, Instant),
+}
+
+impl PhaseClock {
+    fn start() -> Self {
+        Self {
+            done: Vec::new(),
+            current: (
+                "Building xtask (cargo downloads its first crates)".to_owned(),
+                Instant::now(),
+            ),
+        }
+    }
+
+    /// Notes an output line; the name of the phase it begins, if it begins one.
+    fn line<'a>(&mut self, line: &'a str) -> Option<&'a str> {
+        let name = line.strip_prefix("==> ")?;
+        let (previous, began) = std::mem::replace(&mut self.current, (name.to_owned(), Instant::now()));
+        self.done.push(Phase {
+            name: previous,
+            took: began.elapsed(),
+        });
+        Some(name)
+    }
+
+    /// The phases that ended, and (`with_current`) the one under way, as far as it went.
+    fn phases(mut self, with_current: bool) -> Vec<Phase> {
+        if with_current {
+            self.done.push(Phase {
+                name: self.current.0,
+                took: self.current.1.elapsed(),
+            });
+        }
+        self.done
+    }
+}
+
 /// Runs the rehearsal (`--demo`: [`run_demo`]); fails if the test command in the clone fails.
 pub fn run(demo: bool) -> Result<(), String> {
     if demo {
@@ -145,27 +186,18 @@ pub fn run_demo() -> Result<(), String> {
     let mut child = demo
         .spawn()
         .map_err(|e| format!("cannot start cargo xtask demo: {e}"))?;
-    let mut phases = vec![];
-    let mut current = (
-        "Building xtask (cargo downloads its first crates)".to_owned(),
-        Instant::now(),
-    );
+    let mut clock = PhaseClock::start();
     let mut served = None;
     if let Some(stdout) = child.stdout.take() {
         let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
         for line in lines.by_ref() {
             println!("{line}");
-            if let Some(name) = line.strip_prefix("==> ") {
-                let serving = name.starts_with("Serving the walkthrough");
-                let (previous, began) = std::mem::replace(&mut current, (name.to_owned(), Instant::now()));
-                phases.push(Phase {
-                    name: previous,
-                    took: began.elapsed(),
-                });
-                if serving {
-                    served = first_page(port, Duration::from_secs(60)).then(|| started.elapsed());
-                    break;
-                }
+            if clock
+                .line(&line)
+                .is_some_and(|phase| phase.starts_with("Serving the walkthrough"))
+            {
+                served = first_page(port, Duration::from_secs(60)).then(|| started.elapsed());
+                break;
             }
         }
         // The rest of the output is read to its end, so that no process of the demo meets a
@@ -178,7 +210,7 @@ pub fn run_demo() -> Result<(), String> {
         .status();
     let _ = child.wait();
     println!("\nfresh-check --demo: time per phase (a clean clone, an empty cargo home, no installed tools)");
-    for phase in &phases {
+    for phase in &clock.phases(false) {
         println!("  {:>7.1} s  {}", phase.took.as_secs_f64(), phase.name);
     }
     let _ = std::fs::remove_dir_all(&root);
@@ -214,39 +246,25 @@ fn first_page(port: u16, limit: Duration) -> bool {
     false
 }
 
-/// Runs `command`, echoing its output, and times the phases its `==> ` lines mark (the first
-/// phase, before any such line, is cargo building xtask itself). Returns the phases, the last
-/// `N passed, N failed` line and whether the command succeeded.
+/// Runs `command`, echoing its output, and times the phases its `==> ` lines mark
+/// ([`PhaseClock`]). Returns the phases, the last `N passed, N failed` line and whether the
+/// command succeeded.
 fn timed(command: &mut Command) -> Result<(Vec<Phase>, String, bool), String> {
     let mut child = command
         .spawn()
         .map_err(|e| format!("cannot start cargo xtask test: {e}"))?;
-    let mut phases = vec![];
-    let mut current = (
-        "Building xtask (cargo downloads its first crates)".to_owned(),
-        Instant::now(),
-    );
+    let mut clock = PhaseClock::start();
     let mut closing = String::from("no closing line");
     if let Some(stdout) = child.stdout.take() {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             println!("{line}");
-            if let Some(name) = line.strip_prefix("==> ") {
-                let (previous, began) = std::mem::replace(&mut current, (name.to_owned(), Instant::now()));
-                phases.push(Phase {
-                    name: previous,
-                    took: began.elapsed(),
-                });
-            } else if is_closing_line(&line) {
+            if clock.line(&line).is_none() && is_closing_line(&line) {
                 closing = line;
             }
         }
     }
     let success = child.wait().is_ok_and(|s| s.success());
-    phases.push(Phase {
-        name: current.0,
-        took: current.1.elapsed(),
-    });
-    Ok((phases, closing, success))
+    Ok((clock.phases(true), closing, success))
 }
 
 /// `N passed, N failed`, the test command's last line.

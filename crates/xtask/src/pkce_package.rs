@@ -29,18 +29,7 @@ pub struct Sizes {
 /// Builds the package and reports its sizes (the caller has run `setup::ensure_tools`).
 pub fn build() -> Result<Sizes, String> {
     step("Building the PKCE module (release, wasm32)");
-    wasm_release::run_release_build("cargo build -p pkce-js", || {
-        let mut cargo = command("cargo");
-        cargo.args([
-            "build",
-            "--release",
-            "--target",
-            "wasm32-unknown-unknown",
-            "-p",
-            "pkce-js",
-        ]);
-        cargo
-    })?;
+    wasm_release::run_release_build("cargo build -p pkce-js", || wasm_release::wasm32_release("pkce-js"))?;
     let out = out_dir();
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;

@@ -108,17 +108,8 @@ pub fn build_app() -> Result<(), String> {
     size_settings_usable();
     step("Building the app (release, wasm32, size settings)");
     run_release_build("cargo build -p app", || {
-        let mut cargo = command("cargo");
-        cargo.args([
-            "build",
-            "--release",
-            "--target",
-            "wasm32-unknown-unknown",
-            "-p",
-            "app",
-            "--bin",
-            "app",
-        ]);
+        let mut cargo = wasm32_release("app");
+        cargo.args(["--bin", "app"]);
         cargo
     })?;
     let dist = root.join("dist");
@@ -246,6 +237,21 @@ impl TemplateLinks {
         }
         Ok(page.replacen("</head>", &preloads, 1))
     }
+}
+
+/// `cargo build --release --target wasm32-unknown-unknown -p <package>`: the wasm lands in
+/// `target/wasm32-unknown-unknown/release/`.
+pub fn wasm32_release(package: &str) -> Command {
+    let mut cargo = command("cargo");
+    cargo.args([
+        "build",
+        "--release",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        package,
+    ]);
+    cargo
 }
 
 /// `wasm-bindgen --target web` of `wasm` into `out`, as `<name>.js` and `<name>_bg.wasm`, with
