@@ -1,10 +1,9 @@
-//! `cargo xtask fresh-check`: the newcomer's first run, rehearsed. Clones the committed
-//! repository into a temporary folder and runs the test command there with an empty cargo home
-//! (no registry cache, no git checkouts), so every crate, the standard library's dependencies
-//! included, is downloaded as on a new machine. The binaries already installed (Trunk,
-//! wasm-bindgen-cli, cargo-fuzz, Chromium) stay on PATH, so they are not rebuilt; the npm tools
-//! are installed afresh into the clone. Prints how long each phase took. `--demo` rehearses
-//! `cargo xtask demo` instead, with no installed tool either, up to its first page.
+//! `cargo xtask fresh-check`: a newcomer's first page and first test run, rehearsed. Clones the
+//! committed repository into a temporary folder and, with an empty cargo home (no registry cache,
+//! no git checkouts, no tool `cargo install` put there), runs `cargo xtask demo` until its first
+//! page is served, then `cargo xtask test` in the same clone: every crate is downloaded and every
+//! tool built as on a new machine. Prints how long each phase of each took. `--demo` stops after
+//! the demo's first page.
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt as _;
@@ -61,47 +60,57 @@ impl PhaseClock {
     }
 }
 
-/// Runs the rehearsal (`--demo`: [`run_demo`]); fails if the test command in the clone fails.
-pub fn run(demo: bool) -> Result<(), String> {
-    if demo {
-        return run_demo();
+/// Runs the rehearsal: the demo up to its first page, then (unless `demo_only`) the test
+/// command in the same clone, as on a bare machine ([`BareMachine`]). Fails if the demo serves no
+/// page or the test command fails.
+pub fn run(demo_only: bool) -> Result<(), String> {
+    let prefix = if demo_only {
+        "pleo-fresh-demo"
+    } else {
+        "pleo-fresh-check"
+    };
+    let machine = BareMachine::new(prefix)?;
+    let demo = machine.demo();
+    let demo_phases = match &demo {
+        Ok((phases, took)) => {
+            print_phases("the demo up to its first page", phases);
+            println!(
+                "  {:>7.1} s  to the first page ({:.1} minutes)",
+                took.as_secs_f64(),
+                took.as_secs_f64() / 60.0
+            );
+            phases
+        }
+        Err(e) => {
+            machine.remove(false);
+            return Err(e.clone());
+        }
+    };
+    if demo_only {
+        machine.remove(true);
+        return Ok(());
     }
-    let (root, clone, cargo_home) = clone_with_empty_cargo_home("pleo-fresh-check")?;
     step(&format!(
-        "Running `cargo xtask test` there with an empty CARGO_HOME ({})",
-        cargo_home.display()
+        "Running `cargo xtask test` in the same clone, after the demo ({})",
+        machine.cargo_home.display()
     ));
-    let mut test = Command::new("cargo");
-    test.current_dir(&clone)
-        .args(["xtask", "test"])
-        .env("CARGO_HOME", &cargo_home)
-        // The toolchain stays where rustup keeps it; only cargo's home is new.
-        .env("RUSTUP_HOME", rustup_home())
-        .env("PATH", setup::path_with_cargo_bin())
-        .env_remove("CARGO_TARGET_DIR")
-        .stdout(Stdio::piped());
-    let (phases, closing, success) = timed(&mut test)?;
-    println!("\nfresh-check: time per phase (a clean clone, an empty cargo registry cache)");
-    for phase in &phases {
-        println!("  {:>7.1} s  {}", phase.took.as_secs_f64(), phase.name);
-    }
+    let mut test = machine.command(&["xtask", "test"]);
+    let (phases, closing, success) = timed(test.stdout(Stdio::piped()))?;
+    print_phases("the demo up to its first page", demo_phases);
+    print_phases("the first test run after the demo", &phases);
     let total: Duration = phases.iter().map(|p| p.took).sum();
     println!(
         "  {:>7.1} s  in all ({:.1} minutes); the test command said: {closing}",
         total.as_secs_f64(),
         total.as_secs_f64() / 60.0
     );
+    machine.remove(success);
     if success {
-        let _ = std::fs::remove_dir_all(&root);
         Ok(())
     } else {
-        // The sources, logs and screenshots stay to look at; the build output and the cargo home
-        // (about 9 GB together) go, so failed rehearsals do not fill the disk CI builds on.
-        let _ = std::fs::remove_dir_all(clone.join("target"));
-        let _ = std::fs::remove_dir_all(&cargo_home);
         Err(format!(
-            "the test command failed in the fresh clone (its sources and artifacts left in {} to look at)",
-            clone.display()
+            "the test command failed in the fresh clone (its sources and logs left in {} to look at)",
+            machine.clone.display()
         ))
     }
 }
@@ -136,6 +145,14 @@ fn clone_with_empty_cargo_home(prefix: &str) -> Result<(PathBuf, PathBuf, PathBu
     Ok((root, clone, cargo_home))
 }
 
+/// Prints each phase's time under a heading saying what ran.
+fn print_phases(what: &str, phases: &[Phase]) {
+    println!("\nfresh-check: {what}, time per phase (a clean clone, an empty cargo home, no installed tools)");
+    for phase in phases {
+        println!("  {:>7.1} s  {}", phase.took.as_secs_f64(), phase.name);
+    }
+}
+
 /// The rustup proxies a bare machine has (rustup's own `cargo`, `rustc` and the rest), and
 /// nothing `cargo install` put beside them.
 const RUSTUP_PROXIES: [&str; 8] = [
@@ -149,81 +166,107 @@ const RUSTUP_PROXIES: [&str; 8] = [
     "clippy-driver",
 ];
 
-/// `cargo xtask fresh-check --demo`: the newcomer's first page, rehearsed as on a bare machine.
-/// A clean clone, an empty cargo home, and a PATH whose cargo bin directory holds only rustup's
-/// proxies (Trunk, wasm-bindgen-cli and the rest must be installed as on a new machine); runs
-/// `cargo xtask demo` there on a free port until the walkthrough's page is served, then stops
-/// it. Prints the time each phase took and the time to the first page.
-pub fn run_demo() -> Result<(), String> {
-    let (root, clone, cargo_home) = clone_with_empty_cargo_home("pleo-fresh-demo")?;
-    let bin = cargo_home.join("bin");
-    std::fs::create_dir_all(&bin).map_err(|e| format!("cannot create {}: {e}", bin.display()))?;
-    let installed = setup::cargo_bin();
-    for proxy in RUSTUP_PROXIES {
-        let _ = std::os::unix::fs::symlink(installed.join(proxy), bin.join(proxy));
+/// A new machine, as far as cargo can tell: a temporary folder `<prefix>-<pid>` holding a clone of
+/// the committed repository and an empty cargo home whose `bin` holds only rustup's proxies, and a
+/// PATH without the cargo bin directory of this machine (Trunk, wasm-bindgen-cli and the rest
+/// must be installed as on a new machine; Debian's packages stay, as they cannot be taken away).
+struct BareMachine {
+    root: PathBuf,
+    clone: PathBuf,
+    cargo_home: PathBuf,
+    path: std::ffi::OsString,
+}
+
+impl BareMachine {
+    fn new(prefix: &str) -> Result<Self, String> {
+        let (root, clone, cargo_home) = clone_with_empty_cargo_home(prefix)?;
+        let bin = cargo_home.join("bin");
+        std::fs::create_dir_all(&bin).map_err(|e| format!("cannot create {}: {e}", bin.display()))?;
+        let installed = setup::cargo_bin();
+        for proxy in RUSTUP_PROXIES {
+            let _ = std::os::unix::fs::symlink(installed.join(proxy), bin.join(proxy));
+        }
+        let this_path = std::env::var_os("PATH").unwrap_or_default();
+        let path = std::iter::once(bin).chain(std::env::split_paths(&this_path).filter(|dir| *dir != installed));
+        Ok(Self {
+            path: std::env::join_paths(path).unwrap_or_default(),
+            root,
+            clone,
+            cargo_home,
+        })
     }
-    let path: Vec<PathBuf> = std::iter::once(bin.clone())
-        .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).filter(|dir| *dir != installed))
-        .collect();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| format!("no free port: {e}"))?;
-    step(&format!(
-        "Running `cargo xtask demo` there with an empty CARGO_HOME and no installed tools, on port {port}"
-    ));
-    let started = Instant::now();
-    let mut demo = Command::new("cargo");
-    demo.current_dir(&clone)
-        .args(["xtask", "demo"])
-        .env("CARGO_HOME", &cargo_home)
-        .env("RUSTUP_HOME", rustup_home())
-        .env("PATH", std::env::join_paths(path).unwrap_or_default())
-        .env("COMPANION_ADDR", format!("127.0.0.1:{port}"))
-        .env_remove("CARGO_TARGET_DIR")
-        .stdout(Stdio::piped())
-        .process_group(0);
-    let mut child = demo
-        .spawn()
-        .map_err(|e| format!("cannot start cargo xtask demo: {e}"))?;
-    let mut clock = PhaseClock::start();
-    let mut served = None;
-    if let Some(stdout) = child.stdout.take() {
-        let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
-        for line in lines.by_ref() {
-            println!("{line}");
-            if clock
-                .line(&line)
-                .is_some_and(|phase| phase.starts_with("Serving the walkthrough"))
-            {
-                served = first_page(port, Duration::from_secs(60)).then(|| started.elapsed());
-                break;
+
+    /// `cargo args` in the clone, on this machine's cargo home and PATH.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cargo = Command::new("cargo");
+        cargo
+            .current_dir(&self.clone)
+            .args(args)
+            .env("CARGO_HOME", &self.cargo_home)
+            // The toolchain stays where rustup keeps it; only cargo's home is new.
+            .env("RUSTUP_HOME", rustup_home())
+            .env("PATH", &self.path)
+            .env_remove("CARGO_TARGET_DIR");
+        cargo
+    }
+
+    /// Runs `cargo xtask demo` on a free port until the walkthrough's page is served, then stops
+    /// it: the phases and the time to the first page.
+    fn demo(&self) -> Result<(Vec<Phase>, Duration), String> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .map_err(|e| format!("no free port: {e}"))?;
+        step(&format!(
+            "Running `cargo xtask demo` there with an empty CARGO_HOME and no installed tools, on port {port}"
+        ));
+        let started = Instant::now();
+        let mut child = self
+            .command(&["xtask", "demo"])
+            .env("COMPANION_ADDR", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .map_err(|e| format!("cannot start cargo xtask demo: {e}"))?;
+        let mut clock = PhaseClock::start();
+        let mut served = None;
+        if let Some(stdout) = child.stdout.take() {
+            let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+            for line in lines.by_ref() {
+                println!("{line}");
+                if clock
+                    .line(&line)
+                    .is_some_and(|phase| phase.starts_with("Serving the walkthrough"))
+                {
+                    served = first_page(port, Duration::from_secs(60)).then(|| started.elapsed());
+                    break;
+                }
             }
+            // The rest of the output is read to its end, so that no process of the demo meets a
+            // closed pipe while it stops.
+            std::thread::spawn(move || lines.for_each(drop));
         }
-        // The rest of the output is read to its end, so that no process of the demo meets a
-        // closed pipe while it stops.
-        std::thread::spawn(move || lines.for_each(drop));
-    }
-    // xtask and the companion: the whole process group, so that nothing keeps the port.
-    let _ = Command::new("kill")
-        .args(["-s", "TERM", "--", &format!("-{}", child.id())])
-        .status();
-    let _ = child.wait();
-    println!("\nfresh-check --demo: time per phase (a clean clone, an empty cargo home, no installed tools)");
-    for phase in &clock.phases(false) {
-        println!("  {:>7.1} s  {}", phase.took.as_secs_f64(), phase.name);
-    }
-    let _ = std::fs::remove_dir_all(&root);
-    match served {
-        Some(took) => {
-            println!(
-                "  {:>7.1} s  to the first page ({:.1} minutes)",
-                took.as_secs_f64(),
-                took.as_secs_f64() / 60.0
-            );
-            Ok(())
+        // xtask and the companion: the whole process group, so that nothing keeps the port.
+        let _ = Command::new("kill")
+            .args(["-s", "TERM", "--", &format!("-{}", child.id())])
+            .status();
+        let _ = child.wait();
+        match served {
+            Some(took) => Ok((clock.phases(false), took)),
+            None => Err("the demo served no page".to_owned()),
         }
-        None => Err("the demo served no page".to_owned()),
+    }
+
+    /// Removes the folder (`all`), or, after a failure, only the build output and the cargo home
+    /// (about 10 GB together), so that failed rehearsals do not fill the disk CI builds on while
+    /// the sources, logs and screenshots stay to look at.
+    fn remove(&self, all: bool) {
+        if all {
+            let _ = std::fs::remove_dir_all(&self.root);
+        } else {
+            let _ = std::fs::remove_dir_all(self.clone.join("target"));
+            let _ = std::fs::remove_dir_all(&self.cargo_home);
+        }
     }
 }
 

@@ -20,6 +20,12 @@ pub fn context_dir() -> PathBuf {
     target_dir().join("image")
 }
 
+/// The static production companion [`build_from_dist`] builds (also the binary the replica tests
+/// run).
+pub fn static_companion_bin() -> PathBuf {
+    target_dir().join(TARGET).join("release").join("companion")
+}
+
 /// Builds the app, the static companion and the image; returns the image's size in bytes.
 pub fn build() -> Result<u64, String> {
     setup::ensure_tools(false)?;
@@ -43,8 +49,7 @@ pub fn build_from_dist() -> Result<u64, String> {
     let context = context_dir();
     let _ = std::fs::remove_dir_all(&context);
     std::fs::create_dir_all(&context).map_err(|e| format!("{}: {e}", context.display()))?;
-    let binary = target_dir().join(TARGET).join("release").join("companion");
-    copy(&binary, &context.join("companion"))?;
+    copy(&static_companion_bin(), &context.join("companion"))?;
     copy_dir(&repo_root().join("dist"), &context.join("app"))?;
     copy(
         Path::new("/etc/ssl/certs/ca-certificates.crt"),

@@ -19,9 +19,9 @@
 //!   into `docs/attacks.md`.
 //! - `cargo xtask setup [--browser] [--trunk]`: only the installation steps (`--trunk`: Trunk,
 //!   for the development loop `trunk serve`).
-//! - `cargo xtask fresh-check [--demo]`: the test command (`--demo`: the demo, up to its first
-//!   page, with no installed tool) in a clean clone with an empty cargo registry cache, as on a
-//!   new machine, with the time each phase took.
+//! - `cargo xtask fresh-check [--demo]`: the demo up to its first page, then the test command
+//!   (`--demo`: the demo only), in a clean clone with an empty cargo home and no installed tool,
+//!   as on a new machine, with the time each phase took.
 
 mod attack_list;
 mod bundlers;

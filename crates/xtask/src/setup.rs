@@ -103,7 +103,8 @@ pub fn ensure_cargo_fuzz() -> Result<(), String> {
         "cargo-fuzz",
         CARGO_FUZZ_VERSION,
         &["fuzz", "--version"],
-        "a few minutes",
+        ToolBuild::Debug,
+        "about 20 seconds",
     )
 }
 
@@ -113,13 +114,34 @@ fn ensure_geckodriver() -> Result<(), String> {
         "geckodriver",
         GECKODRIVER_VERSION,
         &["--version"],
+        ToolBuild::LightRelease,
         "about a minute and a half",
     )
 }
 
-/// The crates.io tool `name` at `version` (`--locked`), installed with `cargo install` unless
-/// `name version_args` already names that version; `takes` says how long an install takes.
-fn ensure_cargo_installed(name: &str, version: &str, version_args: &[&str], takes: &str) -> Result<(), String> {
+/// How `cargo install` builds a tool.
+#[derive(Debug, Clone, Copy)]
+enum ToolBuild {
+    /// Cargo's dev profile (`--debug`): for a tool that hands the work to other programs (cargo,
+    /// wasm-bindgen, wasm-opt), whose own speed nobody waits for. Trunk so built installs in 166 s
+    /// here instead of 392 s, and builds the app as fast (docs/decisions.md).
+    Debug,
+    /// The release profile without its fat LTO ([`LIGHT_INSTALL_PROFILE`]): for a tool whose own
+    /// work the tests wait for (wasm-bindgen-cli reads every test's module; geckodriver carries
+    /// every WebDriver command).
+    LightRelease,
+}
+
+/// The crates.io tool `name` at `version` (`--locked`), installed with `cargo install` as `build`
+/// says unless `name version_args` already names that version; `takes` says how long an install
+/// takes.
+fn ensure_cargo_installed(
+    name: &str,
+    version: &str,
+    version_args: &[&str],
+    build: ToolBuild,
+    takes: &str,
+) -> Result<(), String> {
     if version_of(name, version_args).is_some_and(|v| v.contains(version)) {
         println!("    {name} {version}: installed");
         return Ok(());
@@ -128,15 +150,18 @@ fn ensure_cargo_installed(name: &str, version: &str, version_args: &[&str], take
     run(
         command("cargo")
             .args(["install", name, "--version", version, "--locked"])
-            .args(LIGHT_INSTALL_PROFILE),
+            .args(match build {
+                ToolBuild::Debug => &["--debug"][..],
+                ToolBuild::LightRelease => &LIGHT_INSTALL_PROFILE[..],
+            }),
         &format!("cargo install {name}"),
     )
 }
 
-/// `cargo install` settings for the tools this project builds from source: no link-time
-/// optimisation and 16 codegen units, so that a tool's last crates compile on every core
-/// instead of one fat-LTO link on one (docs/decisions.md has the figures). The tools run for
-/// seconds at a time; none is measurably slower.
+/// `cargo install` settings for the release-built tools ([`ToolBuild::LightRelease`],
+/// wasm-bindgen-cli): no link-time optimisation and 16 codegen units, so that a tool's last crates
+/// compile on every core instead of one fat-LTO link on one (docs/decisions.md has the figures).
+/// The tools run for seconds at a time; none is measurably slower.
 const LIGHT_INSTALL_PROFILE: [&str; 4] = [
     "--config",
     "profile.release.lto=false",
@@ -147,7 +172,13 @@ const LIGHT_INSTALL_PROFILE: [&str; 4] = [
 /// Trunk, for the development loop (`trunk serve`), installed with `cargo install` when
 /// missing. The release build does not need it ([`crate::wasm_release::build_app`]).
 pub fn ensure_trunk() -> Result<(), String> {
-    ensure_cargo_installed("trunk", TRUNK_VERSION, &["--version"], "about 7 minutes on two cores")
+    ensure_cargo_installed(
+        "trunk",
+        TRUNK_VERSION,
+        &["--version"],
+        ToolBuild::Debug,
+        "about 3 minutes on two cores",
+    )
 }
 
 /// The geckodriver the test command found or installed (first on `PATH` with cargo's bin

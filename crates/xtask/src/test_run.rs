@@ -188,20 +188,15 @@ pub fn run_all() -> Result<(), String> {
         setup::ensure_trunk()
             .and_then(|()| crate::run(command("trunk").args(["build", "--offline"]), "trunk build --offline")),
     );
-    // The replicas of the replica tests run the production build (no stand-in inside),
-    // against a stand-in of their own.
-    step("The production companion binary (--no-default-features), for the replica tests");
-    let companion_bin = production_companion_bin();
-    if let Err(e) = &companion_bin {
-        println!("    FAILED: {e}");
-        tally.failed += 1;
-    }
-    // The container image the image test runs (the app above, a static companion, podman).
+    // The container image the image test runs (the app above, a static companion, podman). Its
+    // static companion is the production build (no stand-in inside): the replicas of the replica
+    // tests run it too, against a stand-in of their own.
     let image = image::build_from_dist();
     if let Err(e) = &image {
         println!("    FAILED: {e}");
         tally.failed += 1;
     }
+    let companion_bin = Some(image::static_companion_bin()).filter(|bin| bin.is_file());
     let mut engines = [Tally::default(); 3];
     suite_by_engine(
         "End-to-end tests: the walkthrough in Chromium, Firefox ESR and WebKitGTK (on its own pages and framed by documentation pages of another site), the package against WebCrypto, its README examples under Vite, three companion replicas on Redis, their operation behind HAProxy, the container image",
@@ -221,7 +216,7 @@ pub fn run_all() -> Result<(), String> {
         &mut tally,
         &mut engines,
     );
-    step("The production companion (--no-default-features) builds and holds no stand-in code");
+    step("The production companion (the static build above) holds no stand-in code (cargo tree)");
     count(&mut tally, production_companion_has_no_stand_in());
     fuzz_suite(&mut tally);
     step("The attack-case list in docs/attacks.md matches what the tests recorded");
@@ -274,30 +269,9 @@ fn available_kib(df: &str) -> Option<u64> {
     df.lines().nth(1)?.split_whitespace().nth(3)?.parse().ok()
 }
 
-/// Builds the companion without the stand-in and returns where its binary is.
-fn production_companion_bin() -> Result<std::path::PathBuf, String> {
-    crate::run(
-        command("cargo").args([
-            "build",
-            "--quiet",
-            "-p",
-            "companion",
-            "--no-default-features",
-            "--bin",
-            "companion",
-        ]),
-        "cargo build -p companion --no-default-features",
-    )?;
-    Ok(crate::target_dir().join("debug").join("companion"))
-}
-
-/// `cargo check -p companion --no-default-features` passes, and `cargo tree` of that build
-/// names no `stand-in` among its dependencies.
+/// `cargo tree` of the production companion (`--no-default-features`, as
+/// [`crate::production_build`] builds it) names no `stand-in` among its dependencies.
 fn production_companion_has_no_stand_in() -> Result<(), String> {
-    crate::run(
-        command("cargo").args(["check", "--quiet", "-p", "companion", "--no-default-features"]),
-        "cargo check -p companion --no-default-features",
-    )?;
     let tree = command("cargo")
         .args([
             "tree",
