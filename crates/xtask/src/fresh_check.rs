@@ -3,7 +3,8 @@
 //! no git checkouts, no tool `cargo install` put there), runs `cargo xtask demo` until its first
 //! page is served, then `cargo xtask test` in the same clone: every crate is downloaded and every
 //! tool built as on a new machine. Prints how long each phase of each took. `--demo` stops after
-//! the demo's first page.
+//! the demo's first page; `--steady` runs the test command a second time, as a developer's
+//! every-day run.
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt as _;
@@ -60,58 +61,69 @@ impl PhaseClock {
     }
 }
 
-/// Runs the rehearsal: the demo up to its first page, then (unless `demo_only`) the test
-/// command in the same clone, as on a bare machine ([`BareMachine`]). Fails if the demo serves no
-/// page or the test command fails.
-pub fn run(demo_only: bool) -> Result<(), String> {
-    let prefix = if demo_only {
+/// How far a rehearsal goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rehearsal {
+    /// The demo up to its first page (`--demo`).
+    Demo,
+    /// The demo, then the first test run in the same clone.
+    DemoThenTest,
+    /// The demo, the first test run, then a second one with nothing left to install or build
+    /// from scratch (`--steady`).
+    DemoThenTestTwice,
+}
+
+/// Runs the rehearsal ([`Rehearsal`]) as on a bare machine ([`BareMachine`]); prints each
+/// phase's time at the end. Fails if the demo serves no page or a test run fails.
+pub fn run(rehearsal: Rehearsal) -> Result<(), String> {
+    let machine = BareMachine::new(if rehearsal == Rehearsal::Demo {
         "pleo-fresh-demo"
     } else {
         "pleo-fresh-check"
+    })?;
+    let (demo_phases, to_first_page) = machine.demo().inspect_err(|_| machine.remove(false))?;
+    let mut report = vec![("the demo up to its first page", demo_phases, None)];
+    let runs: &[&str] = match rehearsal {
+        Rehearsal::Demo => &[],
+        Rehearsal::DemoThenTest => &["the first test run after the demo"],
+        Rehearsal::DemoThenTestTwice => &[
+            "the first test run after the demo",
+            "the steady test run (a second one)",
+        ],
     };
-    let machine = BareMachine::new(prefix)?;
-    let demo = machine.demo();
-    let demo_phases = match &demo {
-        Ok((phases, took)) => {
-            print_phases("the demo up to its first page", phases);
-            println!(
-                "  {:>7.1} s  to the first page ({:.1} minutes)",
-                took.as_secs_f64(),
-                took.as_secs_f64() / 60.0
-            );
-            phases
+    let mut failed = None;
+    for what in runs {
+        step(&format!("Running `cargo xtask test` in the same clone: {what}"));
+        let (phases, closing, success) = timed(machine.command(&["xtask", "test"]).stdout(Stdio::piped()))?;
+        report.push((what, phases, Some(closing)));
+        if !success {
+            failed = Some(*what);
+            break;
         }
-        Err(e) => {
-            machine.remove(false);
-            return Err(e.clone());
-        }
-    };
-    if demo_only {
-        machine.remove(true);
-        return Ok(());
     }
-    step(&format!(
-        "Running `cargo xtask test` in the same clone, after the demo ({})",
-        machine.cargo_home.display()
-    ));
-    let mut test = machine.command(&["xtask", "test"]);
-    let (phases, closing, success) = timed(test.stdout(Stdio::piped()))?;
-    print_phases("the demo up to its first page", demo_phases);
-    print_phases("the first test run after the demo", &phases);
-    let total: Duration = phases.iter().map(|p| p.took).sum();
-    println!(
-        "  {:>7.1} s  in all ({:.1} minutes); the test command said: {closing}",
-        total.as_secs_f64(),
-        total.as_secs_f64() / 60.0
-    );
-    machine.remove(success);
-    if success {
-        Ok(())
-    } else {
-        Err(format!(
-            "the test command failed in the fresh clone (its sources and logs left in {} to look at)",
+    for (what, phases, closing) in &report {
+        print_phases(what, phases);
+        let total: Duration = phases.iter().map(|p| p.took).sum();
+        match closing {
+            None => println!(
+                "  {:>7.1} s  to the first page ({:.1} minutes)",
+                to_first_page.as_secs_f64(),
+                to_first_page.as_secs_f64() / 60.0
+            ),
+            Some(closing) => println!(
+                "  {:>7.1} s  in all ({:.1} minutes); the test command said: {closing}",
+                total.as_secs_f64(),
+                total.as_secs_f64() / 60.0
+            ),
+        }
+    }
+    machine.remove(failed.is_none());
+    match failed {
+        None => Ok(()),
+        Some(what) => Err(format!(
+            "{what} failed in the fresh clone (its sources and logs left in {} to look at)",
             machine.clone.display()
-        ))
+        )),
     }
 }
 

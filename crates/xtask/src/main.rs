@@ -19,9 +19,9 @@
 //!   into `docs/attacks.md`.
 //! - `cargo xtask setup [--browser] [--trunk]`: only the installation steps (`--trunk`: Trunk,
 //!   for the development loop `trunk serve`).
-//! - `cargo xtask fresh-check [--demo]`: the demo up to its first page, then the test command
-//!   (`--demo`: the demo only), in a clean clone with an empty cargo home and no installed tool,
-//!   as on a new machine, with the time each phase took.
+//! - `cargo xtask fresh-check [--demo|--steady]`: the demo up to its first page, then the test
+//!   command (`--demo`: the demo only; `--steady`: the test command twice), in a clean clone with
+//!   an empty cargo home and no installed tool, as on a new machine, with each phase's time.
 
 mod attack_list;
 mod bundlers;
@@ -65,7 +65,13 @@ fn main() -> ExitCode {
             .and_then(|_| bundlers::build()),
         Some("attack-list") => attack_list::write_page(),
         Some("doc-sites") => doc_sites::build(),
-        Some("fresh-check") => fresh_check::run(args.iter().any(|a| a == "--demo")),
+        Some("fresh-check") => fresh_check::run(if args.iter().any(|a| a == "--demo") {
+            fresh_check::Rehearsal::Demo
+        } else if args.iter().any(|a| a == "--steady") {
+            fresh_check::Rehearsal::DemoThenTestTwice
+        } else {
+            fresh_check::Rehearsal::DemoThenTest
+        }),
         Some("fuzz") => match args.get(1).map(|s| s.parse::<u64>()).unwrap_or(Ok(300)) {
             Ok(seconds) => fuzz::run(seconds).and_then(|failed| {
                 if failed.is_empty() {
@@ -78,7 +84,7 @@ fn main() -> ExitCode {
         },
         _ => {
             eprintln!(
-                "usage: cargo xtask <demo|test|fresh-check [--demo]|build-app|production-companion|image|pkce-bundles|pkce-package|doc-sites|fuzz [seconds]|attack-list|setup [--browser] [--trunk]>"
+                "usage: cargo xtask <demo|test|fresh-check [--demo|--steady]|build-app|production-companion|image|pkce-bundles|pkce-package|doc-sites|fuzz [seconds]|attack-list|setup [--browser] [--trunk]>"
             );
             return ExitCode::from(2);
         }
