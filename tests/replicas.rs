@@ -994,8 +994,8 @@ async fn a_session_only_read_during_a_key_rotation_survives_the_old_keys_retirem
     let (old, new) = ([1u8; 32], [2u8; 32]);
     let before = store_with_keys(&redis, Limits::default(), SealingKeys::new(&old, None));
     let id = before.create(tokens(), vec![], now()).await.unwrap();
-    let entry = companion::take_home::transcript::TranscriptEntry::new(
-        companion::take_home::transcript::TranscriptStep::ApiCall,
+    let entry = companion::transcript::TranscriptEntry::new(
+        companion::transcript::TranscriptStep::ApiCall,
         1,
         "GET",
         "https://api.example/v2/employees",

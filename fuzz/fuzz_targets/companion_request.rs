@@ -4,7 +4,7 @@
 //! through is an allow-listed path under the API base with a re-encoded query.
 #![no_main]
 
-use companion::proxy::allow_list::parse_write_rules;
+use companion::allow_list::parse_write_rules;
 use libfuzzer_sys::fuzz_target;
 
 const BASE: &str = "https://api.example";

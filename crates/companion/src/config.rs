@@ -74,7 +74,7 @@ pub struct Config {
     /// lifetime tied to the refresh token's).
     pub session_max_secs: u64,
     /// API writes the proxy may forward (`COMPANION_API_WRITES`); none by default.
-    pub api_writes: Vec<crate::proxy::allow_list::WriteRule>,
+    pub api_writes: Vec<crate::allow_list::WriteRule>,
     /// Where sessions live: `None` in this process's memory (the default), or a Redis shared by
     /// every replica (`COMPANION_SESSION_STORE`).
     pub session_store: Option<RedisSettings>,
@@ -240,7 +240,7 @@ impl Config {
                 DEFAULT_SESSION_MAX_SECS,
                 60..=MAX_SESSION_MAX_SECS,
             )?,
-            api_writes: crate::proxy::allow_list::parse_write_rules(&var("COMPANION_API_WRITES").unwrap_or_default())
+            api_writes: crate::allow_list::parse_write_rules(&var("COMPANION_API_WRITES").unwrap_or_default())
                 .map_err(|problem| config_error("COMPANION_API_WRITES", problem))?,
             session_store: session_store(&var, refresh_lease)?,
             metrics_addr: var("COMPANION_METRICS_ADDR")

@@ -15,9 +15,10 @@ use flow::ErrorCode;
 use crate::error::AppError;
 use crate::http::cookies;
 use crate::http::extract::{JsonBody, OptionalJsonBody, OptionalSignedIn, RawBody, SignedIn};
-use crate::oauth::{refresh, token_calls};
+use crate::oauth::token_calls;
+use crate::proxy::refresh;
 use crate::sessions::Handoff;
-use crate::take_home::transcript::{self, TranscriptEntry};
+use crate::transcript::{self, TranscriptEntry};
 use crate::{AppState, proxy};
 use secrecy::ExposeSecret;
 
@@ -343,7 +344,7 @@ pub async fn handoff_deliver(
 /// Counts a hand-off in the metrics by what came of it: `outcome`, or the error's code.
 fn count_handoff(outcome: Result<&'static str, &AppError>) {
     let outcome = outcome.unwrap_or_else(|e| e.code.as_str());
-    metrics::counter!(crate::ops::metrics::HANDOFFS, "outcome" => outcome).increment(1);
+    metrics::counter!(crate::metric_names::HANDOFFS, "outcome" => outcome).increment(1);
 }
 
 /// `POST /api/embed/handoff/take`: the frame takes the callback of its sign-in `state`, once;

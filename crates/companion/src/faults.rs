@@ -91,7 +91,7 @@ pub async fn apply(
 }
 
 /// The refresh-race lab: two refreshes at once with the session's one refresh token, past the
-/// lock of [`crate::oauth::refresh`] (the only code that presents a refresh token without it, and only
+/// lock of [`crate::proxy::refresh`] (the only code that presents a refresh token without it, and only
 /// where the embedded stand-in is). The stand-in does what Pleo does (RFC 9700 §4.14.2): the
 /// first presentation rotates the token; the second presents the replaced one, and the whole
 /// grant is revoked, the new tokens with it. Both exchanges go to the transcript; the tokens are

@@ -5,18 +5,24 @@
 //! token (RFC 10017 §6.1, "Backend For Frontend"). `router(state)`
 //! gives the whole app so tests drive it without a socket; `main.rs` only binds the port.
 
+pub mod allow_list;
 pub mod config;
 pub mod endpoints;
 pub mod error;
 #[cfg(feature = "stand-in")]
 pub mod faults;
 pub mod http;
+pub mod lifecycle;
+pub mod metric_names;
 pub mod oauth;
 pub mod ops;
 pub mod proxy;
+pub mod redaction;
 pub mod sessions;
 pub mod state;
 pub mod take_home;
+pub mod transcript;
+pub mod upstream;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -33,8 +33,8 @@ pub struct Shared {
     /// The embedded stand-in when `PLEO_ENV=local`.
     #[cfg(feature = "stand-in")]
     pub stand_in: Option<StandIn>,
-    /// Serving, or shutting down ([`crate::ops::lifecycle`]).
-    pub lifecycle: crate::ops::lifecycle::Lifecycle,
+    /// Serving, or shutting down ([`crate::lifecycle`]).
+    pub lifecycle: crate::lifecycle::Lifecycle,
     /// The token-endpoint calls under way, each in a task of its own that runs to its end and
     /// writes its outcome whatever becomes of the request that started it
     /// ([`crate::oauth::token_calls`]); shutdown waits for them.
@@ -83,7 +83,7 @@ impl AppState {
             clock: Clock::default(),
             #[cfg(feature = "stand-in")]
             stand_in,
-            lifecycle: crate::ops::lifecycle::Lifecycle::default(),
+            lifecycle: crate::lifecycle::Lifecycle::default(),
             token_calls: tokio_util::task::TaskTracker::new(),
             server_metadata: tokio::sync::OnceCell::new(),
             config,

@@ -845,9 +845,9 @@ async fn a_get_with_a_body_is_refused_and_the_transcript_stays_small() {
     }
     let (_, _, transcript) = send(&app, get_with_cookie("/api/transcript", Some(&cookie))).await;
     let entries = transcript.as_array().unwrap();
-    assert!(entries.len() <= companion::take_home::transcript::MAX_ENTRIES);
+    assert!(entries.len() <= companion::transcript::MAX_ENTRIES);
     assert!(
-        transcript.to_string().len() < 2 * companion::take_home::transcript::MAX_BYTES,
+        transcript.to_string().len() < 2 * companion::transcript::MAX_BYTES,
         "{} bytes",
         transcript.to_string().len()
     );

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::oauth::token_client::read_limited;
+use crate::upstream::read_limited;
 
 /// The path of the metadata document (RFC 8414 §3).
 const WELL_KNOWN: &str = "/.well-known/oauth-authorization-server";

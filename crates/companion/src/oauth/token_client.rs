@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::error::AppError;
 use crate::oauth::tokens::TokenSet;
-use crate::take_home::transcript::{self, TranscriptEntry, TranscriptStep};
+use crate::transcript::{self, TranscriptEntry, TranscriptStep};
 use std::time::Instant;
 
 /// Lifetime assumed when a token response has no `expires_in` (Pleo's documented 15 minutes).
@@ -269,8 +269,8 @@ impl TokenClient {
             TranscriptStep::Refresh => "refresh_token",
             _ => "authorization_code",
         };
-        metrics::histogram!(crate::ops::metrics::TOKEN_ENDPOINT_SECONDS, "grant_type" => grant)
-            .record(crate::ops::metrics::seconds_since(started));
+        metrics::histogram!(crate::metric_names::TOKEN_ENDPOINT_SECONDS, "grant_type" => grant)
+            .record(crate::metric_names::seconds_since(started));
         entry.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         // The answer read once: as a token response, or as an OAuth error (RFC 6749 §5.1, §5.2).
         let read = result.map(|answer| {
@@ -355,7 +355,7 @@ impl TokenClient {
             known.push(tokens.access_token.expose_secret());
             known.extend(tokens.refresh_token.as_ref().map(ExposeSecret::expose_secret));
         }
-        crate::take_home::redaction::SecretSpellings::of(&known)
+        crate::redaction::SecretSpellings::of(&known)
             .redact_text(&transcript::redact_values(&transcript::redact_json(body), &known))
     }
 
@@ -375,7 +375,7 @@ impl TokenClient {
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse().ok());
-        let body = read_limited(response, MAX_TOKEN_RESPONSE_BYTES)
+        let body = crate::upstream::read_limited(response, MAX_TOKEN_RESPONSE_BYTES)
             .await
             .map_err(|e| transport_failure(&e))?
             .ok_or_else(|| {
@@ -426,35 +426,6 @@ fn transport_failure(error: &reqwest::Error) -> TokenFailure {
     } else {
         TokenFailure::OutcomeUnknown(e)
     }
-}
-
-/// The body of `response`, read chunk by chunk up to `limit` bytes; `None` as soon as it is
-/// larger (the rest is never read).
-pub async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<Option<Bytes>, reqwest::Error> {
-    if response.content_length().is_some_and(|len| len > limit as u64) {
-        return Ok(None);
-    }
-    // Most answers come in one chunk: it is returned as it is, without a copy.
-    let Some(first) = response.chunk().await? else {
-        return Ok(Some(Bytes::new()));
-    };
-    if first.len() > limit {
-        return Ok(None);
-    }
-    let Some(second) = response.chunk().await? else {
-        return Ok(Some(first));
-    };
-    let mut body = Vec::with_capacity(first.len() + second.len());
-    body.extend_from_slice(&first);
-    let mut next = Some(second);
-    while let Some(chunk) = next {
-        if body.len() + chunk.len() > limit {
-            return Ok(None);
-        }
-        body.extend_from_slice(&chunk);
-        next = response.chunk().await?;
-    }
-    Ok(Some(Bytes::from(body)))
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
-//! The companion's Prometheus metrics: their names, how they are recorded (the `metrics`
-//! facade; a no-op until [`install`] runs, as in the router tests), and the `/metrics` listener
-//! of their own (`COMPANION_METRICS_ADDR`), rendered by `metrics-exporter-prometheus`.
+//! The companion's Prometheus recorder (the `metrics` facade is a no-op until [`install`] runs,
+//! as in the router tests) and the `/metrics` listener of its own (`COMPANION_METRICS_ADDR`),
+//! rendered by `metrics-exporter-prometheus`. The metrics' names are in
+//! [`crate::metric_names`].
 
 use std::sync::OnceLock;
 
@@ -12,32 +13,7 @@ use axum::routing::get;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::AppState;
-
-/// Requests answered, by method (a standard one, or `other`), route template (or one label for
-/// every unmatched path) and status.
-pub const REQUESTS: &str = "companion_http_requests_total";
-/// Time to answer a request, by route template.
-pub const REQUEST_SECONDS: &str = "companion_http_request_duration_seconds";
-/// Time the token endpoint took, by grant type.
-pub const TOKEN_ENDPOINT_SECONDS: &str = "companion_token_endpoint_duration_seconds";
-/// Time the API took, by its status.
-pub const API_SECONDS: &str = "companion_api_duration_seconds";
-/// Time one session-store call took (Redis).
-pub const STORE_SECONDS: &str = "companion_session_store_duration_seconds";
-/// Whether the session store answered the last readiness probe (1) or not (0).
-pub const STORE_UP: &str = "companion_session_store_up";
-/// Session-store calls that failed or timed out.
-pub const STORE_ERRORS: &str = "companion_session_store_errors_total";
-/// Refreshes, by outcome: `refreshed`, `waited` (another request's or replica's result was
-/// used), `invalid_grant`, `outcome_unknown`, `not_processed`, `dropped` (a refresh token a dead
-/// replica was presenting, never presented again).
-pub const REFRESHES: &str = "companion_refreshes_total";
-/// Pop-up hand-offs, by what came of them (`kept`, `taken`, or the error code).
-pub const HANDOFFS: &str = "companion_handoffs_total";
-/// Live sessions (read from the store when scraped).
-pub const SESSIONS: &str = "companion_sessions";
-/// Live sign-in attempts (read from the store when scraped).
-pub const ATTEMPTS: &str = "companion_sign_in_attempts";
+use crate::metric_names::{ATTEMPTS, SESSIONS};
 
 /// Latency buckets, in seconds: from a Redis round trip to a slow token endpoint.
 const BUCKETS: [f64; 14] = [
@@ -58,42 +34,8 @@ pub fn install() -> Result<PrometheusHandle, String> {
         .build_recorder();
     let handle = recorder.handle();
     metrics::set_global_recorder(recorder).map_err(|e| format!("a metrics recorder is already installed: {e}"))?;
-    describe();
+    crate::metric_names::describe();
     Ok(HANDLE.get_or_init(|| handle).clone())
-}
-
-/// Each metric's help text (Prometheus's `# HELP`), with its unit where it has one.
-fn describe() {
-    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
-    describe_counter!(REQUESTS, "Requests answered, by method, route template and status.");
-    describe_histogram!(
-        REQUEST_SECONDS,
-        Unit::Seconds,
-        "Time to answer a request, by route template."
-    );
-    describe_histogram!(
-        TOKEN_ENDPOINT_SECONDS,
-        Unit::Seconds,
-        "Time the token endpoint took, by grant type."
-    );
-    describe_histogram!(API_SECONDS, Unit::Seconds, "Time Pleo's API took, by its status.");
-    describe_histogram!(
-        STORE_SECONDS,
-        Unit::Seconds,
-        "Time one session-store (Redis) call took."
-    );
-    describe_counter!(STORE_ERRORS, "Session-store calls that failed or timed out.");
-    describe_gauge!(
-        STORE_UP,
-        "Whether the session store answered the last readiness probe (1) or not (0)."
-    );
-    describe_counter!(
-        REFRESHES,
-        "Refreshes by outcome: refreshed, waited, invalid_grant, outcome_unknown, not_processed, dropped."
-    );
-    describe_counter!(HANDOFFS, "Pop-up hand-offs, by what came of them.");
-    describe_gauge!(SESSIONS, "Live sessions, read from the store when scraped.");
-    describe_gauge!(ATTEMPTS, "Live sign-in attempts, read from the store when scraped.");
 }
 
 /// How often the recorder's upkeep runs: it drains the histograms' samples into their buckets,
@@ -109,11 +51,6 @@ pub fn spawn_upkeep(handle: PrometheusHandle) {
             handle.run_upkeep();
         }
     });
-}
-
-/// Seconds since `started`, for a histogram.
-pub fn seconds_since(started: std::time::Instant) -> f64 {
-    started.elapsed().as_secs_f64()
 }
 
 /// The metrics listener's router: `GET /metrics` in Prometheus's text format.

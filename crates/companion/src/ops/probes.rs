@@ -39,7 +39,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     }
     let store = state.sessions.ping().await;
     let up = store.is_ok();
-    metrics::gauge!(crate::ops::metrics::STORE_UP).set(if up { 1.0 } else { 0.0 });
+    metrics::gauge!(crate::metric_names::STORE_UP).set(if up { 1.0 } else { 0.0 });
     if state.lifecycle.note_session_store(up) {
         match &store {
             Ok(()) => tracing::info!("the session store answers again"),

@@ -12,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use sha2::{Digest, Sha256};
 
-use crate::ops::metrics;
+use crate::metric_names;
 
 /// The route template a request matched, carried on its response from the router that matched
 /// it (a nested router's match is not visible from outside it).
@@ -111,10 +111,10 @@ pub async fn log_request(request: Request, next: Next) -> Response {
         .map_or(UNMATCHED_ROUTE, |t| t.0.as_str())
         .to_owned();
     let status = response.status().as_u16();
-    let latency = metrics::seconds_since(started);
-    ::metrics::counter!(metrics::REQUESTS, "method" => method, "route" => route.clone(), "status" => status.to_string())
+    let latency = metric_names::seconds_since(started);
+    ::metrics::counter!(metric_names::REQUESTS, "method" => method, "route" => route.clone(), "status" => status.to_string())
         .increment(1);
-    ::metrics::histogram!(metrics::REQUEST_SECONDS, "route" => route.clone()).record(latency);
+    ::metrics::histogram!(metric_names::REQUEST_SECONDS, "route" => route.clone()).record(latency);
     if status == 200 && PROBES.contains(&route.as_str()) {
         tracing::debug!(target: "companion::request", method, route = %route, status, request_id = %request_id, "probe");
         return response;

@@ -1,7 +1,8 @@
 //! `ANY /api/pleo/{path}`: the allow-listed API proxy that adds the Bearer token, refreshes
-//! centrally and retries once on a 401.
+//! centrally ([`refresh`], the one refresh policy every caller goes through) and retries once on
+//! a 401.
 
-pub mod allow_list;
+pub mod refresh;
 
 use std::time::Instant;
 
@@ -15,14 +16,14 @@ use contract::routes::Route;
 use contract::wire::{UPSTREAM_DURATION, UPSTREAM_STATUS};
 
 use crate::AppState;
+use crate::allow_list::{WriteRule, check};
 use crate::error::AppError;
 use crate::http::extract::SignedIn;
-use crate::oauth::refresh::call_with_fresh_token;
-use crate::oauth::token_client::read_limited;
 use crate::oauth::tokens::TokenSet;
-use crate::proxy::allow_list::{WriteRule, check};
-use crate::take_home::redaction;
-use crate::take_home::transcript::{self, TranscriptEntry, TranscriptStep};
+use crate::proxy::refresh::call_with_fresh_token;
+use crate::redaction;
+use crate::transcript::{self, TranscriptEntry, TranscriptStep};
+use crate::upstream::read_limited;
 
 /// The longest query string forwarded.
 pub const MAX_QUERY_LEN: usize = 2048;
@@ -259,8 +260,8 @@ async fn send_api(state: &AppState, request: &ApiRequest<'_>, token: &SecretStri
             )
         })?;
     let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    metrics::histogram!(crate::ops::metrics::API_SECONDS, "status" => status.as_u16().to_string())
-        .record(crate::ops::metrics::seconds_since(started));
+    metrics::histogram!(crate::metric_names::API_SECONDS, "status" => status.as_u16().to_string())
+        .record(crate::metric_names::seconds_since(started));
     Ok(ApiAnswer {
         status,
         body,

@@ -3,9 +3,10 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
-use super::{Attempt, HANDOFF_SECS, Handoff, Limits, SessionRecord, Slot, locked};
+use super::records::{Attempt, Handoff, Limits, SessionRecord, Slot, locked};
 use crate::error::AppError;
-use crate::take_home::transcript::{self, TranscriptEntry};
+use crate::transcript::{self, TranscriptEntry};
+use contract::wire::HANDOFF_SECS;
 
 #[derive(Debug, Default)]
 pub(super) struct MemoryStore {

@@ -12,10 +12,10 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{FromRedisValue, Script};
 use sha2::{Digest, Sha256};
 
+use super::records::{Attempt, Handoff, LeaseOutcome, Limits, SessionRecord, Slot, StoredRecord, random_id};
 use super::seal::{KeyUsed, SealingKeys};
-use super::{Attempt, Handoff, Lease, LeaseOutcome, Limits, SessionRecord, Slot, StoredRecord, random_id};
 use crate::error::AppError;
-use crate::take_home::transcript::{self, TranscriptEntry};
+use crate::transcript::{self, TranscriptEntry};
 
 /// How to reach Redis and how to seal what goes there. `Debug` shows neither the URL (it may
 /// carry a password) nor a key.
@@ -275,9 +275,9 @@ impl RedisStore {
     async fn call<T: FromRedisValue>(&self, command: Command<'_>) -> Result<T, AppError> {
         let started = Instant::now();
         let result = self.call_untimed(command).await;
-        ::metrics::histogram!(crate::ops::metrics::STORE_SECONDS).record(crate::ops::metrics::seconds_since(started));
+        ::metrics::histogram!(crate::metric_names::STORE_SECONDS).record(crate::metric_names::seconds_since(started));
         if result.is_err() {
-            ::metrics::counter!(crate::ops::metrics::STORE_ERRORS).increment(1);
+            ::metrics::counter!(crate::metric_names::STORE_ERRORS).increment(1);
         }
         result
     }
@@ -636,7 +636,7 @@ impl RedisStore {
         invocation
             .key(Self::key(HANDOFF, state))
             .arg(self.keys.seal(&context("handoff", state), callback.as_bytes()))
-            .arg(super::HANDOFF_SECS)
+            .arg(contract::wire::HANDOFF_SECS)
             .arg(SLOT_CONFLICT);
         let before: Option<Vec<u8>> = self.call(Command::Script(&invocation)).await?;
         Ok(self.slot(state, before))
@@ -678,7 +678,7 @@ impl RedisStore {
         seen_version: u64,
         now: u64,
         wait: Duration,
-    ) -> Result<LeaseOutcome, AppError> {
+    ) -> Result<LeaseOutcome<RedisLease>, AppError> {
         let key = Self::key("lease", id);
         let owner = random_id()?;
         let deadline = Instant::now() + wait;
@@ -694,7 +694,7 @@ impl RedisStore {
                 ))
                 .await?;
             if taken.is_some() {
-                return Ok(LeaseOutcome::Acquired(Lease::Redis(RedisLease { key, owner })));
+                return Ok(LeaseOutcome::Acquired(RedisLease { key, owner }));
             }
             let record = self
                 .load(limits, id, now)

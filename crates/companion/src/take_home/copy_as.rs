@@ -3,7 +3,7 @@
 //! (`$PLEO_CLIENT_SECRET`, `$PLEO_ACCESS_TOKEN`, …), never their values: the transcript holds
 //! none, and the snippets are built from it.
 
-use crate::take_home::transcript::{self, TranscriptEntry};
+use crate::transcript::{self, TranscriptEntry};
 
 /// The languages a snippet comes in, as `/api/transcript/{id}/as/{language}` names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use cookie::time::OffsetDateTime;
 use cookie::time::format_description::well_known::Rfc3339;
 use serde_json::{Value, json};
 
-use crate::take_home::transcript::TranscriptEntry;
+use crate::transcript::TranscriptEntry;
 
 /// The archive of `entries` (oldest first).
 pub fn archive(entries: &[TranscriptEntry]) -> Value {
@@ -105,7 +105,7 @@ fn entry(entry: &TranscriptEntry) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::take_home::transcript;
+    use crate::transcript;
     use contract::wire::TranscriptStep;
 
     /// The fields HAR 1.2 requires of `value`, at every level the archive writes.

@@ -1,9 +1,6 @@
-//! What a reader takes home: the transcript of the companion's server-side exchanges (redacted),
-//! each exchange as curl, fetch or Rust, the whole session as an HTTP Archive, and step 1's export
-//! for Postman.
+//! What a reader takes home, built from the transcript ([`crate::transcript`]): each exchange as
+//! curl, fetch or Rust, the whole session as an HTTP Archive, and step 1's export for Postman.
 
 pub mod copy_as;
 pub mod har;
 pub mod postman;
-pub mod redaction;
-pub mod transcript;

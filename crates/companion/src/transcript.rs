@@ -5,7 +5,7 @@
 pub use contract::wire::{TranscriptEntry, TranscriptStep};
 use sha2::{Digest, Sha256};
 
-use crate::take_home::redaction;
+use crate::redaction;
 
 /// How many steps a session keeps (the oldest go first).
 pub const MAX_ENTRIES: usize = 100;

@@ -1,7 +1,7 @@
 //! Redaction by structure: whether a text holds a secret in any spelling a server could have
 //! turned it into, and what of an upstream server's free text the browser may be shown.
 //!
-//! Redaction by value ([`super::transcript::redact_values`]) finds a secret only as it was
+//! Redaction by value ([`crate::transcript::redact_values`]) finds a secret only as it was
 //! sent. A server that echoes what it got changes it on the way: form- or percent-encoded (in
 //! either case), JSON-escaped (`\/`, `\u0041`), HTML entities, base64 or base64url, hex, upper
 //! case, a character slipped inside. [`SecretSpellings`] undoes the encodings (the text's

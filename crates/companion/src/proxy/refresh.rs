@@ -206,9 +206,9 @@ async fn refresh_holding_lease(
     tokens_of(record)
 }
 
-/// Counts a refresh in the metrics by its outcome ([`crate::ops::metrics::REFRESHES`]).
+/// Counts a refresh in the metrics by its outcome ([`crate::metric_names::REFRESHES`]).
 fn count_refresh(outcome: &'static str) {
-    metrics::counter!(crate::ops::metrics::REFRESHES, "outcome" => outcome).increment(1);
+    metrics::counter!(crate::metric_names::REFRESHES, "outcome" => outcome).increment(1);
 }
 
 /// Writes the next version after `previous`; a conflict means the lease lapsed and another
