@@ -37,10 +37,29 @@ impl AppError {
         }
     }
 
-    /// The HTTP status of each code.
+    /// The HTTP status of each code. Every code is named (no catch-all), so a new code does
+    /// not compile until it has a status.
     pub fn status(&self) -> StatusCode {
         use ErrorCode::*;
         match self.code {
+            CallbackTooLarge
+            | CallbackParameterRepeated
+            | IssuerMismatch
+            | IssuerMissing
+            | StateMissing
+            | NoPendingAuthorization
+            | StateMismatch
+            | AuthorizationDenied
+            | AuthorizationFailed
+            | CodeMissing
+            | VerifierInvalid
+            | AttemptMissing
+            | AttemptMismatch
+            | InvalidRequest
+            | TokenRequestRejected => StatusCode::BAD_REQUEST,
+            // What the page says of the browser itself (a blocked pop-up, refused frame cookies):
+            // the companion never answers these, and a request that did would be a bad one.
+            PopupBlocked | PopupClosed | FrameCookiesRefused | WayBackRefused | FrameRefused => StatusCode::BAD_REQUEST,
             NotSignedIn | ReauthorizationRequired => StatusCode::UNAUTHORIZED,
             CsrfHeaderMissing | OriginNotAllowed | PathNotAllowed => StatusCode::FORBIDDEN,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -56,7 +75,6 @@ impl AppError {
             TokenEndpointTimeout | ApiTimeout => StatusCode::GATEWAY_TIMEOUT,
             Overloaded | SessionStoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Internal | ConfigInvalid | CompanionUnreachable => StatusCode::INTERNAL_SERVER_ERROR,
-            _ => StatusCode::BAD_REQUEST,
         }
     }
 }
@@ -84,5 +102,20 @@ impl IntoResponse for AppError {
                 .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_answered_with_a_client_or_server_error_status() {
+        for code in ErrorCode::ALL {
+            let status = AppError::new(code).status();
+            assert!(status.is_client_error() || status.is_server_error(), "{code}: {status}");
+        }
+        assert_eq!(AppError::new(ErrorCode::Overloaded).status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(AppError::new(ErrorCode::StateMismatch).status(), StatusCode::BAD_REQUEST);
     }
 }
