@@ -275,6 +275,40 @@ pub fn ensure_tools(test_services: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// Where the repository's git hooks are (`commit-msg` holds CONTRIBUTING's commit rule).
+pub const HOOKS_DIR: &str = ".githooks";
+
+/// Points git's `core.hooksPath` at [`HOOKS_DIR`] in a clone that has no hooks path of its own
+/// (one set to something else is left as it is, and said so). Outside a git clone, nothing.
+pub fn use_repository_hooks() {
+    let root = crate::repo_root();
+    if !root.join(".git").exists() {
+        return;
+    }
+    let current = command("git")
+        .arg("-C")
+        .arg(&root)
+        .args(["config", "--get", "core.hooksPath"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    if current == HOOKS_DIR {
+        return;
+    }
+    if !current.is_empty() {
+        println!("    git's core.hooksPath is {current}: the commit rule's hook ({HOOKS_DIR}/commit-msg) is not used");
+        return;
+    }
+    let set = command("git")
+        .arg("-C")
+        .arg(&root)
+        .args(["config", "core.hooksPath", HOOKS_DIR])
+        .status();
+    if set.is_ok_and(|s| s.success()) {
+        println!("    git now checks each commit message against CONTRIBUTING's rule ({HOOKS_DIR}/commit-msg)");
+    }
+}
+
 /// Debian's chromium and chromium-driver, installed with apt-get when missing.
 fn ensure_chromium() -> Result<(), String> {
     ensure_debian_packages(

@@ -113,6 +113,7 @@ pub fn run_all() -> Result<(), String> {
     crate::progress::begin("test");
     warn_if_disk_is_short();
     setup::ensure_tools(true)?;
+    setup::use_repository_hooks();
     wasm_release::build_app()?;
     let package = pkce_package::build()?;
     let _ = std::fs::remove_dir_all(attack_list::cases_dir());
@@ -333,6 +334,36 @@ fn fuzz_suite(tally: &mut Tally) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The commit-msg hook's verdict on `message` (as git hands it over: a file).
+    fn commit_hook_accepts(message: &str) -> bool {
+        let file = std::env::temp_dir().join(format!("commit-msg-test-{}-{}", std::process::id(), message.len()));
+        std::fs::write(&file, message).unwrap();
+        let status = Command::new("sh")
+            .arg(repo_root().join(setup::HOOKS_DIR).join("commit-msg"))
+            .arg(&file)
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        let _ = std::fs::remove_file(&file);
+        status.success()
+    }
+
+    #[test]
+    fn the_commit_hook_holds_contributings_rule() {
+        assert!(commit_hook_accepts(
+            "Short subject\n\nWhy it was needed.\n# a comment git drops\n"
+        ));
+        let seventy_two = "é".repeat(72);
+        assert!(commit_hook_accepts(&format!(
+            "{seventy_two}\n\nCharacters, not bytes, count.\n"
+        )));
+        assert!(!commit_hook_accepts(&format!("{seventy_two}x\n\nOne too many.\n")));
+        assert!(!commit_hook_accepts("Fix this; and that\n\nTwo concerns.\n"));
+        assert!(!commit_hook_accepts("Subject\nno blank line\n"));
+        assert!(!commit_hook_accepts("Subject only\n"));
+        assert!(!commit_hook_accepts("# only a comment\n"));
+    }
 
     #[test]
     fn the_available_column_of_posix_df_output_is_read() {
