@@ -11,7 +11,7 @@
 )]
 
 use e2e_harness::{
-    Browser, Engine, Mode, Need, Walkthrough, assert_nothing_secret_reached_the_browser, record_case,
+    Browser, Engine, Mode, Walkthrough, assert_nothing_secret_reached_the_browser, record_case,
     sign_in_and_call_the_api,
 };
 use serde_json::Value;
@@ -85,9 +85,6 @@ async fn signed_in(browser: &Browser, wt: &Walkthrough) -> bool {
 }
 
 async fn forged_and_broken_callbacks_show_a_code_and_never_cost_the_session(engine: Engine) {
-    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
-        return;
-    }
     let wt = Walkthrough::start(Mode::Local).await;
     let browser = Browser::launch(engine).await;
     sign_in_and_call_the_api(&browser, &wt, "attacks").await;
@@ -229,9 +226,6 @@ async fn forged_and_broken_callbacks_show_a_code_and_never_cost_the_session(engi
 }
 
 async fn a_swapped_verifier_a_reused_code_and_a_tampered_redirect_uri_are_refused(engine: Engine) {
-    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
-        return;
-    }
     let wt = Walkthrough::start(Mode::Local).await;
     let browser = Browser::launch(engine).await;
 
@@ -318,9 +312,6 @@ async fn a_swapped_verifier_a_reused_code_and_a_tampered_redirect_uri_are_refuse
 }
 
 async fn two_tabs_sign_in_at_once_and_reloads_at_every_step_lose_nothing(engine: Engine) {
-    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
-        return;
-    }
     let wt = Walkthrough::start(Mode::Local).await;
     let browser = Browser::launch(engine).await;
     let first = browser.client.window().await.unwrap();
@@ -373,9 +364,6 @@ async fn two_tabs_sign_in_at_once_and_reloads_at_every_step_lose_nothing(engine:
 }
 
 async fn after_a_companion_restart_the_page_asks_to_sign_in_again_and_signing_in_works(engine: Engine) {
-    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
-        return;
-    }
     let wt = Walkthrough::start(Mode::Local).await;
     let browser = Browser::launch(engine).await;
     sign_in_and_call_the_api(&browser, &wt, "restart").await;
@@ -403,9 +391,10 @@ async fn after_a_companion_restart_the_page_asks_to_sign_in_again_and_signing_in
     browser.close().await;
 }
 
-e2e_harness::in_every_engine!(
-    forged_and_broken_callbacks_show_a_code_and_never_cost_the_session,
-    a_swapped_verifier_a_reused_code_and_a_tampered_redirect_uri_are_refused,
-    two_tabs_sign_in_at_once_and_reloads_at_every_step_lose_nothing,
-    after_a_companion_restart_the_page_asks_to_sign_in_again_and_signing_in_works,
-);
+e2e_harness::in_every_engine! {
+    [Need::App] =>
+        forged_and_broken_callbacks_show_a_code_and_never_cost_the_session,
+        a_swapped_verifier_a_reused_code_and_a_tampered_redirect_uri_are_refused,
+        two_tabs_sign_in_at_once_and_reloads_at_every_step_lose_nothing,
+        after_a_companion_restart_the_page_asks_to_sign_in_again_and_signing_in_works;
+}

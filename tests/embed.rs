@@ -16,15 +16,10 @@ use axum::http::{HeaderMap, header};
 use axum::response::Html;
 use axum::routing::get;
 use e2e_harness::{
-    Browser, Engine, Mode, Need, Server, Setup, ThirdPartyCookies, Walkthrough,
-    assert_nothing_secret_reached_the_browser, documentation_site, eventually, free_listener, record_case,
+    Browser, Engine, Mode, Server, Setup, ThirdPartyCookies, Walkthrough, assert_nothing_secret_reached_the_browser,
+    documentation_site, eventually, free_listener, record_case,
 };
 use fantoccini::wd::WindowHandle;
-
-/// What the embed tests need in `engine`.
-fn needs(engine: Engine) -> [Need; 3] {
-    [Need::App, Need::Browser(engine), Need::DocSites]
-}
 
 /// A documentation site on `127.0.0.1` and a companion on `localhost` that lets it frame the
 /// walkthrough; `extra` configures the companion further. In WebKit the companion is served over
@@ -279,9 +274,6 @@ async fn walkthrough_in_the_frame(engine: Engine, page: &str, shots: &str) {
 }
 
 async fn the_plain_html_snippet_runs_the_whole_walkthrough_in_a_frame_of_another_site(engine: Engine) {
-    if e2e_harness::skipped(&needs(engine)) {
-        return;
-    }
     walkthrough_in_the_frame(engine, "html.html", "embed-html").await;
     record_case(
         "Embed",
@@ -291,16 +283,10 @@ async fn the_plain_html_snippet_runs_the_whole_walkthrough_in_a_frame_of_another
 }
 
 async fn the_mintlify_snippet_runs_the_whole_walkthrough(engine: Engine) {
-    if e2e_harness::skipped(&needs(engine)) {
-        return;
-    }
     walkthrough_in_the_frame(engine, "mintlify.html", "embed-mintlify").await;
 }
 
 async fn the_docusaurus_snippet_runs_the_whole_walkthrough(engine: Engine) {
-    if e2e_harness::skipped(&needs(engine)) {
-        return;
-    }
     walkthrough_in_the_frame(engine, "docusaurus.html", "embed-docusaurus").await;
 }
 
@@ -310,9 +296,6 @@ async fn the_docusaurus_snippet_runs_the_whole_walkthrough(engine: Engine) {
 /// API), and says `frame_cookies_refused` with the full page in a new tab, which completes the
 /// flow and offers the way back to the documentation page.
 async fn where_the_frames_cookies_are_refused_a_new_tab_completes_the_flow(engine: Engine) {
-    if e2e_harness::skipped(&needs(engine)) {
-        return;
-    }
     let (docs, wt) = site_and_companion(engine, &[]).await;
     let setup = Setup {
         third_party_cookies: ThirdPartyCookies::Refused,
@@ -399,9 +382,6 @@ async fn where_the_frames_cookies_are_refused_a_new_tab_completes_the_flow(engin
 /// with the embedding guide's component: rendered on the server with the walkthrough's element
 /// in its page, then the whole walkthrough in its frame.
 async fn the_docusaurus_site_runs_the_whole_walkthrough(engine: Engine) {
-    if e2e_harness::skipped(&needs(engine)) {
-        return;
-    }
     let served =
         std::fs::read_to_string(e2e_harness::doc_sites_path().join("site/docs/oauth-walkthrough/index.html")).unwrap();
     assert!(
@@ -420,9 +400,6 @@ async fn the_docusaurus_site_runs_the_whole_walkthrough(engine: Engine) {
 /// third-party cookies allowed, WebKitGTK with `--cookies-policy=always`), the frame signs in and
 /// calls the API just the same.
 async fn where_third_party_cookies_are_allowed_the_frame_signs_in(engine: Engine) {
-    if e2e_harness::skipped(&needs(engine)) {
-        return;
-    }
     let (docs, wt) = site_and_companion(engine, &[]).await;
     let setup = Setup {
         third_party_cookies: ThirdPartyCookies::Allowed,
@@ -502,9 +479,6 @@ async fn cookies_a_frame_keeps(engine: Engine, setting: ThirdPartyCookies) -> Ve
 /// The cookie settings the tests rely on do what they say, in every engine: each is probed in
 /// a cross-site frame, so a setting that did not block (or did not allow) fails here.
 async fn each_cookie_setting_keeps_what_the_tests_say_in_a_cross_site_frame(engine: Engine) {
-    if e2e_harness::skipped(&[Need::Browser(engine)]) {
-        return;
-    }
     use ThirdPartyCookies::{Allowed, AsShipped, Blocked, Refused};
     let (both, partitioned, none) = (
         vec!["partitioned".to_owned(), "unpartitioned".to_owned()],
@@ -538,9 +512,6 @@ async fn each_cookie_setting_keeps_what_the_tests_say_in_a_cross_site_frame(engi
     assert_eq!(seen, expected, "{}", engine.name());
 }
 async fn a_blocked_or_closed_popup_says_so_and_the_next_try_completes(engine: Engine) {
-    if e2e_harness::skipped(&needs(engine)) {
-        return;
-    }
     let (_docs, wt, browser, main) = in_the_frame_of_the_html_page(engine, &[]).await;
 
     // A click the browser does not count as the user's (made by a script more than five seconds
@@ -594,9 +565,6 @@ async fn a_blocked_or_closed_popup_says_so_and_the_next_try_completes(engine: En
 }
 
 async fn a_popup_cut_off_by_cross_origin_opener_policy_completes_through_the_companion(engine: Engine) {
-    if e2e_harness::skipped(&needs(engine)) {
-        return;
-    }
     let (_docs, wt, browser, main) =
         in_the_frame_of_the_html_page(engine, &[("STAND_IN_OPENER_POLICY", "same-origin")]).await;
     let popup = open_the_popup(&browser, &main).await;
@@ -630,9 +598,6 @@ async fn a_popup_cut_off_by_cross_origin_opener_policy_completes_through_the_com
 }
 
 async fn messages_from_the_documentation_page_are_ignored(engine: Engine) {
-    if e2e_harness::skipped(&needs(engine)) {
-        return;
-    }
     let (_docs, wt, browser, main) = in_the_frame_of_the_html_page(engine, &[]).await;
     browser.find("#step-1").await;
     let popup = open_the_popup(&browser, &main).await;
@@ -696,9 +661,6 @@ async fn messages_from_the_documentation_page_are_ignored(engine: Engine) {
 }
 
 async fn a_site_not_in_the_embed_origins_gets_no_walkthrough(engine: Engine) {
-    if e2e_harness::skipped(&needs(engine)) {
-        return;
-    }
     let (_allowed, wt) = site_and_companion(engine, &[]).await;
     let other = Server::spawn(free_listener().await, documentation_site(wt.url("")));
     let browser = framing_browser(engine).await;
@@ -736,9 +698,6 @@ async fn into_frame_number(browser: &Browser, main: &WindowHandle, index: u16) {
 }
 
 async fn two_frames_on_one_page_each_sign_in_through_a_popup_of_their_own(engine: Engine) {
-    if e2e_harness::skipped(&needs(engine)) {
-        return;
-    }
     let listener = free_listener().await;
     let wt = companion_for(engine, &listener, &[]).await;
     // The embedding guide's HTML snippet twice on one page (say, a guide with two examples).
@@ -822,17 +781,19 @@ async fn two_frames_on_one_page_each_sign_in_through_a_popup_of_their_own(engine
     browser.close().await;
 }
 
-e2e_harness::in_every_engine!(
-    the_plain_html_snippet_runs_the_whole_walkthrough_in_a_frame_of_another_site,
-    the_mintlify_snippet_runs_the_whole_walkthrough,
-    the_docusaurus_snippet_runs_the_whole_walkthrough,
-    the_docusaurus_site_runs_the_whole_walkthrough,
-    a_blocked_or_closed_popup_says_so_and_the_next_try_completes,
-    a_popup_cut_off_by_cross_origin_opener_policy_completes_through_the_companion,
-    messages_from_the_documentation_page_are_ignored,
-    a_site_not_in_the_embed_origins_gets_no_walkthrough,
-    two_frames_on_one_page_each_sign_in_through_a_popup_of_their_own,
-    each_cookie_setting_keeps_what_the_tests_say_in_a_cross_site_frame,
-    where_the_frames_cookies_are_refused_a_new_tab_completes_the_flow,
-    where_third_party_cookies_are_allowed_the_frame_signs_in,
-);
+e2e_harness::in_every_engine! {
+    [Need::App, Need::DocSites] =>
+        the_plain_html_snippet_runs_the_whole_walkthrough_in_a_frame_of_another_site,
+        the_mintlify_snippet_runs_the_whole_walkthrough,
+        the_docusaurus_snippet_runs_the_whole_walkthrough,
+        the_docusaurus_site_runs_the_whole_walkthrough,
+        a_blocked_or_closed_popup_says_so_and_the_next_try_completes,
+        a_popup_cut_off_by_cross_origin_opener_policy_completes_through_the_companion,
+        messages_from_the_documentation_page_are_ignored,
+        a_site_not_in_the_embed_origins_gets_no_walkthrough,
+        two_frames_on_one_page_each_sign_in_through_a_popup_of_their_own,
+        where_the_frames_cookies_are_refused_a_new_tab_completes_the_flow,
+        where_third_party_cookies_are_allowed_the_frame_signs_in;
+    [] =>
+        each_cookie_setting_keeps_what_the_tests_say_in_a_cross_site_frame;
+}

@@ -6,12 +6,9 @@
     reason = "test code: a step that fails fails the test, with the value in its message"
 )]
 
-use e2e_harness::{Browser, Engine, Need, serve_pkce_package};
+use e2e_harness::{Browser, Engine, serve_pkce_package};
 
 async fn package_challenges_match_webcrypto_for_10000_random_verifiers(engine: Engine) {
-    if e2e_harness::skipped(&[Need::PkcePackage, Need::Browser(engine)]) {
-        return;
-    }
     let server = serve_pkce_package().await;
     let browser = Browser::launch(engine).await;
     browser
@@ -48,9 +45,6 @@ async fn package_challenges_match_webcrypto_for_10000_random_verifiers(engine: E
 }
 
 async fn the_plain_html_example_uses_the_package(engine: Engine) {
-    if e2e_harness::skipped(&[Need::PkcePackage, Need::Browser(engine)]) {
-        return;
-    }
     let server = serve_pkce_package().await;
     let browser = Browser::launch(engine).await;
     browser
@@ -93,9 +87,6 @@ async fn the_readme_examples_bundled_by_vite_complete_a_sign_in(engine: Engine) 
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex};
 
-    if e2e_harness::skipped(&[Need::ViteExample, Need::Browser(engine)]) {
-        return;
-    }
     type Seen = Arc<Mutex<ExampleServer>>;
     let seen = Seen::default();
     async fn authorize(State(seen): State<Seen>, Query(q): Query<HashMap<String, String>>) -> Redirect {
@@ -162,9 +153,6 @@ async fn the_readme_examples_bundled_by_vite_complete_a_sign_in(engine: Engine) 
 }
 
 async fn the_tarball_bundled_by_webpack_esbuild_and_rollup_runs(engine: Engine) {
-    if e2e_harness::skipped(&[Need::PkceBundles, Need::Browser(engine)]) {
-        return;
-    }
     let app =
         axum::Router::new().fallback_service(tower_http::services::ServeDir::new(e2e_harness::pkce_bundles_path()));
     let server = e2e_harness::Server::spawn(e2e_harness::free_listener().await, app);
@@ -198,9 +186,12 @@ async fn the_tarball_bundled_by_webpack_esbuild_and_rollup_runs(engine: Engine) 
     browser.close().await;
 }
 
-e2e_harness::in_every_engine!(
-    package_challenges_match_webcrypto_for_10000_random_verifiers,
-    the_plain_html_example_uses_the_package,
-    the_readme_examples_bundled_by_vite_complete_a_sign_in,
-    the_tarball_bundled_by_webpack_esbuild_and_rollup_runs,
-);
+e2e_harness::in_every_engine! {
+    [Need::PkcePackage] =>
+        package_challenges_match_webcrypto_for_10000_random_verifiers,
+        the_plain_html_example_uses_the_package;
+    [Need::ViteExample] =>
+        the_readme_examples_bundled_by_vite_complete_a_sign_in;
+    [Need::PkceBundles] =>
+        the_tarball_bundled_by_webpack_esbuild_and_rollup_runs;
+}

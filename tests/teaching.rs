@@ -13,7 +13,7 @@ use std::io::Write as _;
 use std::process::{Command, Stdio};
 
 use e2e_harness::{
-    Browser, Engine, Mode, Need, SECRET, Walkthrough, assert_nothing_secret_reached_the_browser, eventually,
+    Browser, Engine, Mode, SECRET, Walkthrough, assert_nothing_secret_reached_the_browser, eventually,
     sign_in_and_call_the_api,
 };
 
@@ -63,9 +63,6 @@ fn run(program: &str, args: &[&str], env: &[(&str, &str)], input: &str) -> Strin
 }
 
 async fn copied_snippets_run_against_the_stand_in_and_the_har_is_valid_and_redacted(engine: Engine) {
-    if e2e_harness::skipped(&[Need::App, Need::Browser(engine), Need::HarValidator]) {
-        return;
-    }
     let wt = Walkthrough::start(Mode::Local).await;
     let browser = Browser::launch(engine).await;
     sign_in_and_call_the_api(&browser, &wt, "take-home").await;
@@ -157,9 +154,6 @@ async fn copied_snippets_run_against_the_stand_in_and_the_har_is_valid_and_redac
 }
 
 async fn the_refresh_race_lab_revokes_the_grant_without_the_lock_and_not_with_it(engine: Engine) {
-    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
-        return;
-    }
     let wt = Walkthrough::start(Mode::Local).await;
     let browser = Browser::launch(engine).await;
     sign_in_and_call_the_api(&browser, &wt, "lab").await;
@@ -204,9 +198,6 @@ async fn the_refresh_race_lab_revokes_the_grant_without_the_lock_and_not_with_it
 async fn scopes_picked_in_step_2_decide_what_the_explorer_opens_pages_turn_and_a_rate_limit_is_waited_out(
     engine: Engine,
 ) {
-    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
-        return;
-    }
     let wt = Walkthrough::start(Mode::Local).await;
     let browser = Browser::launch(engine).await;
     browser.client.goto(&wt.url("/")).await.unwrap();
@@ -352,9 +343,6 @@ async fn background_of(browser: &Browser, css: &str) -> String {
 }
 
 async fn every_step_passes_axe_at_360_and_1280_px_in_both_themes_without_horizontal_scrolling(engine: Engine) {
-    if e2e_harness::skipped(&[Need::App, Need::Browser(engine), Need::AxeCore]) {
-        return;
-    }
     let wt = Walkthrough::start(Mode::Local).await;
     for (theme, dark) in [("light", false), ("dark", true)] {
         let browser = if dark {
@@ -413,9 +401,6 @@ async fn diagram_messages(browser: &Browser) -> Vec<String> {
 }
 
 async fn the_sequence_diagram_draws_the_flow_as_it_happens_and_opens_each_exchange_redacted(engine: Engine) {
-    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
-        return;
-    }
     let wt = Walkthrough::start(Mode::Local).await;
     let browser = Browser::launch(engine).await;
     browser.client.goto(&wt.url("/")).await.unwrap();
@@ -495,10 +480,13 @@ async fn the_sequence_diagram_draws_the_flow_as_it_happens_and_opens_each_exchan
     browser.close().await;
 }
 
-e2e_harness::in_every_engine!(
-    copied_snippets_run_against_the_stand_in_and_the_har_is_valid_and_redacted,
-    the_refresh_race_lab_revokes_the_grant_without_the_lock_and_not_with_it,
-    scopes_picked_in_step_2_decide_what_the_explorer_opens_pages_turn_and_a_rate_limit_is_waited_out,
-    every_step_passes_axe_at_360_and_1280_px_in_both_themes_without_horizontal_scrolling,
-    the_sequence_diagram_draws_the_flow_as_it_happens_and_opens_each_exchange_redacted,
-);
+e2e_harness::in_every_engine! {
+    [Need::App, Need::HarValidator] =>
+        copied_snippets_run_against_the_stand_in_and_the_har_is_valid_and_redacted;
+    [Need::App] =>
+        the_refresh_race_lab_revokes_the_grant_without_the_lock_and_not_with_it,
+        scopes_picked_in_step_2_decide_what_the_explorer_opens_pages_turn_and_a_rate_limit_is_waited_out,
+        the_sequence_diagram_draws_the_flow_as_it_happens_and_opens_each_exchange_redacted;
+    [Need::App, Need::AxeCore] =>
+        every_step_passes_axe_at_360_and_1280_px_in_both_themes_without_horizontal_scrolling;
+}

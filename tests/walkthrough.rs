@@ -8,14 +8,10 @@
 )]
 
 use e2e_harness::{
-    Browser, Engine, Mode, Need, Walkthrough, assert_nothing_secret_reached_the_browser, dist_dir,
-    sign_in_and_call_the_api,
+    Browser, Engine, Mode, Walkthrough, assert_nothing_secret_reached_the_browser, dist_dir, sign_in_and_call_the_api,
 };
 
 async fn local_flow_completes_and_no_secret_or_token_reaches_the_browser(engine: Engine) {
-    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
-        return;
-    }
     let wt = Walkthrough::start(Mode::Local).await;
     let browser = Browser::launch(engine).await;
     sign_in_and_call_the_api(&browser, &wt, "local").await;
@@ -29,9 +25,6 @@ async fn local_flow_completes_and_no_secret_or_token_reaches_the_browser(engine:
 }
 
 async fn custom_server_flow_runs_with_only_the_contract_variables(engine: Engine) {
-    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
-        return;
-    }
     let wt = Walkthrough::start(Mode::Custom).await;
     assert!(wt.state.stand_in.is_none(), "custom mode embeds no stand-in");
     let browser = Browser::launch(engine).await;
@@ -44,9 +37,6 @@ async fn custom_server_flow_runs_with_only_the_contract_variables(engine: Engine
 }
 
 async fn denied_consent_is_shown_as_authorization_denied(engine: Engine) {
-    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
-        return;
-    }
     let wt = Walkthrough::start(Mode::Local).await;
     let browser = Browser::launch(engine).await;
     browser.client.goto(&wt.url("/")).await.unwrap();
@@ -70,9 +60,6 @@ async fn denied_consent_is_shown_as_authorization_denied(engine: Engine) {
 }
 
 async fn all_six_steps_refresh_single_flight_revocation_and_a_return_to_step_6(engine: Engine) {
-    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
-        return;
-    }
     let wt = Walkthrough::start(Mode::Local).await;
     let browser = Browser::launch(engine).await;
     sign_in_and_call_the_api(&browser, &wt, "steps").await;
@@ -128,9 +115,6 @@ async fn all_six_steps_refresh_single_flight_revocation_and_a_return_to_step_6(e
 }
 
 async fn the_documentation_page_embeds_the_walkthrough_and_completes_step_2(engine: Engine) {
-    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
-        return;
-    }
     let wt = Walkthrough::start(Mode::Local).await;
     let browser = Browser::launch(engine).await;
     browser.client.goto(&wt.url("/docs-example.html")).await.unwrap();
@@ -166,9 +150,6 @@ async fn the_documentation_page_embeds_the_walkthrough_and_completes_step_2(engi
 }
 
 async fn replayed_callback_is_refused_without_a_second_exchange(engine: Engine) {
-    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
-        return;
-    }
     let wt = Walkthrough::start(Mode::Local).await;
     let browser = Browser::launch(engine).await;
     sign_in_and_call_the_api(&browser, &wt, "replay").await;
@@ -197,9 +178,6 @@ async fn replayed_callback_is_refused_without_a_second_exchange(engine: Engine) 
 }
 
 async fn page_names_the_command_when_the_companion_is_not_running(engine: Engine) {
-    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
-        return;
-    }
     // What `trunk serve` does when its /api/ proxy finds no companion: an empty 500.
     let app = axum::Router::new()
         .route(
@@ -221,9 +199,6 @@ async fn page_names_the_command_when_the_companion_is_not_running(engine: Engine
 }
 
 async fn the_app_arrives_compressed_from_the_companion_and_still_instantiates(engine: Engine) {
-    if e2e_harness::skipped(&[Need::App, Need::Browser(engine)]) {
-        return;
-    }
     e2e_harness::release_build().unwrap();
     let wt = Walkthrough::start(Mode::Local).await;
     let browser = Browser::launch(engine).await;
@@ -284,13 +259,14 @@ fn a_build_that_is_not_the_release_one_is_refused_with_the_command_that_makes_it
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-e2e_harness::in_every_engine!(
-    local_flow_completes_and_no_secret_or_token_reaches_the_browser,
-    custom_server_flow_runs_with_only_the_contract_variables,
-    denied_consent_is_shown_as_authorization_denied,
-    all_six_steps_refresh_single_flight_revocation_and_a_return_to_step_6,
-    the_documentation_page_embeds_the_walkthrough_and_completes_step_2,
-    replayed_callback_is_refused_without_a_second_exchange,
-    page_names_the_command_when_the_companion_is_not_running,
-    the_app_arrives_compressed_from_the_companion_and_still_instantiates,
-);
+e2e_harness::in_every_engine! {
+    [Need::App] =>
+        local_flow_completes_and_no_secret_or_token_reaches_the_browser,
+        custom_server_flow_runs_with_only_the_contract_variables,
+        denied_consent_is_shown_as_authorization_denied,
+        all_six_steps_refresh_single_flight_revocation_and_a_return_to_step_6,
+        the_documentation_page_embeds_the_walkthrough_and_completes_step_2,
+        replayed_callback_is_refused_without_a_second_exchange,
+        page_names_the_command_when_the_companion_is_not_running,
+        the_app_arrives_compressed_from_the_companion_and_still_instantiates;
+}

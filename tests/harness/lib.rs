@@ -1,6 +1,8 @@
 //! The end-to-end harness: the companion (and, for `custom`, a separate stand-in) on free
-//! loopback ports, the built app, headless Chromium through chromedriver, and a recorder of
-//! every response the browser received, to prove that no secret and no token reached it.
+//! loopback ports, the built app, a browser engine (Chromium, Firefox ESR or WebKitGTK, driven
+//! over WebDriver by [`browser`]), replicas on Redis ([`cluster`]), what each test needs and the
+//! one guard that skips it without, and a recorder of every response the browser received, to
+//! prove that no secret and no token reached it.
 
 #![allow(
     clippy::unwrap_used,
@@ -31,29 +33,50 @@ pub use browser::{Browser, Engine, Setup, ThirdPartyCookies};
 
 /// Makes each named test, an `async fn(Engine)` of the calling file, a test in every engine:
 /// `chromium::name`, `firefox::name` and `webkit::name`, so that a count or a failure names the
-/// engine.
+/// engine. The tests come in groups by what they need besides their engine, which each test
+/// checks before it runs (the one guard, [`skipped_in`]):
+///
+/// ```ignore
+/// e2e_harness::in_every_engine! {
+///     [Need::App] => signs_in, refreshes;
+///     [Need::App, Need::DocSites] => embeds;
+/// }
+/// ```
 #[macro_export]
 macro_rules! in_every_engine {
-    ($($test:ident),+ $(,)?) => {
-        $crate::in_engine!(chromium, Chromium, $($test),+);
-        $crate::in_engine!(firefox, Firefox, $($test),+);
-        $crate::in_engine!(webkit, WebKit, $($test),+);
+    ($($needs:expr => $($test:ident),+);+ $(;)?) => {
+        $crate::in_engine!(chromium, Chromium, $($needs => $($test),+);+);
+        $crate::in_engine!(firefox, Firefox, $($needs => $($test),+);+);
+        $crate::in_engine!(webkit, WebKit, $($needs => $($test),+);+);
     };
 }
 
-/// Makes each named test, an `async fn(Engine)` of the calling file, a test in `module` that
-/// runs it in `Engine::$engine`.
+/// The tests of [`in_every_engine`] for one engine, in a module named after it.
 #[macro_export]
 macro_rules! in_engine {
-    ($module:ident, $engine:ident, $($test:ident),+ $(,)?) => {
+    ($module:ident, $engine:ident, $($needs:expr => $($test:ident),+);+) => {
         mod $module {
-            $(
-                #[tokio::test(flavor = "multi_thread")]
-                async fn $test() {
-                    super::$test($crate::Engine::$engine).await;
-                }
-            )+
+            $($crate::engine_tests!($engine, $needs, $($test),+);)+
         }
+    };
+}
+
+/// One group of [`in_engine`]: each test, skipped (or failed, under `E2E_REQUIRE_ALL`) when its
+/// needs or its engine are missing.
+#[macro_export]
+macro_rules! engine_tests {
+    ($engine:ident, $needs:expr, $($test:ident),+) => {
+        $(
+            #[tokio::test(flavor = "multi_thread")]
+            async fn $test() {
+                #[allow(unused_imports, reason = "the needs are named as the calling file names them")]
+                use $crate::Need;
+                if $crate::skipped_in($crate::Engine::$engine, &$needs) {
+                    return;
+                }
+                super::$test($crate::Engine::$engine).await;
+            }
+        )+
     };
 }
 
@@ -285,10 +308,6 @@ impl Need {
     }
 }
 
-/// Whether the calling test must be skipped because something it `needs` is missing: then it
-/// prints one line saying what and passes without running, so that `cargo test` in a fresh clone
-/// exits 0. Under `cargo xtask test`, which builds and installs all of it (`E2E_REQUIRE_ALL=1`),
-/// a missing need fails the test instead.
 /// Debian's HAProxy.
 pub const HAPROXY: &str = "/usr/sbin/haproxy";
 /// The container image `cargo xtask image` built, as the test command names it
@@ -299,7 +318,17 @@ pub fn image() -> Option<String> {
 /// Prometheus's metrics checker.
 pub const PROMTOOL: &str = "/usr/bin/promtool";
 
-/// Whether a test must be skipped for want of `needs` (it says which, once).
+/// [`skipped`] for a test in `engine`: its needs and the engine with its driver.
+pub fn skipped_in(engine: Engine, needs: &[Need]) -> bool {
+    let mut all = needs.to_vec();
+    all.push(Need::Browser(engine));
+    skipped(&all)
+}
+
+/// Whether the calling test must be skipped because something it `needs` is missing: then it
+/// prints one line saying what and passes without running, so that `cargo test` in a fresh clone
+/// exits 0. Under `cargo xtask test`, which builds and installs all of it (`E2E_REQUIRE_ALL=1`),
+/// a missing need fails the test instead.
 pub fn skipped(needs: &[Need]) -> bool {
     let missing: Vec<String> = needs.iter().filter_map(|need| need.missing()).collect();
     if missing.is_empty() {
