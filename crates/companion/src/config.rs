@@ -293,7 +293,7 @@ impl Config {
             api_base_url: self.api_base_url.clone(),
             scopes: self.scopes.clone(),
             redirect_uri: self.redirect_uri.clone(),
-            token_endpoint_auth_method: "client_secret_basic".to_owned(),
+            token_endpoint_auth_method: contract::oauth::CLIENT_AUTH_METHOD.to_owned(),
             // Until metadata says otherwise (AppState::public_config): the configured server,
             // which names itself in every response when it is the embedded stand-in.
             issuer: self.authorization_server_url.clone(),

@@ -115,7 +115,13 @@ mod tests {
             let status = AppError::new(code).status();
             assert!(status.is_client_error() || status.is_server_error(), "{code}: {status}");
         }
-        assert_eq!(AppError::new(ErrorCode::Overloaded).status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(AppError::new(ErrorCode::StateMismatch).status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            AppError::new(ErrorCode::Overloaded).status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            AppError::new(ErrorCode::StateMismatch).status(),
+            StatusCode::BAD_REQUEST
+        );
     }
 }

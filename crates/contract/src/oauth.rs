@@ -2,6 +2,17 @@
 //! authorization endpoint, §5.2 at the token endpoint) and a protected resource with (RFC 6750
 //! §3.1): the stand-in writes them, the companion and the app read them.
 
+/// Where Pleo's authorisation server (and the stand-in) has its authorize endpoint, under its
+/// base URL (RFC 6749 §3.1).
+pub const AUTHORIZE_PATH: &str = "/oauth/authorize";
+/// Where it has its token endpoint, under its base URL (RFC 6749 §3.2).
+pub const TOKEN_PATH: &str = "/oauth/token";
+/// Where it has its token introspection endpoint, under its base URL (RFC 7662 §2).
+pub const INTROSPECTION_PATH: &str = "/oauth/token/introspect";
+/// How the companion authenticates to the token endpoint: the client ID and secret in the
+/// `Authorization: Basic` header (RFC 6749 §2.3.1), as Pleo asks; RFC 8414's name for it.
+pub const CLIENT_AUTH_METHOD: &str = "client_secret_basic";
+
 /// One OAuth error code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OAuthError {

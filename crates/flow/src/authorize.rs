@@ -7,14 +7,15 @@ use core::net::Ipv4Addr;
 use crate::ErrorCode;
 use contract::wire::PublicConfig;
 
-/// The authorize endpoint of an authorisation server base URL: base + `/oauth/authorize`.
+/// The authorize endpoint of an authorisation server base URL: base +
+/// [`contract::oauth::AUTHORIZE_PATH`].
 pub fn authorize_endpoint(base: &str) -> String {
-    format!("{}/oauth/authorize", base.trim_end_matches('/'))
+    format!("{}{}", base.trim_end_matches('/'), contract::oauth::AUTHORIZE_PATH)
 }
 
-/// The token endpoint of an authorisation server base URL: base + `/oauth/token`.
+/// The token endpoint of an authorisation server base URL: base + [`contract::oauth::TOKEN_PATH`].
 pub fn token_endpoint(base: &str) -> String {
-    format!("{}/oauth/token", base.trim_end_matches('/'))
+    format!("{}{}", base.trim_end_matches('/'), contract::oauth::TOKEN_PATH)
 }
 
 /// Everything that goes into the authorize redirect. Built by the app, one per attempt.

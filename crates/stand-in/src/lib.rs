@@ -17,6 +17,7 @@ mod token;
 
 use axum::Router;
 use axum::routing::{get, post};
+use contract::oauth::{AUTHORIZE_PATH, INTROSPECTION_PATH, TOKEN_PATH};
 
 pub use flow::expiry::Clock;
 pub use registration::Registration;
@@ -26,10 +27,11 @@ pub use store::{Settings, StandIn, TokenFaults};
 pub fn router(stand_in: StandIn) -> Router {
     let mut router = Router::new()
         .route("/.well-known/oauth-authorization-server", get(metadata::metadata))
-        .route("/oauth/authorize", get(authorize::authorize_page))
-        .route("/oauth/authorize/decision", post(authorize::decision))
-        .route("/oauth/token", post(token::token))
-        .route("/oauth/token/introspect", post(introspection::introspect));
+        .route(AUTHORIZE_PATH, get(authorize::authorize_page))
+        // The consent form posts to `decision` beside the authorize page (a relative action).
+        .route(&format!("{AUTHORIZE_PATH}/decision"), post(authorize::decision))
+        .route(TOKEN_PATH, post(token::token))
+        .route(INTROSPECTION_PATH, post(introspection::introspect));
     let api = Router::new()
         .route("/v2/employees", get(api::employees))
         .route("/v2/employees/{id}", get(api::employee_by_id))

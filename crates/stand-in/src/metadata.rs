@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
+use contract::oauth::{AUTHORIZE_PATH, CLIENT_AUTH_METHOD, INTROSPECTION_PATH, TOKEN_PATH};
 use serde_json::{Value, json};
 
 use crate::{Registration, StandIn};
@@ -19,15 +20,15 @@ pub(crate) async fn metadata(State(stand_in): State<StandIn>, headers: HeaderMap
     });
     Json(json!({
         "issuer": issuer,
-        "authorization_endpoint": format!("{issuer}/oauth/authorize"),
-        "token_endpoint": format!("{issuer}/oauth/token"),
-        "introspection_endpoint": format!("{issuer}/oauth/token/introspect"),
+        "authorization_endpoint": format!("{issuer}{AUTHORIZE_PATH}"),
+        "token_endpoint": format!("{issuer}{TOKEN_PATH}"),
+        "introspection_endpoint": format!("{issuer}{INTROSPECTION_PATH}"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "code_challenge_methods_supported": [pkce::CodeChallenge::METHOD],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic"],
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
+        "token_endpoint_auth_methods_supported": [CLIENT_AUTH_METHOD],
+        "introspection_endpoint_auth_methods_supported": [CLIENT_AUTH_METHOD],
         "scopes_supported": Registration::ALL_SCOPES,
         "authorization_response_iss_parameter_supported": sends_iss,
     }))

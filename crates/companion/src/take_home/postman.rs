@@ -3,6 +3,7 @@
 //! with the client secret left as a variable to fill in.
 
 use contract::catalog::{CATALOG, METHOD, POSTMAN_WEB_REDIRECT};
+use contract::oauth::{AUTHORIZE_PATH, TOKEN_PATH};
 use contract::wire::PublicConfig;
 use serde_json::{Value, json};
 
@@ -10,9 +11,18 @@ use serde_json::{Value, json};
 pub fn collection(config: &PublicConfig) -> Value {
     let auth = [
         ("grant_type", json!("authorization_code_with_pkce")),
-        ("authUrl", json!("{{AUTHORIZATION_SERVER_URL}}/oauth/authorize")),
-        ("accessTokenUrl", json!("{{AUTHORIZATION_SERVER_URL}}/oauth/token")),
-        ("refreshTokenUrl", json!("{{AUTHORIZATION_SERVER_URL}}/oauth/token")),
+        (
+            "authUrl",
+            json!(format!("{{{{AUTHORIZATION_SERVER_URL}}}}{AUTHORIZE_PATH}")),
+        ),
+        (
+            "accessTokenUrl",
+            json!(format!("{{{{AUTHORIZATION_SERVER_URL}}}}{TOKEN_PATH}")),
+        ),
+        (
+            "refreshTokenUrl",
+            json!(format!("{{{{AUTHORIZATION_SERVER_URL}}}}{TOKEN_PATH}")),
+        ),
         ("clientId", json!("{{CLIENT_ID}}")),
         ("clientSecret", json!("{{CLIENT_SECRET}}")),
         ("scope", json!("{{SCOPES}}")),
@@ -96,7 +106,7 @@ mod tests {
             api_base_url: "https://external.staging.pleo.io".into(),
             scopes: vec!["users:read".into()],
             redirect_uri: "http://localhost:8080/callback".into(),
-            token_endpoint_auth_method: "client_secret_basic".into(),
+            token_endpoint_auth_method: contract::oauth::CLIENT_AUTH_METHOD.into(),
             issuer: "https://auth.staging.pleo.io".into(),
             iss_always_sent: false,
         }
