@@ -11,7 +11,10 @@ use flow::authorize::check_endpoint;
 use secrecy::SecretString;
 use url::{Host, Url};
 
-use crate::sessions::{DEFAULT_SESSION_MAX_SECS, RedisSettings, seal};
+use crate::sessions::{RedisSettings, seal};
+
+pub mod variables;
+use variables::{self as v, Variable};
 
 /// Where the embedded stand-in is mounted in the companion's router when `PLEO_ENV=local`.
 pub const STAND_IN_PREFIX: &str = "/stand-in";
@@ -109,18 +112,22 @@ pub enum LogFormat {
 impl Config {
     /// Reads the contract's variables through `var` (the process environment in `main`).
     pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let var = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let env_text = var("PLEO_ENV").unwrap_or_else(|| Environment::Local.as_str().to_owned());
+        let var = |variable: &variables::Variable| {
+            var(variable.name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let env_text = var(&v::PLEO_ENV).unwrap_or_else(|| Environment::Local.as_str().to_owned());
         let environment = Environment::parse(&env_text).ok_or_else(|| {
             config_error(
-                "PLEO_ENV",
+                v::PLEO_ENV.name,
                 format!("{env_text:?} is not one of local, staging, production, custom"),
             )
         })?;
-        let addr_text = var("COMPANION_ADDR").unwrap_or_else(|| "127.0.0.1:3000".to_owned());
+        let addr_text = var(&v::COMPANION_ADDR).unwrap_or_else(|| "127.0.0.1:3000".to_owned());
         let addr: SocketAddr = addr_text.parse().map_err(|_| {
             config_error(
-                "COMPANION_ADDR",
+                v::COMPANION_ADDR.name,
                 format!("{addr_text:?} is not an address such as 127.0.0.1:3000"),
             )
         })?;
@@ -138,16 +145,19 @@ impl Config {
                 )
             }
         };
-        let authorization_server_url = var("PLEO_AUTHORIZATION_SERVER_URL")
-            .or(default_auth)
-            .ok_or_else(|| config_error("PLEO_AUTHORIZATION_SERVER_URL", "is required when PLEO_ENV=custom"))?;
+        let authorization_server_url = var(&v::PLEO_AUTHORIZATION_SERVER_URL).or(default_auth).ok_or_else(|| {
+            config_error(
+                v::PLEO_AUTHORIZATION_SERVER_URL.name,
+                "is required when PLEO_ENV=custom",
+            )
+        })?;
         // For `custom` the API defaults to the authorisation server's base: one URL is enough.
-        let api_base_url = var("PLEO_API_BASE_URL")
+        let api_base_url = var(&v::PLEO_API_BASE_URL)
             .or(default_api)
             .unwrap_or_else(|| authorization_server_url.clone());
         for (variable, url) in [
-            ("PLEO_AUTHORIZATION_SERVER_URL", &authorization_server_url),
-            ("PLEO_API_BASE_URL", &api_base_url),
+            (v::PLEO_AUTHORIZATION_SERVER_URL.name, &authorization_server_url),
+            (v::PLEO_API_BASE_URL.name, &api_base_url),
         ] {
             parse_endpoint(url).ok_or_else(|| {
                 config_error(
@@ -161,52 +171,41 @@ impl Config {
         let local = environment == Environment::Local;
         if local && !cfg!(feature = "stand-in") {
             return Err(config_error(
-                "PLEO_ENV",
+                v::PLEO_ENV.name,
                 "local needs the embedded stand-in, which this build leaves out: build with the `stand-in` feature (the default), or set staging, production or custom",
             ));
         }
-        let client_id = match var("PLEO_CLIENT_ID") {
+        let client_id = match var(&v::PLEO_CLIENT_ID) {
             Some(id) => id,
             None if local => LOCAL_CLIENT_ID.to_owned(),
             None => {
                 return Err(config_error(
-                    "PLEO_CLIENT_ID",
+                    v::PLEO_CLIENT_ID.name,
                     format!("is required when PLEO_ENV={}", environment.as_str()),
                 ));
             }
         };
-        let client_secret = match var("PLEO_CLIENT_SECRET") {
+        let client_secret = match var(&v::PLEO_CLIENT_SECRET) {
             Some(secret) => secret,
             // The embedded stand-in gets a fresh secret every run: none is written anywhere.
             None if local => pkce::State::generate()
                 .map(|s| s.as_str().to_owned())
-                .map_err(|_| config_error("PLEO_CLIENT_SECRET", "no random source to make one"))?,
+                .map_err(|_| config_error(v::PLEO_CLIENT_SECRET.name, "no random source to make one"))?,
             None => {
                 return Err(config_error(
-                    "PLEO_CLIENT_SECRET",
+                    v::PLEO_CLIENT_SECRET.name,
                     format!("is required when PLEO_ENV={}", environment.as_str()),
                 ));
             }
         };
-        let redirect_uri = var("PLEO_REDIRECT_URI").unwrap_or_else(|| LOCAL_REDIRECT_URI.to_owned());
+        let redirect_uri = var(&v::PLEO_REDIRECT_URI).unwrap_or_else(|| LOCAL_REDIRECT_URI.to_owned());
         let redirect = parse_redirect_uri(&redirect_uri)?;
         let (app_origin, secure_cookies) = (redirect.origin().ascii_serialization(), redirect.scheme() == "https");
-        let upstream_timeout_secs = seconds(&var, "COMPANION_UPSTREAM_TIMEOUT_SECS", 15, 1..=300)?;
-        let refresh_timeout_secs = seconds(
-            &var,
-            "COMPANION_REFRESH_TIMEOUT_SECS",
-            crate::oauth::token_client::DEFAULT_REFRESH_TIMEOUT_SECS,
-            1..=300,
-        )?;
+        let upstream_timeout_secs = number(&var, &v::COMPANION_UPSTREAM_TIMEOUT_SECS, None)?;
+        let refresh_timeout_secs = number(&var, &v::COMPANION_REFRESH_TIMEOUT_SECS, None)?;
         let shutdown_grace = shutdown_grace(&var, upstream_timeout_secs.max(refresh_timeout_secs))?;
-        let refresh_lease = Duration::from_millis(number(
-            &var,
-            "COMPANION_REFRESH_LEASE_MS",
-            DEFAULT_REFRESH_LEASE_MS,
-            100..=60_000,
-            "milliseconds",
-        )?);
-        let scopes = var("PLEO_SCOPES")
+        let refresh_lease = Duration::from_millis(number(&var, &v::COMPANION_REFRESH_LEASE_MS, None)?);
+        let scopes = var(&v::PLEO_SCOPES)
             .unwrap_or_else(|| {
                 if local {
                     "users:read export-jobs:read test:test"
@@ -229,45 +228,40 @@ impl Config {
             secure_cookies,
             scopes,
             addr,
-            static_dir: static_dir(var("COMPANION_STATIC_DIR"))?,
-            auto_approve: local && var("STAND_IN_AUTO_APPROVE").is_some_and(|v| v == "1"),
-            stand_in_opener_policy: var("STAND_IN_OPENER_POLICY").filter(|_| local),
+            static_dir: static_dir(var(&v::COMPANION_STATIC_DIR))?,
+            auto_approve: local && var(&v::STAND_IN_AUTO_APPROVE).is_some_and(|v| v == "1"),
+            stand_in_opener_policy: var(&v::STAND_IN_OPENER_POLICY).filter(|_| local),
             upstream_timeout_secs,
             refresh_timeout_secs,
-            session_max_secs: seconds(
-                &var,
-                "COMPANION_SESSION_MAX_SECS",
-                DEFAULT_SESSION_MAX_SECS,
-                60..=MAX_SESSION_MAX_SECS,
-            )?,
-            api_writes: crate::allow_list::parse_write_rules(&var("COMPANION_API_WRITES").unwrap_or_default())
-                .map_err(|problem| config_error("COMPANION_API_WRITES", problem))?,
+            session_max_secs: number(&var, &v::COMPANION_SESSION_MAX_SECS, None)?,
+            api_writes: crate::allow_list::parse_write_rules(&var(&v::COMPANION_API_WRITES).unwrap_or_default())
+                .map_err(|problem| config_error(v::COMPANION_API_WRITES.name, problem))?,
             session_store: session_store(&var, refresh_lease)?,
-            metrics_addr: var("COMPANION_METRICS_ADDR")
+            metrics_addr: var(&v::COMPANION_METRICS_ADDR)
                 .map(|text| {
                     text.parse().map_err(|_| {
                         config_error(
-                            "COMPANION_METRICS_ADDR",
+                            v::COMPANION_METRICS_ADDR.name,
                             format!("{text:?} is not an address such as 127.0.0.1:9100"),
                         )
                     })
                 })
                 .transpose()?,
-            log_format: match var("COMPANION_LOG_FORMAT").as_deref() {
+            log_format: match var(&v::COMPANION_LOG_FORMAT).as_deref() {
                 None | Some("text") => LogFormat::Text,
                 Some("json") => LogFormat::Json,
                 Some(other) => {
                     return Err(config_error(
-                        "COMPANION_LOG_FORMAT",
+                        v::COMPANION_LOG_FORMAT.name,
                         format!("{other:?} is neither text nor json"),
                     ));
                 }
             },
-            shutdown_drain: Duration::from_secs(seconds(&var, "COMPANION_SHUTDOWN_DRAIN_SECS", 2, 0..=60)?),
+            shutdown_drain: Duration::from_secs(number(&var, &v::COMPANION_SHUTDOWN_DRAIN_SECS, None)?),
             shutdown_grace,
             refresh_lease,
-            embed_origins: embed_origins(var("COMPANION_EMBED_ORIGINS").as_deref())
-                .map_err(|problem| config_error("COMPANION_EMBED_ORIGINS", problem))?,
+            embed_origins: embed_origins(var(&v::COMPANION_EMBED_ORIGINS).as_deref())
+                .map_err(|problem| config_error(v::COMPANION_EMBED_ORIGINS.name, problem))?,
         })
     }
 
@@ -326,7 +320,7 @@ fn static_dir(value: Option<String>) -> Result<Option<PathBuf>, ConfigError> {
     };
     if dir.join(".env").exists() {
         return Err(config_error(
-            "COMPANION_STATIC_DIR",
+            v::COMPANION_STATIC_DIR.name,
             format!(
                 "{} holds a .env file; serve a folder with only the built app in it",
                 dir.display()
@@ -334,27 +328,6 @@ fn static_dir(value: Option<String>) -> Result<Option<PathBuf>, ConfigError> {
         ));
     }
     Ok(Some(dir))
-}
-
-/// The longest absolute session lifetime that may be configured: Pleo's refresh token
-/// lifetime, 60 days (a session cannot outlive its refresh token).
-const MAX_SESSION_MAX_SECS: u64 = 60 * 24 * 3600;
-
-/// A refresh lease's lifetime unless configured: long enough for a token endpoint's round trip
-/// many times over (the holder renews it anyway), short enough that a replica that died
-/// holding it delays that session's refresh by seconds only.
-pub const DEFAULT_REFRESH_LEASE_MS: u64 = 5_000;
-/// The longest one session-store call may take unless configured.
-pub const DEFAULT_STORE_TIMEOUT_MS: u64 = 1_000;
-
-/// A number of seconds from `variable`, `default` when unset, refused outside `range`.
-fn seconds(
-    var: &impl Fn(&str) -> Option<String>,
-    variable: &'static str,
-    default: u64,
-    range: std::ops::RangeInclusive<u64>,
-) -> Result<u64, ConfigError> {
-    number(var, variable, default, range, "seconds")
 }
 
 /// Whether `pem` holds at least one PEM certificate block, begun and ended (RFC 7468 §5).
@@ -374,14 +347,17 @@ const GRACE_TO_WRITE_SECS: u64 = 5;
 /// write its outcome; a shorter grace is refused, because a token call cut off by the exit loses
 /// what it was sent for (a refresh's rotated tokens, RFC 9700 §4.14.2).
 fn shutdown_grace(
-    var: &impl Fn(&str) -> Option<String>,
+    var: &impl Fn(&Variable) -> Option<String>,
     longest_token_call_secs: u64,
 ) -> Result<Duration, ConfigError> {
-    const VARIABLE: &str = "COMPANION_SHUTDOWN_GRACE_SECS";
-    let grace = seconds(var, VARIABLE, longest_token_call_secs + GRACE_TO_WRITE_SECS, 1..=600)?;
+    let grace = number(
+        var,
+        &v::COMPANION_SHUTDOWN_GRACE_SECS,
+        Some(longest_token_call_secs + GRACE_TO_WRITE_SECS),
+    )?;
     if grace < longest_token_call_secs {
         return Err(config_error(
-            VARIABLE,
+            v::COMPANION_SHUTDOWN_GRACE_SECS.name,
             format!(
                 "{grace} s is shorter than the longest token-endpoint call ({longest_token_call_secs} s, \
                  COMPANION_REFRESH_TIMEOUT_SECS or COMPANION_UPSTREAM_TIMEOUT_SECS): a refresh cut off \
@@ -392,38 +368,51 @@ fn shutdown_grace(
     Ok(Duration::from_secs(grace))
 }
 
-/// A number of `unit`s from `variable`, `default` when unset, refused outside `range`.
+/// The number `variable` holds, refused outside its range; when unset its default from the
+/// table, or `worked_out` for a default that depends on other variables.
 fn number(
-    var: &impl Fn(&str) -> Option<String>,
-    variable: &'static str,
-    default: u64,
-    range: std::ops::RangeInclusive<u64>,
-    unit: &str,
+    var: &impl Fn(&Variable) -> Option<String>,
+    variable: &Variable,
+    worked_out: Option<u64>,
 ) -> Result<u64, ConfigError> {
+    let Some(rule) = variable.number else {
+        return Err(config_error(
+            variable.name,
+            "is not a number in the configuration table",
+        ));
+    };
     match var(variable) {
-        None => Ok(default),
-        Some(v) => v.parse().ok().filter(|s| range.contains(s)).ok_or_else(|| {
-            config_error(
-                variable,
-                format!(
-                    "{v:?} is not a number of {unit} from {} to {}",
-                    range.start(),
-                    range.end()
-                ),
-            )
-        }),
+        None => worked_out
+            .or(rule.default)
+            .ok_or_else(|| config_error(variable.name, "has no default")),
+        Some(text) => text
+            .parse()
+            .ok()
+            .filter(|n| (rule.min..=rule.max).contains(n))
+            .ok_or_else(|| {
+                config_error(
+                    variable.name,
+                    format!(
+                        "{text:?} is not a number of {} from {} to {}",
+                        rule.unit, rule.min, rule.max
+                    ),
+                )
+            }),
     }
 }
 
 /// The Redis session store of `COMPANION_SESSION_STORE` (`memory` or unset: none), with its
 /// sealing keys, which it cannot go without. The URL is never repeated in an error: it may
 /// carry a password.
-fn session_store(var: &impl Fn(&str) -> Option<String>, lease: Duration) -> Result<Option<RedisSettings>, ConfigError> {
-    const STORE: &str = "COMPANION_SESSION_STORE";
-    const KEY: &str = "COMPANION_SESSION_KEY";
-    const PREVIOUS: &str = "COMPANION_SESSION_KEY_PREVIOUS";
-    const STORE_CA: &str = "COMPANION_SESSION_STORE_CA";
-    let url = match var(STORE) {
+fn session_store(
+    var: &impl Fn(&Variable) -> Option<String>,
+    lease: Duration,
+) -> Result<Option<RedisSettings>, ConfigError> {
+    const STORE: &str = v::COMPANION_SESSION_STORE.name;
+    const KEY: &str = v::COMPANION_SESSION_KEY.name;
+    const PREVIOUS: &str = v::COMPANION_SESSION_KEY_PREVIOUS.name;
+    const STORE_CA: &str = v::COMPANION_SESSION_STORE_CA.name;
+    let url = match var(&v::COMPANION_SESSION_STORE) {
         None => return Ok(None),
         Some(v) if v == "memory" => return Ok(None),
         Some(url) => url,
@@ -440,7 +429,7 @@ fn session_store(var: &impl Fn(&str) -> Option<String>, lease: Duration) -> Resu
     let tls = redis_url.as_ref().is_some_and(|u| u.scheme() == "rediss");
     // A private certificate authority for `rediss://` (`COMPANION_SESSION_STORE_CA`, PEM);
     // without it the system's roots.
-    let ca = match var(STORE_CA) {
+    let ca = match var(&v::COMPANION_SESSION_STORE_CA) {
         None => None,
         Some(_) if !tls => {
             return Err(config_error(
@@ -482,24 +471,18 @@ fn session_store(var: &impl Fn(&str) -> Option<String>, lease: Duration) -> Resu
             )
         })?,
     };
-    let key = var(KEY).ok_or_else(|| {
+    let key = var(&v::COMPANION_SESSION_KEY).ok_or_else(|| {
         config_error(
             KEY,
             "is required with a Redis session store: 32 random bytes, base64 (`openssl rand -base64 32`); every replica gets the same",
         )
     })?;
     let current = seal::parse_key(&key).map_err(|problem| config_error(KEY, problem))?;
-    let previous = var(PREVIOUS)
+    let previous = var(&v::COMPANION_SESSION_KEY_PREVIOUS)
         .map(|k| seal::parse_key(&k))
         .transpose()
         .map_err(|problem| config_error(PREVIOUS, problem))?;
-    let call_timeout = number(
-        var,
-        "COMPANION_SESSION_STORE_TIMEOUT_MS",
-        DEFAULT_STORE_TIMEOUT_MS,
-        50..=10_000,
-        "milliseconds",
-    )?;
+    let call_timeout = number(var, &v::COMPANION_SESSION_STORE_TIMEOUT_MS, None)?;
     Ok(Some(RedisSettings {
         client,
         keys: seal::SealingKeys::new(&current, previous.as_ref()),
@@ -547,7 +530,7 @@ fn parse_redirect_uri(uri: &str) -> Result<Url, ConfigError> {
     let has_path = uri.split_once("://").is_some_and(|(_, rest)| rest.contains('/'));
     parse_endpoint(uri).filter(|_| has_path).ok_or_else(|| {
         config_error(
-            "PLEO_REDIRECT_URI",
+            v::PLEO_REDIRECT_URI.name,
             format!("{uri:?} must be an absolute https URL with a path ({HTTP_ONLY_ON_LOOPBACK}), without a fragment"),
         )
     })
@@ -834,7 +817,11 @@ mod tests {
         ])
         .unwrap();
         let settings = redis.session_store.expect("a Redis store");
-        assert_eq!(settings.lease, Duration::from_millis(DEFAULT_REFRESH_LEASE_MS));
+        assert_eq!(
+            settings.lease,
+            Duration::from_millis(5_000),
+            "COMPANION_REFRESH_LEASE_MS's default"
+        );
         assert!(!format!("{settings:?}").contains("hunter2"));
         let missing = config(&[("COMPANION_SESSION_STORE", "redis://127.0.0.1/")]).unwrap_err();
         assert_eq!(missing.variable, "COMPANION_SESSION_KEY");
