@@ -1,10 +1,12 @@
-//! The task runner behind the README's commands. The standard library and two small hashing
-//! crates only, so it builds in seconds on a fresh machine.
+//! The task runner behind the README's commands. The standard library, two small hashing crates
+//! and the two compressors only, so it builds in seconds on a fresh machine (the checks that read
+//! the repository's sources, run with the native tests, add `syn` as a dev-dependency).
 //!
 //! - `cargo xtask demo`: installs what is missing, builds the app as users download it and serves
 //!   it from the companion (with the embedded stand-in) on http://localhost:8080/.
-//! - `cargo xtask test`: installs what is missing (Chromium included), builds the app, runs every
-//!   test suite (native, wasm in headless Chromium, end to end), ends with `N passed, N failed`.
+//! - `cargo xtask test`: installs what is missing (three browser engines included), builds the
+//!   app, runs every test suite (native, wasm in headless Chromium, end to end in Chromium,
+//!   Firefox and WebKit), ends with `N passed, N failed`.
 //! - `cargo xtask build-app`: the app as users download it (release, size settings) in dist/.
 //! - `cargo xtask image`: the companion with the app inside as a container image `FROM scratch`
 //!   (`Containerfile`), built with podman.
@@ -25,6 +27,8 @@
 
 mod attack_list;
 mod bundlers;
+#[cfg(test)]
+mod crate_table;
 mod doc_sites;
 mod fresh_check;
 mod fuzz;
