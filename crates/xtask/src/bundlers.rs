@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{command, copy, pkce_package, repo_root, run, setup, step};
+use crate::{command, copy, pkce_package, repo_root, run, setup, step, write};
 
 /// The npm packages the project is built and checked with.
 const PACKAGES: [(&str, &str); 6] = [
@@ -53,6 +53,11 @@ pub fn pack() -> Result<PathBuf, String> {
     Ok(tarball)
 }
 
+/// The bundler project's own files (`crates/pkce-js/bundler-check/`).
+fn files_dir() -> PathBuf {
+    repo_root().join("crates/pkce-js/bundler-check")
+}
+
 /// Packs the package, checks the tarball, installs it into the project and builds a bundle with
 /// each of [`BUNDLERS`], and imports it in Node.
 pub fn build() -> Result<(), String> {
@@ -61,14 +66,18 @@ pub fn build() -> Result<(), String> {
     let dir = project_dir();
     let _ = std::fs::remove_dir_all(dir.join("dist"));
     std::fs::create_dir_all(dir.join("src")).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let files = [
-        ("package.json", package_json(&tarball)),
-        ("src/main.js", MAIN.to_owned()),
-        ("webpack.config.cjs", WEBPACK_CONFIG.to_owned()),
-        ("rollup.config.mjs", ROLLUP_CONFIG.to_owned()),
-    ];
-    for (name, text) in files {
-        std::fs::write(dir.join(name), text).map_err(|e| format!("cannot write {name}: {e}"))?;
+    write(&dir.join("package.json"), &package_json(&tarball))?;
+    // The project's files as a team would write them (`crates/pkce-js/bundler-check/`): what each
+    // bundle runs (the Appendix B vector, and a generated pair checked by WebCrypto, left on
+    // `window` for the test), webpack 5 and Rollup as a team starts them, the page, and Node 20
+    // importing the installed package.
+    for name in [
+        "src/main.js",
+        "webpack.config.cjs",
+        "rollup.config.mjs",
+        "node-check.mjs",
+    ] {
+        copy(&files_dir().join(name), &dir.join(name))?;
     }
     // A tarball of the same version is another file: npm must install it afresh.
     let _ = std::fs::remove_dir_all(dir.join("node_modules/@pleo-walkthrough"));
@@ -128,12 +137,14 @@ pub fn build() -> Result<(), String> {
         )?;
     }
     for bundler in BUNDLERS {
-        std::fs::write(dist_dir().join(bundler).join("index.html"), PAGE)
-            .map_err(|e| format!("cannot write the {bundler} page: {e}"))?;
+        copy(
+            &files_dir().join("index.html"),
+            &dist_dir().join(bundler).join("index.html"),
+        )?;
     }
     let node = command("node")
         .current_dir(&dir)
-        .args(["--input-type=module", "-e", NODE_CHECK])
+        .arg("node-check.mjs")
         .output()
         .map_err(|e| format!("node: {e}"))?;
     let printed = String::from_utf8_lossy(&node.stdout);
@@ -176,50 +187,3 @@ fn package_json(tarball: &Path) -> String {
         dev.join(",\n")
     )
 }
-
-/// What each bundle runs: the Appendix B vector, and a generated pair checked by WebCrypto; the
-/// result is left on `window` for the test.
-const MAIN: &str = r#"import init, { calculateCodeChallenge, generatePkce } from "@pleo-walkthrough/pkce";
-
-const b64url = (bytes) =>
-  btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-
-init()
-  .then(async () => {
-    const vector = calculateCodeChallenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
-    const { codeVerifier, codeChallenge } = generatePkce();
-    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(codeVerifier)));
-    window.pkceResult = { vector, pairMatchesWebCrypto: b64url(digest) === codeChallenge };
-  })
-  .catch((error) => {
-    window.pkceResult = { error: String(error) };
-  });
-"#;
-
-const PAGE: &str = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>PKCE package bundle</title></head>\n<body><script type=\"module\" src=\"./main.js\"></script></body></html>\n";
-
-/// webpack 5 as a team starts it: production mode, an ES-module output (the package is one),
-/// and its own handling of `new URL(..., import.meta.url)` for the .wasm.
-const WEBPACK_CONFIG: &str = r#"const path = require("node:path");
-
-module.exports = {
-  mode: "production",
-  entry: "./src/main.js",
-  experiments: { outputModule: true },
-  output: { path: path.resolve(__dirname, "dist/webpack"), filename: "main.js", module: true, clean: true },
-};
-"#;
-
-const ROLLUP_CONFIG: &str = r#"import { nodeResolve } from "@rollup/plugin-node-resolve";
-
-export default {
-  input: "src/main.js",
-  output: { file: "dist/rollup/main.js", format: "es" },
-  plugins: [nodeResolve({ browser: true })],
-};
-"#;
-
-/// Node 20 importing the installed package as an ES module (the `node` export, which initialises
-/// from the .wasm beside it).
-const NODE_CHECK: &str = r#"import { calculateCodeChallenge } from "@pleo-walkthrough/pkce";
-console.log(calculateCodeChallenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"));"#;

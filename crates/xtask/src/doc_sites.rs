@@ -35,19 +35,6 @@ const DOCUSAURUS: [(&str, &str); 4] = [
     ("react-dom", "19.2.0"),
 ];
 
-/// The site's configuration: served under `/site/` of the documentation server.
-const DOCUSAURUS_CONFIG: &str = r#"export default {
-  title: "Pleo integration guide",
-  url: "http://127.0.0.1",
-  baseUrl: "/site/",
-  onBrokenLinks: "throw",
-  presets: [["classic", { docs: { routeBasePath: "docs" }, blog: false }]],
-};
-"#;
-
-/// The site's landing page.
-const DOCUSAURUS_HOME: &str = "# Pleo integration guide\n\n- [Try Pleo's OAuth flow](/docs/oauth-walkthrough)\n";
-
 fn project_dir() -> PathBuf {
     repo_root().join("target/doc-sites")
 }
@@ -104,6 +91,12 @@ fn write_files(dir: &std::path::Path, files: Vec<(String, String)>) -> Result<()
     Ok(())
 }
 
+/// A file of the Docusaurus site kept in `tests/doc-sites/docusaurus/`.
+fn site_file(name: &str) -> Result<String, String> {
+    let path = repo_root().join("tests/doc-sites/docusaurus").join(name);
+    std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// The real Docusaurus 3 site: the guide's component and Docusaurus page, built by `docusaurus
 /// build` into `dist/site/`.
 fn build_docusaurus(guide: &str, dist: &std::path::Path) -> Result<(), String> {
@@ -113,8 +106,10 @@ fn build_docusaurus(guide: &str, dist: &std::path::Path) -> Result<(), String> {
         &dir,
         vec![
             ("package.json".to_owned(), package_json(&DOCUSAURUS, false)),
-            ("docusaurus.config.js".to_owned(), DOCUSAURUS_CONFIG.to_owned()),
-            ("src/pages/index.md".to_owned(), DOCUSAURUS_HOME.to_owned()),
+            // The site's configuration (served under `/site/` of the documentation server) and
+            // its landing page, kept as files in `tests/doc-sites/docusaurus/`.
+            ("docusaurus.config.js".to_owned(), site_file("docusaurus.config.js")?),
+            ("src/pages/index.md".to_owned(), site_file("src/pages/index.md")?),
             (
                 "src/components/PleoWalkthrough.jsx".to_owned(),
                 snippet(guide, "component")?,

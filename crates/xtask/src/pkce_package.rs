@@ -5,10 +5,21 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{command, repo_root, step, wasm_release, write};
+use crate::{command, copy, repo_root, step, wasm_release, write};
 
 /// The package name.
 pub const NAME: &str = "@pleo-walkthrough/pkce";
+
+/// Where the package's own files are (`crates/pkce-js/package/`): README, Node's entry.
+pub fn files_dir() -> PathBuf {
+    repo_root().join("crates/pkce-js/package")
+}
+
+/// The package's README, whose browser examples the Vite build takes.
+pub fn readme() -> Result<String, String> {
+    let path = files_dir().join("README.md");
+    std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
+}
 
 /// Where the package is written.
 pub fn out_dir() -> PathBuf {
@@ -43,9 +54,11 @@ pub fn build() -> Result<Sizes, String> {
     wasm_release::bundle_glue(&out.join("pkce.js"))?;
     let _ = std::fs::remove_dir_all(out.join("snippets"));
     write(&out.join("package.json"), &package_json())?;
-    write(&out.join("node.js"), NODE_ENTRY)?;
-    write(&out.join("node.d.ts"), "export * from \"./pkce.js\";\n")?;
-    write(&out.join("README.md"), README)?;
+    // The package's own files, kept as files: the README (whose two browser examples are built
+    // with Vite and run by the tests) and Node's entry with its types.
+    for name in ["README.md", "node.js", "node.d.ts"] {
+        copy(&files_dir().join(name), &out.join(name))?;
+    }
     let sizes = Sizes {
         wasm: size(&wasm),
         js: size(&out.join("pkce.js")),
@@ -116,104 +129,3 @@ fn repository() -> Option<String> {
     let url = String::from_utf8_lossy(&output.stdout).trim().to_owned();
     (output.status.success() && url.starts_with("https://")).then(|| format!("git+{url}"))
 }
-
-/// Node entry: initialises synchronously from the .wasm bytes next to it.
-const NODE_ENTRY: &str = r#"// Node 20+: initialise synchronously from the bytes of the .wasm beside this file.
-import { readFileSync } from "node:fs";
-import { initSync } from "./pkce.js";
-
-initSync({ module: readFileSync(new URL("./pkce_bg.wasm", import.meta.url)) });
-
-export * from "./pkce.js";
-"#;
-
-/// The package's README; its two browser examples are built with Vite and run by the tests.
-pub const README: &str = r#"# @pleo-walkthrough/pkce
-
-RFC 7636 PKCE with S256 for any web app, in WebAssembly built from a Rust core that is tested
-against the RFC's Appendix B vector, property tests, Node's crypto and the browser's WebCrypto.
-`calculateCodeChallenge` is synchronous (WebCrypto's digest is not).
-
-## Install
-
-Until the package is published, install the tarball that `cargo xtask pkce-package` writes into
-`target/pkce-tarball/` of the walkthrough's repository:
-
-```sh
-npm install /path/to/walkthrough/target/pkce-tarball/pleo-walkthrough-pkce-0.1.0.tgz
-```
-
-It is an ES module (for browsers through any bundler, and for Node 20+); CommonJS code loads it
-with `await import("@pleo-walkthrough/pkce")`. Bundlers that keep
-`new URL("pkce_bg.wasm", import.meta.url)` as it is (esbuild, Rollup) need `pkce_bg.wasm` beside
-their output; webpack 5 and Vite emit it themselves.
-
-## Browser (ES module)
-
-On the page that starts the sign-in:
-
-```js
-import init, { generatePkce, generateState, buildAuthorizationUrl } from "@pleo-walkthrough/pkce";
-
-// init() fetches pkce_bg.wasm next to pkce.js. Wait for it with .then (or inside an async
-// function): a top-level await is refused by the default build targets of Vite and webpack.
-init().then(() => {
-  const { codeVerifier, codeChallenge } = generatePkce();
-  const state = generateState();
-  sessionStorage.setItem("pkce", JSON.stringify({ codeVerifier, state }));
-  location.href = buildAuthorizationUrl({
-    authorizationEndpoint: "https://auth.staging.pleo.io/oauth/authorize",
-    clientId: "<your client id>",
-    redirectUri: "http://localhost:8080/callback",
-    scope: ["users:read"],
-    state,
-    codeChallenge,
-  });
-});
-```
-
-On the redirect URI:
-
-```js
-import init, { parseCallback } from "@pleo-walkthrough/pkce";
-
-init().then(async () => {
-  const pending = JSON.parse(sessionStorage.getItem("pkce"));
-  sessionStorage.removeItem("pkce"); // single use
-  try {
-    const { code } = parseCallback(location.href, pending?.state);
-    // Your backend holds the client secret and exchanges the code (RFC 6749 §4.1.3).
-    await fetch("/oauth/exchange", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ code, codeVerifier: pending.codeVerifier }),
-    });
-  } catch (e) {
-    console.error(e.code, e.message); // e.g. "state_mismatch", "authorization_denied"
-  }
-});
-```
-
-Both build as they are in a new Vite project (`npm create vite`, default settings) and in
-plain `<script type="module">` pages.
-
-## Node 20+
-
-```js
-import { generatePkce, calculateCodeChallenge } from "@pleo-walkthrough/pkce"; // initialised synchronously
-```
-
-## API
-
-| function | returns | throws (`error.code`) |
-|---|---|---|
-| `generateCodeVerifier(length = 43)` | 43-128 chars of `[A-Za-z0-9-._~]` from the CSPRNG | `verifier_length_out_of_range` |
-| `calculateCodeChallenge(verifier)` | `BASE64URL(SHA-256(verifier))` | `verifier_too_short`, `verifier_too_long`, `verifier_invalid_character` |
-| `generatePkce(length = 43)` | `{ codeVerifier, codeChallenge, codeChallengeMethod: "S256" }` | as above |
-| `generateState()` | 43 chars, 256 bits | `random_unavailable` |
-| `verifyCodeChallenge(verifier, challenge)` | `boolean` (server side, constant time) | never |
-| `buildAuthorizationUrl(options)` | the authorize URL with `response_type=code` and `code_challenge_method=S256`; `scope` is an array or a whitespace-separated string | `invalid_options` (options of another shape, or a NUL character in one), `config_invalid` (not https; http off loopback, which is `localhost`, 127.0.0.0/8 or `[::1]`; a fragment; or an endpoint query that repeats one of the parameters) |
-| `parseCallback(url, expectedState, expectedIssuer?)` | `{ code, state }`; with `expectedIssuer` (a server that sends `iss`, RFC 9207), the response must name exactly that issuer | `callback_parameter_repeated`, `issuer_missing`, `issuer_mismatch`, `state_missing`, `no_pending_authorization`, `state_mismatch`, `authorization_denied`, `authorization_failed` (with `oauthError`, `errorDescription`), `code_missing`, `callback_too_large` |
-
-`plain` is not offered: RFC 9700 §2.1.1 asks for S256.
-"#;

@@ -46,7 +46,7 @@ pub fn build() -> Result<(), String> {
     step(&format!(
         "Building the PKCE package README's browser examples with Vite {VITE_VERSION} (default settings)"
     ));
-    let (sign_in, callback) = readme_examples(pkce_package::README)?;
+    let (sign_in, callback) = readme_examples(&pkce_package::readme()?)?;
     let dir = project_dir();
     let _ = std::fs::remove_dir_all(dir.join("dist"));
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -132,7 +132,7 @@ mod tests {
 
     #[test]
     fn the_readme_examples_are_found_and_point_at_the_pages_origin() {
-        let (sign_in, callback) = readme_examples(pkce_package::README).unwrap();
+        let (sign_in, callback) = readme_examples(&pkce_package::readme().unwrap()).unwrap();
         assert!(
             sign_in.contains("location.origin + \"/oauth/authorize\"")
                 && sign_in.contains("location.origin + \"/callback.html\"")
