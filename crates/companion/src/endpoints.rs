@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
+use contract::exports::{PostmanExport, SnippetLanguage};
 use contract::wire::{
     AuthorizeStart, CookieCheck, HandoffClaim, HandoffDelivery, Logout, PublicConfig, SessionInfo, TokenExchange,
     TokenSummary, WayBack,
@@ -32,13 +33,13 @@ pub async fn config(State(state): State<AppState>) -> Json<PublicConfig> {
 /// here rather than built in the browser: the page links to it, and the wasm stays smaller.
 pub async fn postman(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response, AppError> {
     let config = state.config.public();
-    let document = match file.as_str() {
-        "collection" => crate::take_home::postman::collection(&config),
-        "environment" => crate::take_home::postman::environment(&config),
-        _ => return Err(AppError::new(ErrorCode::NotFound)),
+    let kind = PostmanExport::parse(&file).ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    let document = match kind {
+        PostmanExport::Collection => crate::take_home::postman::collection(&config),
+        PostmanExport::Environment => crate::take_home::postman::environment(&config),
     };
     json_download(
-        &contract::catalog::postman_file_name(config.environment, &file),
+        &contract::catalog::postman_file_name(config.environment, kind),
         &document,
     )
 }
@@ -258,8 +259,7 @@ pub async fn transcript_snippet(
     signed_in: SignedIn,
     Path((entry, language)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let language =
-        crate::take_home::copy_as::Language::parse(&language).ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    let language = SnippetLanguage::parse(&language).ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
     let entries = served_transcript(&state, &signed_in).await?;
     let entry = entries
         .iter()

@@ -84,10 +84,10 @@ pub const POSTMAN_WEB_REDIRECT: &str = "https://oauth.pstmn.io/v1/browser-callba
 /// Postman's redirect URI for its desktop app.
 pub const POSTMAN_DESKTOP_REDIRECT: &str = "https://oauth.pstmn.io/v1/callback";
 
-/// The file name of a Postman export (`collection` or `environment`) for an environment, as the
-/// companion serves it and the app offers it.
-pub fn postman_file_name(environment: crate::Environment, kind: &str) -> String {
-    format!("pleo-{environment}.postman_{kind}.json")
+/// The file name of a Postman export for an environment, as the companion serves it and the app
+/// offers it.
+pub fn postman_file_name(environment: crate::Environment, kind: crate::exports::PostmanExport) -> String {
+    format!("pleo-{environment}.postman_{}.json", kind.as_str())
 }
 
 /// The file name of the session's HTTP Archive for an environment, as the companion serves it
@@ -116,7 +116,7 @@ mod tests {
             assert_eq!(endpoint.takes_id(), endpoint.with_id("x") != endpoint.path);
         }
         assert_eq!(
-            postman_file_name(crate::Environment::Staging, "collection"),
+            postman_file_name(crate::Environment::Staging, crate::exports::PostmanExport::Collection),
             "pleo-staging.postman_collection.json"
         );
     }

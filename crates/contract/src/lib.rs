@@ -23,6 +23,7 @@ mod prelude {
 pub mod catalog;
 pub mod environment;
 pub mod error_code;
+pub mod exports;
 pub mod javascript;
 pub mod knobs;
 pub mod oauth;

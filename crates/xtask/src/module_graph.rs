@@ -388,7 +388,7 @@ pub const LAYERS: &[(&str, &[&[&str]])] = &[
         &[
             &["javascript"],
             &["catalog", "wire", "page", "routes"],
-            &["environment", "error_code", "knobs", "oauth"],
+            &["environment", "error_code", "knobs", "oauth", "exports"],
             &["wire_name", "prelude"],
         ],
     ),

@@ -1,6 +1,7 @@
 //! Step 1: register the client with Pleo; export the same settings for Postman.
 
 use contract::catalog::{POSTMAN_DESKTOP_REDIRECT, POSTMAN_WEB_REDIRECT, postman_file_name};
+use contract::exports::PostmanExport;
 use contract::routes::Route;
 use contract::wire::PublicConfig;
 use leptos::prelude::*;
@@ -61,9 +62,9 @@ pub fn StepRegister(
             <h3>"Export for Postman"</h3>
             // The companion builds both files from its public configuration.
             <p>
-                <a class="button" id="postman-collection" download=postman_file_name(env, "collection") href=Route::Postman.path(&["collection"])>"Download the collection"</a>
+                <a class="button" id="postman-collection" download=postman_file_name(env, PostmanExport::Collection) href=Route::Postman.path(&[PostmanExport::Collection.as_str()])>"Download the collection"</a>
                 " "
-                <a class="button" id="postman-environment" download=postman_file_name(env, "environment") href=Route::Postman.path(&["environment"])>"Download the environment"</a>
+                <a class="button" id="postman-environment" download=postman_file_name(env, PostmanExport::Environment) href=Route::Postman.path(&[PostmanExport::Environment.as_str()])>"Download the environment"</a>
             </p>
             <p class="muted">"Authorization Code (With PKCE), SHA-256, client credentials as a Basic Auth header. Fill in CLIENT_SECRET in Postman, never in a file you share."</p>
         </StepCard>

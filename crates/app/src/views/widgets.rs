@@ -1,5 +1,6 @@
 //! Small pieces every step uses.
 
+use contract::exports::SnippetLanguage;
 use contract::wire::{TokenSummary, TranscriptEntry, TranscriptStep};
 use flow::ErrorCode;
 use leptos::prelude::*;
@@ -235,9 +236,14 @@ fn CopyAs(entry: String) -> impl IntoView {
     view! {
         <div class="copy-as" on:click=copy>
             <p>"Copy as "
-                <button class="link" data-language="curl">"curl"</button>" · "
-                <button class="link" data-language="fetch">"fetch"</button>" · "
-                <button class="link" data-language="reqwest">"Rust (reqwest)"</button></p>
+                {SnippetLanguage::ALL
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, language)| view! {
+                        {(i > 0).then_some(" · ")}
+                        <button class="link" data-language=language.as_str()>{language.label()}</button>
+                    })
+                    .collect_view()}</p>
             <pre class="snippet" data-testid="snippet"></pre>
         </div>
     }

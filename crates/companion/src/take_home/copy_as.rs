@@ -3,37 +3,9 @@
 //! (`$PLEO_CLIENT_SECRET`, `$PLEO_ACCESS_TOKEN`, …), never their values: the transcript holds
 //! none, and the snippets are built from it.
 
+use contract::exports::SnippetLanguage;
+
 use crate::transcript::{self, TranscriptEntry};
-
-/// The languages a snippet comes in, as `/api/transcript/{id}/as/{language}` names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Language {
-    /// A shell command.
-    Curl,
-    /// An ES module for Node 18+ (`fetch` is global there).
-    Fetch,
-    /// A Rust program with `reqwest` and `tokio`.
-    Reqwest,
-}
-
-impl Language {
-    /// Every language.
-    pub const ALL: [Self; 3] = [Self::Curl, Self::Fetch, Self::Reqwest];
-
-    /// The name in the path.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Curl => "curl",
-            Self::Fetch => "fetch",
-            Self::Reqwest => "reqwest",
-        }
-    }
-
-    /// The language a path segment names.
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|language| language.as_str() == text)
-    }
-}
 
 /// The environment variable that stands for a secret form field's value.
 fn placeholder(field: &str) -> &'static str {
@@ -125,13 +97,13 @@ impl<'a> Request<'a> {
 }
 
 /// `entry` as a `language` snippet; `client_id` (public) goes in the Basic header.
-pub fn snippet(entry: &TranscriptEntry, language: Language, client_id: &str) -> String {
+pub fn snippet(entry: &TranscriptEntry, language: SnippetLanguage, client_id: &str) -> String {
     let request = Request::of(entry);
     let title = format!("{} {} ({})", entry.method, entry.url, entry.step.as_str());
     match language {
-        Language::Curl => curl(&request, client_id, &title),
-        Language::Fetch => fetch(&request, client_id, &title),
-        Language::Reqwest => reqwest(&request, client_id, &title),
+        SnippetLanguage::Curl => curl(&request, client_id, &title),
+        SnippetLanguage::Fetch => fetch(&request, client_id, &title),
+        SnippetLanguage::Reqwest => reqwest(&request, client_id, &title),
     }
 }
 
@@ -323,15 +295,15 @@ mod tests {
 
     #[test]
     fn every_language_round_trips_through_its_name() {
-        for language in Language::ALL {
-            assert_eq!(Language::parse(language.as_str()), Some(language));
+        for language in SnippetLanguage::ALL {
+            assert_eq!(SnippetLanguage::parse(language.as_str()), Some(language));
         }
-        assert_eq!(Language::parse("cobol"), None);
+        assert_eq!(SnippetLanguage::parse("cobol"), None);
     }
 
     #[test]
     fn a_refresh_as_curl_reads_the_secret_and_the_refresh_token_from_the_environment() {
-        let curl = snippet(&refresh(), Language::Curl, "client-1");
+        let curl = snippet(&refresh(), SnippetLanguage::Curl, "client-1");
         assert!(
             curl.contains("--request POST 'https://auth.example/oauth/token'"),
             "{curl}"
@@ -348,7 +320,7 @@ mod tests {
     #[test]
     fn an_api_call_in_every_language_carries_the_access_token_as_a_variable() {
         let entry = api_call();
-        let curl = snippet(&entry, Language::Curl, "c");
+        let curl = snippet(&entry, SnippetLanguage::Curl, "c");
         assert!(
             curl.contains("'https://api.example/v2/employees?limit=2&after=it'\\''s'"),
             "{curl}"
@@ -358,13 +330,13 @@ mod tests {
             "{curl}"
         );
         assert!(curl.contains("--header 'Accept: application/json'"), "{curl}");
-        let fetch = snippet(&entry, Language::Fetch, "c");
+        let fetch = snippet(&entry, SnippetLanguage::Fetch, "c");
         assert!(
             fetch.contains("Authorization: `Bearer ${process.env.PLEO_ACCESS_TOKEN}`"),
             "{fetch}"
         );
         assert!(fetch.contains("method: \"GET\""), "{fetch}");
-        let rust = snippet(&entry, Language::Reqwest, "c");
+        let rust = snippet(&entry, SnippetLanguage::Reqwest, "c");
         assert!(
             rust.contains(".request(reqwest::Method::GET, \"https://api.example/v2/employees?limit=2&after=it's\")"),
             "{rust}"
@@ -377,7 +349,7 @@ mod tests {
 
     #[test]
     fn a_refresh_as_fetch_and_rust_sends_the_form_with_placeholders() {
-        let fetch = snippet(&refresh(), Language::Fetch, "client-1");
+        let fetch = snippet(&refresh(), SnippetLanguage::Fetch, "client-1");
         assert!(
             fetch.contains("Buffer.from(\"client-1:\" + process.env.PLEO_CLIENT_SECRET)"),
             "{fetch}"
@@ -387,7 +359,7 @@ mod tests {
             "{fetch}"
         );
         assert!(!fetch.contains("Content-Type"), "URLSearchParams sets it: {fetch}");
-        let rust = snippet(&refresh(), Language::Reqwest, "client-1");
+        let rust = snippet(&refresh(), SnippetLanguage::Reqwest, "client-1");
         assert!(
             rust.contains(".basic_auth(\"client-1\", Some(env(\"PLEO_CLIENT_SECRET\")?))"),
             "{rust}"
@@ -407,7 +379,7 @@ mod tests {
         let mut entry = api_call();
         entry.method = "POST".to_owned();
         entry.request_body = Some(transcript::summarise_body(b"{\"a\":1}"));
-        for language in Language::ALL {
+        for language in SnippetLanguage::ALL {
             let text = snippet(&entry, language, "c");
             assert!(text.contains("body.json"), "{text}");
             assert!(!text.contains("bytes, hash"), "{text}");
