@@ -40,6 +40,16 @@ const CSRF_HEADER_VALUE = "pleo-walkthrough";
 const EMBED_HEADER = "x-walkthrough-embed";
 const EMBED_HEADER_VALUE = "frame";
 const ATTEMPT_SECS = 600; // the frame waits for its pop-up as long as the companion keeps the attempt
+// What signIn rejects with (stable codes, and `superseded`, which is not an error to show).
+const POPUP_BLOCKED = "popup_blocked";
+const POPUP_CLOSED = "popup_closed";
+const FRAME_COOKIES_REFUSED = "frame_cookies_refused";
+const HANDOFF_CONFLICT = "handoff_conflict";
+const SUPERSEDED = "superseded";
+// What the companion's hand-off answers while the callback may still come.
+const HANDOFF_PENDING = "handoff_pending";
+const SESSION_STORE_UNAVAILABLE = "session_store_unavailable";
+const COMPANION_UNREACHABLE = "companion_unreachable";
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -77,9 +87,9 @@ async function takeHandoff(state) {
       body: JSON.stringify({ state }),
     });
     const body = await response.json().catch(() => null);
-    return response.ok ? { callback: body?.callback } : { error: body?.error ?? "companion_unreachable" };
+    return response.ok ? { callback: body?.callback } : { error: body?.error ?? COMPANION_UNREACHABLE };
   } catch {
-    return { error: "companion_unreachable" };
+    return { error: COMPANION_UNREACHABLE };
   }
 }
 
@@ -92,12 +102,12 @@ const POPUP_NAME = `pleo-walkthrough-sign-in-${crypto.getRandomValues(new Uint32
 function signIn(url, state, onClosed) {
   if (cookiesRefused) {
     requestStorageAccess();
-    throw "frame_cookies_refused";
+    throw FRAME_COOKIES_REFUSED;
   }
   const mine = ++generation;
   popup = window.open(url, POPUP_NAME, "popup=yes,width=520,height=720");
   const opened = popup;
-  if (!opened) throw "popup_blocked";
+  if (!opened) throw POPUP_BLOCKED;
   return new Promise((resolve, reject) => {
     let settled = false;
     const finish = (ok, value) => {
@@ -117,19 +127,19 @@ function signIn(url, state, onClosed) {
       while (!settled && !opened.closed && mine === generation) await sleep(200);
       if (settled) return;
       // A newer sign-in owns the step: this one's closing is not news.
-      if (mine !== generation) return finish(false, "superseded");
+      if (mine !== generation) return finish(false, SUPERSEDED);
       onClosed();
       const deadline = Date.now() + ATTEMPT_SECS * 1000;
       for (let wait = 300; !settled && Date.now() < deadline; wait = Math.min(wait * 1.25, 3000)) {
-        if (mine !== generation) return finish(false, "superseded");
+        if (mine !== generation) return finish(false, SUPERSEDED);
         const answer = await takeHandoff(state);
         if (answer.callback) return finish(true, answer.callback);
         // Two callbacks came for this sign-in (its address was used twice): neither is used.
-        if (answer.error === "handoff_conflict") return finish(false, "handoff_conflict");
-        if (answer.error !== "handoff_pending" && answer.error !== "session_store_unavailable") break;
+        if (answer.error === HANDOFF_CONFLICT) return finish(false, HANDOFF_CONFLICT);
+        if (answer.error !== HANDOFF_PENDING && answer.error !== SESSION_STORE_UNAVAILABLE) break;
         await sleep(wait);
       }
-      finish(false, "popup_closed");
+      finish(false, POPUP_CLOSED);
     })();
   });
 }

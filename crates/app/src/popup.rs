@@ -93,10 +93,12 @@ impl Popup {
         let on_closed = Closure::once_into_js(move || closed.set(true));
         let answer = frame_sign_in(&prepared.url, &prepared.state, &on_closed)
             .map(wasm_bindgen_futures::JsFuture::from)
-            .map_err(|thrown| match thrown.as_string().as_deref() {
-                Some("popup_blocked") => ErrorCode::PopupBlocked,
-                Some("frame_cookies_refused") => ErrorCode::FrameCookiesRefused,
-                _ => ErrorCode::Internal,
+            .map_err(|thrown| {
+                let thrown = thrown.as_string();
+                [ErrorCode::PopupBlocked, ErrorCode::FrameCookiesRefused]
+                    .into_iter()
+                    .find(|code| thrown.as_deref() == Some(code.as_str()))
+                    .unwrap_or(ErrorCode::Internal)
             });
         self.opened.set_value(Some(Opened {
             prepared,

@@ -40,6 +40,17 @@ pub fn facts() -> Vec<(&'static str, Value)> {
         ("CALLBACK", text(page::MESSAGE_CALLBACK)),
         ("RECEIVED", text(page::MESSAGE_CALLBACK_RECEIVED)),
         ("FRAME_REFUSED", text(ErrorCode::FrameRefused.as_str())),
+        ("POPUP_BLOCKED", text(ErrorCode::PopupBlocked.as_str())),
+        ("POPUP_CLOSED", text(ErrorCode::PopupClosed.as_str())),
+        ("FRAME_COOKIES_REFUSED", text(ErrorCode::FrameCookiesRefused.as_str())),
+        ("HANDOFF_CONFLICT", text(ErrorCode::HandoffConflict.as_str())),
+        ("HANDOFF_PENDING", text(ErrorCode::HandoffPending.as_str())),
+        (
+            "SESSION_STORE_UNAVAILABLE",
+            text(ErrorCode::SessionStoreUnavailable.as_str())
+        ),
+        ("COMPANION_UNREACHABLE", text(ErrorCode::CompanionUnreachable.as_str())),
+        ("SUPERSEDED", text(page::SIGN_IN_SUPERSEDED)),
         ("FRAME_REFUSED_MESSAGE", text(ErrorCode::FrameRefused.message())),
     ]
 }

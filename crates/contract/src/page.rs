@@ -25,6 +25,9 @@ pub const MESSAGE_HEIGHT: &str = "pleo-walkthrough:height";
 pub const MESSAGE_CALLBACK: &str = "pleo-walkthrough:callback";
 /// The frame's answer to [`MESSAGE_CALLBACK`]: received, the pop-up may close.
 pub const MESSAGE_CALLBACK_RECEIVED: &str = "pleo-walkthrough:callback-received";
+/// What the frame's sign-in rejects with when a newer sign-in started meanwhile: not an error to
+/// show (the newer one's result is), so not one of the stable error codes.
+pub const SIGN_IN_SUPERSEDED: &str = "superseded";
 
 /// The documentation page the full page may offer a way back to: `back`, when it is a page of
 /// one of the sites allowed to frame the walkthrough (`embed_origins`, exact origins), so that
