@@ -1,9 +1,17 @@
 // The package's JavaScript values, built on this side of the boundary: one call each, instead of
 // an object and one property set per field from WebAssembly (smaller, and faster).
 
-/** A `PkcePair` from verifier and challenge in one string (the challenge is its last 43 characters). */
+// Facts of the Rust side, each written once here (`tests/objects.rs` holds them to `pkce`).
+const CODE_CHALLENGE_METHOD = "S256";
+const CHALLENGE_LENGTH = 43;
+
+/** A `PkcePair` from verifier and challenge in one string (the challenge is its last characters). */
 export function pair(packed) {
-  return { codeVerifier: packed.slice(0, -43), codeChallenge: packed.slice(-43), codeChallengeMethod: "S256" };
+  return {
+    codeVerifier: packed.slice(0, -CHALLENGE_LENGTH),
+    codeChallenge: packed.slice(-CHALLENGE_LENGTH),
+    codeChallengeMethod: CODE_CHALLENGE_METHOD,
+  };
 }
 
 /** A `CallbackResult`. */
