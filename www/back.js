@@ -8,11 +8,12 @@
 const BACK_PARAMETER = "back";
 const BACK_TO_DOCUMENTATION_KEY = "pleo-walkthrough.back-to-documentation";
 const WAY_BACK_PATH = "/api/embed/way-back";
+const WAY_BACK_TARGET_PARAMETER = "to";
 
 const given = new URLSearchParams(location.search).get(BACK_PARAMETER);
 if (given) sessionStorage.setItem(BACK_TO_DOCUMENTATION_KEY, given);
 const back = given ?? sessionStorage.getItem(BACK_TO_DOCUMENTATION_KEY);
-const answer = back && (await fetch(`${WAY_BACK_PATH}?to=${encodeURIComponent(back)}`).catch(() => null));
+const answer = back && (await fetch(`${WAY_BACK_PATH}?${WAY_BACK_TARGET_PARAMETER}=${encodeURIComponent(back)}`).catch(() => null));
 if (answer?.ok) {
   const { to } = await answer.json();
   const link = Object.assign(document.createElement("a"), {

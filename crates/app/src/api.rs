@@ -5,8 +5,9 @@ use contract::routes::Route;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use contract::wire::{
-    ApiError, AuthorizeStart, CSRF_HEADER, CSRF_HEADER_VALUE, EMBED_HEADER, EMBED_HEADER_VALUE, FaultParams, Logout,
-    PublicConfig, SessionInfo, TokenExchange, TokenSummary, TranscriptEntry, UPSTREAM_DURATION, UPSTREAM_STATUS,
+    ApiError, AuthorizeStart, CSRF_HEADER, CSRF_HEADER_VALUE, EMBED_HEADER, EMBED_HEADER_VALUE, EMBED_QUERY_PARAMETER,
+    FaultParams, Logout, PublicConfig, SessionInfo, TokenExchange, TokenSummary, TranscriptEntry, UPSTREAM_DURATION,
+    UPSTREAM_STATUS,
 };
 use flow::ErrorCode;
 use gloo_net::http::{Request, RequestBuilder, Response};
@@ -217,7 +218,7 @@ pub async fn snippet(entry: &str, language: &str) -> Result<String, ClientError>
 pub fn har_href() -> String {
     let path = Route::TranscriptHar.path(&[]);
     if in_frame() {
-        format!("{path}?embed={EMBED_HEADER_VALUE}")
+        format!("{path}?{EMBED_QUERY_PARAMETER}={EMBED_HEADER_VALUE}")
     } else {
         path
     }

@@ -392,7 +392,7 @@ pub async fn cookie_check(scope: cookies::Scope, jar: CookieJar) -> Json<CookieC
 /// makes the walkthrough a signpost to another site.
 pub async fn way_back(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<WayBack>, AppError> {
     let asked = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(name, _)| name == "to")
+        .find(|(name, _)| name == contract::wire::WAY_BACK_TARGET_PARAMETER)
         .map(|(_, to)| to.into_owned())
         .unwrap_or_default();
     contract::page::way_back(&asked, &state.config.embed_origins)

@@ -33,6 +33,7 @@ pub fn facts() -> Vec<(&'static str, Value)> {
         ("BACK_TO_DOCUMENTATION_KEY", text(page::BACK_TO_DOCUMENTATION_KEY)),
         ("NEW_TAB_LINK_ID", text(page::NEW_TAB_LINK_ID)),
         ("WAY_BACK_PATH", Value::Text(Route::WayBack.path(&[]))),
+        ("WAY_BACK_TARGET_PARAMETER", text(wire::WAY_BACK_TARGET_PARAMETER)),
         ("CALLBACK_PATH", text(crate::routes::CALLBACK_PATH)),
         ("EMBED_PATH", text(crate::routes::EMBED_PATH)),
         ("PENDING", text(page::PENDING_AUTHORIZATION_KEY)),

@@ -17,6 +17,11 @@ pub const CSRF_HEADER_VALUE: &str = "pleo-walkthrough";
 pub const EMBED_HEADER: &str = "x-walkthrough-embed";
 /// The value the frame sends in [`EMBED_HEADER`].
 pub const EMBED_HEADER_VALUE: &str = "frame";
+/// The query parameter that says the same as [`EMBED_HEADER`] where a request cannot carry a
+/// header (a download link): `?embed=frame`.
+pub const EMBED_QUERY_PARAMETER: &str = "embed";
+/// The query parameter of `GET /api/embed/way-back` naming the documentation page to go back to.
+pub const WAY_BACK_TARGET_PARAMETER: &str = "to";
 /// Seconds a sign-in attempt lives: the attempt cookie's Max-Age, the companion's record of it,
 /// and how long the frame waits for its pop-up's callback.
 pub const ATTEMPT_SECS: u64 = 10 * 60;

@@ -11,7 +11,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use contract::wire::{EMBED_HEADER, EMBED_HEADER_VALUE};
+use contract::wire::{EMBED_HEADER, EMBED_HEADER_VALUE, EMBED_QUERY_PARAMETER};
 use cookie::time::Duration;
 
 use crate::AppState;
@@ -57,7 +57,9 @@ pub struct FrameByQuery;
 /// nothing: the query picks which of this browser's own cookies are read, and the browser still
 /// decides which it sends.
 fn names_frame_in_query(query: Option<&str>) -> bool {
-    query.is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(n, v)| n == "embed" && v == EMBED_HEADER_VALUE))
+    query.is_some_and(|q| {
+        form_urlencoded::parse(q.as_bytes()).any(|(n, v)| n == EMBED_QUERY_PARAMETER && v == EMBED_HEADER_VALUE)
+    })
 }
 
 impl Scope {
