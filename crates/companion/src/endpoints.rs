@@ -370,13 +370,19 @@ pub async fn handoff_take(
 
 /// The base name of the frame's probe cookie.
 const COOKIE_CHECK: &str = "cookie_check";
+/// Seconds the probe cookie lives: the frame asks for it back as soon as it is set, so a minute
+/// is plenty, and the cookie is gone soon after.
+const COOKIE_CHECK_SECS: i64 = 60;
 
-/// `POST /api/embed/cookie-check`: sets the probe cookie, for a minute, with the attributes
+/// `POST /api/embed/cookie-check`: sets the probe cookie, for [`COOKIE_CHECK_SECS`], with the attributes
 /// every cookie of the caller's scope has (the frame's: `SameSite=None; Secure; Partitioned`), so
 /// that the frame learns when it loads, not at the end of a sign-in, whether this browser keeps
 /// its cookies on this documentation page.
 pub async fn cookie_check_set(scope: cookies::Scope, jar: CookieJar) -> (CookieJar, StatusCode) {
-    (scope.set(jar, COOKIE_CHECK, "1".to_owned(), 60), StatusCode::NO_CONTENT)
+    (
+        scope.set(jar, COOKIE_CHECK, "1".to_owned(), COOKIE_CHECK_SECS),
+        StatusCode::NO_CONTENT,
+    )
 }
 
 /// `GET /api/embed/cookie-check`: whether the probe cookie came back.
