@@ -428,7 +428,7 @@ async fn sign_in_http(wt: &Walkthrough, http: &reqwest::Client) -> String {
             .header("origin", &origin)
     };
     let start = post("/api/authorize/start")
-        .json(&json!({"state": state.as_str(), "code_challenge": challenge.as_str(), "code_challenge_method": "S256"}))
+        .json(&flow::start_request(state.as_str(), challenge.as_str()))
         .send()
         .await
         .unwrap();

@@ -411,7 +411,7 @@ async fn what_redis_holds_has_no_token_secret_or_cookie_in_clear() {
     let challenge = pkce::CodeChallenge::s256(&verifier);
     let start = cluster
         .post(cluster.base(0), "/api/authorize/start", None)
-        .json(&serde_json::json!({"state": state.as_str(), "code_challenge": challenge.as_str(), "code_challenge_method": "S256"}))
+        .json(&flow::start_request(state.as_str(), challenge.as_str()))
         .send()
         .await
         .unwrap();

@@ -401,7 +401,7 @@ impl Cluster {
         let challenge = pkce::CodeChallenge::s256(&verifier);
         let start = self
             .post(base, "/api/authorize/start", None)
-            .json(&serde_json::json!({"state": state.as_str(), "code_challenge": challenge.as_str(), "code_challenge_method": "S256"}))
+            .json(&flow::start_request(state.as_str(), challenge.as_str()))
             .send()
             .await
             .unwrap();

@@ -2,7 +2,7 @@
 //! authorize URL, the attempt bound at the companion, the verifier and state kept in this tab
 //! for the callback, and the navigation. No view: steps 2 and 6 and "authorise again" use it.
 
-use contract::wire::{ApiError, AuthorizeStart, PublicConfig};
+use contract::wire::{ApiError, PublicConfig};
 use flow::{AuthorizeRequest, ErrorCode};
 
 use crate::api::{self, ClientError};
@@ -78,12 +78,7 @@ fn return_to(step: u8) -> String {
 /// Binds a prepared attempt to this browser at the companion (its state and challenge, under an
 /// HttpOnly cookie), so that only this browser can have the code exchanged.
 pub async fn bind(prepared: &Prepared) -> Result<(), ClientError> {
-    let start = AuthorizeStart {
-        state: prepared.state.clone(),
-        code_challenge: prepared.challenge.clone(),
-        code_challenge_method: pkce::CodeChallenge::METHOD.into(),
-    };
-    api::authorize_start(&start).await
+    api::authorize_start(&flow::start_request(&prepared.state, &prepared.challenge)).await
 }
 
 /// Binds a prepared attempt to this browser at the companion, keeps verifier and state for the

@@ -5,7 +5,7 @@ use alloc::borrow::Cow;
 use core::net::Ipv4Addr;
 
 use crate::ErrorCode;
-use contract::wire::PublicConfig;
+use contract::wire::{AuthorizeStart, PublicConfig};
 
 /// The authorize endpoint of an authorisation server base URL: base +
 /// [`contract::oauth::AUTHORIZE_PATH`].
@@ -16,6 +16,16 @@ pub fn authorize_endpoint(base: &str) -> String {
 /// The token endpoint of an authorisation server base URL: base + [`contract::oauth::TOKEN_PATH`].
 pub fn token_endpoint(base: &str) -> String {
     format!("{}{}", base.trim_end_matches('/'), contract::oauth::TOKEN_PATH)
+}
+
+/// `POST /api/authorize/start`'s body: the attempt's state and S256 challenge (RFC 7636 §4.3),
+/// which the companion binds to this browser before the redirect.
+pub fn start_request(state: &str, code_challenge: &str) -> AuthorizeStart {
+    AuthorizeStart {
+        state: state.to_owned(),
+        code_challenge: code_challenge.to_owned(),
+        code_challenge_method: pkce::CodeChallenge::METHOD.to_owned(),
+    }
 }
 
 /// Everything that goes into the authorize redirect. Built by the app, one per attempt.

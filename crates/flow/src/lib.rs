@@ -28,7 +28,7 @@ pub mod callback;
 pub mod expiry;
 pub mod token_error;
 
-pub use authorize::{AuthorizeRequest, authorize_endpoint, token_endpoint};
+pub use authorize::{AuthorizeRequest, authorize_endpoint, start_request, token_endpoint};
 pub use callback::{CallbackError, ExpectedIssuer, ValidatedCallback, check_callback};
 /// The stable error codes, from the contract: the protocol's refusals are among them.
 pub use contract::ErrorCode;

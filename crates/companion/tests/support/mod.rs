@@ -72,7 +72,11 @@ pub fn json_post(path: &str, body: &str, cookie: Option<&str>) -> Request<Body> 
 }
 
 pub fn start_body(state: &str, verifier: &pkce::CodeVerifier) -> String {
-    serde_json::json!({"state": state, "code_challenge": pkce::CodeChallenge::s256(verifier).as_str(), "code_challenge_method": "S256"}).to_string()
+    serde_json::to_string(&flow::start_request(
+        state,
+        pkce::CodeChallenge::s256(verifier).as_str(),
+    ))
+    .unwrap()
 }
 
 /// `name=value` of the first Set-Cookie header, and the whole header.
