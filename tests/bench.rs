@@ -424,7 +424,7 @@ async fn sign_in_http(wt: &Walkthrough, http: &reqwest::Client) -> String {
     let origin = wt.url("");
     let post = |path: &str| {
         http.post(wt.url(path))
-            .header("x-requested-with", "pleo-walkthrough")
+            .header(contract::wire::CSRF_HEADER, contract::wire::CSRF_HEADER_VALUE)
             .header("origin", &origin)
     };
     let start = post("/api/authorize/start")

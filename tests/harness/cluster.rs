@@ -447,7 +447,7 @@ impl Cluster {
         let request = self
             .http
             .post(format!("{base}{path}"))
-            .header("x-requested-with", "pleo-walkthrough")
+            .header(contract::wire::CSRF_HEADER, contract::wire::CSRF_HEADER_VALUE)
             .header("origin", APP_ORIGIN);
         match cookie {
             Some(cookie) => request.header("cookie", cookie),

@@ -72,7 +72,7 @@ async fn state_changing_calls_without_the_csrf_header_or_from_another_origin_are
         )
         .await;
         let wrong = Request::post(path)
-            .header("x-requested-with", "XMLHttpRequest")
+            .header(contract::wire::CSRF_HEADER, "XMLHttpRequest")
             .header(header::ORIGIN, ORIGIN)
             .body(Body::from("{}"))
             .unwrap();
@@ -99,7 +99,8 @@ async fn state_changing_calls_without_the_csrf_header_or_from_another_origin_are
                 Some("http://localhost:9999"),
             ),
         ] {
-            let mut builder = Request::post(path).header("x-requested-with", "pleo-walkthrough");
+            let mut builder =
+                Request::post(path).header(contract::wire::CSRF_HEADER, contract::wire::CSRF_HEADER_VALUE);
             if let Some(origin) = origin {
                 builder = builder.header(header::ORIGIN, origin);
             }
@@ -369,7 +370,7 @@ async fn proxy_paths_that_try_to_escape_the_allow_list_never_reach_the_api() {
         .await;
     }
     let delete = Request::delete("/api/pleo/v2/employees")
-        .header("x-requested-with", "pleo-walkthrough")
+        .header(contract::wire::CSRF_HEADER, contract::wire::CSRF_HEADER_VALUE)
         .header(header::ORIGIN, ORIGIN)
         .header(header::COOKIE, &cookie);
     expect(
@@ -499,7 +500,7 @@ async fn oversized_malformed_and_mistyped_bodies_get_clear_codes() {
         "multipart/form-data; boundary=x",
     ] {
         let request = Request::post("/api/authorize/start")
-            .header("x-requested-with", "pleo-walkthrough")
+            .header(contract::wire::CSRF_HEADER, contract::wire::CSRF_HEADER_VALUE)
             .header(header::ORIGIN, ORIGIN)
             .header(header::CONTENT_TYPE, content_type)
             .body(Body::from("state=x"))
@@ -514,7 +515,7 @@ async fn oversized_malformed_and_mistyped_bodies_get_clear_codes() {
         .await;
     }
     let no_type = Request::post("/api/token")
-        .header("x-requested-with", "pleo-walkthrough")
+        .header(contract::wire::CSRF_HEADER, contract::wire::CSRF_HEADER_VALUE)
         .header(header::ORIGIN, ORIGIN)
         .body(Body::from("{}"))
         .unwrap();

@@ -22,7 +22,7 @@ const DOCS: &str = "http://127.0.0.1:4000";
 
 /// A request as the `/embed` frame sends it.
 fn frame_post(path: &str, body: &str, cookie: Option<&str>) -> Request<Body> {
-    let mut builder = post(path).header("x-walkthrough-embed", "frame");
+    let mut builder = post(path).header(contract::wire::EMBED_HEADER, contract::wire::EMBED_HEADER_VALUE);
     if let Some(cookie) = cookie {
         builder = builder.header(header::COOKIE, cookie);
     }
@@ -90,7 +90,7 @@ async fn the_frame_gets_partitioned_cookies_of_its_own() {
     // The page's calls do not read the frame's session, nor the frame's the page's.
     assert!(!signed_in(&app, &session).await);
     let frame_session = Request::get("/api/session")
-        .header("x-walkthrough-embed", "frame")
+        .header(contract::wire::EMBED_HEADER, contract::wire::EMBED_HEADER_VALUE)
         .header(header::COOKIE, &session)
         .body(Body::empty())
         .unwrap();
@@ -334,7 +334,7 @@ async fn a_get_with_only_the_frames_cookies_changes_nothing_and_reads_only_the_h
     let stand_in = state.stand_in.clone().unwrap();
     let transcript_len = || async {
         let request = Request::get("/api/transcript")
-            .header("x-walkthrough-embed", "frame")
+            .header(contract::wire::EMBED_HEADER, contract::wire::EMBED_HEADER_VALUE)
             .header(header::COOKIE, &session)
             .body(Body::empty())
             .unwrap();
@@ -454,7 +454,8 @@ async fn a_hashed_file_is_sent_precompressed_as_the_browser_accepts_and_plain_ot
 async fn the_cookie_check_sets_a_frame_cookie_and_says_whether_it_came_back() {
     let (_, app) = local_on_a_port(&[]).await;
     let check = |cookie: Option<&str>| {
-        let mut request = Request::get("/api/embed/cookie-check").header("x-walkthrough-embed", "frame");
+        let mut request = Request::get("/api/embed/cookie-check")
+            .header(contract::wire::EMBED_HEADER, contract::wire::EMBED_HEADER_VALUE);
         if let Some(cookie) = cookie {
             request = request.header(header::COOKIE, cookie);
         }
@@ -483,7 +484,7 @@ async fn the_cookie_check_sets_a_frame_cookie_and_says_whether_it_came_back() {
 
     // Setting it is a state-changing POST: without the CSRF header it is refused.
     let bare = Request::post("/api/embed/cookie-check")
-        .header("x-walkthrough-embed", "frame")
+        .header(contract::wire::EMBED_HEADER, contract::wire::EMBED_HEADER_VALUE)
         .header(header::ORIGIN, support::ORIGIN)
         .body(Body::empty())
         .unwrap();

@@ -192,7 +192,7 @@ async fn removal_cookies_over_https_are_secure_host_cookies() {
     let state = AppState::new(config(&[("PLEO_REDIRECT_URI", "https://app.example/callback")]));
     let app = router(state);
     let logout = Request::post("/api/logout")
-        .header("x-requested-with", "pleo-walkthrough")
+        .header(contract::wire::CSRF_HEADER, contract::wire::CSRF_HEADER_VALUE)
         .header(header::ORIGIN, "https://app.example")
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::COOKIE, "__Host-pleo_walkthrough_session=gone")

@@ -70,7 +70,7 @@ async fn state_changing_calls_need_the_csrf_header_and_the_app_origin() {
         (StatusCode::FORBIDDEN, Some("csrf_header_missing"))
     );
     let cross_origin = Request::post("/api/logout")
-        .header("x-requested-with", "pleo-walkthrough")
+        .header(contract::wire::CSRF_HEADER, contract::wire::CSRF_HEADER_VALUE)
         .header(header::ORIGIN, "https://evil.example")
         .body(Body::empty())
         .unwrap();
@@ -80,7 +80,7 @@ async fn state_changing_calls_need_the_csrf_header_and_the_app_origin() {
         (StatusCode::FORBIDDEN, Some("origin_not_allowed"))
     );
     let no_origin = Request::post("/api/logout")
-        .header("x-requested-with", "pleo-walkthrough")
+        .header(contract::wire::CSRF_HEADER, contract::wire::CSRF_HEADER_VALUE)
         .body(Body::empty())
         .unwrap();
     assert_eq!(send(&app, no_origin).await.0, StatusCode::FORBIDDEN);
@@ -116,7 +116,7 @@ async fn https_apps_get_host_prefixed_secure_cookies() {
     let app = router(state);
     let verifier = pkce::CodeVerifier::generate().unwrap();
     let request = Request::post("/api/authorize/start")
-        .header("x-requested-with", "pleo-walkthrough")
+        .header(contract::wire::CSRF_HEADER, contract::wire::CSRF_HEADER_VALUE)
         .header(header::ORIGIN, "https://app.example")
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(start_body("abc", &verifier)))

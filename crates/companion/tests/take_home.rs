@@ -114,7 +114,7 @@ async fn a_download_link_names_the_frames_cookies_by_query_and_only_for_get() {
     );
     let post = Request::post("/api/logout?embed=frame")
         .header(header::COOKIE, &frame_cookie)
-        .header("x-requested-with", "pleo-walkthrough")
+        .header(contract::wire::CSRF_HEADER, contract::wire::CSRF_HEADER_VALUE)
         .header(header::ORIGIN, state.config.app_origin())
         .body(Body::empty())
         .unwrap();

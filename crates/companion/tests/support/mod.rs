@@ -58,7 +58,7 @@ pub async fn closed_port_url() -> String {
 
 pub fn post(path: &str) -> axum::http::request::Builder {
     Request::post(path)
-        .header("x-requested-with", "pleo-walkthrough")
+        .header(contract::wire::CSRF_HEADER, contract::wire::CSRF_HEADER_VALUE)
         .header(header::ORIGIN, ORIGIN)
         .header(header::CONTENT_TYPE, "application/json")
 }
