@@ -14,7 +14,6 @@ use axum::Router;
 use axum::http::{StatusCode, Uri};
 use e2e_harness::cluster::{Cluster, RedisServer, session_key};
 use e2e_harness::{Browser, Engine, Mode, Server, Walkthrough, free_listener, serve_pkce_package};
-use serde_json::json;
 
 const RUNS: usize = 20;
 /// Alternating rounds of the proxy benchmark.
@@ -415,48 +414,11 @@ fn no_redirects() -> reqwest::Client {
         .unwrap()
 }
 
-/// Signs in over HTTP as the app does (start, authorize auto-approved, exchange); returns the
-/// session cookie as `name=value`.
+/// Signs in over HTTP as the app does ([`e2e_harness::cluster::sign_in_over_http`]); returns
+/// the session cookie as `name=value`.
 async fn sign_in_http(wt: &Walkthrough, http: &reqwest::Client) -> String {
-    let verifier = pkce::CodeVerifier::generate().unwrap();
-    let state = pkce::State::generate().unwrap();
-    let challenge = pkce::CodeChallenge::s256(&verifier);
-    let origin = wt.url("");
-    let post = |path: &str| {
-        http.post(wt.url(path))
-            .header(contract::wire::CSRF_HEADER, contract::wire::CSRF_HEADER_VALUE)
-            .header("origin", &origin)
-    };
-    let start = post("/api/authorize/start")
-        .json(&flow::start_request(state.as_str(), challenge.as_str()))
-        .send()
-        .await
-        .unwrap();
-    let cookie_of = |r: &reqwest::Response, name: &str| {
-        let set = r
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned());
-        set.into_iter()
-            .find(|c| c.starts_with(name))
-            .unwrap_or_else(|| panic!("no {name} cookie"))
-    };
-    let attempt = cookie_of(&start, "pleo_walkthrough_attempt_");
-    let config = wt.state.config.public();
-    let request = flow::AuthorizeRequest::for_config(&config, state.as_str(), challenge.as_str());
-    let redirect = http.get(request.url().unwrap()).send().await.unwrap();
-    let location = redirect.headers()["location"].to_str().unwrap().to_owned();
-    let code = flow::check_callback(location.split_once('?').unwrap().1, Some(state.as_str()), None).unwrap();
-    let exchange = json!({"code": code.code(), "code_verifier": verifier.as_str(), "state": state.as_str()});
-    let token = post("/api/token")
-        .header("cookie", attempt)
-        .json(&exchange)
-        .send()
-        .await
-        .unwrap();
-    assert!(token.status().is_success(), "sign-in failed: {}", token.status());
-    cookie_of(&token, "pleo_walkthrough_session=")
+    let base = wt.url("");
+    e2e_harness::cluster::sign_in_over_http(http, &base, &base).await
 }
 
 /// Requests per second and latency percentiles of `concurrency` workers calling `url` for `secs`.

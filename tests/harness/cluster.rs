@@ -392,54 +392,10 @@ impl Cluster {
         &self.replicas[i].base
     }
 
-    /// Signs in through replica `i`: start, authorise at the stand-in (auto-approved),
-    /// exchange. Returns the session cookie (`name=value`).
+    /// Signs in through replica `i` ([`sign_in_over_http`]). Returns the session cookie
+    /// (`name=value`).
     pub async fn sign_in(&self, i: usize) -> String {
-        let base = self.base(i);
-        let verifier = pkce::CodeVerifier::generate().unwrap();
-        let state = pkce::State::generate().unwrap();
-        let challenge = pkce::CodeChallenge::s256(&verifier);
-        let start = self
-            .post(base, "/api/authorize/start", None)
-            .json(&flow::start_request(state.as_str(), challenge.as_str()))
-            .send()
-            .await
-            .unwrap();
-        assert!(start.status().is_success(), "authorize/start: {}", start.status());
-        let attempt = first_cookie(&start);
-        let config: contract::wire::PublicConfig = self
-            .http
-            .get(format!("{base}/api/config"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let url = flow::AuthorizeRequest::for_config(&config, state.as_str(), challenge.as_str())
-            .url()
-            .unwrap();
-        let redirect = self.http.get(url).send().await.unwrap();
-        let location = redirect.headers()["location"].to_str().unwrap().to_owned();
-        let callback = flow::check_callback(location.split_once('?').unwrap().1, Some(state.as_str()), None).unwrap();
-        let token = self
-            .post(base, "/api/token", Some(&attempt))
-            .json(&serde_json::json!({"code": callback.code(), "code_verifier": verifier.as_str(), "state": state.as_str()}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(token.status(), 200, "token exchange");
-        token
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .map(|v| v.to_str().unwrap())
-            .find(|c| c.starts_with("pleo_walkthrough_session="))
-            .expect("a session cookie")
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned()
+        sign_in_over_http(&self.http, self.base(i), APP_ORIGIN).await
     }
 
     /// A state-changing request as the app sends it (CSRF header, the app's origin).
@@ -546,4 +502,59 @@ pub fn lifetime_due_after(secs: u64) -> u64 {
     } else {
         secs + flow::expiry::REFRESH_SKEW_SECS
     }
+}
+
+/// Signs in over HTTP as the app does, at the companion on `base` with the app's `origin`: start,
+/// authorise at the authorisation server its configuration names (the stand-in, auto-approved;
+/// `http` must not follow redirects), exchange. Returns the session cookie (`name=value`).
+pub async fn sign_in_over_http(http: &reqwest::Client, base: &str, origin: &str) -> String {
+    let post = |path: &str| {
+        http.post(format!("{base}{path}"))
+            .header(contract::wire::CSRF_HEADER, contract::wire::CSRF_HEADER_VALUE)
+            .header("origin", origin)
+    };
+    let verifier = pkce::CodeVerifier::generate().unwrap();
+    let state = pkce::State::generate().unwrap();
+    let challenge = pkce::CodeChallenge::s256(&verifier);
+    let start = post("/api/authorize/start")
+        .json(&flow::start_request(state.as_str(), challenge.as_str()))
+        .send()
+        .await
+        .unwrap();
+    assert!(start.status().is_success(), "authorize/start: {}", start.status());
+    let attempt = first_cookie(&start);
+    let config: contract::wire::PublicConfig = http
+        .get(format!("{base}/api/config"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = flow::AuthorizeRequest::for_config(&config, state.as_str(), challenge.as_str())
+        .url()
+        .unwrap();
+    let redirect = http.get(url).send().await.unwrap();
+    let location = redirect.headers()["location"].to_str().unwrap().to_owned();
+    let callback = flow::check_callback(location.split_once('?').unwrap().1, Some(state.as_str()), None).unwrap();
+    let token = post("/api/token")
+        .header("cookie", attempt)
+        .json(
+            &serde_json::json!({"code": callback.code(), "code_verifier": verifier.as_str(), "state": state.as_str()}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), 200, "token exchange");
+    token
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("pleo_walkthrough_session="))
+        .expect("a session cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
 }
