@@ -142,8 +142,8 @@ pub fn build_app() -> Result<(), String> {
     step("Naming the app's files by their content (cached for good by the companion)");
     let hashed = name_by_content(&dist)?;
     step("Precompressing the content-hashed files (brotli quality 11, gzip by Zopfli)");
-    for file in &hashed {
-        precompress(&dist.join(file))?;
+    for (file, slot) in hashed.iter().zip(HASHED) {
+        precompress(&dist.join(file), slot)?;
     }
     Ok(())
 }
@@ -275,15 +275,75 @@ pub fn generate_glue(wasm: &Path, out: &Path, name: &str, typescript: bool) -> R
 /// `wasm-opt -Oz` of `wasm` in place, with the features rustc's wasm32 target emits, its
 /// producers and target-features sections left out.
 pub fn optimise_for_size(wasm: &Path) -> Result<(), String> {
-    run(
-        command(&setup::npm_tool("wasm-opt").display().to_string())
-            .args(setup::WASM_OPT_FEATURES)
-            .args(["-Oz", "--strip-producers", "--strip-target-features"])
-            .arg(wasm)
-            .arg("-o")
-            .arg(wasm),
-        "wasm-opt",
-    )
+    let slot = format!("wasm-opt.{}", wasm.file_name().unwrap_or_default().to_string_lossy());
+    let input = std::fs::read(wasm).map_err(|e| format!("cannot read {}: {e}", wasm.display()))?;
+    let outputs = cached(
+        &slot,
+        &["wasm-opt", setup::BINARYEN_VERSION, "-Oz"],
+        &input,
+        &[""],
+        || {
+            run(
+                command(&setup::npm_tool("wasm-opt").display().to_string())
+                    .args(setup::WASM_OPT_FEATURES)
+                    .args(["-Oz", "--strip-producers", "--strip-target-features"])
+                    .arg(wasm)
+                    .arg("-o")
+                    .arg(wasm),
+                "wasm-opt",
+            )?;
+            Ok(vec![
+                std::fs::read(wasm).map_err(|e| format!("cannot read {}: {e}", wasm.display()))?,
+            ])
+        },
+    )?;
+    std::fs::write(wasm, &outputs[0]).map_err(|e| format!("cannot write {}: {e}", wasm.display()))
+}
+
+/// The outputs of a slow step that always makes the same bytes of the same input (wasm-opt,
+/// brotli, Zopfli), kept in `target/build-cache/` under a hash of the step (`key`: tool, version,
+/// settings) and the input, so that a build of unchanged sources (the test command after the
+/// demo, every steady run) does each once. `slot` names the file the step is for: a new entry
+/// replaces the slot's old one, so the cache holds one entry per file. `suffixes` name the
+/// outputs; `make` computes them (in that order) when they are not kept.
+fn cached(
+    slot: &str,
+    key: &[&str],
+    input: &[u8],
+    suffixes: &[&str],
+    make: impl FnOnce() -> Result<Vec<Vec<u8>>, String>,
+) -> Result<Vec<Vec<u8>>, String> {
+    use sha2::Digest as _;
+    let mut hasher = sha2::Sha256::new();
+    for part in key {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hasher.update(input);
+    let hash: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let dir = crate::target_dir().join("build-cache");
+    let entry = |suffix: &str| dir.join(format!("{slot}.{hash}{suffix}"));
+    if let Ok(kept) = suffixes
+        .iter()
+        .map(|s| std::fs::read(entry(s)))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        return Ok(kept);
+    }
+    let outputs = make()?;
+    // The slot's older entries go; a cache that cannot be written only costs the next build time.
+    if let Ok(old) = std::fs::read_dir(&dir) {
+        for file in old.flatten() {
+            if file.file_name().to_string_lossy().starts_with(&format!("{slot}.")) {
+                let _ = std::fs::remove_file(file.path());
+            }
+        }
+    }
+    let _ = std::fs::create_dir_all(&dir);
+    for (suffix, output) in suffixes.iter().zip(&outputs) {
+        let _ = std::fs::write(entry(suffix), output);
+    }
+    Ok(outputs)
 }
 
 /// wasm-bindgen's glue `glue` with its snippets bundled in, minified, in place (esbuild).
@@ -316,8 +376,9 @@ fn minify(file: &Path) -> Result<(), String> {
 
 /// Writes `<file>.br` (brotli, quality 11, the largest window) and `<file>.gz` (gzip, by
 /// Zopfli) beside `file`: the companion serves the one the browser accepts, as it is, and the file
-/// itself otherwise (tower-http's precompressed variants).
-fn precompress(file: &Path) -> Result<(), String> {
+/// itself otherwise (tower-http's precompressed variants). `slot` is the file's name before its
+/// content hash, under which [`cached`] keeps the two.
+fn precompress(file: &Path, slot: &str) -> Result<(), String> {
     use std::io::Write as _;
     let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let with_suffix = |suffix: &str| {
@@ -325,15 +386,25 @@ fn precompress(file: &Path) -> Result<(), String> {
         name.push(suffix);
         std::path::PathBuf::from(name)
     };
-    let mut brotli = Vec::new();
-    {
-        let mut writer = brotli::CompressorWriter::new(&mut brotli, 64 * 1024, 11, 24);
-        writer.write_all(&bytes).map_err(|e| format!("brotli: {e}"))?;
-    }
-    let mut gzip = Vec::new();
-    zopfli::compress(zopfli::Options::default(), zopfli::Format::Gzip, &bytes[..], &mut gzip)
-        .map_err(|e| format!("gzip: {e}"))?;
-    for (suffix, compressed) in [(".br", brotli), (".gz", gzip)] {
+    let suffixes = [".br", ".gz"];
+    let compressed = cached(
+        &format!("compressed.{slot}"),
+        &["brotli 11 24", "zopfli gzip default"],
+        &bytes,
+        &suffixes,
+        || {
+            let mut brotli = Vec::new();
+            {
+                let mut writer = brotli::CompressorWriter::new(&mut brotli, 64 * 1024, 11, 24);
+                writer.write_all(&bytes).map_err(|e| format!("brotli: {e}"))?;
+            }
+            let mut gzip = Vec::new();
+            zopfli::compress(zopfli::Options::default(), zopfli::Format::Gzip, &bytes[..], &mut gzip)
+                .map_err(|e| format!("gzip: {e}"))?;
+            Ok(vec![brotli, gzip])
+        },
+    )?;
+    for (suffix, compressed) in suffixes.into_iter().zip(compressed) {
         let path = with_suffix(suffix);
         std::fs::write(&path, compressed).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
@@ -397,6 +468,34 @@ fn integrity(path: &Path) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cached_step_runs_once_per_input_and_keeps_one_entry_per_slot() {
+        let slot = format!("test-slot-{}", std::process::id());
+        let runs = std::cell::Cell::new(0);
+        let step = |input: &[u8]| {
+            cached(&slot, &["double"], input, &[".a", ".b"], || {
+                runs.set(runs.get() + 1);
+                Ok(vec![input.repeat(2), input.to_vec()])
+            })
+            .unwrap()
+        };
+        assert_eq!(step(b"x"), [b"xx".to_vec(), b"x".to_vec()]);
+        assert_eq!(step(b"x"), [b"xx".to_vec(), b"x".to_vec()]);
+        assert_eq!(runs.get(), 1, "the second call read what the first kept");
+        assert_eq!(step(b"y"), [b"yy".to_vec(), b"y".to_vec()]);
+        assert_eq!(runs.get(), 2);
+        let dir = crate::target_dir().join("build-cache");
+        let kept: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .filter(|f| f.file_name().to_string_lossy().starts_with(&format!("{slot}.")))
+            .collect();
+        assert_eq!(kept.len(), 2, "only the newest input's two outputs stay");
+        for file in kept {
+            std::fs::remove_file(file.path()).unwrap();
+        }
+    }
 
     const TEMPLATE: &str = "<html>\n  <head>\n    <title>t</title>\n    <link data-trunk rel=\"rust\" href=\"crates/app/Cargo.toml\" data-bin=\"app\" />\n    <link data-trunk rel=\"css\" href=\"www/walkthrough.css\" />\n    <link data-trunk rel=\"copy-file\" href=\"www/frame.js\" />\n  </head>\n  <body></body>\n</html>\n";
 
