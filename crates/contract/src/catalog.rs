@@ -19,6 +19,11 @@ pub struct ApiEndpoint {
 }
 
 impl ApiEndpoint {
+    /// The path as a router names it: with its leading slash (`/v2/employees/{id}`).
+    pub fn route(&self) -> String {
+        format!("/{}", self.path)
+    }
+
     /// Whether the path has an identifier segment to fill in.
     pub fn takes_id(&self) -> bool {
         self.path.contains("{id}")
@@ -33,50 +38,65 @@ impl ApiEndpoint {
 /// The method every catalog entry is called with: they are all reads.
 pub const METHOD: &str = "GET";
 
+/// List employees.
+pub const EMPLOYEES: ApiEndpoint = ApiEndpoint {
+    path: "v2/employees",
+    scope: Some("users:read"),
+    about: "Employees, paginated (the first call of Pleo's Postman guide)",
+    title: "List employees",
+};
+/// Get an employee.
+pub const EMPLOYEE: ApiEndpoint = ApiEndpoint {
+    path: "v2/employees/{id}",
+    scope: Some("users:read"),
+    about: "One employee",
+    title: "Get an employee",
+};
+/// List companies.
+pub const COMPANIES: ApiEndpoint = ApiEndpoint {
+    path: "v1/companies",
+    scope: None,
+    about: "Companies the installation can see",
+    title: "List companies",
+};
+/// Get a company.
+pub const COMPANY: ApiEndpoint = ApiEndpoint {
+    path: "v1/companies/{id}",
+    scope: None,
+    about: "One company",
+    title: "Get a company",
+};
+/// Introspect the token.
+pub const INTROSPECT: ApiEndpoint = ApiEndpoint {
+    path: "v1/introspect",
+    scope: None,
+    about: "Who the token belongs to",
+    title: "Introspect the token",
+};
+/// List export jobs.
+pub const EXPORT_JOBS: ApiEndpoint = ApiEndpoint {
+    path: "v3/export-jobs",
+    scope: Some("export-jobs:read"),
+    about: "Export jobs in every status",
+    title: "List export jobs",
+};
+/// Get the installation.
+pub const INSTALLATION: ApiEndpoint = ApiEndpoint {
+    path: "v1/installations/me",
+    scope: None,
+    about: "This client's installation",
+    title: "Get the installation",
+};
+
 /// Every endpoint the walkthrough calls, in the order the explorer shows them.
 pub const CATALOG: &[ApiEndpoint] = &[
-    ApiEndpoint {
-        path: "v2/employees",
-        scope: Some("users:read"),
-        about: "Employees, paginated (the first call of Pleo's Postman guide)",
-        title: "List employees",
-    },
-    ApiEndpoint {
-        path: "v2/employees/{id}",
-        scope: Some("users:read"),
-        about: "One employee",
-        title: "Get an employee",
-    },
-    ApiEndpoint {
-        path: "v1/companies",
-        scope: None,
-        about: "Companies the installation can see",
-        title: "List companies",
-    },
-    ApiEndpoint {
-        path: "v1/companies/{id}",
-        scope: None,
-        about: "One company",
-        title: "Get a company",
-    },
-    ApiEndpoint {
-        path: "v1/introspect",
-        scope: None,
-        about: "Who the token belongs to",
-        title: "Introspect the token",
-    },
-    ApiEndpoint {
-        path: "v3/export-jobs",
-        scope: Some("export-jobs:read"),
-        about: "Export jobs in every status",
-        title: "List export jobs",
-    },
-    ApiEndpoint {
-        path: "v1/installations/me",
-        scope: None,
-        about: "This client's installation",
-        title: "Get the installation",
-    },
+    EMPLOYEES,
+    EMPLOYEE,
+    COMPANIES,
+    COMPANY,
+    INTROSPECT,
+    EXPORT_JOBS,
+    INSTALLATION,
 ];
 
 /// Postman's redirect URI for its web app (register it with Pleo to use the Postman export).

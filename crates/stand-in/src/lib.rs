@@ -17,6 +17,7 @@ mod token;
 
 use axum::Router;
 use axum::routing::{get, post};
+use contract::catalog;
 use contract::oauth::{AUTHORIZE_PATH, INTROSPECTION_PATH, TOKEN_PATH};
 
 pub use flow::expiry::Clock;
@@ -32,14 +33,18 @@ pub fn router(stand_in: StandIn) -> Router {
         .route(&format!("{AUTHORIZE_PATH}/decision"), post(authorize::decision))
         .route(TOKEN_PATH, post(token::token))
         .route(INTROSPECTION_PATH, post(introspection::introspect));
+    // The contract's API catalog, each entry with the handler that answers it.
     let api = Router::new()
-        .route("/v2/employees", get(api::employees))
-        .route("/v2/employees/{id}", get(api::employee_by_id))
-        .route("/v1/companies", get(api::companies))
-        .route("/v1/companies/{id}", get(api::company_by_id))
-        .route("/v1/introspect", get(api::introspect))
-        .route("/v3/export-jobs", get(api::export_jobs))
-        .route("/v1/installations/me", get(api::installation).delete(api::uninstall));
+        .route(&catalog::EMPLOYEES.route(), get(api::employees))
+        .route(&catalog::EMPLOYEE.route(), get(api::employee_by_id))
+        .route(&catalog::COMPANIES.route(), get(api::companies))
+        .route(&catalog::COMPANY.route(), get(api::company_by_id))
+        .route(&catalog::INTROSPECT.route(), get(api::introspect))
+        .route(&catalog::EXPORT_JOBS.route(), get(api::export_jobs))
+        .route(
+            &catalog::INSTALLATION.route(),
+            get(api::installation).delete(api::uninstall),
+        );
     router = if stand_in.settings.api_latency_ms > 0 {
         router.merge(api.layer(axum::middleware::from_fn_with_state(stand_in.clone(), api::latency)))
     } else {
