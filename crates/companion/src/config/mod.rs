@@ -576,6 +576,37 @@ mod tests {
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
+    /// The defaults the docs' table writes as text are the ones the parser applies: each unset
+    /// variable's value in a configuration of nothing, as the table shows it.
+    #[test]
+    fn the_tables_default_texts_are_the_parsers_defaults() {
+        let local = config(&[]).unwrap();
+        let shown = |variable: &v::Variable, value: &str| {
+            assert!(
+                variable.unset.contains(&format!("`{value}`")),
+                "{}: the table says {:?}, the parser applies {value:?}",
+                variable.name,
+                variable.unset
+            );
+        };
+        shown(&v::PLEO_ENV, local.environment.as_str());
+        shown(&v::PLEO_REDIRECT_URI, &local.redirect_uri);
+        shown(&v::PLEO_SCOPES, &local.scopes.join(" "));
+        shown(&v::COMPANION_ADDR, &local.addr.to_string());
+        shown(&v::COMPANION_LOG_FORMAT, "text");
+        assert_eq!(local.log_format, LogFormat::Text);
+        let staging = config(&[
+            ("PLEO_ENV", "staging"),
+            ("PLEO_CLIENT_ID", "id"),
+            ("PLEO_CLIENT_SECRET", "s"),
+        ])
+        .unwrap();
+        shown(&v::PLEO_SCOPES, &staging.scopes.join(" "));
+        let grace = local.upstream_timeout_secs.max(local.refresh_timeout_secs) + GRACE_TO_WRITE_SECS;
+        assert_eq!(local.shutdown_grace, Duration::from_secs(grace));
+        shown(&v::COMPANION_SHUTDOWN_GRACE_SECS, &grace.to_string());
+    }
+
     #[test]
     fn defaults_are_the_embedded_stand_in_with_a_fresh_secret() {
         let c = config(&[]).unwrap();
