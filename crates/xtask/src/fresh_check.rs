@@ -103,18 +103,20 @@ pub fn run(rehearsal: Rehearsal) -> Result<(), String> {
     }
     for (what, phases, closing) in &report {
         print_phases(what, phases);
-        let total: Duration = phases.iter().map(|p| p.took).sum();
         match closing {
             None => println!(
                 "  {:>7.1} s  to the first page ({:.1} minutes)",
                 to_first_page.as_secs_f64(),
                 to_first_page.as_secs_f64() / 60.0
             ),
-            Some(closing) => println!(
-                "  {:>7.1} s  in all ({:.1} minutes); the test command said: {closing}",
-                total.as_secs_f64(),
-                total.as_secs_f64() / 60.0
-            ),
+            Some(closing) => {
+                let total: Duration = phases.iter().map(|p| p.took).sum();
+                println!(
+                    "  {:>7.1} s  in all ({:.1} minutes); the test command said: {closing}",
+                    total.as_secs_f64(),
+                    total.as_secs_f64() / 60.0
+                );
+            }
         }
     }
     machine.remove(failed.is_none());
