@@ -93,8 +93,7 @@ fn write_files(dir: &std::path::Path, files: Vec<(String, String)>) -> Result<()
 
 /// A file of the Docusaurus site kept in `tests/doc-sites/docusaurus/`.
 fn site_file(name: &str) -> Result<String, String> {
-    let path = repo_root().join("tests/doc-sites/docusaurus").join(name);
-    std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
+    crate::read(&repo_root().join("tests/doc-sites/docusaurus").join(name))
 }
 
 /// The real Docusaurus 3 site: the guide's component and Docusaurus page, built by `docusaurus

@@ -179,6 +179,16 @@ pub fn write(path: &Path, text: &str) -> Result<(), String> {
     std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
+/// The text of the file at `path`, or says which file could not be read.
+pub fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// The bytes of the file at `path`, or says which file could not be read.
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
 /// Copies the file `from` to `to`, or says which copy failed.
 pub fn copy(from: &Path, to: &Path) -> Result<(), String> {
     std::fs::copy(from, to)

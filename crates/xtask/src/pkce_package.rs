@@ -17,8 +17,7 @@ pub fn files_dir() -> PathBuf {
 
 /// The package's README, whose browser examples the Vite build takes.
 pub fn readme() -> Result<String, String> {
-    let path = files_dir().join("README.md");
-    std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
+    crate::read(&files_dir().join("README.md"))
 }
 
 /// Where the package is written.

@@ -276,7 +276,7 @@ pub fn generate_glue(wasm: &Path, out: &Path, name: &str, typescript: bool) -> R
 /// producers and target-features sections left out.
 pub fn optimise_for_size(wasm: &Path) -> Result<(), String> {
     let slot = format!("wasm-opt.{}", wasm.file_name().unwrap_or_default().to_string_lossy());
-    let input = std::fs::read(wasm).map_err(|e| format!("cannot read {}: {e}", wasm.display()))?;
+    let input = crate::read_bytes(wasm)?;
     let outputs = cached(
         &slot,
         &["wasm-opt", setup::BINARYEN_VERSION, "-Oz"],
@@ -292,9 +292,7 @@ pub fn optimise_for_size(wasm: &Path) -> Result<(), String> {
                     .arg(wasm),
                 "wasm-opt",
             )?;
-            Ok(vec![
-                std::fs::read(wasm).map_err(|e| format!("cannot read {}: {e}", wasm.display()))?,
-            ])
+            Ok(vec![crate::read_bytes(wasm)?])
         },
     )?;
     std::fs::write(wasm, &outputs[0]).map_err(|e| format!("cannot write {}: {e}", wasm.display()))
@@ -380,7 +378,7 @@ fn minify(file: &Path) -> Result<(), String> {
 /// content hash, under which [`cached`] keeps the two.
 fn precompress(file: &Path, slot: &str) -> Result<(), String> {
     use std::io::Write as _;
-    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let bytes = crate::read_bytes(file)?;
     let with_suffix = |suffix: &str| {
         let mut name = file.as_os_str().to_owned();
         name.push(suffix);
@@ -425,7 +423,7 @@ fn name_by_content(dist: &Path) -> Result<Vec<String>, String> {
     let mut renames = Vec::new();
     for file in HASHED {
         let path = dist.join(file);
-        let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let bytes = crate::read_bytes(&path)?;
         let hash: String = sha2::Sha256::digest(&bytes)
             .iter()
             .take(8)
@@ -438,7 +436,7 @@ fn name_by_content(dist: &Path) -> Result<Vec<String>, String> {
     }
     for file in NAMING {
         let path = dist.join(file);
-        let mut text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let mut text = crate::read(&path)?;
         for (old, new) in &renames {
             // "/app.js" stands in "/app.js" and "./app.js" alike.
             if !text.contains(old.as_str()) {
@@ -458,7 +456,7 @@ fn name_by_content(dist: &Path) -> Result<Vec<String>, String> {
 fn integrity(path: &Path) -> Result<String, String> {
     use base64::Engine as _;
     use sha2::Digest as _;
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let bytes = crate::read_bytes(path)?;
     Ok(format!(
         "sha384-{}",
         base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(&bytes))
