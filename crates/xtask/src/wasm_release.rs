@@ -277,24 +277,27 @@ pub fn generate_glue(wasm: &Path, out: &Path, name: &str, typescript: bool) -> R
 pub fn optimise_for_size(wasm: &Path) -> Result<(), String> {
     let slot = format!("wasm-opt.{}", wasm.file_name().unwrap_or_default().to_string_lossy());
     let input = crate::read_bytes(wasm)?;
-    let outputs = cached(
-        &slot,
-        &["wasm-opt", setup::BINARYEN_VERSION, "-Oz"],
-        &input,
-        &[""],
-        || {
-            run(
-                command(&setup::npm_tool("wasm-opt").display().to_string())
-                    .args(setup::WASM_OPT_FEATURES)
-                    .args(["-Oz", "--strip-producers", "--strip-target-features"])
-                    .arg(wasm)
-                    .arg("-o")
-                    .arg(wasm),
-                "wasm-opt",
-            )?;
-            Ok(vec![crate::read_bytes(wasm)?])
-        },
-    )?;
+    // Every setting is part of the cache's key: a change of any makes wasm-opt run again.
+    let settings: Vec<&str> = setup::WASM_OPT_FEATURES
+        .iter()
+        .copied()
+        .chain(["-Oz", "--strip-producers", "--strip-target-features"])
+        .collect();
+    let key: Vec<&str> = ["wasm-opt", setup::BINARYEN_VERSION]
+        .into_iter()
+        .chain(settings.iter().copied())
+        .collect();
+    let outputs = cached(&slot, &key, &input, &[""], || {
+        run(
+            command(&setup::npm_tool("wasm-opt").display().to_string())
+                .args(&settings)
+                .arg(wasm)
+                .arg("-o")
+                .arg(wasm),
+            "wasm-opt",
+        )?;
+        Ok(vec![crate::read_bytes(wasm)?])
+    })?;
     std::fs::write(wasm, &outputs[0]).map_err(|e| format!("cannot write {}: {e}", wasm.display()))
 }
 
@@ -372,6 +375,11 @@ fn minify(file: &Path) -> Result<(), String> {
     )
 }
 
+/// Brotli's quality for the copies: the highest.
+const BROTLI_QUALITY: u32 = 11;
+/// Brotli's window for the copies: the largest (log2 of its bytes).
+const BROTLI_WINDOW: u32 = 24;
+
 /// Writes `<file>.br` (brotli, quality 11, the largest window) and `<file>.gz` (gzip, by
 /// Zopfli) beside `file`: the companion serves the one the browser accepts, as it is, and the file
 /// itself otherwise (tower-http's precompressed variants). `slot` is the file's name before its
@@ -385,15 +393,17 @@ fn precompress(file: &Path, slot: &str) -> Result<(), String> {
         std::path::PathBuf::from(name)
     };
     let suffixes = [".br", ".gz"];
+    // The settings below, as the cache's key: a change of either makes the copies again.
+    let brotli_settings = format!("brotli quality {BROTLI_QUALITY} window {BROTLI_WINDOW}");
     let compressed = cached(
         &format!("compressed.{slot}"),
-        &["brotli 11 24", "zopfli gzip default"],
+        &[&brotli_settings, "zopfli gzip default options"],
         &bytes,
         &suffixes,
         || {
             let mut brotli = Vec::new();
             {
-                let mut writer = brotli::CompressorWriter::new(&mut brotli, 64 * 1024, 11, 24);
+                let mut writer = brotli::CompressorWriter::new(&mut brotli, 64 * 1024, BROTLI_QUALITY, BROTLI_WINDOW);
                 writer.write_all(&bytes).map_err(|e| format!("brotli: {e}"))?;
             }
             let mut gzip = Vec::new();
